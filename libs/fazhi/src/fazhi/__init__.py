@@ -1,0 +1,1 @@
+"""Fazhi shared library."""

@@ -1,0 +1,1 @@
+"""petition_mediation service."""
