@@ -1,0 +1,63 @@
+# Fazhi: `make run` starts the whole platform on this machine, `make test` tests it.
+SHELL := /bin/bash
+LOCAL := $(CURDIR)/.local
+VENV := $(LOCAL)/venv
+PY := $(VENV)/bin/python
+UV := $(LOCAL)/uv/bin/uv
+PACKAGES := -e libs/fazhi -e services/supervision -e services/petition-mediation \
+            -e services/emergency -e services/open-government
+
+.PHONY: help install deps stack run test lint unit stop status reset lock
+
+help:
+	@echo "make run    start Kafka, FerretDB, the four apis and workers (Ctrl-C stops all)"
+	@echo "make test   the same stack, then lint, type checks, unit, integration and e2e tests"
+	@echo "make stop   stop the Kafka broker and FerretDB started here"
+	@echo "make lock   recompile requirements.lock after a dependency change"
+
+$(UV):
+	python3 -m venv $(LOCAL)/uv
+	$(LOCAL)/uv/bin/pip install --quiet uv
+
+$(VENV)/.installed: requirements.lock pyproject.toml libs/fazhi/pyproject.toml $(wildcard services/*/pyproject.toml) | $(UV)
+	[ -x $(PY) ] || $(UV) venv --quiet --python python3 $(VENV)
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps $(PACKAGES)
+	touch $@
+
+deps: $(VENV)/.installed
+
+install: deps
+	scripts/stack.sh install
+
+stack: install
+	scripts/stack.sh start
+
+run: install
+	scripts/run.sh
+
+test: install
+	scripts/test.sh
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/fazhi/src services/supervision/src services/petition-mediation/src \
+	    services/emergency/src services/open-government/src
+
+unit: deps
+	$(PY) -m pytest tests/unit -q
+
+stop:
+	scripts/stack.sh stop
+
+status:
+	scripts/stack.sh status
+
+reset:
+	scripts/stack.sh reset
+
+lock: | $(UV)
+	$(UV) pip compile libs/fazhi/pyproject.toml $(wildcard services/*/pyproject.toml) \
+	    --group pyproject.toml:dev --generate-hashes --no-header --no-annotate --universal \
+	    --python-version 3.11 --no-emit-package fazhi -o requirements.lock

@@ -1,0 +1,177 @@
+"""The FastAPI app every service builds on: lifespan, events ingest, units, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.errors import PyMongoError
+
+from fazhi.auth import KeyStore
+from fazhi.catalog import EventCatalog
+from fazhi.ingest import events_router
+from fazhi.logs import configure_logging
+from fazhi.metrics import service_metrics
+from fazhi.problems import Problem, install_problem_handlers
+from fazhi.publisher import KafkaPublisher, Publisher
+from fazhi.runtime import ServiceRuntime, mongo_client, runtime
+from fazhi.settings import ServiceSettings
+from fazhi.units import all_groups, all_units
+
+log = logging.getLogger(__name__)
+
+Startup = Callable[[ServiceRuntime], Awaitable[None]]
+
+
+def units_router() -> APIRouter:
+    router = APIRouter(tags=["units"])
+
+    @router.get("/v1/units", summary="The units registry: every unit and group of the plan")
+    async def list_units() -> dict[str, list[dict[str, Any]]]:
+        return {
+            "units": [
+                {"code": u.code, "name": u.name, "aliases": list(u.aliases)} for u in all_units()
+            ],
+            "groups": [
+                {
+                    "code": g.code,
+                    "name": g.name,
+                    "aliases": list(g.aliases),
+                    "members": list(g.members),
+                }
+                for g in all_groups()
+            ],
+        }
+
+    return router
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz", summary="Kafka and MongoDB answer", responses={503: {"description": "not ready"}}
+    )
+    async def readyz(rt: Annotated[ServiceRuntime, Depends(runtime)]) -> dict[str, Any]:
+        kafka, mongo = await asyncio.gather(rt.publisher.ready(), _mongo_ready(rt))
+        checks = {
+            "kafka": "ok" if kafka else "unreachable",
+            "mongodb": "ok" if mongo else "unreachable",
+        }
+        if not (kafka and mongo):
+            raise Problem(
+                503,
+                f"Not ready: {checks}.",
+                kind="not-ready",
+                checks=checks,
+                headers={"Retry-After": str(rt.settings.retry_after_s)},
+            )
+        return {"status": "ready", "checks": checks}
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _mongo_ready(rt: ServiceRuntime) -> bool:
+    try:
+        await rt.mongo.admin.command("ping")
+    except PyMongoError:
+        return False
+    return True
+
+
+def create_service_app(
+    *,
+    title: str,
+    catalog: EventCatalog,
+    settings: ServiceSettings,
+    publisher: Publisher | None = None,
+    routers: Sequence[APIRouter] = (),
+    on_startup: Sequence[Startup] = (),
+    description: str = "",
+) -> FastAPI:
+    """Build a service's app; pass `publisher` to replace Kafka (unit tests pass a FakePublisher)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(catalog.service, settings.log_level)
+        service_metrics(catalog.service)
+        mongo = mongo_client(settings)
+        kafka = publisher or KafkaPublisher(
+            settings.kafka_bootstrap,
+            client_id=f"{catalog.service}-api",
+            timeout_s=settings.publish_timeout_s,
+        )
+        rt = ServiceRuntime(
+            settings=settings, mongo=mongo, publisher=kafka, keys=KeyStore(mongo[settings.auth_db])
+        )
+        app.state.runtime = rt
+        start = getattr(kafka, "start", None)
+        if start is not None:
+            await start()
+        try:
+            await rt.keys.ensure_indexes()
+            for hook in on_startup:
+                await hook(rt)
+        except PyMongoError as exc:
+            log.warning("mongodb not reachable at start (indexes not ensured yet): %s", exc)
+        log.info("api started", extra={"topic": catalog.topic})
+        try:
+            yield
+        finally:
+            stop = getattr(kafka, "stop", None)
+            if stop is not None:
+                await stop()
+            await mongo.close()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.include_router(health_router())
+    app.include_router(units_router())
+    app.include_router(events_router(catalog))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def document_router(
+    *,
+    path: str,
+    collection: str,
+    id_name: str,
+    tag: str,
+    summary: str,
+    hidden: Sequence[str] = (),
+) -> APIRouter:
+    """`GET <path>/{id}`: one projected document, for any authenticated key."""
+    router = APIRouter(tags=[tag])
+    projection = {field: 0 for field in ("_applied", *hidden)}
+
+    @router.get(f"{path}/{{doc_id}}", summary=summary)
+    async def get_document(
+        doc_id: str,
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        await rt.keys.authenticate(authorization)
+        doc = await rt.db[collection].find_one({"_id": doc_id}, projection)
+        if doc is None:
+            raise Problem(
+                404, f"No {id_name.removesuffix('_id')} {doc_id!r} is known yet.", kind="not-found"
+            )
+        doc[id_name] = doc.pop("_id")
+        return doc
+
+    return router

@@ -1,0 +1,187 @@
+"""`POST /v1/events`: authenticate, validate, publish, and answer 202 only once Kafka acknowledged."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ValidationError
+
+from fazhi.auth import Principal, Role
+from fazhi.catalog import EventCatalog
+from fazhi.envelope import (
+    BATCH,
+    STRUCTURED,
+    CloudEvent,
+    EnvelopeError,
+    EnvelopeFieldsError,
+    http_mode,
+    parse_http,
+)
+from fazhi.metrics import service_metrics
+from fazhi.problems import Problem, field_errors, invalid_fields
+from fazhi.publisher import PublishError
+from fazhi.runtime import ServiceRuntime, runtime
+from fazhi.units import is_unit_code
+
+log = logging.getLogger(__name__)
+
+
+class Accepted(BaseModel):
+    accepted: list[str]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, f"The body is larger than {limit} bytes.", kind="payload-too-large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise Problem(413, f"The body is larger than {limit} bytes.", kind="payload-too-large")
+    return bytes(body)
+
+
+def _check_event(
+    event: CloudEvent, index: int | None, catalog: EventCatalog, who: Principal
+) -> None:
+    where = f"event [{index}]" if index is not None else "the event"
+    event_type = catalog.types.get(event.type)
+    if event_type is None or event_type.derived:
+        reason = "is derived by the platform" if event_type else "is not handled by this service"
+        raise Problem(
+            400,
+            f"The type {event.type!r} of {where} {reason}. "
+            f"This service accepts: {', '.join(catalog.accepted_over_http())}.",
+            kind="unknown-event-type",
+            accepted_types=catalog.accepted_over_http(),
+        )
+    unit = event.unit
+    prefix = f"[{index}]." if index is not None else ""
+    if unit is None:
+        raise invalid_fields(
+            [{"field": prefix + "source", "message": "source must be '/units/<unit code>'"}],
+            what="event",
+        )
+    if who.has(Role.OPERATOR):
+        if not is_unit_code(unit):
+            raise invalid_fields(
+                [
+                    {
+                        "field": prefix + "source",
+                        "message": f"unknown unit {unit!r}; see GET /v1/units",
+                    }
+                ],
+                what="event",
+            )
+    else:
+        if unit != who.unit:
+            raise Problem(
+                403,
+                f"This key belongs to unit {who.unit!r}; {where} has source {event.source!r}.",
+                kind="forbidden-source",
+            )
+        if not who.roles & event_type.posters:
+            allowed = ", ".join(sorted(event_type.posters))
+            raise Problem(
+                403,
+                f"Posting {event.type} needs one of the roles: {allowed}.",
+                kind="forbidden-role",
+            )
+    try:
+        data = event_type.model.model_validate(event.data)
+    except ValidationError as exc:
+        raise invalid_fields(
+            field_errors(exc.errors(), prefix=(f"{prefix}data",)), what="event"
+        ) from exc
+    data_unit = getattr(data, "unit", None)
+    if data_unit is not None and not who.has(Role.OPERATOR) and data_unit != who.unit:
+        raise Problem(
+            403,
+            f"This key belongs to unit {who.unit!r}; {where} reports for unit {data_unit!r}.",
+            kind="forbidden-source",
+        )
+
+
+def events_router(catalog: EventCatalog) -> APIRouter:
+    router = APIRouter(tags=["events"])
+    metrics = service_metrics(catalog.service)
+    event_schema: dict[str, Any] = {
+        "type": "object",
+        "required": ["specversion", "id", "source", "type", "subject", "time", "data"],
+    }
+
+    @router.post(
+        "/v1/events",
+        status_code=202,
+        response_model=Accepted,
+        summary="Post CloudEvents (structured, batch or binary mode)",
+        responses={
+            400: {"description": "Malformed JSON or an event type this service does not take"},
+            401: {"description": "Missing or unknown API key"},
+            403: {"description": "The event's source is not the key's unit"},
+            413: {"description": "Body larger than the limit (1 MiB by default)"},
+            415: {"description": "Not a CloudEvents content type"},
+            422: {"description": "Invalid attributes or data; the problem lists the fields"},
+            503: {"description": "Kafka did not acknowledge; nothing was accepted; retry later"},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    STRUCTURED: {"schema": event_schema},
+                    BATCH: {"schema": {"type": "array", "items": event_schema}},
+                },
+            }
+        },
+    )
+    async def post_events(
+        request: Request,
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Accepted:
+        started = time.perf_counter()
+        who = await rt.keys.authenticate(authorization)
+        content_type = request.headers.get("content-type")
+        if http_mode(content_type, request.headers) is None:
+            raise Problem(
+                415,
+                f"Send {STRUCTURED}, {BATCH}, or binary mode (ce-* headers with application/json); "
+                f"got {content_type or 'no content type'}.",
+                kind="unsupported-media-type",
+            )
+        body = await _read_body(request, rt.settings.max_body_bytes)
+        try:
+            events = parse_http(content_type, request.headers, body)
+        except EnvelopeError as exc:
+            raise Problem(400, f"Not a CloudEvent: {exc}.", kind="malformed-event") from exc
+        except EnvelopeFieldsError as exc:
+            raise invalid_fields(exc.errors, what="CloudEvent") from exc
+        batch = len(events) > 1 or http_mode(content_type, request.headers) == "batch"
+        for i, event in enumerate(events):
+            try:
+                _check_event(event, i if batch else None, catalog, who)
+            except Problem:
+                metrics.ingested.labels(type=event.type, outcome="rejected").inc()
+                raise
+        try:
+            await rt.publisher.publish(catalog.topic, events)
+        except PublishError as exc:
+            for event in events:
+                metrics.ingested.labels(type=event.type, outcome="unavailable").inc()
+            log.warning("publish failed: %s", exc)
+            raise Problem(
+                503,
+                "The event log is unavailable; nothing was accepted. Retry later with the same ids.",
+                kind="unavailable",
+                headers={"Retry-After": str(rt.settings.retry_after_s)},
+            ) from exc
+        for event in events:
+            metrics.ingested.labels(type=event.type, outcome="accepted").inc()
+        metrics.ingest_seconds.observe(time.perf_counter() - started)
+        return Accepted(accepted=[event.id for event in events])
+
+    return router

@@ -1,0 +1,160 @@
+"""Publishing CloudEvents to Kafka: the real `KafkaPublisher` and the `FakePublisher` for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from fazhi.envelope import CloudEvent, kafka_headers
+
+log = logging.getLogger(__name__)
+
+
+class PublishError(Exception):
+    """The broker did not acknowledge: nothing may be reported as accepted."""
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> None: ...
+
+    async def ready(self) -> bool: ...
+
+
+class KafkaPublisher:
+    """An idempotent aiokafka producer (`acks=all`), keyed by `subject` so an aggregate is ordered.
+
+    Start it in the application's lifespan. It survives a broker that is down at start:
+    `publish` and `ready` then try to connect again and fail fast instead of hanging.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str = "fazhi",
+        timeout_s: float = 10.0,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._timeout_s = timeout_s
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        try:
+            await self._ensure_started()
+        except PublishError as exc:
+            log.warning("kafka not reachable at start; will retry on demand: %s", exc)
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
+
+    async def _ensure_started(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is not None:
+                return self._producer
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                client_id=self._client_id,
+                acks="all",
+                enable_idempotence=True,
+                request_timeout_ms=int(self._timeout_s * 1000),
+                linger_ms=2,
+            )
+            try:
+                await asyncio.wait_for(producer.start(), self._timeout_s)
+            except (KafkaError, OSError, TimeoutError) as exc:
+                await producer.stop()
+                raise PublishError(
+                    f"cannot connect to Kafka at {self._bootstrap}: {exc!r}"
+                ) from exc
+            self._producer = producer
+            return producer
+
+    async def _leaders_reachable(self, producer: AIOKafkaProducer, topic: str) -> bool:
+        # A record handed to the producer while its leader is down would be retried and
+        # could land after we answered 503, so refuse before sending instead.
+        client = producer.client
+        partitions = client.cluster.partitions_for_topic(topic)
+        if not partitions:
+            try:
+                await asyncio.wait_for(client._wait_on_metadata(topic), self._timeout_s)
+            except (KafkaError, TimeoutError):
+                return False
+            partitions = client.cluster.partitions_for_topic(topic) or set()
+        leaders = {
+            client.cluster.leader_for_partition(TopicPartition(topic, p)) for p in partitions
+        }
+        if not leaders or None in leaders or -1 in leaders:
+            return False
+        for node in leaders:
+            try:
+                if not await asyncio.wait_for(client.ready(node), self._timeout_s):
+                    return False
+            except (KafkaError, OSError, TimeoutError):
+                return False
+        return True
+
+    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> None:
+        producer = await self._ensure_started()
+        if not await self._leaders_reachable(producer, topic):
+            raise PublishError(f"the Kafka leaders of {topic} are not reachable")
+        try:
+            futures = [
+                await producer.send(
+                    topic,
+                    value=event.to_bytes(),
+                    key=event.subject.encode(),
+                    headers=kafka_headers(event),
+                )
+                for event in events
+            ]
+            await asyncio.wait_for(asyncio.gather(*futures), self._timeout_s)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise PublishError(f"Kafka did not acknowledge {topic}: {exc!r}") from exc
+
+    async def ready(self) -> bool:
+        try:
+            producer = await self._ensure_started()
+        except PublishError:
+            return False
+        try:
+            node = producer.client.get_random_node()
+            if node is None:
+                await asyncio.wait_for(producer.client.force_metadata_update(), self._timeout_s)
+                node = producer.client.get_random_node()
+            return node is not None and bool(
+                await asyncio.wait_for(producer.client.ready(node), self._timeout_s)
+            )
+        except (KafkaError, OSError, TimeoutError):
+            return False
+
+
+@dataclass
+class FakePublisher:
+    """Records what would be published; set `fail = True` to act as an unreachable broker."""
+
+    published: list[tuple[str, CloudEvent]] = field(default_factory=list)
+    fail: bool = False
+
+    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> None:
+        if self.fail:
+            raise PublishError("the fake broker is down")
+        self.published.extend((topic, event) for event in events)
+
+    async def ready(self) -> bool:
+        return not self.fail
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None

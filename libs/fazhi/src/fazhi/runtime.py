@@ -1,0 +1,43 @@
+"""What an api process holds while it runs: settings, MongoDB, keys and the publisher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from fazhi.auth import KeyStore
+from fazhi.publisher import Publisher
+from fazhi.settings import ServiceSettings
+
+
+def mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
+    """A client that fails fast when the server is away, so readiness and requests answer quickly."""
+    return AsyncMongoClient(
+        settings.mongo_url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=3000,
+        connectTimeoutMS=3000,
+        appname="fazhi",
+    )
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    mongo: AsyncMongoClient[dict[str, Any]]
+    publisher: Publisher
+    keys: KeyStore
+
+    @property
+    def db(self) -> AsyncDatabase[dict[str, Any]]:
+        return self.mongo[self.settings.mongo_db]
+
+
+def runtime(request: Request) -> ServiceRuntime:
+    rt = request.app.state.runtime
+    assert isinstance(rt, ServiceRuntime)
+    return rt

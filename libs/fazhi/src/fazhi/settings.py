@@ -1,0 +1,28 @@
+"""Typed settings shared by every service; each service reads them under its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Each service subclasses this with its env prefix (`SUPERVISION_KAFKA_BOOTSTRAP`, ...)
+    and its own database name and worker port."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    mongo_db: str = "fazhi"
+    auth_db: str = "auth"
+    log_level: str = "INFO"
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    publish_timeout_s: float = Field(default=10.0, gt=0)
+    retry_after_s: int = Field(default=5, gt=0)
+    consumer_max_attempts: int = Field(default=3, ge=1)
+    consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    worker_web_port: int = 0
+    worker_web_bind: str = "127.0.0.1"
+    worker_group: str = ""
+    """Kafka consumer group (faust app id) of the worker; default `<service>-worker`."""

@@ -1,0 +1,161 @@
+"""The faust-streaming worker of a service: its agent feeds every record to an `EventProcessor`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import faust
+from aiokafka.errors import KafkaError
+from faust.sensors.prometheus import setup_prometheus_sensors
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from fazhi.catalog import EventCatalog
+from fazhi.consumer import DeadLetter, EventProcessor, Handler, Record, ensure_ledger
+from fazhi.logs import JsonFormatter
+from fazhi.metrics import service_metrics
+from fazhi.publisher import KafkaPublisher
+from fazhi.runtime import mongo_client
+from fazhi.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+IndexSetup = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
+
+
+def create_worker_app(
+    *,
+    catalog: EventCatalog,
+    settings: ServiceSettings,
+    handlers: Mapping[str, Handler],
+    also_consume: Sequence[EventCatalog] = (),
+    ensure_indexes: IndexSetup | None = None,
+) -> faust.App:
+    """A faust app consuming the service's own topic plus `also_consume` topics.
+
+    Consumer group = `<service>-worker`, so more replicas share the partitions.
+    """
+    app_id = settings.worker_group or f"{catalog.service}-worker"
+    datadir = Path(tempfile.gettempdir()) / "fazhi-faust" / app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        app_id,
+        # Agents keep no tables here, so faust's data directory holds nothing worth keeping.
+        datadir=str(datadir),
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        autodiscover=False,
+        store="memory://",
+        web_enabled=True,
+        web_bind=settings.worker_web_bind,
+        web_port=settings.worker_web_port or 6066,
+        topic_partitions=6,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_commit_every=1,
+        logging_config=_logging_config(catalog.service, settings.log_level),
+    )
+    setup_prometheus_sensors(app, name_prefix=f"{catalog.service}_worker")
+    catalogs = {c.topic: c for c in (catalog, *also_consume)}
+    topics = app.topic(
+        *catalogs, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
+    dlq_topics = {
+        c.dlq_topic: app.topic(c.dlq_topic, key_serializer="raw", value_serializer="raw")
+        for c in catalogs.values()
+    }
+    metrics = service_metrics(catalog.service)
+
+    async def send_dead_letter(letter: DeadLetter) -> None:
+        delay = 0.2
+        while True:
+            try:
+                sent = await dlq_topics[letter.topic].send(
+                    key=letter.record.key, value=letter.record.value, headers=letter.headers()
+                )
+                await sent
+                return
+            except KafkaError as exc:  # the broker must take it: a record is never dropped
+                log.warning("dead-letter send failed, retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    @app.agent(topics, name=f"{catalog.service}-events")
+    async def consume(stream: Any) -> None:
+        mongo = mongo_client(settings)
+        db = mongo[settings.mongo_db]
+        publisher = KafkaPublisher(settings.kafka_bootstrap, client_id=f"{catalog.service}-worker")
+        await publisher.start()
+        await _ensure(db, ensure_indexes)
+        processor = EventProcessor(
+            db=db,
+            catalogs=catalogs,
+            handlers=handlers,
+            dead_letter=send_dead_letter,
+            publisher=publisher,
+            metrics=metrics,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_s=settings.consumer_retry_backoff_s,
+        )
+        try:
+            async for event in stream.events():
+                message = event.message
+                await processor.process(
+                    Record(
+                        topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        key=message.key,
+                        value=message.value,
+                    )
+                )
+        finally:
+            await publisher.stop()
+            await mongo.close()
+
+    return app
+
+
+async def _ensure(db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup | None) -> None:
+    delay = 0.5
+    while True:
+        try:
+            await ensure_ledger(db)
+            if ensure_indexes is not None:
+                await ensure_indexes(db)
+            return
+        except PyMongoError as exc:
+            log.warning("mongodb not ready for indexes, retrying", extra={"error": repr(exc)})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _logging_config(service: str, level: str) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter, "service": f"{service}-worker"}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            }
+        },
+        "root": {"handlers": ["stdout"], "level": level.upper()},
+        "loggers": {
+            name: {"level": "WARNING"} for name in ("aiokafka", "faust", "mode", "pymongo")
+        },
+    }
+
+
+def run_worker(app: faust.App, argv: Sequence[str] = ()) -> None:
+    """Run `app` as the faust CLI would (`worker` by default)."""
+    sys.argv = [sys.argv[0], *(argv or sys.argv[1:] or ["worker", "--loglevel", "warn"])]
+    app.main()

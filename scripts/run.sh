@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Start the local stack, seed demo keys, and run the four apis and workers until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.local/venv/bin:$PATH"
+
+started_stack=0
+if ! scripts/stack.sh running >/dev/null 2>&1; then started_stack=1; fi
+scripts/stack.sh start
+cleanup() {
+  if [ "$started_stack" = 1 ]; then scripts/stack.sh stop; fi
+}
+trap cleanup EXIT
+
+fazhi keys demo --out .local/demo-keys.json
+cat <<'TXT'
+
+Fazhi is starting:
+  supervision        http://127.0.0.1:8001/docs   worker metrics http://127.0.0.1:8011/metrics
+  petition-mediation http://127.0.0.1:8002/docs   worker metrics http://127.0.0.1:8012/metrics
+  emergency          http://127.0.0.1:8003/docs   worker metrics http://127.0.0.1:8013/metrics
+  open-government    http://127.0.0.1:8004/docs   worker metrics http://127.0.0.1:8014/metrics
+  health             /healthz  /readyz  /metrics on every api
+  demo API keys      .local/demo-keys.json
+Ctrl-C stops everything.
+
+TXT
+honcho -f Procfile start 2>&1 || true

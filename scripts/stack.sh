@@ -1,0 +1,516 @@
+#!/usr/bin/env bash
+# Fazhi local stack: a single-node Apache Kafka 4.x broker (KRaft) and FerretDB (MongoDB wire
+# protocol on SQLite), run as plain processes on this machine (no container engine needed).
+# Everything downloaded, built or written lives under $FAZHI_LOCAL (default <repo>/.local,
+# git-ignored); it may be run from any directory.
+#
+# Usage: scripts/stack.sh <command>
+#   install      fetch the Kafka jars (Maven), build FerretDB (Go) and apt-install chromium and
+#                prometheus (promtool) if missing. Idempotent; fast when already done.
+#   start        start Kafka and FerretDB if not running, wait until they answer, create topics
+#   stop         stop exactly the processes recorded in our pid files (TERM, 20 s, then KILL)
+#   status       print what is running
+#   kafka-start  start just the broker (and make sure the topics exist)
+#   kafka-stop   stop just the broker (tests use this to simulate the broker going away)
+#   reset        stop, then delete Kafka data, the cluster id and FerretDB data (keeps jars/binaries)
+#
+# Environment knobs:
+#   FAZHI_LOCAL      state/cache directory (default <repo>/.local; relative paths are taken from
+#                    the repo root). Holds kafka/libs, kafka/data, ferretdb/, bin/, run/, logs/.
+#   FAZHI_PYTHON     python with aiokafka and pymongo, used for readiness checks and topic creation
+#                    (default $FAZHI_LOCAL/venv/bin/python)
+#   KAFKA_VERSION    org.apache.kafka:kafka_2.13 version to install (default 4.4.0; 4.x only,
+#                    compiled for Java 17). Changing it re-copies the jars on the next install.
+#   KAFKA_HEAP_OPTS  broker heap flags (default "-Xms256m -Xmx768m")
+#   KAFKA_OPTS       extra JVM flags for the broker (default empty)
+#   KAFKA_BOOTSTRAP  only read by scripts/topics.py (default 127.0.0.1:9092)
+#   FAZHI_SKIP_APT   set to 1 to skip the apt step of `install`
+#   STACK_WAIT_SECS  how long `start` waits for each service to answer (default 90)
+#
+# Fixed local addresses (all on 127.0.0.1): Kafka 9092 (clients) and 9093 (KRaft controller),
+# FerretDB 27017; FerretDB's debug HTTP listener is disabled.
+set -Eeuo pipefail
+
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
+cd "$ROOT"
+
+LOCAL=${FAZHI_LOCAL:-$ROOT/.local}
+mkdir -p "$LOCAL"
+LOCAL=$(cd -- "$LOCAL" && pwd -P)
+
+KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}
+KAFKA_OPTS=${KAFKA_OPTS:-}
+JAVA_CMD=()
+FERRETDB_MODULE=github.com/FerretDB/FerretDB
+FERRETDB_VERSION=v1.24.2
+PY=${FAZHI_PYTHON:-$LOCAL/venv/bin/python}
+WAIT_SECS=${STACK_WAIT_SECS:-90}
+
+HOST=127.0.0.1
+KAFKA_PORT=9092
+CONTROLLER_PORT=9093
+MONGO_PORT=27017
+
+KAFKA_POM=$ROOT/deploy/local/kafka/pom.xml
+KAFKA_LOG4J=$ROOT/deploy/local/kafka/log4j2.properties
+KAFKA_DIR=$LOCAL/kafka
+KAFKA_LIBS=$KAFKA_DIR/libs
+KAFKA_DATA=$KAFKA_DIR/data
+KAFKA_PROPS=$KAFKA_DIR/server.properties
+KAFKA_CLUSTER_ID=$KAFKA_DIR/cluster.id
+FERRET_DIR=$LOCAL/ferretdb
+BIN=$LOCAL/bin
+RUN=$LOCAL/run
+LOGS=$LOCAL/logs
+
+log() { printf '[stack] %s\n' "$*"; }
+warn() { printf '[stack] WARNING: %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH${2:+ ($2)}"; }
+
+# ---------------------------------------------------------------- process helpers
+
+pidfile() { printf '%s/%s.pid' "$RUN" "$1"; }
+
+# alive PID: the process exists and is not a zombie (nothing may reap our detached children).
+alive() {
+	local state
+	[[ -r /proc/$1/stat ]] || return 1
+	state=$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z && $state != X ]]
+}
+
+# ours NAME PID: the live process PID is the NAME process this script started (guards against
+# a recycled pid).
+ours() {
+	local cmd
+	alive "$2" || return 1
+	cmd=$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null) || return 1
+	case $1 in
+	kafka) [[ $cmd == *kafka.Kafka* && $cmd == *"$KAFKA_PROPS"* ]] ;;
+	ferretdb) [[ $cmd == "$BIN/ferretdb "* ]] ;;
+	*) return 1 ;;
+	esac
+}
+
+# running NAME: prints the pid if NAME runs from our pid file; drops a stale pid file.
+running() {
+	local f pid
+	f=$(pidfile "$1")
+	[[ -f $f ]] || return 1
+	pid=$(tr -dc '0-9' <"$f")
+	if [[ -n $pid ]] && ours "$1" "$pid"; then
+		printf '%s' "$pid"
+		return 0
+	fi
+	log "$1: removing stale pid file (pid ${pid:-?} is not running)"
+	rm -f "$f"
+	return 1
+}
+
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null; }
+
+rss_mb() { awk '/^VmRSS:/ {printf "%d MB", $2/1024}' "/proc/$1/status" 2>/dev/null || true; }
+
+# spawn NAME LOGFILE CMD...: run CMD detached (own session, stdin closed), record its pid.
+spawn() {
+	local name=$1 logfile=$2
+	shift 2
+	mkdir -p "$RUN" "$LOGS"
+	printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$logfile"
+	# The inner shell writes its own pid and then execs the program, so the pid file holds the
+	# program's pid whether or not setsid had to fork.
+	setsid bash -c 'printf "%s\n" "$$" >"$1"; shift; exec "$@"' spawn "$(pidfile "$name")" "$@" \
+		</dev/null >>"$logfile" 2>&1 &
+	local i
+	for i in $(seq 50); do
+		[[ -s $(pidfile "$name") ]] && break
+		sleep 0.1
+	done
+	[[ -s $(pidfile "$name") ]] || die "$name: did not start (see $logfile)"
+}
+
+# stop_procs NAME...: TERM all, wait up to 20 s for each, KILL what is left, remove pid files.
+stop_procs() {
+	local name pid
+	local -A pids=()
+	for name in "$@"; do
+		if pid=$(running "$name"); then
+			log "$name: stopping (pid $pid)"
+			kill -TERM "$pid" 2>/dev/null || true
+			pids[$name]=$pid
+		else
+			log "$name: not running"
+		fi
+	done
+	local deadline=$((SECONDS + 20))
+	for name in "${!pids[@]}"; do
+		pid=${pids[$name]}
+		while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+		if alive "$pid"; then
+			warn "$name: still alive after 20 s, sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+			sleep 0.5
+		fi
+		rm -f "$(pidfile "$name")"
+		log "$name: stopped"
+	done
+}
+
+show_tail() {
+	local f
+	for f in "$@"; do
+		[[ -s $f ]] || continue
+		printf -- '----- last lines of %s -----\n' "$f" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+need_python() {
+	[[ -x $PY ]] || die "python not found at $PY; create the project venv first (python 3.11 with aiokafka and pymongo in $LOCAL/venv) or set FAZHI_PYTHON"
+}
+
+# ---------------------------------------------------------------- install
+
+install_kafka() {
+	need java "Java 17 runs the broker"
+	local stamp_want stamp_have=""
+	stamp_want="kafka=$KAFKA_VERSION pom=$(sha256sum "$KAFKA_POM" | cut -c1-16)"
+	[[ -f $KAFKA_LIBS/.stamp ]] && stamp_have=$(<"$KAFKA_LIBS/.stamp")
+	if [[ $stamp_have == "$stamp_want" ]]; then
+		log "kafka $KAFKA_VERSION jars already in $KAFKA_LIBS"
+		return
+	fi
+	need mvn "Maven fetches the broker jars"
+	log "kafka: fetching kafka_2.13 $KAFKA_VERSION and its runtime dependencies with Maven"
+	local tmp=$KAFKA_DIR/libs.tmp
+	rm -rf "$tmp"
+	mkdir -p "$KAFKA_DIR"
+	mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" -Dkafka.version="$KAFKA_VERSION" \
+		dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime ||
+		die "kafka: mvn dependency:copy-dependencies failed"
+	compgen -G "$tmp/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null || die "kafka: kafka_2.13-$KAFKA_VERSION.jar missing after copy"
+	printf '%s\n' "$stamp_want" >"$tmp/.stamp"
+	rm -rf "$KAFKA_LIBS"
+	mv "$tmp" "$KAFKA_LIBS"
+	log "kafka: $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in $KAFKA_LIBS"
+	if running kafka >/dev/null; then warn "kafka is running with the old jars; restart it (kafka-stop, kafka-start)"; fi
+}
+
+ferretdb_installed() {
+	local out
+	[[ -x $BIN/ferretdb ]] || return 1
+	out=$("$BIN/ferretdb" --version 2>/dev/null) || return 1
+	[[ $'\n'$out$'\n' == *$'\n'"version: $FERRETDB_VERSION"$'\n'* ]]
+}
+
+install_ferretdb() {
+	if ferretdb_installed; then
+		log "ferretdb $FERRETDB_VERSION already built ($BIN/ferretdb)"
+		return
+	fi
+	need go "Go builds FerretDB"
+	# A plain `go install $FERRETDB_MODULE/cmd/ferretdb@$FERRETDB_VERSION` builds, but the module
+	# zip lacks the generated build/version/version.txt, and such a binary panics at start-up
+	# ("Invalid build/version/version.txt file content"). So: download the module (into the
+	# default GOMODCACHE, shared by every clone), copy it, write version.txt, and build there.
+	# GOCACHE stays at its default too, so a second clone reuses the compiled dependencies.
+	log "ferretdb: building $FERRETDB_VERSION (several minutes on a cold Go build cache)"
+	local json moddir src=$LOCAL/src/ferretdb-$FERRETDB_VERSION
+	json=$(cd "$LOCAL" && GOWORK=off GOFLAGS=-mod=mod go mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION") ||
+		die "ferretdb: go mod download failed"
+	moddir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n 1)
+	[[ -n $moddir && -d $moddir ]] || die "ferretdb: module directory not found in: $json"
+	rm -rf "$src"
+	mkdir -p "$(dirname "$src")" "$BIN"
+	cp -R "$moddir" "$src"
+	chmod -R u+w "$src"
+	printf '%s\n' "$FERRETDB_VERSION" >"$src/build/version/version.txt"
+	(cd "$src" && GOWORK=off go build -buildvcs=false -o "$BIN/ferretdb.tmp" ./cmd/ferretdb) ||
+		die "ferretdb: go build failed"
+	mv -f "$BIN/ferretdb.tmp" "$BIN/ferretdb"
+	ferretdb_installed || die "ferretdb: built binary does not report $FERRETDB_VERSION"
+	rm -rf "$src"
+	log "ferretdb: $("$BIN/ferretdb" --version | head -n 1)"
+}
+
+as_root() {
+	if ((EUID == 0)); then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "root (or sudo) is needed for: $*"
+	fi
+}
+
+install_debs() {
+	if [[ ${FAZHI_SKIP_APT:-0} == 1 ]]; then
+		log "apt: skipped (FAZHI_SKIP_APT=1)"
+		return
+	fi
+	local pkgs=()
+	command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
+	command -v promtool >/dev/null 2>&1 || pkgs+=(prometheus)
+	if ((${#pkgs[@]} == 0)); then
+		log "apt: chromium and promtool already installed"
+		return
+	fi
+	need apt-get "install ${pkgs[*]} by hand"
+	log "apt: installing ${pkgs[*]}"
+	# Only promtool is wanted from the prometheus package: keep its service (and any other) from
+	# being started by the package scripts, unless the machine already has a policy of its own.
+	local policy=/usr/sbin/policy-rc.d added_policy=0
+	if [[ ! -e $policy ]]; then
+		as_root sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy"
+		added_policy=1
+	fi
+	local rc=0 aptlog=$LOGS/apt.log
+	mkdir -p "$LOGS"
+	as_root apt-get update -qq >>"$aptlog" 2>&1 || rc=$?
+	if ((rc == 0)); then
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" \
+			>>"$aptlog" 2>&1 || rc=$?
+	fi
+	if ((added_policy)); then as_root rm -f "$policy"; fi
+	if ((rc != 0)); then
+		show_tail "$aptlog"
+		die "apt: installing ${pkgs[*]} failed (full output in $aptlog)"
+	fi
+	command -v chromium >/dev/null 2>&1 || warn "apt: chromium still not on PATH"
+	command -v promtool >/dev/null 2>&1 || warn "apt: promtool still not on PATH"
+}
+
+cmd_install() {
+	local t0=$SECONDS
+	mkdir -p "$BIN" "$RUN" "$LOGS" "$KAFKA_DIR"
+	install_kafka
+	install_ferretdb
+	install_debs
+	log "install done in $((SECONDS - t0)) s"
+}
+
+# ---------------------------------------------------------------- kafka
+
+# kafka_java MAINCLASS ARGS...: sets the array JAVA_CMD to the java command line for MAINCLASS.
+kafka_java() {
+	# shellcheck disable=SC2206 # heap/extra options are deliberately word-split
+	local heap=($KAFKA_HEAP_OPTS) extra=($KAFKA_OPTS)
+	JAVA_CMD=(java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+		-XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
+		-Djava.awt.headless=true
+		-Dlog4j2.configurationFile="$KAFKA_LOG4J" -Dkafka.logs.dir="$LOGS"
+		"${extra[@]}" -cp "$KAFKA_LIBS/*" "$@")
+}
+
+write_kafka_props() {
+	cat >"$KAFKA_PROPS" <<EOF
+# Generated by scripts/stack.sh on every start; edit the script, not this file.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DATA
+num.partitions=6
+default.replication.factor=1
+min.insync.replicas=1
+auto.create.topics.enable=true
+group.initial.rebalance.delay.ms=0
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=10
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+log.retention.hours=168
+EOF
+}
+
+kafka_format() {
+	local id
+	if [[ -f $KAFKA_DATA/meta.properties ]]; then
+		if [[ ! -s $KAFKA_CLUSTER_ID ]]; then
+			sed -n 's/^cluster\.id=//p' "$KAFKA_DATA/meta.properties" >"$KAFKA_CLUSTER_ID"
+		fi
+		return
+	fi
+	if [[ -s $KAFKA_CLUSTER_ID ]]; then
+		id=$(<"$KAFKA_CLUSTER_ID")
+	else
+		kafka_java kafka.tools.StorageTool random-uuid
+		id=$("${JAVA_CMD[@]}" 2>>"$LOGS/kafka.out" | tail -n 1)
+		[[ $id =~ ^[A-Za-z0-9_-]{22}$ ]] || die "kafka: could not generate a cluster id (got '$id')"
+		printf '%s\n' "$id" >"$KAFKA_CLUSTER_ID"
+	fi
+	log "kafka: formatting $KAFKA_DATA (cluster id $id)"
+	mkdir -p "$KAFKA_DATA"
+	kafka_java kafka.tools.StorageTool format -t "$id" -c "$KAFKA_PROPS" --ignore-formatted
+	"${JAVA_CMD[@]}" >>"$LOGS/kafka.out" 2>&1 || {
+		show_tail "$LOGS/kafka.out"
+		die "kafka: storage format failed"
+	}
+}
+
+# launch_kafka: start the broker unless ours is running; never waits for it.
+launch_kafka() {
+	local pid
+	if pid=$(running kafka); then
+		log "kafka: already running (pid $pid)"
+		return
+	fi
+	if port_open "$KAFKA_PORT" || port_open "$CONTROLLER_PORT"; then
+		die "kafka: $HOST:$KAFKA_PORT or :$CONTROLLER_PORT is already in use by a process stack.sh did not start"
+	fi
+	need java "Java 17 runs the broker"
+	compgen -G "$KAFKA_LIBS/kafka_2.13-*.jar" >/dev/null || die "kafka: jars missing in $KAFKA_LIBS; run: scripts/stack.sh install"
+	mkdir -p "$KAFKA_DIR" "$LOGS" "$RUN"
+	write_kafka_props
+	kafka_format
+	kafka_java kafka.Kafka "$KAFKA_PROPS"
+	spawn kafka "$LOGS/kafka.out" "${JAVA_CMD[@]}"
+	log "kafka: started (pid $(tr -dc '0-9' <"$(pidfile kafka)"))"
+}
+
+wait_kafka() {
+	local deadline=$((SECONDS + WAIT_SECS)) pid
+	while :; do
+		if ! pid=$(running kafka); then
+			show_tail "$LOGS/kafka.log" "$LOGS/kafka.out"
+			die "kafka: the broker exited during start-up"
+		fi
+		if port_open "$KAFKA_PORT" &&
+			KAFKA_BOOTSTRAP=$HOST:$KAFKA_PORT "$PY" "$ROOT/scripts/topics.py" --check --timeout 5 >/dev/null 2>&1; then
+			log "kafka: ready on $HOST:$KAFKA_PORT (pid $pid, rss $(rss_mb "$pid"))"
+			return
+		fi
+		if ((SECONDS >= deadline)); then
+			show_tail "$LOGS/kafka.log" "$LOGS/kafka.out"
+			die "kafka: no answer on $HOST:$KAFKA_PORT after $WAIT_SECS s"
+		fi
+		sleep 1
+	done
+}
+
+ensure_topics() {
+	KAFKA_BOOTSTRAP=$HOST:$KAFKA_PORT "$PY" "$ROOT/scripts/topics.py" || die "kafka: topic creation failed"
+}
+
+# ---------------------------------------------------------------- ferretdb
+
+launch_ferretdb() {
+	local pid
+	if pid=$(running ferretdb); then
+		log "ferretdb: already running (pid $pid)"
+		return
+	fi
+	if port_open "$MONGO_PORT"; then
+		die "ferretdb: $HOST:$MONGO_PORT is already in use by a process stack.sh did not start"
+	fi
+	[[ -x $BIN/ferretdb ]] || die "ferretdb: $BIN/ferretdb missing; run: scripts/stack.sh install"
+	mkdir -p "$FERRET_DIR/state" "$LOGS" "$RUN"
+	spawn ferretdb "$LOGS/ferretdb.log" "$BIN/ferretdb" \
+		--handler=sqlite --sqlite-url="file:$FERRET_DIR/" \
+		--listen-addr="$HOST:$MONGO_PORT" --state-dir="$FERRET_DIR/state" \
+		--debug-addr=- --telemetry=disable --log-level=info
+	log "ferretdb: started (pid $(tr -dc '0-9' <"$(pidfile ferretdb)"))"
+}
+
+wait_ferretdb() {
+	local deadline=$((SECONDS + WAIT_SECS)) pid
+	local ping="import pymongo; pymongo.MongoClient('mongodb://$HOST:$MONGO_PORT/', serverSelectionTimeoutMS=3000).admin.command('ping')"
+	while :; do
+		if ! pid=$(running ferretdb); then
+			show_tail "$LOGS/ferretdb.log"
+			die "ferretdb: exited during start-up"
+		fi
+		if port_open "$MONGO_PORT" && "$PY" -c "$ping" >/dev/null 2>&1; then
+			log "ferretdb: ready on $HOST:$MONGO_PORT (pid $pid, rss $(rss_mb "$pid"))"
+			return
+		fi
+		if ((SECONDS >= deadline)); then
+			show_tail "$LOGS/ferretdb.log"
+			die "ferretdb: no answer on $HOST:$MONGO_PORT after $WAIT_SECS s"
+		fi
+		sleep 0.5
+	done
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_start() {
+	local t0=$SECONDS
+	need_python
+	launch_kafka
+	launch_ferretdb
+	wait_ferretdb
+	wait_kafka
+	ensure_topics
+	log "stack up in $((SECONDS - t0)) s: kafka $HOST:$KAFKA_PORT, mongodb://$HOST:$MONGO_PORT"
+}
+
+cmd_kafka_start() {
+	need_python
+	launch_kafka
+	wait_kafka
+	ensure_topics
+}
+
+cmd_status() {
+	local pid rc=0
+	if pid=$(running kafka); then
+		local up=starting
+		port_open "$KAFKA_PORT" && up=listening
+		log "kafka     running  pid $pid  $HOST:$KAFKA_PORT $up  rss $(rss_mb "$pid")"
+	else
+		log "kafka     stopped"
+		rc=3
+	fi
+	if pid=$(running ferretdb); then
+		local up=starting
+		port_open "$MONGO_PORT" && up=listening
+		log "ferretdb  running  pid $pid  $HOST:$MONGO_PORT $up  rss $(rss_mb "$pid")"
+	else
+		log "ferretdb  stopped"
+		rc=3
+	fi
+	return "$rc"
+}
+
+cmd_reset() {
+	stop_procs kafka ferretdb
+	log "reset: deleting $KAFKA_DATA, $KAFKA_CLUSTER_ID and $FERRET_DIR"
+	rm -rf "$KAFKA_DATA" "$KAFKA_CLUSTER_ID" "$FERRET_DIR"
+}
+
+usage() {
+	sed -n '2,/^set -E/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+main() {
+	case ${1:-} in
+	install) cmd_install ;;
+	start) cmd_start ;;
+	stop) stop_procs kafka ferretdb ;;
+	status) cmd_status ;;
+	kafka-start) cmd_kafka_start ;;
+	kafka-stop) stop_procs kafka ;;
+	reset) cmd_reset ;;
+	-h | --help | help) usage ;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+}
+
+main "$@"

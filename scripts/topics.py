@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Create Fazhi's Kafka topics, idempotently.
+
+One topic per owning domain plus its dead-letter twin::
+
+    supervision.events  mediation.events  emergency.events  opengov.events
+    supervision.events.dlq  mediation.events.dlq  emergency.events.dlq  opengov.events.dlq
+
+Each gets ``KAFKA_TOPIC_PARTITIONS`` partitions (default 6) and replication factor
+``KAFKA_TOPIC_REPLICATION`` (default 1). A topic that already exists counts as success; one with
+fewer partitions than wanted is grown (partitions are never removed).
+
+Usage::
+
+    python scripts/topics.py [--bootstrap HOST:PORT] [--timeout SECONDS]
+    python scripts/topics.py --check      # one metadata round trip, exit 0 if the broker answers
+
+or from Python (tests, fixtures)::
+
+    from topics import ensure_topics          # with scripts/ on sys.path
+    ensure_topics("127.0.0.1:9092")           # -> {"supervision.events": "created", ...}
+    await ensure_topics_async("127.0.0.1:9092")
+
+The bootstrap address defaults to the ``KAFKA_BOOTSTRAP`` environment variable, else
+``127.0.0.1:9092``. Needs ``aiokafka``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterable
+
+DOMAINS: tuple[str, ...] = ("supervision", "mediation", "emergency", "opengov")
+EVENT_TOPICS: tuple[str, ...] = tuple(f"{d}.events" for d in DOMAINS)
+DLQ_TOPICS: tuple[str, ...] = tuple(f"{t}.dlq" for t in EVENT_TOPICS)
+TOPICS: tuple[str, ...] = EVENT_TOPICS + DLQ_TOPICS
+
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+DEFAULT_PARTITIONS = 6
+DEFAULT_REPLICATION = 1
+
+log = logging.getLogger("fazhi.topics")
+
+
+def default_bootstrap() -> str:
+    return os.environ.get("KAFKA_BOOTSTRAP") or DEFAULT_BOOTSTRAP
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+async def _admin(bootstrap: str, request_timeout_ms: int):
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="fazhi-topics",
+        request_timeout_ms=request_timeout_ms,
+    )
+    try:
+        await admin.start()
+    except BaseException:
+        await admin.close()
+        raise
+    return admin
+
+
+async def check_async(bootstrap: str | None = None, timeout: float = 5.0) -> dict:
+    """One metadata round trip; returns the cluster description or raises."""
+    bootstrap = bootstrap or default_bootstrap()
+    ms = max(1000, int(timeout * 1000))
+
+    async def run() -> dict:
+        admin = await _admin(bootstrap, ms)
+        try:
+            return await admin.describe_cluster()
+        finally:
+            await admin.close()
+
+    return await asyncio.wait_for(run(), timeout)
+
+
+async def _partition_counts(admin, names: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in await admin.describe_topics(list(names)):
+        if t.get("error_code", 0) == 0:
+            counts[t["topic"]] = len(t.get("partitions") or [])
+    return counts
+
+
+async def _ensure_once(
+    admin, topics: tuple[str, ...], partitions: int, replication: int
+) -> dict[str, str]:
+    from aiokafka.admin import NewPartitions, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+    result: dict[str, str] = {}
+    existing = set(await admin.list_topics())
+    missing = [t for t in topics if t not in existing]
+    if missing:
+        resp = await admin.create_topics(
+            [
+                NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                for t in missing
+            ],
+            timeout_ms=15000,
+        )
+        failures = []
+        first_error: type[Exception] | None = None
+        for entry in resp.topic_errors:
+            name, code = entry[0], entry[1]
+            message = entry[2] if len(entry) > 2 else None
+            if code == 0:
+                result[name] = "created"
+            elif code == TopicAlreadyExistsError.errno:
+                result[name] = "exists"
+            else:
+                err = for_code(code)
+                first_error = first_error or err
+                failures.append(f"{name}: {err.__name__} {message or ''}".strip())
+        if failures:
+            # raised as the broker's error class, so the caller can retry the retriable ones
+            # (controller not ready yet, request timed out) and give up on the others
+            raise (first_error or RuntimeError)("could not create topics: " + "; ".join(failures))
+
+    # existing topics: make sure none has fewer partitions than wanted
+    present = [t for t in topics if t not in result]
+    if present:
+        counts = await _partition_counts(admin, present)
+        grow = {t: NewPartitions(partitions) for t, n in counts.items() if n < partitions}
+        if grow:
+            await admin.create_partitions(grow, timeout_ms=15000)
+        for t in present:
+            if t in grow:
+                result[t] = f"grown {counts[t]}->{partitions}"
+            elif t in counts:
+                result[t] = "exists"
+            else:
+                raise RuntimeError(f"topic {t} listed but not described")
+    return {t: result[t] for t in topics}
+
+
+async def ensure_topics_async(
+    bootstrap: str | None = None,
+    *,
+    topics: Iterable[str] = TOPICS,
+    partitions: int | None = None,
+    replication: int | None = None,
+    timeout: float = 60.0,
+) -> dict[str, str]:
+    """Create ``topics`` if missing; returns ``{topic: "created" | "exists" | "grown a->b"}``.
+
+    Retries (until ``timeout`` seconds) while the broker is unreachable or still electing its
+    controller, so it is safe to call right after the broker was started.
+    """
+    from aiokafka.errors import BrokerNotAvailableError, KafkaError, KafkaTimeoutError
+
+    bootstrap = bootstrap or default_bootstrap()
+    partitions = partitions or _env_int("KAFKA_TOPIC_PARTITIONS", DEFAULT_PARTITIONS)
+    replication = replication or _env_int("KAFKA_TOPIC_REPLICATION", DEFAULT_REPLICATION)
+    wanted = tuple(topics)
+    deadline = time.monotonic() + timeout
+    delay = 0.25
+    while True:
+        admin = None
+        try:
+            admin = await _admin(bootstrap, 10000)
+            return await _ensure_once(admin, wanted, partitions, replication)
+        except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+            # KafkaTimeoutError and BrokerNotAvailableError are not flagged retriable by aiokafka
+            # but are what a broker that is still starting looks like
+            transient = getattr(exc, "retriable", True) or isinstance(
+                exc, (KafkaTimeoutError, BrokerNotAvailableError)
+            )
+            if not transient:
+                raise
+            if time.monotonic() + delay > deadline:
+                raise RuntimeError(
+                    f"topics on {bootstrap}: giving up after {timeout:.0f} s: {exc!r}"
+                ) from exc
+            log.info("topics on %s not ready yet (%r); retrying", bootstrap, exc)
+        finally:
+            if admin is not None:
+                await admin.close()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 3.0)
+
+
+def ensure_topics(bootstrap: str | None = None, **kwargs) -> dict[str, str]:
+    """Synchronous wrapper of :func:`ensure_topics_async`; also works inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(ensure_topics_async(bootstrap, **kwargs))
+
+    # called from async code (e.g. a fixture): run on a private loop in a helper thread
+    box: dict[str, object] = {}
+
+    def worker() -> None:
+        try:
+            box["value"] = asyncio.run(ensure_topics_async(bootstrap, **kwargs))
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=worker, name="fazhi-ensure-topics")
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Create Fazhi's Kafka topics (idempotent).")
+    parser.add_argument(
+        "--bootstrap", default=None, help=f"default $KAFKA_BOOTSTRAP or {DEFAULT_BOOTSTRAP}"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to keep retrying (default 60)"
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=None, help="default $KAFKA_TOPIC_PARTITIONS or 6"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only check that the broker answers a metadata request"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    bootstrap = args.bootstrap or default_bootstrap()
+
+    if args.check:
+        try:
+            info = asyncio.run(check_async(bootstrap, args.timeout))
+        except Exception as exc:  # noqa: BLE001 - report any failure as "not ready"
+            print(f"kafka {bootstrap}: not ready: {exc!r}", file=sys.stderr)
+            return 1
+        brokers = ", ".join(
+            f"{b['node_id']}@{b['host']}:{b['port']}" for b in info.get("brokers", [])
+        )
+        print(f"kafka {bootstrap}: cluster {info.get('cluster_id')} brokers [{brokers}]")
+        return 0
+
+    try:
+        result = ensure_topics(bootstrap, partitions=args.partitions, timeout=args.timeout)
+    except Exception as exc:  # noqa: BLE001
+        print(f"topics: {exc}", file=sys.stderr)
+        return 1
+    created = [t for t, s in result.items() if s == "created"]
+    other = [f"{t} ({s})" for t, s in result.items() if s not in ("created", "exists")]
+    print(
+        f"topics on {bootstrap}: {len(result)} ok"
+        + (f"; created {', '.join(created)}" if created else "; all existed")
+        + (f"; {', '.join(other)}" if other else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Emergency api (`uvicorn emergency.api:create_app --factory`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from emergency.config import Settings
+from emergency.events import CATALOG
+from emergency.store import ALERTS, INCIDENTS, ensure_indexes
+from fazhi.app import create_service_app, document_router
+from fazhi.publisher import Publisher
+from fazhi.runtime import ServiceRuntime
+
+
+async def _startup(rt: ServiceRuntime) -> None:
+    await ensure_indexes(rt.db)
+
+
+def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
+    return create_service_app(
+        title="Fazhi emergency 突发事件应对",
+        description="Incidents, response levels and alerts (CAP semantics) posted by emergency units.",
+        catalog=CATALOG,
+        settings=settings or Settings(),
+        publisher=publisher,
+        routers=[
+            document_router(
+                path="/v1/incidents",
+                collection=INCIDENTS,
+                id_name="incident_id",
+                tag="incidents",
+                summary="An incident as reported and responded to",
+            ),
+            document_router(
+                path="/v1/alerts",
+                collection=ALERTS,
+                id_name="alert_id",
+                tag="alerts",
+                summary="An alert, its state and acknowledgements",
+            ),
+        ],
+        on_startup=[_startup],
+    )

@@ -1,0 +1,22 @@
+"""MongoDB collections of emergency and their indexes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+INCIDENTS = "incidents"
+ALERTS = "alerts"
+
+
+async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    await db[INCIDENTS].create_index([("occurred_at", DESCENDING)], name="occurred_at")
+    await db[INCIDENTS].create_index(
+        [("grade", ASCENDING), ("occurred_at", DESCENDING)], name="grade"
+    )
+    await db[ALERTS].create_index(
+        [("state", ASCENDING), ("expires", ASCENDING)], name="state_expires"
+    )
+    await db[ALERTS].create_index([("effective", DESCENDING)], name="effective")

@@ -1,0 +1,256 @@
+"""Open-government rules: disclosure requests 依申请公开 and their reply clock (政府信息公开条例
+2019 arts. 30-37), and the proactive-publication deadline (art. 26). Pure: dates are passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+
+from fazhi.clocks import Clock, ClockError, ClockStatus, start_clock
+from fazhi.statemachine import Machine, action_name
+
+
+class Channel(StrEnum):
+    """Art. 31: how the request came, which fixes its date of receipt."""
+
+    IN_PERSON = "in_person"
+    MAIL = "mail"
+    ONLINE = "online"
+
+
+class AnswerType(StrEnum):
+    """The reply to a request: art. 36's seven answers, art. 37's partial disclosure, and the
+    art. 35 refusal to process an unreasonable volume of requests."""
+
+    ALREADY_PUBLIC = "already_public"  # 36(1) 已主动公开，告知获取方式
+    DISCLOSED = "disclosed"  # 36(2) 予以公开
+    NOT_DISCLOSED = "not_disclosed"  # 36(3) 不予公开，说明理由
+    NOT_HELD = "not_held"  # 36(4) 经检索没有，信息不存在
+    NOT_OUR_REMIT = "not_our_remit"  # 36(5) 不属于本机关负责公开，说明理由
+    DUPLICATE = "duplicate"  # 36(6) 重复申请，不予重复处理
+    SPECIAL_PROCEDURE = "special_procedure"  # 36(7) 工商、不动产登记资料等，依特别规定办理
+    PARTIALLY_DISCLOSED = "partially_disclosed"  # 37 部分公开，不公开部分说明理由
+    NOT_PROCESSED = "not_processed"  # 35 数量、频次明显超过合理范围，不予处理
+
+    @property
+    def needs_reason(self) -> bool:
+        return self in _REASONED
+
+
+_REASONED = frozenset(
+    {
+        AnswerType.NOT_DISCLOSED,
+        AnswerType.NOT_OUR_REMIT,
+        AnswerType.PARTIALLY_DISCLOSED,
+        AnswerType.NOT_PROCESSED,
+    }
+)
+
+
+class Consultee(StrEnum):
+    THIRD_PARTY = "third_party"  # art. 32 第三方
+    AGENCY = "agency"  # art. 34 共同制作的其他机关
+
+
+_CONSULTATION_RULES = {
+    Consultee.THIRD_PARTY: "disclosure.third_party",
+    Consultee.AGENCY: "disclosure.agency_consultation",
+}
+
+
+class RequestState(StrEnum):
+    RECEIVED = "received"
+    CORRECTION_REQUESTED = "correction_requested"
+    CONSULTING_THIRD_PARTY = "consulting_third_party"
+    EXTENDED = "extended"
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+
+
+@dataclass(frozen=True)
+class RequestCorrection:
+    """Art. 30: one notice, within 7 working days of receipt, listing everything to correct."""
+
+    on: date
+    items: str
+
+
+@dataclass(frozen=True)
+class ReceiveCorrection:
+    on: date
+
+
+@dataclass(frozen=True)
+class Abandon:
+    """Art. 30: no correction in time without good reason, so the request is deemed abandoned."""
+
+    on: date
+
+
+@dataclass(frozen=True)
+class ConsultThirdParty:
+    on: date
+    consultee: str
+    kind: Consultee = Consultee.THIRD_PARTY
+
+
+@dataclass(frozen=True)
+class EndConsultation:
+    """The reply arrived, or the 15 working days lapsed (`agrees` None): the clock resumes."""
+
+    on: date
+    agrees: bool | None
+
+
+@dataclass(frozen=True)
+class Extend:
+    """Art. 33(2): up to 20 more working days, approved by the head of the disclosure office."""
+
+    on: date
+    approved_by: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    on: date
+    answer_type: AnswerType
+    reason: str = ""
+    responsible_agency: str = ""
+
+
+Action = (
+    RequestCorrection
+    | ReceiveCorrection
+    | Abandon
+    | ConsultThirdParty
+    | EndConsultation
+    | Extend
+    | Answer
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    on: date
+    state: RequestState
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DisclosureRequest:
+    """The reply clock (20 working days) runs from receipt; it pauses for a consultation and
+    for a correction notice, restarts when the corrected request arrives, and is kept after the
+    answer so that `clock_status` tells whether the answer was on time."""
+
+    request_id: str
+    channel: Channel
+    received_on: date
+    clock: Clock
+    state: RequestState = RequestState.RECEIVED
+    correction_requested: bool = False
+    extension_approved_by: str | None = None
+    consultation_clock: Clock | None = None
+    answer_type: AnswerType | None = None
+    answered_on: date | None = None
+    history: tuple[Step, ...] = ()
+
+    @property
+    def due_on(self) -> date:
+        return self.clock.due_on
+
+    def clock_status(self, on: date) -> ClockStatus:
+        return self.clock.status(on, met_on=self.answered_on)
+
+    def overdue(self, on: date) -> bool:
+        return self.clock_status(on) is ClockStatus.OVERDUE
+
+
+def receive_request(request_id: str, channel: Channel, received_on: date) -> DisclosureRequest:
+    clock = start_clock("disclosure.reply", received_on)
+    return DisclosureRequest(request_id, channel, received_on, clock)
+
+
+REQUESTS = Machine[RequestState](
+    "disclosure request",
+    {
+        RequestState.RECEIVED: {RequestCorrection, ConsultThirdParty, Extend, Answer},
+        RequestState.CORRECTION_REQUESTED: {ReceiveCorrection, Abandon},
+        RequestState.CONSULTING_THIRD_PARTY: {EndConsultation},
+        RequestState.EXTENDED: {ConsultThirdParty, Answer},
+    },
+)
+
+
+def transition(request: DisclosureRequest, action: Action) -> DisclosureRequest:
+    """Apply `action`; an illegal move raises `IllegalTransition`. Steps come in date order."""
+    m, s = REQUESTS, request.state
+    m.check(s, action)
+    last = request.history[-1].on if request.history else request.received_on
+    if action.on < last:
+        m.refuse(s, action, f"dated {action.on}, before the last step on {last}")
+
+    def clocked(op: Callable[[], Clock]) -> Clock:
+        try:
+            return op()
+        except ClockError as e:
+            m.refuse(s, action, str(e))
+
+    match action:
+        case RequestCorrection(on=on, items=items):
+            if request.correction_requested:
+                m.refuse(s, action, "the correction notice is given once (一次性告知)")
+            due = start_clock("disclosure.correction", request.received_on).due_on
+            if on > due:
+                m.refuse(s, action, f"the correction notice was due by {due}")
+            clock = clocked(lambda: request.clock.pause(on=on))
+            asked = replace(request, correction_requested=True)
+            return _step(asked, action, RequestState.CORRECTION_REQUESTED, clock, items)
+        case ReceiveCorrection(on=on):
+            # Art. 30: the reply period counts from receipt of the corrected request.
+            clock = clocked(lambda: request.clock.restart(on=on))
+            return _step(request, action, RequestState.RECEIVED, clock)
+        case Abandon():
+            return _step(request, action, RequestState.ABANDONED, request.clock)
+        case ConsultThirdParty(on=on, consultee=consultee, kind=kind):
+            # Art. 33(3): consultation time does not count toward the reply period.
+            clock = clocked(lambda: request.clock.pause(on=on))
+            asking = replace(request, consultation_clock=start_clock(_CONSULTATION_RULES[kind], on))
+            return _step(asking, action, RequestState.CONSULTING_THIRD_PARTY, clock, consultee)
+        case EndConsultation(on=on, agrees=agrees):
+            assert request.consultation_clock is not None
+            reply_due = request.consultation_clock.due_on
+            if agrees is None and on <= reply_due:
+                m.refuse(s, action, f"the consultee has until {reply_due} to reply")
+            clock = clocked(lambda: request.clock.resume(on=on))
+            back = RequestState.EXTENDED if request.extension_approved_by else RequestState.RECEIVED
+            note = {True: "agrees", False: "objects", None: "no reply"}[agrees]
+            done = replace(request, consultation_clock=None)
+            return _step(done, action, back, clock, note)
+        case Extend(on=on, approved_by=by):
+            if not by.strip():
+                m.refuse(s, action, "an extension needs the approver's name")
+            clock = clocked(lambda: request.clock.extend(on=on))
+            approved = replace(request, extension_approved_by=by)
+            return _step(approved, action, RequestState.EXTENDED, clock, f"approved by {by}")
+        case Answer(on=on, answer_type=kind, reason=reason):
+            if kind.needs_reason and not reason.strip():
+                m.refuse(s, action, f"a {kind} answer must give its reason")
+            answered = replace(request, answer_type=kind, answered_on=on)
+            return _step(answered, action, RequestState.ANSWERED, request.clock, reason)
+    return m.refuse(s, action)  # pragma: no cover - the machine table admits nothing else
+
+
+def _step(
+    request: DisclosureRequest, action: Action, state: RequestState, clock: Clock, note: str = ""
+) -> DisclosureRequest:
+    step = Step(action_name(action), action.on, state, note)
+    return replace(request, state=state, clock=clock, history=(*request.history, step))
+
+
+def publication_clock(made_or_changed_on: date) -> Clock:
+    """Art. 26: information in the proactive-disclosure scope is published within 20 working
+    days of being made or changed; `clock.status(today, met_on=published_on)` says if it was."""
+    return start_clock("publication.proactive", made_or_changed_on)

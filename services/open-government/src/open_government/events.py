@@ -1,0 +1,48 @@
+"""Event types owned by open-government 政务公开 and their payloads."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime
+
+from fazhi.catalog import EventCatalog, EventType
+from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from open_government.domain import AnswerType
+
+TOPIC = "opengov.events"
+
+
+class RequestReceived(Payload):
+    request_id: Id
+    applicant: Applicant
+    content: LongText
+    channel: Literal["in_person", "mail", "online"]
+    received_at: AwareDatetime
+
+
+class RequestAnswered(Payload):
+    request_id: Id
+    answer_type: AnswerType
+    answered_at: AwareDatetime
+
+
+class DocumentPublished(Payload):
+    document_id: Id
+    doc_kind: ShortText
+    title: ShortText
+    number: str = ""
+    issuing_unit: UnitCode
+    body: LongText
+    published_at: AwareDatetime
+
+
+CATALOG = EventCatalog.of(
+    "open_government",
+    TOPIC,
+    [
+        EventType("opengov.request.received", RequestReceived),
+        EventType("opengov.request.answered", RequestAnswered),
+        EventType("opengov.document.published", DocumentPublished),
+    ],
+)

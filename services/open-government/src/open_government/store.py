@@ -1,0 +1,18 @@
+"""MongoDB collections of open-government and their indexes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+REQUESTS = "requests"
+DOCUMENTS = "documents"
+
+
+async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    await db[REQUESTS].create_index([("due_at", ASCENDING)], name="due_at")
+    await db[REQUESTS].create_index([("received_at", DESCENDING)], name="received_at")
+    await db[DOCUMENTS].create_index([("tokens", ASCENDING)], name="tokens")
+    await db[DOCUMENTS].create_index([("published_at", DESCENDING)], name="published_at")

@@ -1,0 +1,37 @@
+"""Petition-mediation api (`uvicorn petition_mediation.api:create_app --factory`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from fazhi.app import create_service_app, document_router
+from fazhi.publisher import Publisher
+from fazhi.runtime import ServiceRuntime
+from petition_mediation.config import Settings
+from petition_mediation.events import CATALOG
+from petition_mediation.store import CASES, ensure_indexes
+
+
+async def _startup(rt: ServiceRuntime) -> None:
+    await ensure_indexes(rt.db)
+
+
+def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
+    return create_service_app(
+        title="Fazhi petition-mediation 矛盾纠纷调处",
+        description="Petitions, mediation, adjudication, reconsideration and litigation cases.",
+        catalog=CATALOG,
+        settings=settings or Settings(),
+        publisher=publisher,
+        routers=[
+            document_router(
+                path="/v1/cases",
+                collection=CASES,
+                id_name="case_id",
+                tag="cases",
+                summary="A case and its state",
+                hidden=("applicant",),
+            ),
+        ],
+        on_startup=[_startup],
+    )

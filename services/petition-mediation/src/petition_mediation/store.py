@@ -1,0 +1,20 @@
+"""MongoDB collections of petition-mediation and their indexes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+CASES = "cases"
+
+
+async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    await db[CASES].create_index(
+        [("case_type", ASCENDING), ("filed_at", DESCENDING)], name="type_filed"
+    )
+    await db[CASES].create_index([("due_at", ASCENDING)], name="due_at")
+    await db[CASES].create_index(
+        [("respondent_unit", ASCENDING), ("state", ASCENDING)], name="unit_state"
+    )

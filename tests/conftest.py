@@ -1,0 +1,92 @@
+"""Fixtures shared by the integration and e2e tests: the real stack and the service processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from tests.support.platform import AUTH_DB, MONGO, ROOT, SERVICES, Platform, Service
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The broker-outage tests stop Kafka: run them after everything else.
+    items.sort(key=lambda item: item.get_closest_marker("outage") is not None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "outage: stops a server of the stack; runs last")
+
+
+@pytest.fixture(scope="session")
+def mongo() -> Iterator[MongoClient[dict[str, Any]]]:
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        MONGO, serverSelectionTimeoutMS=5000, tz_aware=True
+    )
+    try:
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        pytest.fail(
+            f"MongoDB (FerretDB) is not reachable at {MONGO}: start it with `make stack` ({exc})"
+        )
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def platform(mongo: MongoClient[dict[str, Any]]) -> Iterator[Platform]:
+    for service in SERVICES.values():
+        mongo.drop_database(service.db)
+    mongo.drop_database(AUTH_DB)
+    running = Platform()
+    try:
+        running.start_all()
+        yield running
+    finally:
+        running.stop_all()
+
+
+def create_key(unit: str, *roles: str) -> str:
+    argv = [
+        sys.executable,
+        "-m",
+        "fazhi.cli",
+        "--auth-db",
+        AUTH_DB,
+        "keys",
+        "create",
+        "--unit",
+        unit,
+    ]
+    for role in roles:
+        argv += ["--role", role]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def keys(platform: Platform) -> dict[str, str]:
+    """API keys: `justice` and `emergency-management` departments, a staff member, an operator."""
+    return {
+        "justice": create_key("justice", "department"),
+        "emergency": create_key("emergency-management", "department"),
+        "staff": create_key("emergency-management", "staff"),
+        "supervisor": create_key("gov-office", "supervisor"),
+        "operator": create_key("rule-of-law-office", "operator"),
+    }
+
+
+def client_for(service: Service, key: str | None = None) -> httpx.Client:
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    return httpx.Client(base_url=service.url, headers=headers, timeout=30)
+
+
+@pytest.fixture
+def supervision() -> Service:
+    return SERVICES["supervision"]

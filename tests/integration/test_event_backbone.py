@@ -1,0 +1,225 @@
+"""The event backbone on the real stack: POST → Kafka → worker → MongoDB, exactly once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+
+from tests.conftest import client_for
+from tests.support.kafka import end_offsets, produce_raw, read_topic
+from tests.support.platform import SERVICES, Platform, Service, progress, structured, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def _task(
+    mongo: MongoClient[dict[str, Any]], service: Service, task_id: str
+) -> dict[str, Any] | None:
+    return mongo[service.db]["tasks"].find_one({"_id": task_id})
+
+
+def test_event_posted_twice_is_accepted_twice_and_projected_once(
+    platform: Platform,
+    keys: dict[str, str],
+    mongo: MongoClient[dict[str, Any]],
+    supervision: Service,
+) -> None:
+    task_id = f"T-{uuid.uuid4().hex[:8]}"
+    event = progress("justice", task_id, 60)
+    with client_for(supervision, keys["justice"]) as http:
+        first = http.post("/v1/events", **structured(event))
+        second = http.post("/v1/events", **structured(event))
+    assert first.status_code == 202, first.text
+    assert second.status_code == 202, second.text
+    assert first.json() == second.json() == {"accepted": [event["id"]]}
+
+    doc = wait_until(lambda: _task(mongo, supervision, task_id), timeout=60, what="task projected")
+    assert doc["progress_pct"] == 60
+    wait_until(
+        lambda: mongo[supervision.db]["processed_events"].count_documents({"id": event["id"]}) == 1,
+        timeout=30,
+        what="ledger entry",
+    )
+    # Let the worker also consume the duplicate record, then check it changed nothing.
+    marker = progress("justice", task_id, 61)
+    with client_for(supervision, keys["justice"]) as http:
+        assert http.post("/v1/events", **structured(marker)).status_code == 202
+    wait_until(
+        lambda: (_task(mongo, supervision, task_id) or {}).get("progress_pct") == 61,
+        timeout=60,
+        what="marker projected",
+    )
+    doc = _task(mongo, supervision, task_id)
+    assert doc is not None
+    assert [h["event_id"] for h in doc["history"]] == [event["id"], marker["id"]]
+
+
+def test_batch_and_binary_modes_are_projected(
+    platform: Platform,
+    keys: dict[str, str],
+    mongo: MongoClient[dict[str, Any]],
+    supervision: Service,
+) -> None:
+    tasks = [f"T-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    batch = [progress("justice", t, 10) for t in tasks[:2]]
+    binary = progress("justice", tasks[2], 30)
+    headers = {f"ce-{k}": str(v) for k, v in binary.items() if k not in ("data", "datacontenttype")}
+    with client_for(supervision, keys["justice"]) as http:
+        r1 = http.post(
+            "/v1/events",
+            content=json.dumps(batch).encode(),
+            headers={"content-type": "application/cloudevents-batch+json"},
+        )
+        r2 = http.post(
+            "/v1/events",
+            content=json.dumps(binary["data"]).encode(),
+            headers={"content-type": "application/json", **headers},
+        )
+    assert r1.status_code == 202, r1.text
+    assert r1.json()["accepted"] == [e["id"] for e in batch]
+    assert r2.status_code == 202, r2.text
+    for task_id, pct in zip(tasks, (10, 10, 30), strict=True):
+        doc = wait_until(
+            lambda t=task_id: _task(mongo, supervision, t), timeout=60, what=f"{task_id} projected"
+        )
+        assert doc["progress_pct"] == pct
+
+
+def test_worker_killed_mid_stream_still_projects_every_event_exactly_once(
+    platform: Platform,
+    keys: dict[str, str],
+    mongo: MongoClient[dict[str, Any]],
+    supervision: Service,
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    task_ids = [f"K-{run}-{i}" for i in range(12)]
+    events = [progress("justice", task_ids[i % len(task_ids)], i % 100) for i in range(240)]
+    with client_for(supervision, keys["justice"]) as http:
+        for chunk in range(0, len(events), 20):
+            response = http.post(
+                "/v1/events",
+                content=json.dumps(events[chunk : chunk + 20]).encode(),
+                headers={"content-type": "application/cloudevents-batch+json"},
+            )
+            assert response.status_code == 202, response.text
+
+    def applied() -> int:
+        return mongo[supervision.db]["processed_events"].count_documents(
+            {"id": {"$in": [e["id"] for e in events]}}
+        )
+
+    wait_until(lambda: applied() >= 20, timeout=60, what="worker started consuming")
+    platform.kill_worker(supervision)
+    killed_at = applied()
+    platform.start_worker(supervision)
+    wait_until(
+        lambda: applied() == len(events), timeout=120, what="all events applied after restart"
+    )
+
+    histories: dict[str, list[str]] = {}
+    for doc in mongo[supervision.db]["tasks"].find({"_id": {"$in": task_ids}}):
+        histories[doc["_id"]] = [h["event_id"] for h in doc["history"]]
+    for task_id in task_ids:
+        expected = [e["id"] for e in events if e["subject"] == task_id]
+        assert histories[task_id] == expected, (
+            f"{task_id}: applied {len(histories[task_id])} of {len(expected)}"
+        )
+    assert killed_at < len(events), (
+        "the worker was killed after it had finished: nothing was tested"
+    )
+
+
+async def test_poison_record_goes_to_dlq_and_the_partition_keeps_flowing(
+    platform: Platform,
+    keys: dict[str, str],
+    mongo: MongoClient[dict[str, Any]],
+    supervision: Service,
+) -> None:
+    task_id = f"P-{uuid.uuid4().hex[:8]}"
+    poison_marker = uuid.uuid4().hex
+    good = progress("justice", task_id, 77)
+    bad_data = progress("justice", task_id, 50)
+    bad_data["data"]["progress_pct"] = 500
+    await produce_raw(
+        supervision.topic,
+        [
+            (task_id.encode(), b'{"not json": ' + poison_marker.encode()),
+            (task_id.encode(), json.dumps(bad_data).encode()),
+            (task_id.encode(), json.dumps(good).encode()),
+        ],
+    )
+    doc = wait_until(
+        lambda: _task(mongo, supervision, task_id), timeout=60, what="good event projected"
+    )
+    assert doc["progress_pct"] == 77
+    assert [h["event_id"] for h in doc["history"]] == [good["id"]]
+
+    letters = await read_topic(f"{supervision.topic}.dlq")
+    ours = [r for r in letters if r.key == task_id.encode()]
+    assert len(ours) == 2
+    assert poison_marker.encode() in ours[0].value
+    errors = [dict(r.headers)["fazhi-error"].decode() for r in ours]
+    assert "not a CloudEvent" in errors[0]
+    assert "progress_pct" in errors[1]
+
+
+BAD_REQUESTS = {
+    400: dict(
+        kind="unknown type",
+        body=lambda: {**progress("justice", "T-x"), "type": "supervision.task.teleported"},
+    ),
+    401: dict(kind="no key", key=None),
+    403: dict(kind="other unit", body=lambda: progress("audit", "T-x")),
+    413: dict(
+        kind="too large", body=lambda: {**progress("justice", "T-x"), "pad": "x" * (1024 * 1024)}
+    ),
+    415: dict(kind="plain json", content_type="application/json"),
+    422: dict(kind="bad data", body=lambda: progress("justice", "T-x", 101)),
+}
+
+
+@pytest.mark.parametrize("status", sorted(BAD_REQUESTS))
+async def test_rejected_request_leaves_kafka_and_mongodb_untouched(
+    status: int,
+    platform: Platform,
+    keys: dict[str, str],
+    mongo: MongoClient[dict[str, Any]],
+    supervision: Service,
+) -> None:
+    case = BAD_REQUESTS[status]
+    body = case.get("body", lambda: progress("justice", "T-x"))()
+    body["subject"] = body["data"]["task_id"] = f"R-{uuid.uuid4().hex[:8]}"
+    key = case["key"] if "key" in case else keys["justice"]
+    before_offsets = await end_offsets(supervision.topic)
+
+    with client_for(supervision, key) as http:
+        response = http.post(
+            "/v1/events",
+            content=json.dumps(body).encode(),
+            headers={"content-type": case.get("content_type", "application/cloudevents+json")},
+        )
+
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status
+    assert problem["detail"]
+    if status == 422:
+        assert any(e["field"] == "data.progress_pct" for e in problem["errors"])
+    assert await end_offsets(supervision.topic) == before_offsets
+    assert _task(mongo, supervision, body["subject"]) is None
+    assert mongo[supervision.db]["processed_events"].count_documents({"id": body["id"]}) == 0
+
+
+def test_every_service_refuses_types_it_does_not_own(
+    platform: Platform, keys: dict[str, str]
+) -> None:
+    event = progress("justice", "T-x")
+    with client_for(SERVICES["emergency"], keys["justice"]) as http:
+        response = http.post("/v1/events", **structured(event))
+    assert response.status_code == 400
+    assert "emergency.incident.reported" in response.json()["accepted_types"]
