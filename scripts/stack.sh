@@ -26,8 +26,11 @@
 #   KAFKA_BOOTSTRAP  only read by scripts/topics.py (default 127.0.0.1:9092)
 #   FAZHI_SKIP_APT   set to 1 to skip the apt step of `install`
 #   STACK_WAIT_SECS  how long `start` waits for each service to answer (default 90)
+#   FAZHI_KAFKA_PORT, FAZHI_CONTROLLER_PORT, FAZHI_MONGO_PORT
+#                    ports on 127.0.0.1 (defaults 9092, 9093, 27017). Only for running a second,
+#                    separate stack (with its own FAZHI_LOCAL); the services expect the defaults.
 #
-# Fixed local addresses (all on 127.0.0.1): Kafka 9092 (clients) and 9093 (KRaft controller),
+# Everything listens on 127.0.0.1 only: Kafka 9092 (clients) and 9093 (KRaft controller),
 # FerretDB 27017; FerretDB's debug HTTP listener is disabled.
 set -Eeuo pipefail
 
@@ -49,9 +52,9 @@ PY=${FAZHI_PYTHON:-$LOCAL/venv/bin/python}
 WAIT_SECS=${STACK_WAIT_SECS:-90}
 
 HOST=127.0.0.1
-KAFKA_PORT=9092
-CONTROLLER_PORT=9093
-MONGO_PORT=27017
+KAFKA_PORT=${FAZHI_KAFKA_PORT:-9092}
+CONTROLLER_PORT=${FAZHI_CONTROLLER_PORT:-9093}
+MONGO_PORT=${FAZHI_MONGO_PORT:-27017}
 
 KAFKA_POM=$ROOT/deploy/local/kafka/pom.xml
 KAFKA_LOG4J=$ROOT/deploy/local/kafka/log4j2.properties
@@ -122,13 +125,11 @@ spawn() {
 	printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$logfile"
 	# The inner shell writes its own pid and then execs the program, so the pid file holds the
 	# program's pid whether or not setsid had to fork.
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	setsid bash -c 'printf "%s\n" "$$" >"$1"; shift; exec "$@"' spawn "$(pidfile "$name")" "$@" \
 		</dev/null >>"$logfile" 2>&1 &
-	local i
-	for i in $(seq 50); do
-		[[ -s $(pidfile "$name") ]] && break
-		sleep 0.1
-	done
+	local tries=50
+	while ((tries-- > 0)) && [[ ! -s $(pidfile "$name") ]]; do sleep 0.1; done
 	[[ -s $(pidfile "$name") ]] || die "$name: did not start (see $logfile)"
 }
 
@@ -188,9 +189,12 @@ install_kafka() {
 	local tmp=$KAFKA_DIR/libs.tmp
 	rm -rf "$tmp"
 	mkdir -p "$KAFKA_DIR"
-	mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" -Dkafka.version="$KAFKA_VERSION" \
-		dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime ||
-		die "kafka: mvn dependency:copy-dependencies failed"
+	mkdir -p "$LOGS"
+	if ! mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" -Dkafka.version="$KAFKA_VERSION" \
+		dependency:copy-dependencies -DoutputDirectory="$tmp" -DincludeScope=runtime >"$LOGS/mvn.log" 2>&1; then
+		show_tail "$LOGS/mvn.log"
+		die "kafka: mvn dependency:copy-dependencies failed (full output in $LOGS/mvn.log)"
+	fi
 	compgen -G "$tmp/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null || die "kafka: kafka_2.13-$KAFKA_VERSION.jar missing after copy"
 	printf '%s\n' "$stamp_want" >"$tmp/.stamp"
 	rm -rf "$KAFKA_LIBS"

@@ -35,6 +35,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiokafka.admin import AIOKafkaAdminClient
 
 DOMAINS: tuple[str, ...] = ("supervision", "mediation", "emergency", "opengov")
 EVENT_TOPICS: tuple[str, ...] = tuple(f"{d}.events" for d in DOMAINS)
@@ -57,7 +61,7 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
-async def _admin(bootstrap: str, request_timeout_ms: int):
+async def _admin(bootstrap: str, request_timeout_ms: int) -> AIOKafkaAdminClient:
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(
@@ -73,22 +77,23 @@ async def _admin(bootstrap: str, request_timeout_ms: int):
     return admin
 
 
-async def check_async(bootstrap: str | None = None, timeout: float = 5.0) -> dict:
+async def check_async(bootstrap: str | None = None, max_wait: float = 5.0) -> dict[str, Any]:
     """One metadata round trip; returns the cluster description or raises."""
     bootstrap = bootstrap or default_bootstrap()
-    ms = max(1000, int(timeout * 1000))
+    ms = max(1000, int(max_wait * 1000))
 
-    async def run() -> dict:
+    async def run() -> dict[str, Any]:
         admin = await _admin(bootstrap, ms)
         try:
-            return await admin.describe_cluster()
+            info: dict[str, Any] = await admin.describe_cluster()
+            return info
         finally:
             await admin.close()
 
-    return await asyncio.wait_for(run(), timeout)
+    return await asyncio.wait_for(run(), max_wait)
 
 
-async def _partition_counts(admin, names: Iterable[str]) -> dict[str, int]:
+async def _partition_counts(admin: AIOKafkaAdminClient, names: Iterable[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for t in await admin.describe_topics(list(names)):
         if t.get("error_code", 0) == 0:
@@ -97,12 +102,17 @@ async def _partition_counts(admin, names: Iterable[str]) -> dict[str, int]:
 
 
 async def _ensure_once(
-    admin, topics: tuple[str, ...], partitions: int, replication: int
+    admin: AIOKafkaAdminClient,
+    topics: tuple[str, ...],
+    partitions: int,
+    replication: int,
+    warm_coordinator: bool,
+    result: dict[str, str],
 ) -> dict[str, str]:
+    """One attempt; ``result`` carries what earlier attempts achieved (e.g. "created")."""
     from aiokafka.admin import NewPartitions, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-    result: dict[str, str] = {}
     existing = set(await admin.list_topics())
     missing = [t for t in topics if t not in existing]
     if missing:
@@ -121,7 +131,7 @@ async def _ensure_once(
             if code == 0:
                 result[name] = "created"
             elif code == TopicAlreadyExistsError.errno:
-                result[name] = "exists"
+                result.setdefault(name, "exists")
             else:
                 err = for_code(code)
                 first_error = first_error or err
@@ -132,7 +142,7 @@ async def _ensure_once(
             raise (first_error or RuntimeError)("could not create topics: " + "; ".join(failures))
 
     # existing topics: make sure none has fewer partitions than wanted
-    present = [t for t in topics if t not in result]
+    present = [t for t in topics if t not in missing]
     if present:
         counts = await _partition_counts(admin, present)
         grow = {t: NewPartitions(partitions) for t, n in counts.items() if n < partitions}
@@ -142,9 +152,14 @@ async def _ensure_once(
             if t in grow:
                 result[t] = f"grown {counts[t]}->{partitions}"
             elif t in counts:
-                result[t] = "exists"
+                result.setdefault(t, "exists")
             else:
                 raise RuntimeError(f"topic {t} listed but not described")
+    if warm_coordinator:
+        # The first FindCoordinator makes the broker create __consumer_offsets; doing it here means
+        # the first real consumer group after a fresh format does not meet
+        # GroupCoordinatorNotAvailable (raised here as retriable, so the caller retries).
+        await admin.find_coordinator("fazhi-topics-warmup")
     return {t: result[t] for t in topics}
 
 
@@ -154,12 +169,15 @@ async def ensure_topics_async(
     topics: Iterable[str] = TOPICS,
     partitions: int | None = None,
     replication: int | None = None,
-    timeout: float = 60.0,
+    max_wait: float = 60.0,
+    warm_coordinator: bool = True,
 ) -> dict[str, str]:
     """Create ``topics`` if missing; returns ``{topic: "created" | "exists" | "grown a->b"}``.
 
-    Retries (until ``timeout`` seconds) while the broker is unreachable or still electing its
-    controller, so it is safe to call right after the broker was started.
+    Retries (until ``max_wait`` seconds) while the broker is unreachable or still electing its
+    controller, so it is safe to call right after the broker was started. With
+    ``warm_coordinator`` it also waits until the group coordinator answers (creating
+    ``__consumer_offsets`` on a fresh broker).
     """
     from aiokafka.errors import BrokerNotAvailableError, KafkaError, KafkaTimeoutError
 
@@ -167,14 +185,17 @@ async def ensure_topics_async(
     partitions = partitions or _env_int("KAFKA_TOPIC_PARTITIONS", DEFAULT_PARTITIONS)
     replication = replication or _env_int("KAFKA_TOPIC_REPLICATION", DEFAULT_REPLICATION)
     wanted = tuple(topics)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + max_wait
     delay = 0.25
+    result: dict[str, str] = {}
     while True:
         admin = None
         try:
             admin = await _admin(bootstrap, 10000)
-            return await _ensure_once(admin, wanted, partitions, replication)
-        except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+            return await _ensure_once(
+                admin, wanted, partitions, replication, warm_coordinator, result
+            )
+        except (TimeoutError, KafkaError, OSError) as exc:
             # KafkaTimeoutError and BrokerNotAvailableError are not flagged retriable by aiokafka
             # but are what a broker that is still starting looks like
             transient = getattr(exc, "retriable", True) or isinstance(
@@ -184,7 +205,7 @@ async def ensure_topics_async(
                 raise
             if time.monotonic() + delay > deadline:
                 raise RuntimeError(
-                    f"topics on {bootstrap}: giving up after {timeout:.0f} s: {exc!r}"
+                    f"topics on {bootstrap}: giving up after {max_wait:.0f} s: {exc!r}"
                 ) from exc
             log.info("topics on %s not ready yet (%r); retrying", bootstrap, exc)
         finally:
@@ -194,7 +215,7 @@ async def ensure_topics_async(
         delay = min(delay * 2, 3.0)
 
 
-def ensure_topics(bootstrap: str | None = None, **kwargs) -> dict[str, str]:
+def ensure_topics(bootstrap: str | None = None, **kwargs: Any) -> dict[str, str]:
     """Synchronous wrapper of :func:`ensure_topics_async`; also works inside a running loop."""
     try:
         asyncio.get_running_loop()
@@ -239,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         try:
             info = asyncio.run(check_async(bootstrap, args.timeout))
-        except Exception as exc:  # noqa: BLE001 - report any failure as "not ready"
+        except Exception as exc:  # any failure means "not ready"
             print(f"kafka {bootstrap}: not ready: {exc!r}", file=sys.stderr)
             return 1
         brokers = ", ".join(
@@ -249,8 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     try:
-        result = ensure_topics(bootstrap, partitions=args.partitions, timeout=args.timeout)
-    except Exception as exc:  # noqa: BLE001
+        result = ensure_topics(bootstrap, partitions=args.partitions, max_wait=args.timeout)
+    except Exception as exc:
         print(f"topics: {exc}", file=sys.stderr)
         return 1
     created = [t for t, s in result.items() if s == "created"]

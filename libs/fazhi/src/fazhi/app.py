@@ -21,6 +21,7 @@ from fazhi.problems import Problem, install_problem_handlers
 from fazhi.publisher import KafkaPublisher, Publisher
 from fazhi.runtime import ServiceRuntime, mongo_client, runtime
 from fazhi.settings import ServiceSettings
+from fazhi.tail import LiveTail, tail_metrics
 from fazhi.units import all_groups, all_units
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ def health_router() -> APIRouter:
     )
     async def readyz(rt: Annotated[ServiceRuntime, Depends(runtime)]) -> dict[str, Any]:
         kafka, mongo = await asyncio.gather(rt.publisher.ready(), _mongo_ready(rt))
+        if mongo and rt.prepare is not None:
+            mongo = await rt.prepare(rt)
         checks = {
             "kafka": "ok" if kafka else "unreachable",
             "mongodb": "ok" if mongo else "unreachable",
@@ -104,6 +107,20 @@ def create_service_app(
 ) -> FastAPI:
     """Build a service's app; pass `publisher` to replace Kafka (unit tests pass a FakePublisher)."""
 
+    async def prepare(rt: ServiceRuntime) -> bool:
+        """Indexes and start-up hooks; tried again by /readyz while MongoDB was away at start."""
+        if rt.prepared:
+            return True
+        try:
+            await rt.keys.ensure_indexes()
+            for hook in on_startup:
+                await hook(rt)
+        except PyMongoError as exc:
+            log.warning("mongodb not ready for start-up work: %s", exc)
+            return False
+        rt.prepared = True
+        return True
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(catalog.service, settings.log_level)
@@ -114,23 +131,37 @@ def create_service_app(
             client_id=f"{catalog.service}-api",
             timeout_s=settings.publish_timeout_s,
         )
+        tail = (
+            LiveTail(
+                settings.kafka_bootstrap,
+                [catalog.topic],
+                tail_metrics(catalog.service),
+                worker_group=settings.consumer_group(catalog.service),
+            )
+            if settings.live_tail
+            else None
+        )
         rt = ServiceRuntime(
-            settings=settings, mongo=mongo, publisher=kafka, keys=KeyStore(mongo[settings.auth_db])
+            settings=settings,
+            mongo=mongo,
+            publisher=kafka,
+            keys=KeyStore(mongo[settings.auth_db]),
+            tail=tail,
+            prepare=prepare,
         )
         app.state.runtime = rt
         start = getattr(kafka, "start", None)
         if start is not None:
             await start()
-        try:
-            await rt.keys.ensure_indexes()
-            for hook in on_startup:
-                await hook(rt)
-        except PyMongoError as exc:
-            log.warning("mongodb not reachable at start (indexes not ensured yet): %s", exc)
+        await prepare(rt)
+        if tail is not None:
+            tail.start()
         log.info("api started", extra={"topic": catalog.topic})
         try:
             yield
         finally:
+            if tail is not None:
+                await tail.stop()
             stop = getattr(kafka, "stop", None)
             if stop is not None:
                 await stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from fazhi.auth import KeyStore
 from fazhi.publisher import Publisher
 from fazhi.settings import ServiceSettings
+from fazhi.tail import LiveTail
 
 
 def mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
@@ -31,6 +33,9 @@ class ServiceRuntime:
     mongo: AsyncMongoClient[dict[str, Any]]
     publisher: Publisher
     keys: KeyStore
+    tail: LiveTail | None = None
+    prepare: Callable[[ServiceRuntime], Awaitable[bool]] | None = None
+    prepared: bool = False
 
     @property
     def db(self) -> AsyncDatabase[dict[str, Any]]:

@@ -26,3 +26,8 @@ class ServiceSettings(BaseSettings):
     worker_web_bind: str = "127.0.0.1"
     worker_group: str = ""
     """Kafka consumer group (faust app id) of the worker; default `<service>-worker`."""
+    live_tail: bool = True
+    """Whether the api follows its topics (live views, consumer lag on its `/metrics`)."""
+
+    def consumer_group(self, service: str) -> str:
+        return self.worker_group or f"{service}-worker"

@@ -6,8 +6,8 @@ import asyncio
 import logging
 import sys
 import tempfile
-from pathlib import Path
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -41,7 +41,7 @@ def create_worker_app(
 
     Consumer group = `<service>-worker`, so more replicas share the partitions.
     """
-    app_id = settings.worker_group or f"{catalog.service}-worker"
+    app_id = settings.consumer_group(catalog.service)
     datadir = Path(tempfile.gettempdir()) / "fazhi-faust" / app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(

@@ -1,0 +1,139 @@
+"""What an api process watches on Kafka: a live tail of its topics and its worker group's lag.
+
+The tail feeds live views (SSE / WebSocket fan-out) and counts what passes; the lag monitor
+publishes, on the api's own `/metrics`, how far the service's workers are behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge
+
+from fazhi.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TailMetrics:
+    tailed: Counter
+    lag: Gauge
+
+
+@cache
+def tail_metrics(prefix: str) -> TailMetrics:
+    return TailMetrics(
+        tailed=Counter(
+            f"{prefix}_events_tailed",
+            "Events seen by the api's live tail of its topics, by topic and type.",
+            ["topic", "type"],
+        ),
+        lag=Gauge(
+            f"{prefix}_consumer_lag",
+            "Records the service's worker group has yet to consume, summed over partitions.",
+            ["group", "topic"],
+        ),
+    )
+
+
+@dataclass
+class LiveTail:
+    """Follows `topics` from their current end; each subscriber gets every event from then on."""
+
+    bootstrap: str
+    topics: Sequence[str]
+    metrics: TailMetrics
+    worker_group: str
+    lag_every_s: float = 15.0
+    _subscribers: set[asyncio.Queue[CloudEvent]] = field(default_factory=set)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._follow()), asyncio.create_task(self._watch_lag())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, maxsize: int = 1000) -> AsyncIterator[asyncio.Queue[CloudEvent]]:
+        queue: asyncio.Queue[CloudEvent] = asyncio.Queue(maxsize)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    def _fan_out(self, event: CloudEvent) -> None:
+        for queue in self._subscribers:
+            if queue.full():  # a slow viewer loses its oldest events, never blocks the tail
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    async def _follow(self) -> None:
+        while True:
+            consumer = AIOKafkaConsumer(
+                *self.topics,
+                bootstrap_servers=self.bootstrap,
+                group_id=None,
+                auto_offset_reset="latest",
+            )
+            try:
+                await consumer.start()
+                async for record in consumer:
+                    try:
+                        event = from_kafka(record.value)
+                    except (EnvelopeError, EnvelopeFieldsError):
+                        continue
+                    self.metrics.tailed.labels(topic=record.topic, type=event.type).inc()
+                    self._fan_out(event)
+            except KafkaError as exc:
+                log.warning("live tail lost Kafka, reconnecting", extra={"error": repr(exc)})
+            finally:
+                await consumer.stop()
+            await asyncio.sleep(2)
+
+    async def _watch_lag(self) -> None:
+        while True:
+            try:
+                await self._measure_lag()
+            except (KafkaError, OSError, TimeoutError) as exc:
+                log.debug("consumer lag not measured: %r", exc)
+            await asyncio.sleep(self.lag_every_s)
+
+    async def _measure_lag(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, request_timeout_ms=5000
+        )
+        await admin.start()
+        await consumer.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(self.worker_group)
+            for topic in self.topics:
+                described = await admin.describe_topics([topic])
+                partitions = [
+                    TopicPartition(topic, p["partition"]) for p in described[0]["partitions"]
+                ]
+                ends = await consumer.end_offsets(partitions)
+                lag = 0
+                for tp in partitions:
+                    done = committed.get(tp)
+                    lag += ends[tp] - (done.offset if done is not None and done.offset >= 0 else 0)
+                self.metrics.lag.labels(group=self.worker_group, topic=topic).set(max(lag, 0))
+        finally:
+            await consumer.stop()
+            await admin.close()

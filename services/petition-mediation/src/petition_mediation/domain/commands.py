@@ -1,0 +1,252 @@
+"""The commands every case type is driven by, and the enums they carry. One vocabulary for all
+five machines: each machine's table says which commands it takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class Procedure(StrEnum):
+    GENERAL = "general"  # 普通程序
+    SIMPLIFIED = "simplified"  # 简易程序
+
+
+class SimplifiedGround(StrEnum):
+    """行政复议法 art. 53: when the simplified procedure may apply."""
+
+    ON_THE_SPOT = "on_the_spot"  # 当场作出
+    WARNING_OR_CRITICISM = "warning_or_criticism"  # 警告或者通报批评
+    AMOUNT_UP_TO_3000 = "amount_up_to_3000"  # 款额三千元以下
+    OPEN_GOVERNMENT = "open_government"  # 政府信息公开案件
+    PARTIES_AGREE = "parties_agree"  # 当事人各方同意
+
+
+class Outcome(StrEnum):
+    """行政复议决定 types, arts. 63-69 and 73."""
+
+    CHANGED = "changed"  # 变更 art. 63
+    REVOKED = "revoked"  # 撤销 art. 64
+    CONFIRMED_ILLEGAL = "confirmed_illegal"  # 确认违法 art. 65
+    ORDERED_TO_PERFORM = "ordered_to_perform"  # 责令履行 art. 66
+    CONFIRMED_INVALID = "confirmed_invalid"  # 确认无效 art. 67
+    UPHELD = "upheld"  # 维持 art. 68
+    DISMISSED = "dismissed"  # 驳回 art. 69
+    MEDIATED = "mediated"  # 调解书 art. 73
+
+    @property
+    def binds_respondent(self) -> bool:
+        """Whether the respondent unit has something to carry out (履行, art. 77)."""
+        return self not in (Outcome.UPHELD, Outcome.DISMISSED)
+
+
+class Channel(StrEnum):
+    """三调联动: the three mediation channels a dispute can move between."""
+
+    ADMINISTRATIVE = "administrative"  # 行政调解
+    PEOPLES = "peoples"  # 人民调解
+    JUDICIAL = "judicial"  # 司法调解
+
+
+class RecommendationKind(StrEnum):
+    JUDICIAL = "judicial"  # 司法建议
+    PROCURATORIAL = "procuratorial"  # 检察建议
+
+
+@dataclass(frozen=True)
+class Accept:
+    on: date
+    procedure: Procedure = Procedure.GENERAL
+    simplified_ground: SimplifiedGround | None = None
+
+
+@dataclass(frozen=True)
+class DeemAccepted:
+    """行政复议法 art. 30(3): the review period ended without a refusal."""
+
+    on: date
+
+
+@dataclass(frozen=True)
+class NotAccept:
+    on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class RequestCorrection:
+    on: date
+
+
+@dataclass(frozen=True)
+class ReceiveCorrection:
+    on: date
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """The applicant withdraws (art. 74), or is deemed to by not correcting in time (art. 31)."""
+
+    on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class Extend:
+    on: date
+    approved_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConvertToGeneral:
+    """行政复议法 art. 55: a simplified case moves to the general procedure, with approval."""
+
+    on: date
+    approved_by: str
+
+
+@dataclass(frozen=True)
+class Suspend:
+    """行政复议中止 (art. 39): the decision period stops until the cause is removed."""
+
+    on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    on: date
+
+
+@dataclass(frozen=True)
+class IssueOpinion:
+    """A petition's written handling, review or re-review opinion (处理/复查/复核意见)."""
+
+    on: date
+    opinion: str
+
+
+@dataclass(frozen=True)
+class RequestReview:
+    """The petitioner asks the next level up for review (复查) or re-review (复核)."""
+
+    on: date
+    reply_received_on: date
+    to_unit: str
+
+
+@dataclass(frozen=True)
+class OpenHearing:
+    on: date
+
+
+@dataclass(frozen=True)
+class CloseHearing:
+    on: date
+
+
+@dataclass(frozen=True)
+class Decide:
+    on: date
+    decision: str
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class RecordExecution:
+    on: date
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Close:
+    on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class StartMediation:
+    on: date
+
+
+@dataclass(frozen=True)
+class Refer:
+    on: date
+    to: Channel
+    body: str
+
+
+@dataclass(frozen=True)
+class RecordAgreement:
+    on: date
+    agreement: str
+
+
+@dataclass(frozen=True)
+class RecordFailure:
+    on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileDefence:
+    on: date
+
+
+@dataclass(frozen=True)
+class RecordHearing:
+    on: date
+    head_appeared: bool
+
+
+@dataclass(frozen=True)
+class RecordJudgment:
+    on: date
+    judgment: str
+
+
+@dataclass(frozen=True)
+class ReceiveRecommendation:
+    on: date
+    recommendation_id: str
+    kind: RecommendationKind
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerRecommendation:
+    on: date
+    recommendation_id: str
+    answer: str
+
+
+Action = (
+    Accept
+    | DeemAccepted
+    | NotAccept
+    | RequestCorrection
+    | ReceiveCorrection
+    | Withdraw
+    | Extend
+    | ConvertToGeneral
+    | Suspend
+    | Resume
+    | IssueOpinion
+    | RequestReview
+    | OpenHearing
+    | CloseHearing
+    | Decide
+    | RecordExecution
+    | Close
+    | StartMediation
+    | Refer
+    | RecordAgreement
+    | RecordFailure
+    | FileDefence
+    | RecordHearing
+    | RecordJudgment
+    | ReceiveRecommendation
+    | AnswerRecommendation
+)

@@ -1,0 +1,218 @@
+"""Black-box HTTP against the four running services: health, units, events in, documents out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import client_for
+from tests.support.platform import (
+    AUTH_DB,
+    CST,
+    ROOT,
+    SERVICES,
+    Platform,
+    event,
+    progress,
+    structured,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+NOW = datetime.now(CST)
+
+
+def _applicant() -> dict[str, Any]:
+    return {"name": "张三", "id_number": "610103198503021234", "phone": "13991234567"}
+
+
+def sample(service: str, unit: str) -> tuple[dict[str, Any], str]:
+    """A representative event each service owns, and the path where its projection is read."""
+    ident = uuid.uuid4().hex[:8]
+    if service == "supervision":
+        return progress(unit, f"T-{ident}", 55), f"/v1/tasks/T-{ident}"
+    if service == "petition-mediation":
+        data = {
+            "case_id": f"C-{ident}",
+            "case_type": "reconsideration",
+            "category": "行政处罚",
+            "applicant": _applicant(),
+            "respondent_unit": "market-regulation",
+            "summary": "申请人不服区市场监管局行政处罚决定",
+            "filed_at": NOW.isoformat(),
+        }
+        return event("mediation.case.filed", unit, f"C-{ident}", data), f"/v1/cases/C-{ident}"
+    if service == "emergency":
+        data = {
+            "incident_id": f"I-{ident}",
+            "category": "自然灾害",
+            "grade": "relatively_serious",
+            "title": "暴雨引发内涝",
+            "location": "碑林区长安路",
+            "occurred_at": NOW.isoformat(),
+        }
+        return event(
+            "emergency.incident.reported", unit, f"I-{ident}", data
+        ), f"/v1/incidents/I-{ident}"
+    data = {
+        "request_id": f"R-{ident}",
+        "applicant": _applicant(),
+        "content": "申请公开2026年度重大行政决策事项目录",
+        "channel": "online",
+        "received_at": NOW.isoformat(),
+    }
+    return event("opengov.request.received", unit, f"R-{ident}", data), f"/v1/requests/R-{ident}"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_service_is_healthy_ready_and_documents_itself(platform: Platform, name: str) -> None:
+    service = SERVICES[name]
+    with httpx.Client(base_url=service.url, timeout=10) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        ready = http.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"kafka": "ok", "mongodb": "ok"}
+        units = http.get("/v1/units").json()
+        assert {"code": "justice", "name": "区司法局"} in [
+            {"code": u["code"], "name": u["name"]} for u in units["units"]
+        ]
+        assert any(g["members"] for g in units["groups"])
+        spec = http.get("/openapi.json").json()
+        assert "/v1/events" in spec["paths"]
+        assert (
+            "application/cloudevents+json"
+            in spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]
+        )
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_each_service_projects_its_event_and_never_serves_personal_data(
+    platform: Platform, keys: dict[str, str], name: str
+) -> None:
+    service = SERVICES[name]
+    posted, path = sample(name, "justice")
+    with client_for(service, keys["justice"]) as http:
+        accepted = http.post("/v1/events", **structured(posted))
+        assert accepted.status_code == 202, accepted.text
+        doc = wait_until(
+            lambda: (r := http.get(path)).status_code == 200 and r.json(),
+            timeout=60,
+            what=f"{path} readable",
+        )
+        assert http.get(path, headers={"authorization": "Bearer wrong"}).status_code == 401
+    body = json.dumps(doc, ensure_ascii=False)
+    for secret in ("张三", "610103198503021234", "13991234567", "_applied"):
+        assert secret not in body
+
+
+def test_metrics_show_ingest_on_the_api_and_consumption_on_the_worker(
+    platform: Platform, keys: dict[str, str]
+) -> None:
+    service = SERVICES["supervision"]
+    posted = progress("justice", f"T-{uuid.uuid4().hex[:8]}", 5)
+    with client_for(service, keys["justice"]) as http:
+        assert http.post("/v1/events", **structured(posted)).status_code == 202
+
+    def api_metrics() -> str:
+        return httpx.get(f"{service.url}/metrics", timeout=10).text
+
+    text = wait_until(
+        lambda: "supervision_events_tailed_total{" in (m := api_metrics()) and m,
+        timeout=60,
+        what="api tail metrics",
+    )
+    assert (
+        'supervision_events_ingested_total{outcome="accepted",type="supervision.task.progress_reported"}'
+        in text
+    )
+    assert "supervision_ingest_seconds_bucket" in text
+    wait_until(
+        lambda: 'supervision_consumer_lag{group="supervision-worker-test"' in api_metrics(),
+        timeout=60,
+        what="consumer lag gauge",
+    )
+    worker = httpx.get(f"{service.worker_url}/metrics", timeout=10).text
+    assert (
+        'supervision_events_consumed_total{outcome="applied",topic="supervision.events"' in worker
+    )
+
+
+def test_only_staff_acknowledge_alerts(platform: Platform, keys: dict[str, str]) -> None:
+    service = SERVICES["emergency"]
+    alert_id = f"A-{uuid.uuid4().hex[:8]}"
+    issued = event(
+        "emergency.alert.issued",
+        "emergency-management",
+        alert_id,
+        {
+            "alert_id": alert_id,
+            "msg_type": "alert",
+            "level": "orange",
+            "category": "气象",
+            "headline": "暴雨橙色预警",
+            "description": "未来3小时将出现50毫米以上降水",
+            "area": "碑林区",
+            "effective": NOW.isoformat(),
+            "expires": (NOW + timedelta(hours=6)).isoformat(),
+            "instruction": "停止户外作业",
+        },
+    )
+    ack = event(
+        "emergency.alert.acknowledged",
+        "emergency-management",
+        alert_id,
+        {"alert_id": alert_id, "staff_id": "staff-007", "acknowledged_at": NOW.isoformat()},
+    )
+    with client_for(service, keys["emergency"]) as http:
+        assert http.post("/v1/events", **structured(issued)).status_code == 202
+        assert http.post("/v1/events", **structured(ack)).status_code == 403
+    with client_for(service, keys["staff"]) as http:
+        assert http.post("/v1/events", **structured(ack)).status_code == 202
+        doc = wait_until(
+            lambda: (
+                (r := http.get(f"/v1/alerts/{alert_id}")).status_code == 200
+                and r.json().get("acknowledgements")
+                and r.json()
+            ),
+            timeout=60,
+            what="ack projected",
+        )
+    assert doc["state"] == "in_force"
+    assert [a["staff_id"] for a in doc["acknowledgements"]] == ["staff-007"]
+
+
+def test_demo_keys_are_written_for_every_unit_and_kept_on_the_next_run(
+    platform: Platform, tmp_path: Path
+) -> None:
+    out = tmp_path / "demo-keys.json"
+    argv = [
+        sys.executable,
+        "-m",
+        "fazhi.cli",
+        "--auth-db",
+        AUTH_DB,
+        "keys",
+        "demo",
+        "--out",
+        str(out),
+    ]
+    subprocess.run(argv, cwd=ROOT, check=True, capture_output=True)
+    first = json.loads(out.read_text())
+    subprocess.run(argv, cwd=ROOT, check=True, capture_output=True)
+    assert json.loads(out.read_text()) == first
+    units = httpx.get(f"{SERVICES['supervision'].url}/v1/units").json()["units"]
+    assert set(first["units"]) == {u["code"] for u in units}
+    posted = progress("audit", f"T-{uuid.uuid4().hex[:8]}")
+    with client_for(SERVICES["supervision"], first["units"]["audit"]) as http:
+        assert http.post("/v1/events", **structured(posted)).status_code == 202
+    with client_for(SERVICES["supervision"], first["operator"]) as http:
+        assert http.post("/v1/events", **structured(progress("justice", "T-op"))).status_code == 202

@@ -1,0 +1,93 @@
+"""Which events a key may post: the pure checks behind `POST /v1/events`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fazhi.auth import Principal, Role
+from fazhi.envelope import CloudEvent, parse_http
+from fazhi.ingest import _check_event
+from fazhi.problems import Problem
+from supervision.events import CATALOG
+
+JUSTICE = Principal(key_id="k1", unit="justice", roles=frozenset({Role.DEPARTMENT}))
+OPERATOR = Principal(key_id="k2", unit="rule-of-law-office", roles=frozenset({Role.OPERATOR}))
+SUPERVISOR = Principal(key_id="k3", unit="justice", roles=frozenset({Role.SUPERVISOR}))
+
+
+def progress(unit: str = "justice", **data: object) -> CloudEvent:
+    body = {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": f"/units/{unit}",
+        "type": "supervision.task.progress_reported",
+        "subject": "M18-T1",
+        "time": "2026-03-02T09:30:00+08:00",
+        "data": {
+            "task_id": "M18-T1",
+            "unit": unit,
+            "progress_pct": 40,
+            "note": "",
+            "reported_at": "2026-03-02T09:30:00+08:00",
+            **data,
+        },
+    }
+    [event] = parse_http("application/cloudevents+json", {}, json.dumps(body).encode())
+    return event
+
+
+def status_of(event: CloudEvent, who: Principal) -> int:
+    try:
+        _check_event(event, None, CATALOG, who)
+    except Problem as problem:
+        return problem.status
+    return 202
+
+
+def test_a_department_posts_for_its_own_unit() -> None:
+    assert status_of(progress(), JUSTICE) == 202
+
+
+def test_a_department_cannot_post_for_another_unit() -> None:
+    assert status_of(progress("audit"), JUSTICE) == 403
+
+
+def test_a_department_cannot_report_for_another_unit_inside_data() -> None:
+    event = progress()
+    forged = event.model_copy(update={"data": {**event.data, "unit": "audit"}})
+    assert status_of(forged, JUSTICE) == 403
+
+
+def test_an_operator_posts_for_any_known_unit_but_not_unknown_ones() -> None:
+    assert status_of(progress("audit"), OPERATOR) == 202
+    unknown = progress().model_copy(update={"source": "/units/nowhere"})
+    assert status_of(unknown, OPERATOR) == 422
+
+
+def test_a_supervisor_key_does_not_post_department_events() -> None:
+    assert status_of(progress(), SUPERVISOR) == 403
+
+
+def test_derived_and_unknown_types_are_refused_with_the_accepted_list() -> None:
+    for kind in ("supervision.task.overdue", "supervision.task.teleported"):
+        with pytest.raises(Problem) as refused:
+            _check_event(progress().model_copy(update={"type": kind}), None, CATALOG, OPERATOR)
+        assert refused.value.status == 400
+        assert refused.value.extensions["accepted_types"] == [
+            "supervision.task.completed",
+            "supervision.task.progress_reported",
+        ]
+
+
+def test_invalid_data_names_the_fields() -> None:
+    with pytest.raises(Problem) as refused:
+        _check_event(progress(progress_pct=101, unit="justice"), 3, CATALOG, JUSTICE)
+    assert refused.value.status == 422
+    assert [e["field"] for e in refused.value.extensions["errors"]] == ["[3].data.progress_pct"]
+
+
+def test_a_source_outside_units_is_refused() -> None:
+    event = progress().model_copy(update={"source": "urn:x"})
+    assert status_of(event, JUSTICE) == 422

@@ -1,0 +1,44 @@
+"""The public surface of `fazhi` is explicit and stable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import fazhi
+
+PUBLIC_API = [
+    "Applicant", "CloudEvent", "Clock", "ClockError", "ClockStatus", "DeadLetter", "EnvelopeError",
+    "EnvelopeFieldsError", "EventCatalog", "EventProcessor", "EventType", "FakePublisher", "Handler",
+    "HandlerContext", "IllegalTransition", "KafkaPublisher", "KeyStore", "Outcome", "Party", "Payload",
+    "PoisonError", "Principal", "Problem", "PublishError", "Publisher", "RULES", "Record", "Role", "Rule",
+    "ServiceSettings", "Unit", "UnitCode", "UnknownUnitError", "WorkCalendar", "all_groups", "all_units",
+    "apply_once", "configure_logging", "contains_personal_data", "create_service_app",
+    "create_worker_app", "default_calendar", "derived_id", "document_router", "find_unit", "from_kafka",
+    "get_unit", "index_tokens", "is_unit_code", "mask_for_log", "mongo_filter", "new_event", "parse_http",
+    "query_tokens", "redact", "resolve", "run_worker", "service_metrics", "start_clock",
+]  # fmt: skip
+
+
+def test_public_api_is_pinned() -> None:
+    assert sorted(fazhi.__all__) == sorted(PUBLIC_API)
+
+
+@pytest.mark.parametrize("name", PUBLIC_API)
+def test_every_public_name_resolves(name: str) -> None:
+    assert getattr(fazhi, name) is not None
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = fazhi.nope  # type: ignore[attr-defined]
+
+
+def test_pure_rules_load_without_kafka_or_web_code() -> None:
+    code = "import sys, fazhi; fazhi.start_clock; fazhi.redact; print(sorted(m for m in ('faust', 'aiokafka', 'fastapi') if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
