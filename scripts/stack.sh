@@ -46,6 +46,8 @@ KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}
 KAFKA_OPTS=${KAFKA_OPTS:-}
 JAVA_CMD=()
+KAFKA_WAS_RUNNING=0
+FERRET_WAS_RUNNING=0
 FERRETDB_MODULE=github.com/FerretDB/FerretDB
 FERRETDB_VERSION=v1.24.2
 PY=${FAZHI_PYTHON:-$LOCAL/venv/bin/python}
@@ -370,8 +372,10 @@ launch_kafka() {
 	local pid
 	if pid=$(running kafka); then
 		log "kafka: already running (pid $pid)"
+		KAFKA_WAS_RUNNING=1
 		return
 	fi
+	KAFKA_WAS_RUNNING=0
 	if port_open "$KAFKA_PORT" || port_open "$CONTROLLER_PORT"; then
 		die "kafka: $HOST:$KAFKA_PORT or :$CONTROLLER_PORT is already in use by a process stack.sh did not start"
 	fi
@@ -415,8 +419,10 @@ launch_ferretdb() {
 	local pid
 	if pid=$(running ferretdb); then
 		log "ferretdb: already running (pid $pid)"
+		FERRET_WAS_RUNNING=1
 		return
 	fi
+	FERRET_WAS_RUNNING=0
 	if port_open "$MONGO_PORT"; then
 		die "ferretdb: $HOST:$MONGO_PORT is already in use by a process stack.sh did not start"
 	fi
@@ -456,6 +462,10 @@ cmd_start() {
 	need_python
 	launch_kafka
 	launch_ferretdb
+	if ((KAFKA_WAS_RUNNING && FERRET_WAS_RUNNING)) && port_open "$KAFKA_PORT" && port_open "$MONGO_PORT"; then
+		log "already running: kafka $HOST:$KAFKA_PORT, mongodb://$HOST:$MONGO_PORT"
+		return
+	fi
 	wait_ferretdb
 	wait_kafka
 	ensure_topics
@@ -465,6 +475,7 @@ cmd_start() {
 cmd_kafka_start() {
 	need_python
 	launch_kafka
+	if ((KAFKA_WAS_RUNNING)) && port_open "$KAFKA_PORT"; then return; fi
 	wait_kafka
 	ensure_topics
 }

@@ -18,5 +18,22 @@ cleanup() {
 trap cleanup EXIT
 scripts/stack.sh start
 
-python -m pytest tests -p no:cacheprovider \
-  --cov --cov-report=term-missing:skip-covered --cov-fail-under=80 "$@"
+python -m pytest tests -p no:cacheprovider --cov --cov-report= "$@"
+
+# The domain core (pure rules) must stay covered; the services run as separate processes in the
+# integration and e2e tests, so their infrastructure code is covered there, not counted here.
+echo "Coverage of the domain core (clocks, calendar, redaction, search, units, catalogue, state machines):"
+coverage report --show-missing --fail-under=95 --include="$(tr '\n' ',' <<'LIST'
+*/fazhi/clocks.py
+*/fazhi/workdays.py
+*/fazhi/redaction.py
+*/fazhi/textsearch.py
+*/fazhi/units.py
+*/fazhi/statemachine.py
+*/supervision/catalogue.py
+*/supervision/domain.py
+*/emergency/domain.py
+*/petition_mediation/domain/*
+*/open_government/domain.py
+LIST
+)"

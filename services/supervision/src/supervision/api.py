@@ -7,13 +7,15 @@ from fastapi import FastAPI
 from fazhi.app import create_service_app, document_router
 from fazhi.publisher import Publisher
 from fazhi.runtime import ServiceRuntime
+from supervision.catalogue import load_plan
 from supervision.config import Settings
 from supervision.events import CATALOG
-from supervision.store import TASKS, ensure_indexes
+from supervision.store import TASKS, ensure_indexes, load_plan_tasks
 
 
 async def _startup(rt: ServiceRuntime) -> None:
     await ensure_indexes(rt.db)
+    await load_plan_tasks(rt.db, load_plan())
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:

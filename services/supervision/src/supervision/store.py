@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+
+from fazhi.envelope import CHINA_TZ
+from supervision.catalogue import Plan
 
 TASKS = "tasks"
 ITEMS = "items"
@@ -20,3 +24,60 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[ITEMS].create_index(
         [("unit", ASCENDING), ("opened_at", DESCENDING)], name="unit_opened"
     )
+
+
+def plan_documents(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
+    """The plan's tasks and dated milestones as task documents (`_id`, catalogue fields)."""
+    docs: list[tuple[str, dict[str, Any]]] = []
+    for measure in plan.measures:
+        for task in measure.tasks:
+            docs.append(
+                (
+                    task.id,
+                    {
+                        "kind": "task",
+                        "measure": measure.number,
+                        "measure_seq": measure.seq,
+                        "title": measure.title,
+                        "summary": task.summary,
+                        "lead_units": list(task.lead_units),
+                        "responsible_units": list(task.responsible_units),
+                        "due_at": _end_of_day(plan.end_date),
+                    },
+                )
+            )
+        for milestone in measure.milestones:
+            docs.append(
+                (
+                    milestone.id,
+                    {
+                        "kind": "milestone",
+                        "measure": measure.number,
+                        "measure_seq": measure.seq,
+                        "title": measure.title,
+                        "summary": milestone.title,
+                        "lead_units": list(measure.lead_units),
+                        "responsible_units": list(measure.responsible_units),
+                        "due_at": _end_of_day(milestone.due),
+                    },
+                )
+            )
+    return docs
+
+
+def _end_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), CHINA_TZ)
+
+
+async def load_plan_tasks(db: AsyncDatabase[dict[str, Any]], plan: Plan) -> int:
+    """Upsert the catalogue into `tasks`; progress already reported is kept. Returns the count."""
+    requests = [
+        UpdateOne(
+            {"_id": doc_id},
+            {"$set": fields, "$setOnInsert": {"status": "not_started", "progress_pct": 0}},
+            upsert=True,
+        )
+        for doc_id, fields in plan_documents(plan)
+    ]
+    await db[TASKS].bulk_write(requests, ordered=False)
+    return len(requests)
