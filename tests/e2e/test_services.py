@@ -223,7 +223,7 @@ def test_supervision_loads_the_plan_catalogue_as_tasks(platform: Platform, keys:
         milestone = http.get("/v1/tasks/M10-D1").json()
         task = http.get("/v1/tasks/M18-T1").json()
     assert milestone["kind"] == "milestone"
-    assert milestone["due_at"].startswith("2023-12-31T23:59:59")
+    assert milestone["due_at"].startswith("2023-12-31T23:59:59+08:00")
     assert "两法衔接" in milestone["summary"]
     assert task["measure"] == "十八"
     assert "justice" in task["lead_units"]

@@ -19,7 +19,6 @@ from fazhi.auth import KeyStore, Role
 from fazhi.calendarstore import (
     COLLECTION,
     CalendarCache,
-    calendar_router,
     load_calendar,
     work_calendar,
 )
@@ -73,7 +72,7 @@ async def app(clean_databases: None) -> AsyncIterator[FastAPI]:
         catalog=CATALOG,
         settings=settings,
         publisher=FakePublisher(),
-        routers=[calendar_router(), _deadline_router()],
+        routers=[_deadline_router()],
     )
     async with service.router.lifespan_context(service):
         yield service

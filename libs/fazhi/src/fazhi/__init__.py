@@ -65,6 +65,8 @@ _EXPORTS: dict[str, str] = {
     "ClockError": "clocks",
     "ClockStatus": "clocks",
     "start_clock": "clocks",
+    "CalendarCache": "calendarstore",
+    "load_calendar": "calendarstore",
     # personal data and search
     "Party": "redaction",
     "redact": "redaction",
@@ -95,6 +97,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from fazhi.app import create_service_app, document_router
     from fazhi.auth import KeyStore, Principal, Role
+    from fazhi.calendarstore import CalendarCache, load_calendar
     from fazhi.catalog import EventCatalog, EventType
     from fazhi.clocks import RULES, Clock, ClockError, ClockStatus, Rule, start_clock
     from fazhi.consumer import (

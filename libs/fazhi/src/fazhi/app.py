@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import PyMongoError
 
 from fazhi.auth import KeyStore
+from fazhi.calendarstore import calendar_router
 from fazhi.catalog import EventCatalog
 from fazhi.ingest import events_router
 from fazhi.logs import configure_logging
@@ -171,6 +172,7 @@ def create_service_app(
     install_problem_handlers(app)
     app.include_router(health_router())
     app.include_router(units_router())
+    app.include_router(calendar_router())
     app.include_router(events_router(catalog))
     for router in routers:
         app.include_router(router)

@@ -11,6 +11,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.auth import KeyStore
+from fazhi.envelope import CHINA_TZ
 from fazhi.publisher import Publisher
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail
@@ -21,6 +22,7 @@ def mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
     return AsyncMongoClient(
         settings.mongo_url,
         tz_aware=True,
+        tzinfo=CHINA_TZ,
         serverSelectionTimeoutMS=3000,
         connectTimeoutMS=3000,
         appname="fazhi",

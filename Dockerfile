@@ -1,0 +1,97 @@
+# syntax=docker/dockerfile:1
+# One recipe for the four service images. Each image holds the shared library `fazhi`, ONE
+# service package and only their runtime dependencies, hash-checked against requirements.lock
+# (the lock also pins the dev tools: pytest, mypy, ruff, playwright…; they stay out).
+#
+#   docker build --build-arg SERVICE=petition-mediation -t fazhi/petition-mediation .
+#
+# SERVICE is the folder under services/ (supervision, petition-mediation, emergency,
+# open-government); the importable package is that name with "-" turned into "_".
+# The image runs either process of the service:
+#   fazhi-api      uvicorn <package>.api:create_app --factory on $HOST:$PORT (0.0.0.0:8000)
+#   fazhi-worker   python -m <package>.worker (faust; web/metrics port from <PREFIX>_WORKER_WEB_PORT)
+#   fazhi keys …   the admin CLI (API keys; reads FAZHI_MONGO_URL)
+# The default command is fazhi-api. It runs as the non-root user fazhi (uid 10001) and writes
+# nothing outside /tmp, so it runs with a read-only root filesystem.
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# ------------------------------------------------------------------ build: a venv in /opt/venv
+FROM ${PYTHON_IMAGE} AS build
+ARG SERVICE
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore \
+    PYTHONDONTWRITEBYTECODE=1
+RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<folder under services/>" >&2; exit 1; }
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:${PATH}
+WORKDIR /src
+
+# 1. Dependencies (a layer that only changes with the lock or a pyproject.toml).
+#    pip resolves the runtime closure of fazhi + the service with every version pinned by the
+#    lock (metadata only, --dry-run); the lock's entries for exactly those packages, hashes
+#    included, are then installed in hash-checking mode.
+COPY requirements.lock ./
+COPY libs/fazhi/pyproject.toml libs/fazhi/
+COPY services/${SERVICE}/pyproject.toml services/${SERVICE}/
+RUN sed -e '/^[[:space:]]*--hash/d' -e 's/[[:space:]]*\\$//' requirements.lock >/tmp/pins.txt \
+ && pip install --dry-run --ignore-installed --quiet --report /tmp/report.json \
+        -c /tmp/pins.txt ./libs/fazhi "./services/${SERVICE}"
+RUN python - <<'EOF'
+import json, re
+
+def canon(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+report = json.load(open("/tmp/report.json"))
+wanted = {
+    canon(item["metadata"]["name"])
+    for item in report["install"]
+    if "dir_info" not in item["download_info"]  # fazhi and the service come from the source tree
+}
+blocks, block = [], []
+for line in open("requirements.lock"):
+    if line.strip() and not line[0].isspace():
+        block = [line]
+        blocks.append(block)
+    elif block:
+        block.append(line)
+kept = [b for b in blocks if canon(re.match(r"[A-Za-z0-9._-]+", b[0]).group()) in wanted]
+found = {canon(re.match(r"[A-Za-z0-9._-]+", b[0]).group()) for b in kept}
+if found != wanted:
+    raise SystemExit(f"not pinned in requirements.lock: {sorted(wanted - found)}")
+open("/tmp/runtime.lock", "w").writelines(line for b in kept for line in b)
+print(f"runtime dependencies: {len(kept)} of {len(blocks)} locked packages")
+EOF
+RUN pip install --require-hashes -r /tmp/runtime.lock
+
+# 2. The two first-party distributions, then a check and the launchers.
+COPY libs/fazhi/src libs/fazhi/src
+COPY services/${SERVICE}/src services/${SERVICE}/src
+RUN pip install --no-deps ./libs/fazhi "./services/${SERVICE}" \
+ && pip check \
+ && pkg=$(printf '%s' "${SERVICE}" | tr - _) \
+ && python -c "import ${pkg}.api, ${pkg}.worker" \
+ && printf '#!/bin/sh\nexec uvicorn %s.api:create_app --factory --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" --no-access-log "$@"\n' \
+        "${pkg}" >/opt/venv/bin/fazhi-api \
+ && printf '#!/bin/sh\nexec python -m %s.worker "$@"\n' "${pkg}" >/opt/venv/bin/fazhi-worker \
+ && chmod 0755 /opt/venv/bin/fazhi-api /opt/venv/bin/fazhi-worker
+
+# ------------------------------------------------------------------ runtime
+FROM ${PYTHON_IMAGE} AS runtime
+ARG SERVICE
+LABEL org.opencontainers.image.title="fazhi-${SERVICE}" \
+      org.opencontainers.image.description="Fazhi ${SERVICE} service (api and worker)"
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/opt/venv/bin:${PATH} \
+    FAZHI_SERVICE=${SERVICE}
+RUN groupadd --system --gid 10001 fazhi \
+ && useradd --system --uid 10001 --gid fazhi --home-dir /home/fazhi --create-home \
+        --shell /usr/sbin/nologin fazhi
+COPY --from=build /opt/venv /opt/venv
+USER 10001:10001
+WORKDIR /home/fazhi
+EXPOSE 8000
+CMD ["fazhi-api"]
