@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.local/venv/bin:$PATH"
 
 started_stack=0
-if ! scripts/stack.sh running >/dev/null 2>&1; then started_stack=1; fi
+if ! scripts/stack.sh status >/dev/null 2>&1; then started_stack=1; fi
 scripts/stack.sh start
 cleanup() {
   if [ "$started_stack" = 1 ]; then scripts/stack.sh stop; fi

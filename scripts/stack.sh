@@ -19,8 +19,8 @@
 #                    the repo root). Holds kafka/libs, kafka/data, ferretdb/, bin/, run/, logs/.
 #   FAZHI_PYTHON     python with aiokafka and pymongo, used for readiness checks and topic creation
 #                    (default $FAZHI_LOCAL/venv/bin/python)
-#   KAFKA_VERSION    org.apache.kafka:kafka_2.13 version to install (default 4.4.0; 4.x only,
-#                    compiled for Java 17). Changing it re-copies the jars on the next install.
+#   KAFKA_VERSION    org.apache.kafka:kafka_2.13 version to install (default 4.4.0, whose jars
+#                    target Java 17; stay on 4.x). Changing it re-copies the jars on `install`.
 #   KAFKA_HEAP_OPTS  broker heap flags (default "-Xms256m -Xmx768m")
 #   KAFKA_OPTS       extra JVM flags for the broker (default empty)
 #   KAFKA_BOOTSTRAP  only read by scripts/topics.py (default 127.0.0.1:9092)
@@ -32,6 +32,9 @@
 #
 # Everything listens on 127.0.0.1 only: Kafka 9092 (clients) and 9093 (KRaft controller),
 # FerretDB 27017; FerretDB's debug HTTP listener is disabled.
+# Logs: $FAZHI_LOCAL/logs/kafka.log (broker), kafka.out (JVM, storage format), ferretdb.log,
+# mvn.log, apt.log. Pid files: $FAZHI_LOCAL/run/{kafka,ferretdb}.pid; commands that change the
+# stack take $FAZHI_LOCAL/run/stack.lock, so concurrent invocations queue up.
 set -Eeuo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -110,7 +113,7 @@ running() {
 		printf '%s' "$pid"
 		return 0
 	fi
-	log "$1: removing stale pid file (pid ${pid:-?} is not running)"
+	log "$1: removing stale pid file (pid ${pid:-?} is not running)" >&2
 	rm -f "$f"
 	return 1
 }
@@ -129,7 +132,7 @@ spawn() {
 	# program's pid whether or not setsid had to fork.
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	setsid bash -c 'printf "%s\n" "$$" >"$1"; shift; exec "$@"' spawn "$(pidfile "$name")" "$@" \
-		</dev/null >>"$logfile" 2>&1 &
+		</dev/null >>"$logfile" 2>&1 9>&- &
 	local tries=50
 	while ((tries-- > 0)) && [[ ! -s $(pidfile "$name") ]]; do sleep 0.1; done
 	[[ -s $(pidfile "$name") ]] || die "$name: did not start (see $logfile)"
@@ -239,6 +242,7 @@ install_ferretdb() {
 	mv -f "$BIN/ferretdb.tmp" "$BIN/ferretdb"
 	ferretdb_installed || die "ferretdb: built binary does not report $FERRETDB_VERSION"
 	rm -rf "$src"
+	rmdir "$LOCAL/src" 2>/dev/null || true
 	log "ferretdb: $("$BIN/ferretdb" --version | head -n 1)"
 }
 
@@ -284,6 +288,10 @@ install_debs() {
 	if ((rc != 0)); then
 		show_tail "$aptlog"
 		die "apt: installing ${pkgs[*]} failed (full output in $aptlog)"
+	fi
+	# ... nor at the next boot (it would listen on all interfaces, port 9090)
+	if [[ " ${pkgs[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+		as_root systemctl disable --quiet prometheus.service >>"$aptlog" 2>&1 || true
 	fi
 	command -v chromium >/dev/null 2>&1 || warn "apt: chromium still not on PATH"
 	command -v promtool >/dev/null 2>&1 || warn "apt: promtool still not on PATH"
@@ -403,7 +411,7 @@ wait_kafka() {
 		fi
 		if ((SECONDS >= deadline)); then
 			show_tail "$LOGS/kafka.log" "$LOGS/kafka.out"
-			die "kafka: no answer on $HOST:$KAFKA_PORT after $WAIT_SECS s"
+			die "kafka: no answer on $HOST:$KAFKA_PORT after $WAIT_SECS s (pid $pid left running; 'scripts/stack.sh kafka-stop' stops it)"
 		fi
 		sleep 1
 	done
@@ -449,7 +457,7 @@ wait_ferretdb() {
 		fi
 		if ((SECONDS >= deadline)); then
 			show_tail "$LOGS/ferretdb.log"
-			die "ferretdb: no answer on $HOST:$MONGO_PORT after $WAIT_SECS s"
+			die "ferretdb: no answer on $HOST:$MONGO_PORT after $WAIT_SECS s (pid $pid left running; 'scripts/stack.sh stop' stops it)"
 		fi
 		sleep 0.5
 	done
@@ -511,7 +519,22 @@ usage() {
 	sed -n '2,/^set -E/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
 }
 
+# lock: serialise commands that change the stack (two `start`s at once would race for the pid
+# files and ports). Spawned services do not inherit the lock (see spawn).
+lock() {
+	command -v flock >/dev/null 2>&1 || return 0
+	mkdir -p "$RUN"
+	exec 9>"$RUN/stack.lock"
+	if ! flock -n 9; then
+		log "waiting for another stack.sh command to finish"
+		flock -w 300 9 || die "another stack.sh command holds $RUN/stack.lock"
+	fi
+}
+
 main() {
+	case ${1:-} in
+	install | start | stop | kafka-start | kafka-stop | reset) lock ;;
+	esac
 	case ${1:-} in
 	install) cmd_install ;;
 	start) cmd_start ;;

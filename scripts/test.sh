@@ -11,7 +11,7 @@ mypy libs/fazhi/src services/supervision/src services/petition-mediation/src \
   services/emergency/src services/open-government/src
 
 started_stack=0
-if ! scripts/stack.sh running >/dev/null 2>&1; then started_stack=1; fi
+if ! scripts/stack.sh status >/dev/null 2>&1; then started_stack=1; fi
 cleanup() {
   if [ "$started_stack" = 1 ]; then scripts/stack.sh stop; fi
 }
