@@ -218,7 +218,9 @@ def test_demo_keys_are_written_for_every_unit_and_kept_on_the_next_run(
         assert http.post("/v1/events", **structured(progress("justice", "T-op"))).status_code == 202
 
 
-def test_supervision_loads_the_plan_catalogue_as_tasks(platform: Platform, keys: dict[str, str]) -> None:
+def test_supervision_loads_the_plan_catalogue_as_tasks(
+    platform: Platform, keys: dict[str, str]
+) -> None:
     with client_for(SERVICES["supervision"], keys["supervisor"]) as http:
         milestone = http.get("/v1/tasks/M10-D1").json()
         task = http.get("/v1/tasks/M18-T1").json()

@@ -15,7 +15,9 @@ def test_readme_deadline_example_matches_the_code() -> None:
     section = text.split("## How deadlines are computed", 1)[1]
     block = section.split("```text\n", 1)[1].split("```", 1)[0]
     assert block.rstrip("\n") == readme_example().rstrip("\n")
-    assert readme_example() == start_clock("disclosure.reply", date(2026, 9, 25)).explain().to_text()
+    assert (
+        readme_example() == start_clock("disclosure.reply", date(2026, 9, 25)).explain().to_text()
+    )
 
 
 def test_readme_shows_both_commands_and_why_not_motor() -> None:
