@@ -90,3 +90,27 @@ def client_for(service: Service, key: str | None = None) -> httpx.Client:
 @pytest.fixture
 def supervision() -> Service:
     return SERVICES["supervision"]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Counts per suite, so a run shows at a glance that integration and e2e tests ran."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            suite = report.nodeid.split("/")[1] if report.nodeid.startswith("tests/") else "other"
+            if outcome == "passed" and getattr(report, "when", "call") != "call":
+                continue
+            counts.setdefault(suite, {}).setdefault(outcome, 0)
+            counts[suite][outcome] += 1
+    terminalreporter.section("tests per suite")
+    for suite in (
+        "unit",
+        "integration",
+        "e2e",
+        *sorted(set(counts) - {"unit", "integration", "e2e"}),
+    ):
+        found = counts.get(suite, {})
+        terminalreporter.write_line(
+            f"{suite}: "
+            + ", ".join(f"{found.get(k, 0)} {k}" for k in ("passed", "failed", "error", "skipped"))
+        )

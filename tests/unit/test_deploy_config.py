@@ -1,0 +1,573 @@
+"""The deployment files, checked without a server: Dockerfile, docker-compose.yml, deploy/.
+
+Every YAML file parses; compose and Kubernetes define each service's api and worker with
+health checks and the settings the code reads; the Prometheus rules use only metric names the
+code defines (or `up`) and pass promtool (`promtool check rules|config`, `promtool test rules`);
+the PrometheusRule for Kubernetes carries the same groups; the Grafana dashboard queries only
+series that the rules record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - reported by the tests below
+    yaml = None
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+COMPOSE = ROOT / "docker-compose.yml"
+PROMETHEUS = DEPLOY / "prometheus"
+K8S = DEPLOY / "k8s"
+MONGO_URL = "mongodb://mongo:27017/?replicaSet=rs0"
+TOPICS = ("supervision.events", "mediation.events", "emergency.events", "opengov.events")
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def load_yaml_documents(path: Path) -> list[Any]:
+    if yaml is None:
+        pytest.fail("PyYAML is not installed: add `pyyaml` to the dev group, then `make lock`")
+    with path.open(encoding="utf-8") as f:
+        return list(yaml.safe_load_all(f))
+
+
+def load_yaml(path: Path) -> Any:
+    docs = load_yaml_documents(path)
+    assert len(docs) == 1, f"{path}: expected one YAML document, found {len(docs)}"
+    return docs[0]
+
+
+@cache
+def services() -> dict[str, dict[str, Any]]:
+    """folder under services/ -> package, env prefix and worker web port, read from config.py."""
+    found: dict[str, dict[str, Any]] = {}
+    for config in sorted(ROOT.glob("services/*/src/*/config.py")):
+        text = config.read_text(encoding="utf-8")
+        prefix = re.search(r'env_prefix="([A-Z_]+)"', text)
+        port = re.search(r"worker_web_port: int = (\d+)", text)
+        assert prefix, f"{config}: env_prefix not found"
+        assert port, f"{config}: worker_web_port not found"
+        found[config.parents[2].name] = {
+            "package": config.parent.name,
+            "prefix": prefix.group(1),
+            "worker_port": int(port.group(1)),
+        }
+    assert len(found) == 4, found
+    return found
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {k: str(v) for k, v in env.items()}
+
+
+def command_text(value: Any) -> str:
+    return " ".join(value) if isinstance(value, list) else str(value or "")
+
+
+def require_promtool() -> str:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found: run `make install` (it installs Debian's prometheus)")
+    return promtool
+
+
+def run_promtool(*args: str) -> None:
+    result = subprocess.run(
+        [require_promtool(), *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, f"promtool {' '.join(args)}:\n{result.stdout}{result.stderr}"
+
+
+# ------------------------------------------------------------------ files parse
+
+
+def yaml_files() -> list[Path]:
+    files = sorted({*DEPLOY.rglob("*.yml"), *DEPLOY.rglob("*.yaml"), COMPOSE})
+    return [f for f in files if f.is_file()]
+
+
+def test_deploy_tree_has_the_expected_files() -> None:
+    for path in (
+        ROOT / "Dockerfile",
+        ROOT / ".dockerignore",
+        COMPOSE,
+        PROMETHEUS / "prometheus.yml",
+        PROMETHEUS / "rules.yml",
+        PROMETHEUS / "rules.test.yml",
+        K8S / "kustomization.yaml",
+        DEPLOY / "grafana" / "dashboards" / "fazhi.json",
+    ):
+        assert path.is_file(), f"missing {path.relative_to(ROOT)}"
+
+
+@pytest.mark.parametrize("path", yaml_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_yaml_file_parses(path: Path) -> None:
+    docs = load_yaml_documents(path)
+    assert docs, f"{path} is empty"
+    assert all(isinstance(doc, dict) for doc in docs), f"{path}: a document is not a mapping"
+
+
+def test_no_machine_paths_or_registry_hosts() -> None:
+    files = [
+        ROOT / "Dockerfile",
+        ROOT / ".dockerignore",
+        *yaml_files(),
+        *DEPLOY.rglob("*.json"),
+    ]
+    forbidden = re.compile(
+        r"/work/|/root/|pypi\.org|pythonhosted|docker\.io|quay\.io|ghcr\.io|gcr\.io"
+    )
+    for path in files:
+        hit = forbidden.search(path.read_text(encoding="utf-8"))
+        assert hit is None, f"{path.relative_to(ROOT)} names {hit.group()!r}"
+
+
+# ------------------------------------------------------------------ Dockerfile
+
+
+def test_dockerfile_installs_one_service_hash_checked_as_non_root() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim$", text, re.M)
+    assert "ARG SERVICE" in text
+    assert "--require-hashes" in text
+    assert 'pip install --no-deps ./libs/fazhi "./services/${SERVICE}"' in text
+    assert "PYTHONUNBUFFERED=1" in text
+    users = re.findall(r"^USER (\S+)", text, re.M)
+    assert users, "the image should switch to a non-root USER"
+    assert users[-1].split(":")[0] not in {"root", "0"}, users
+    ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert "*" in ignore, "the build context should be an allow-list"
+    assert "!requirements.lock" in ignore
+
+
+# ------------------------------------------------------------------ docker compose
+
+
+@cache
+def compose() -> dict[str, Any]:
+    return load_yaml(COMPOSE)
+
+
+def test_compose_defines_infrastructure_with_healthchecks() -> None:
+    svc = compose()["services"]
+    for name in ("kafka", "mongo", "prometheus", "grafana"):
+        assert name in svc, f"compose lacks {name}"
+        assert svc[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+    assert svc["kafka"]["image"].startswith("apache/kafka:4.")
+    assert svc["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert svc["mongo"]["image"].startswith("mongo:7")
+    assert "--replSet" in svc["mongo"]["command"]
+    assert "rs0" in svc["mongo"]["command"]
+    assert "rs.initiate" in command_text(svc["mongo"]["healthcheck"]["test"])
+
+
+def test_compose_creates_every_topic_and_its_dead_letter_twin() -> None:
+    job = compose()["services"]["kafka-topics"]
+    script = command_text(job["command"])
+    assert "/opt/kafka/bin/kafka-topics.sh" in script
+    assert "--create --if-not-exists" in script
+    assert "--partitions 6" in script
+    for topic in TOPICS:
+        assert topic in script
+    assert '"$$topic.dlq"' in script
+    assert job["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("folder", sorted(services()))
+def test_compose_runs_the_api_and_worker_of(folder: str) -> None:
+    svc = compose()["services"]
+    info = services()[folder]
+    prefix = info["prefix"]
+    api, worker = svc[f"{folder}-api"], svc[f"{folder}-worker"]
+    for process in (api, worker):
+        assert process["build"]["args"]["SERVICE"] == folder
+        assert process["image"].startswith(f"fazhi/{folder}:")
+        assert process.get("healthcheck", {}).get("test"), "no healthcheck"
+        env = environment(process)
+        assert env[f"{prefix}KAFKA_BOOTSTRAP"] == "kafka:9092"
+        assert env[f"{prefix}MONGO_URL"] == MONGO_URL
+        assert process["depends_on"]["mongo"]["condition"] == "service_healthy"
+        assert process["depends_on"]["kafka-topics"]["condition"] == (
+            "service_completed_successfully"
+        )
+    assert api["command"] == ["fazhi-api"]
+    assert worker["command"] == ["fazhi-worker"]
+
+    api_port = environment(api)["PORT"]
+    assert 8001 <= int(api_port) <= 8004
+    assert api["ports"] == [f"{api_port}:{api_port}"]
+    assert "/readyz" in command_text(api["healthcheck"]["test"])
+
+    env = environment(worker)
+    port = env[f"{prefix}WORKER_WEB_PORT"]
+    assert int(port) == info["worker_port"]
+    assert env[f"{prefix}WORKER_WEB_BIND"] == "0.0.0.0"
+    assert worker["ports"] == [f"{port}:{port}"]
+    assert f"127.0.0.1:{port}/metrics" in command_text(worker["healthcheck"]["test"])
+
+
+def test_compose_depends_only_on_defined_and_checkable_services() -> None:
+    svc = compose()["services"]
+    for name, service in svc.items():
+        for dependency, how in service.get("depends_on", {}).items():
+            assert dependency in svc, f"{name} depends on unknown {dependency}"
+            if how["condition"] == "service_healthy":
+                assert svc[dependency].get("healthcheck"), f"{dependency} has no healthcheck"
+            else:
+                assert how["condition"] == "service_completed_successfully", (name, how)
+
+
+def test_compose_api_ports_are_distinct() -> None:
+    published = [
+        port.split(":")[0]
+        for service in compose()["services"].values()
+        for port in service.get("ports", [])
+    ]
+    assert len(published) == len(set(published)), published
+
+
+def test_prometheus_scrapes_every_compose_api_and_worker() -> None:
+    config = load_yaml(PROMETHEUS / "prometheus.yml")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    targets = {
+        name: {t for sc in job["static_configs"] for t in sc["targets"]}
+        for name, job in jobs.items()
+    }
+    svc = compose()["services"]
+    for folder, info in services().items():
+        api_port = environment(svc[f"{folder}-api"])["PORT"]
+        assert f"{folder}-api:{api_port}" in targets["fazhi-api"]
+        assert f"{folder}-worker:{info['worker_port']}" in targets["fazhi-worker"]
+    assert config["rule_files"] == ["rules.yml"]
+    mounts = svc["prometheus"]["volumes"]
+    assert "./deploy/prometheus:/etc/prometheus:ro" in mounts
+
+
+def test_grafana_is_provisioned_with_the_prometheus_datasource() -> None:
+    provisioning = DEPLOY / "grafana" / "provisioning"
+    datasources = load_yaml(provisioning / "datasources" / "prometheus.yml")["datasources"]
+    (prometheus,) = datasources
+    assert prometheus["type"] == "prometheus"
+    assert prometheus["url"] == "http://prometheus:9090"
+    providers = load_yaml(provisioning / "dashboards" / "fazhi.yml")["providers"]
+    assert providers[0]["options"]["path"] == "/etc/grafana/dashboards"
+    mounts = compose()["services"]["grafana"]["volumes"]
+    assert "./deploy/grafana/dashboards:/etc/grafana/dashboards:ro" in mounts
+    assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in mounts
+
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "fazhi.json").read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    titles = " ".join(p["title"] for p in panels).lower()
+    for topic in ("ingest rate", "503", "lag", "throughput", "dead-lettered"):
+        assert topic in titles, f"no dashboard panel about {topic}"
+    recorded = recorded_names()
+    for panel in panels:
+        assert panel["datasource"]["uid"] == prometheus["uid"]
+        for target in panel["targets"]:
+            unknown = metric_names(target["expr"]) - recorded - {"up"}
+            assert not unknown, f"panel {panel['title']!r} queries unknown series {unknown}"
+
+
+# ------------------------------------------------------------------ Prometheus rules
+
+
+PROMQL_WORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "inf",
+    "nan",
+}
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric (or recorded series) names a PromQL expression selects."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', expr)
+    text = re.sub(r"\{[^}]*\}", " ", text)
+    text = re.sub(r"\[[^\]]*\]", " ", text)
+    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    names = set()
+    for match in re.finditer(r"(?<![\w.])[A-Za-z_:][A-Za-z0-9_:]*", text):
+        if text[match.end() :].lstrip().startswith("("):
+            continue  # a function or an aggregation
+        if match.group().lower() not in PROMQL_WORDS:
+            names.add(match.group())
+    return names
+
+
+def test_metric_names_reads_promql() -> None:
+    expr = (
+        'histogram_quantile(0.95, sum by (le) (rate(a_seconds_bucket{x="y(z)"}[5m]))) > 1e3 '
+        'or absent(up{job="j"}) unless on (k) b:c:d offset 5m'
+    )
+    assert metric_names(expr) == {"a_seconds_bucket", "up", "b:c:d"}
+
+
+def sample_names(family_name: str, kind: str) -> set[str]:
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "histogram": ("_bucket", "_sum", "_count", "_created"),
+        "summary": ("", "_sum", "_count", "_created"),
+        "gauge": ("",),
+        "info": ("_info",),
+    }[kind]
+    return {family_name + suffix for suffix in suffixes}
+
+
+@cache
+def code_metric_names() -> frozenset[str]:
+    """Every sample name the services expose: fazhi's metrics and faust's worker metrics."""
+    from faust.sensors.prometheus import FaustMetrics
+    from prometheus_client import REGISTRY
+
+    from fazhi.metrics import service_metrics
+    from fazhi.tail import tail_metrics
+
+    packages = [info["package"] for info in services().values()]
+    for package in packages:  # cached per prefix: safe next to the other tests
+        service_metrics(package)
+        tail_metrics(package)
+    names: set[str] = set()
+    for family in REGISTRY.collect():
+        if family.name.startswith(tuple(f"{p}_" for p in packages)):
+            names |= sample_names(family.name, family.type)
+    for package in packages:
+        registry = CollectorRegistry()
+        FaustMetrics.create(registry, f"{package}_worker")
+        for family in registry.collect():
+            names |= sample_names(family.name, family.type)
+    return frozenset(names)
+
+
+def test_code_metric_names_include_the_documented_ones() -> None:
+    names = code_metric_names()
+    for package in ("supervision", "petition_mediation", "emergency", "open_government"):
+        for name in (
+            "events_ingested_total",
+            "ingest_seconds_bucket",
+            "events_consumed_total",
+            "consumer_handle_seconds_bucket",
+            "events_dead_lettered_total",
+            "consumer_lag",
+            "worker_total_error_messages_sent_total",
+        ):
+            assert f"{package}_{name}" in names
+
+
+@cache
+def rules() -> dict[str, Any]:
+    return load_yaml(PROMETHEUS / "rules.yml")
+
+
+def all_rules() -> list[dict[str, Any]]:
+    return [rule for group in rules()["groups"] for rule in group["rules"]]
+
+
+def recorded_names() -> set[str]:
+    return {rule["record"] for rule in all_rules() if "record" in rule}
+
+
+def test_rules_use_only_metrics_the_code_defines() -> None:
+    known = code_metric_names() | recorded_names() | {"up"}
+    for rule in all_rules():
+        unknown = metric_names(rule["expr"]) - known
+        assert not unknown, f"{rule.get('alert') or rule.get('record')}: unknown {unknown}"
+
+
+def test_each_recording_rule_covers_every_service() -> None:
+    packages = {info["package"] for info in services().values()}
+    for name in recorded_names():
+        same = [r for r in all_rules() if r.get("record") == name]
+        assert {r["labels"]["service"] for r in same} == packages, name
+        for rule in same:
+            prefix = rule["labels"]["service"] + "_"
+            assert all(n.startswith(prefix) for n in metric_names(rule["expr"])), rule
+
+
+def test_rules_alert_on_what_operators_need() -> None:
+    alerts = {rule["alert"]: rule for rule in all_rules() if "alert" in rule}
+    assert alerts["FazhiApiDown"]["expr"] == 'up{job="fazhi-api"} == 0'
+    assert alerts["FazhiWorkerDown"]["expr"] == 'up{job="fazhi-worker"} == 0'
+    assert 'outcome="unavailable"' in alerts["FazhiIngestUnavailable"]["expr"]
+    assert alerts["FazhiIngestUnavailable"]["for"] == "5m"
+    assert "dead_lettered" in alerts["FazhiDeadLettersIncreasing"]["expr"]
+    assert "ingest_seconds:p95" in alerts["FazhiIngestLatencyHigh"]["expr"]
+    assert 'outcome="retried"' in alerts["FazhiConsumerRetries"]["expr"]
+    for name, rule in alerts.items():
+        assert rule["labels"]["severity"] in {"critical", "warning"}, name
+        assert rule["annotations"]["summary"], name
+        assert rule["annotations"]["description"], name
+
+
+def test_promtool_check_rules() -> None:
+    run_promtool("check", "rules", "deploy/prometheus/rules.yml")
+
+
+def test_promtool_check_config() -> None:
+    run_promtool("check", "config", "deploy/prometheus/prometheus.yml")
+
+
+def test_promtool_rule_unit_tests() -> None:
+    run_promtool("test", "rules", "deploy/prometheus/rules.test.yml")
+
+
+# ------------------------------------------------------------------ Kubernetes
+
+
+def k8s_objects(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(d["kind"], d["metadata"]["name"]): d for d in load_yaml_documents(path)}
+
+
+def test_k8s_prometheus_rule_carries_the_same_groups() -> None:
+    rule = load_yaml(K8S / "prometheus-rule.yaml")
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule["kind"] == "PrometheusRule"
+    assert rule["spec"]["groups"] == rules()["groups"]
+
+
+def test_k8s_base_lists_every_service_and_existing_files() -> None:
+    base = load_yaml(K8S / "kustomization.yaml")
+    assert base["namespace"] == "fazhi"
+    for resource in base["resources"]:
+        assert (K8S / resource).exists(), f"kustomization names missing {resource}"
+    assert set(services()) <= set(base["resources"])
+    assert k8s_objects(K8S / "namespace.yaml").keys() == {("Namespace", "fazhi")}
+
+    settings = dict(
+        item.split("=", 1)
+        for generator in base["configMapGenerator"]
+        if generator["name"] == "fazhi-settings"
+        for item in generator["literals"]
+    )
+    secret = load_yaml(K8S / "secret.yaml")
+    assert secret["kind"] == "Secret"
+    assert secret["metadata"]["name"] == "fazhi-mongo"
+    worker = k8s_objects(K8S / "service" / "worker.yaml")[("Deployment", "worker")]
+    (container,) = worker["spec"]["template"]["spec"]["containers"]
+    (web_port,) = [p["containerPort"] for p in container["ports"] if p["name"] == "metrics"]
+    for info in services().values():
+        prefix = info["prefix"]
+        assert settings[f"{prefix}KAFKA_BOOTSTRAP"]
+        assert settings[f"{prefix}WORKER_WEB_BIND"] == "0.0.0.0"
+        assert int(settings[f"{prefix}WORKER_WEB_PORT"]) == web_port
+        assert "replicaSet=" in secret["stringData"][f"{prefix}MONGO_URL"]
+    assert settings["KAFKA_TOPIC_PARTITIONS"] == "6"
+
+
+@pytest.mark.parametrize("folder", sorted(services()))
+def test_k8s_service_folder_reuses_the_template(folder: str) -> None:
+    overlay = load_yaml(K8S / folder / "kustomization.yaml")
+    assert overlay["namePrefix"] == f"{folder}-"
+    assert overlay["resources"] == ["../service"]
+    (labels,) = overlay["labels"]
+    assert labels["pairs"] == {"app.kubernetes.io/name": folder}
+    assert labels["includeSelectors"] is True
+    (image,) = overlay["images"]
+    assert image["name"] == "fazhi-service"
+    assert image["newName"].endswith(f"/{folder}")
+
+
+def pod_spec(deployment: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    spec = deployment["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    return spec, container
+
+
+def assert_hardened(spec: dict[str, Any], container: dict[str, Any]) -> None:
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["automountServiceAccountToken"] is False
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    (tmp,) = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert "emptyDir" in volumes[tmp["name"]]
+    for kind in ("requests", "limits"):
+        assert {"cpu", "memory"} <= container["resources"][kind].keys()
+
+
+def test_k8s_api_deployment_service_hpa_and_pdb() -> None:
+    objects = k8s_objects(K8S / "service" / "api.yaml")
+    deployment = objects[("Deployment", "api")]
+    assert deployment["spec"]["replicas"] == 2
+    spec, container = pod_spec(deployment)
+    assert_hardened(spec, container)
+    assert container["command"] == ["fazhi-api"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert "http" in ports
+    env_from = {next(iter(e.values()))["name"] for e in container["envFrom"]}
+    assert env_from == {"fazhi-settings", "fazhi-mongo"}
+
+    service = objects[("Service", "api")]
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    hpa = objects[("HorizontalPodAutoscaler", "api")]["spec"]
+    assert hpa["scaleTargetRef"]["name"] == "api"
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
+    (metric,) = hpa["metrics"]
+    assert metric["resource"]["name"] == "cpu"
+    assert metric["resource"]["target"]["averageUtilization"] == 70
+    pdb = objects[("PodDisruptionBudget", "api")]["spec"]
+    assert pdb["minAvailable"] == 1
+    assert pdb["selector"] == deployment["spec"]["selector"]
+
+
+def test_k8s_worker_deployment_and_pdb() -> None:
+    objects = k8s_objects(K8S / "service" / "worker.yaml")
+    deployment = objects[("Deployment", "worker")]
+    assert 1 <= deployment["spec"]["replicas"] <= 6
+    spec, container = pod_spec(deployment)
+    assert_hardened(spec, container)
+    assert container["command"] == ["fazhi-worker"]
+    assert container["livenessProbe"]["tcpSocket"] == {"port": "metrics"}
+    assert "metrics" in {p["name"] for p in container["ports"]}
+    pdb = objects[("PodDisruptionBudget", "worker")]["spec"]
+    assert pdb["minAvailable"] == 1
+    assert pdb["selector"] == deployment["spec"]["selector"]
+
+
+def test_k8s_scrapes_with_the_job_labels_the_rules_use() -> None:
+    monitors = k8s_objects(K8S / "monitoring.yaml")
+    for job, port in (("fazhi-api", "http"), ("fazhi-worker", "metrics")):
+        (endpoint,) = monitors[("PodMonitor", job)]["spec"]["podMetricsEndpoints"]
+        assert endpoint["port"] == port
+        assert endpoint["path"] == "/metrics"
+        assert {"targetLabel": "job", "replacement": job} in endpoint["relabelings"]
+
+
+def test_k8s_topic_job_creates_every_topic() -> None:
+    job = load_yaml(K8S / "topics-job.yaml")
+    assert job["kind"] == "Job"
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    script = command_text(container["command"])
+    assert "/opt/kafka/bin/kafka-topics.sh" in script
+    assert "--if-not-exists" in script
+    for topic in TOPICS:
+        assert topic in script
+    assert '"$topic.dlq"' in script
