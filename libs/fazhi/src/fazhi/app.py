@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from fazhi.auth import KeyStore
@@ -28,6 +29,7 @@ from fazhi.units import all_groups, all_units
 log = logging.getLogger(__name__)
 
 Startup = Callable[[ServiceRuntime], Awaitable[None]]
+IndexSetup = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
 
 
 def units_router() -> APIRouter:
@@ -103,6 +105,7 @@ def create_service_app(
     settings: ServiceSettings,
     publisher: Publisher | None = None,
     routers: Sequence[APIRouter] = (),
+    ensure_indexes: IndexSetup | None = None,
     on_startup: Sequence[Startup] = (),
     description: str = "",
 ) -> FastAPI:
@@ -114,6 +117,8 @@ def create_service_app(
             return True
         try:
             await rt.keys.ensure_indexes()
+            if ensure_indexes is not None:
+                await ensure_indexes(rt.db)
             for hook in on_startup:
                 await hook(rt)
         except PyMongoError as exc:

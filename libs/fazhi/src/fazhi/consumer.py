@@ -161,7 +161,9 @@ class EventProcessor:
                 try:
                     return event_type.model.model_validate(event.data)
                 except ValidationError as exc:
-                    raise PoisonError(f"invalid data for {event.type}: {exc.errors()}") from exc
+                    raise PoisonError(
+                        f"invalid data for {event.type}: {exc.errors(include_input=False, include_url=False)}"
+                    ) from exc
         return event.data
 
     async def _remember(self, record: Record, event: CloudEvent, outcome: Outcome) -> None:

@@ -9,11 +9,6 @@ from emergency.events import CATALOG
 from emergency.store import ALERTS, INCIDENTS, ensure_indexes
 from fazhi.app import create_service_app, document_router
 from fazhi.publisher import Publisher
-from fazhi.runtime import ServiceRuntime
-
-
-async def _startup(rt: ServiceRuntime) -> None:
-    await ensure_indexes(rt.db)
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -39,5 +34,5 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 summary="An alert, its state and acknowledgements",
             ),
         ],
-        on_startup=[_startup],
+        ensure_indexes=ensure_indexes,
     )

@@ -6,14 +6,9 @@ from fastapi import FastAPI
 
 from fazhi.app import create_service_app, document_router
 from fazhi.publisher import Publisher
-from fazhi.runtime import ServiceRuntime
 from open_government.config import Settings
 from open_government.events import CATALOG
 from open_government.store import DOCUMENTS, REQUESTS, ensure_indexes
-
-
-async def _startup(rt: ServiceRuntime) -> None:
-    await ensure_indexes(rt.db)
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -41,5 +36,5 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 hidden=("tokens",),
             ),
         ],
-        on_startup=[_startup],
+        ensure_indexes=ensure_indexes,
     )

@@ -6,14 +6,9 @@ from fastapi import FastAPI
 
 from fazhi.app import create_service_app, document_router
 from fazhi.publisher import Publisher
-from fazhi.runtime import ServiceRuntime
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG
 from petition_mediation.store import CASES, ensure_indexes
-
-
-async def _startup(rt: ServiceRuntime) -> None:
-    await ensure_indexes(rt.db)
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -33,5 +28,5 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 hidden=("applicant",),
             ),
         ],
-        on_startup=[_startup],
+        ensure_indexes=ensure_indexes,
     )

@@ -13,8 +13,7 @@ from supervision.events import CATALOG
 from supervision.store import TASKS, ensure_indexes, load_plan_tasks
 
 
-async def _startup(rt: ServiceRuntime) -> None:
-    await ensure_indexes(rt.db)
+async def _load_plan(rt: ServiceRuntime) -> None:
     await load_plan_tasks(rt.db, load_plan())
 
 
@@ -34,5 +33,6 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 summary="A plan task's progress as reported by its units",
             )
         ],
-        on_startup=[_startup],
+        ensure_indexes=ensure_indexes,
+        on_startup=[_load_plan],
     )
