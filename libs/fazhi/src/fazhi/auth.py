@@ -46,7 +46,7 @@ def new_key() -> str:
 
 
 class KeyStore:
-    """Keys in `<auth db>.api_keys`; lookups are cached briefly to keep ingest fast."""
+    """Keys in `<auth db>.api_keys`; known keys are cached briefly to keep ingest fast."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], *, cache_seconds: float = 30.0) -> None:
         self._keys = db["api_keys"]
@@ -99,9 +99,10 @@ class KeyStore:
             if doc
             else None
         )
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[digest] = (now, principal)
+        if principal is not None:  # an unknown key is not cached: it may be created a moment later
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (now, principal)
         return principal
 
     async def authenticate(self, authorization: str | None) -> Principal:

@@ -165,7 +165,9 @@ def events_router(catalog: EventCatalog) -> APIRouter:
             try:
                 _check_event(event, i if batch else None, catalog, who)
             except Problem:
-                metrics.ingested.labels(type=event.type, outcome="rejected").inc()
+                # Only known types become label values, so junk cannot grow the series count.
+                label = event.type if event.type in catalog.types else "unknown"
+                metrics.ingested.labels(type=label, outcome="rejected").inc()
                 raise
         try:
             await rt.publisher.publish(catalog.topic, events)

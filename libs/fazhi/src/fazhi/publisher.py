@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class KafkaPublisher:
         self._timeout_s = timeout_s
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        self._connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         try:
@@ -53,6 +55,10 @@ class KafkaPublisher:
             log.warning("kafka not reachable at start; will retry on demand: %s", exc)
 
     async def stop(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
         if self._producer is not None:
             producer, self._producer = self._producer, None
             await producer.stop()
@@ -121,18 +127,24 @@ class KafkaPublisher:
         except (KafkaError, OSError, TimeoutError) as exc:
             raise PublishError(f"Kafka did not acknowledge {topic}: {exc!r}") from exc
 
-    async def ready(self) -> bool:
-        try:
-            producer = await self._ensure_started()
-        except PublishError:
+    async def ready(self, *, timeout_s: float = 3.0) -> bool:
+        """Whether a broker answers now; never waits long, so probes stay fast.
+
+        Without a producer yet (Kafka was away at start), a connection attempt is started in
+        the background and this answers False until it succeeds.
+        """
+        producer = self._producer
+        if producer is None:
+            if self._connecting is None or self._connecting.done():
+                self._connecting = asyncio.create_task(self.start())
             return False
         try:
             node = producer.client.get_random_node()
             if node is None:
-                await asyncio.wait_for(producer.client.force_metadata_update(), self._timeout_s)
+                await asyncio.wait_for(producer.client.force_metadata_update(), timeout_s)
                 node = producer.client.get_random_node()
             return node is not None and bool(
-                await asyncio.wait_for(producer.client.ready(node), self._timeout_s)
+                await asyncio.wait_for(producer.client.ready(node), timeout_s)
             )
         except (KafkaError, OSError, TimeoutError):
             return False
