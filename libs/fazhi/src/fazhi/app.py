@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from fazhi.auth import KeyStore
@@ -21,7 +20,7 @@ from fazhi.logs import configure_logging
 from fazhi.metrics import service_metrics
 from fazhi.problems import Problem, install_problem_handlers
 from fazhi.publisher import KafkaPublisher, Publisher
-from fazhi.runtime import ServiceRuntime, mongo_client, runtime
+from fazhi.runtime import IndexSetup, ServiceRuntime, mongo_client, runtime
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail, tail_metrics
 from fazhi.units import all_groups, all_units
@@ -29,7 +28,6 @@ from fazhi.units import all_groups, all_units
 log = logging.getLogger(__name__)
 
 Startup = Callable[[ServiceRuntime], Awaitable[None]]
-IndexSetup = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
 
 
 def units_router() -> APIRouter:
@@ -197,11 +195,18 @@ def document_router(
     router = APIRouter(tags=[tag])
     projection = {field: 0 for field in ("_applied", *hidden)}
 
-    @router.get(f"{path}/{{doc_id}}", summary=summary)
+    @router.get(
+        f"{path}/{{doc_id}}",
+        summary=summary,
+        responses={
+            401: {"description": "Missing or unknown API key"},
+            404: {"description": "Not known (yet): events are projected asynchronously"},
+        },
+    )
     async def get_document(
         doc_id: str,
         rt: Annotated[ServiceRuntime, Depends(runtime)],
-        authorization: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> dict[str, Any]:
         await rt.keys.authenticate(authorization)
         doc = await rt.db[collection].find_one({"_id": doc_id}, projection)

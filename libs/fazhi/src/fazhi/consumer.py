@@ -8,7 +8,6 @@ send it to `<topic>.dlq` so the partition keeps flowing. Failures of the infrast
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,16 +19,19 @@ from typing import Any
 from pydantic import ValidationError
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from fazhi.catalog import EventCatalog, dlq_topic
 from fazhi.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
 from fazhi.metrics import Metrics
 from fazhi.publisher import Publisher
+from fazhi.redaction import mask_for_log
 
 log = logging.getLogger(__name__)
 
 LEDGER = "processed_events"
+# The server, not the record, is at fault: retry without limit rather than dead-letter.
+INFRASTRUCTURE_ERRORS = (ConnectionFailure, ExecutionTimeout)
 
 
 class Outcome(StrEnum):
@@ -53,6 +55,8 @@ class DeadLetter:
     record: Record
     error: str
     attempts: int
+    group: str = ""
+    """The consumer group that gave up on the record (several groups may read one topic)."""
 
     @property
     def topic(self) -> str:
@@ -60,7 +64,8 @@ class DeadLetter:
 
     def headers(self) -> list[tuple[str, bytes]]:
         return [
-            ("fazhi-error", self.error[:2000].encode()),
+            ("fazhi-error", mask_for_log(self.error[:2000]).encode()),
+            ("fazhi-consumer-group", self.group.encode()),
             ("fazhi-attempts", str(self.attempts).encode()),
             ("fazhi-original-topic", self.record.topic.encode()),
             ("fazhi-original-partition", str(self.record.partition).encode()),
@@ -101,6 +106,7 @@ class EventProcessor:
     dead_letter: DeadLetterSink
     publisher: Publisher
     metrics: Metrics
+    group: str = ""
     max_attempts: int = 3
     backoff_s: float = 0.2
     infra_backoff_max_s: float = 5.0
@@ -118,7 +124,13 @@ class EventProcessor:
         return outcome
 
     async def _process_event(self, record: Record, event: CloudEvent) -> Outcome:
-        if await self.db[LEDGER].find_one({"source": event.source, "id": event.id}, {"_id": 1}):
+        # A dead-lettered event may be posted again once corrected: only applied ones are done.
+        done = {
+            "source": event.source,
+            "id": event.id,
+            "outcome": {"$ne": str(Outcome.DEAD_LETTERED)},
+        }
+        if await self.db[LEDGER].find_one(done, {"_id": 1}):
             return Outcome.DUPLICATE
         handler = self.handlers.get(event.type)
         if handler is None:
@@ -132,7 +144,7 @@ class EventProcessor:
             try:
                 await handler(ctx, event, self._data(event))
                 break
-            except ConnectionFailure:
+            except INFRASTRUCTURE_ERRORS:
                 raise
             except PoisonError as exc:
                 return await self._dead_letter(record, event.type, str(exc), attempts, event)
@@ -167,11 +179,10 @@ class EventProcessor:
         return event.data
 
     async def _remember(self, record: Record, event: CloudEvent, outcome: Outcome) -> None:
-        with contextlib.suppress(DuplicateKeyError):
-            await self.db[LEDGER].insert_one(
-                {
-                    "source": event.source,
-                    "id": event.id,
+        await self.db[LEDGER].update_one(
+            {"source": event.source, "id": event.id},
+            {
+                "$set": {
                     "type": event.type,
                     "topic": record.topic,
                     "partition": record.partition,
@@ -179,7 +190,9 @@ class EventProcessor:
                     "outcome": str(outcome),
                     "processed_at": datetime.now(UTC),
                 }
-            )
+            },
+            upsert=True,
+        )
 
     async def _dead_letter(
         self,
@@ -189,7 +202,7 @@ class EventProcessor:
         attempts: int,
         event: CloudEvent | None = None,
     ) -> Outcome:
-        letter = DeadLetter(record=record, error=error, attempts=attempts)
+        letter = DeadLetter(record=record, error=error, attempts=attempts, group=self.group)
         await self._retry_infra(lambda: self.dead_letter(letter))
         log.error(
             "record dead-lettered",
@@ -214,7 +227,7 @@ class EventProcessor:
         while True:
             try:
                 return await action()
-            except ConnectionFailure as exc:
+            except INFRASTRUCTURE_ERRORS as exc:
                 log.warning(
                     "mongodb unavailable, retrying", extra={"error": repr(exc), "delay_s": delay}
                 )

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -162,8 +163,11 @@ def parse_http(
         return [parse_event(item, index=i) for i, item in enumerate(items)]
     if mode == "structured":
         return [parse_event(_load_json(body))]
+    # The HTTP binding percent-encodes header values (RFC 3986), so non-ASCII survives.
     attributes: dict[str, Any] = {
-        name.lower()[3:]: value for name, value in headers.items() if name.lower().startswith("ce-")
+        name.lower()[3:]: unquote(value)
+        for name, value in headers.items()
+        if name.lower().startswith("ce-")
     }
     attributes["datacontenttype"] = media_type(content_type)
     attributes["data"] = _load_json(body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -47,6 +48,8 @@ class KafkaPublisher:
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
         self._connecting: asyncio.Task[None] | None = None
+        self._failed_at = -1e9
+        self._reconnect_after_s = 2.0
 
     async def start(self) -> None:
         try:
@@ -64,6 +67,12 @@ class KafkaPublisher:
             await producer.stop()
 
     async def _ensure_started(self) -> AIOKafkaProducer:
+        if self._producer is not None:
+            return self._producer
+        # While Kafka is away, answer at once instead of queueing every request behind one
+        # slow connection attempt: a connect in flight or a recent failure means "not now".
+        if self._lock.locked() or time.monotonic() - self._failed_at < self._reconnect_after_s:
+            raise PublishError(f"Kafka at {self._bootstrap} is not reachable (retrying)")
         async with self._lock:
             if self._producer is not None:
                 return self._producer
@@ -78,6 +87,7 @@ class KafkaPublisher:
             try:
                 await asyncio.wait_for(producer.start(), self._timeout_s)
             except (KafkaError, OSError, TimeoutError) as exc:
+                self._failed_at = time.monotonic()
                 await producer.stop()
                 raise PublishError(
                     f"cannot connect to Kafka at {self._bootstrap}: {exc!r}"
@@ -124,6 +134,24 @@ class KafkaPublisher:
                 for event in events
             ]
             await asyncio.wait_for(asyncio.gather(*futures), self._timeout_s)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise PublishError(f"Kafka did not acknowledge {topic}: {exc!r}") from exc
+
+    async def send_raw(
+        self,
+        topic: str,
+        *,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]],
+    ) -> None:
+        """Send a record as it is (a dead letter keeps the bytes that failed); waits for the ack."""
+        producer = await self._ensure_started()
+        try:
+            await asyncio.wait_for(
+                producer.send_and_wait(topic, value=value, key=key, headers=headers),
+                self._timeout_s,
+            )
         except (KafkaError, OSError, TimeoutError) as exc:
             raise PublishError(f"Kafka did not acknowledge {topic}: {exc!r}") from exc
 

@@ -90,20 +90,43 @@ _ORG_WORDS = _words(
     "门诊 诊所 超市 酒店 宾馆 商行 机关 单位 企业 派出 事务 合作"
 )
 
+# Titles, honorifics and roles written right after a name (李明律师, 赵六主任, 王五副局长). They end a
+# name as surely as a follow word, and a surname directly followed by one (王主任, 张先生) is no name.
+_DEPUTY_TITLES = _words(
+    "主任 书记 主席 经理 总经理 局长 科长 处长 所长 队长 庭长 院长 部长 厅长 站长 "
+    "股长 组长 村长 镇长 乡长 县长 市长 省长 区长 厂长 校长 行长 社长 馆长 会长 审判长"
+)
+_TITLES = tuple(
+    sorted(
+        (
+            *_words(
+                "先生 女士 小姐 夫人 同志 律师 法官 检察官 警官 民警 审判员 陪审员 书记员 调解员 "
+                "仲裁员 董事长 主管 总监 秘书 会计 出纳 助理 专员 干事 老师 教授 医生 大夫 护士 "
+                "师傅 委员 代表"
+            ),
+            *_DEPUTY_TITLES,
+            *("副" + title for title in _DEPUTY_TITLES),
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
 # What may follow a person's name inside running text, scored by how surely it ends a name: a
-# word (不服, 认为, 申请人…) beats the end of the CJK run, which beats a character that is
-# rarely the last of a name (称, 与, 于…), which beats one that often is (和, 为, 可…).
+# word (不服, 认为, 申请人…, or a title) beats the end of the CJK run, which beats a character that
+# is rarely the last of a name (称, 与, 于…), which beats one that often is (和, 为, 可…).
 _FOLLOW_WORDS = tuple(
     sorted(
         _words(
             "不服 认为 诉称 辩称 述称 提出 请求 要求 申请 同意 表示 委托 现住 "
             "户籍 出生 身份 联系 电话 手机 作出 所在 办理 共同 代理 拒绝 承认 "
             "主张 陈述 签字 签名 确认 收到 领取 支付 赔偿 给付 返还 承担 负责 "
-            "本人 先生 女士 同志 双方 一方 之间 因为 已经 没有 不予 不能 自愿 "
+            "本人 双方 一方 之间 因为 已经 没有 不予 不能 自愿 "
             "愿意 应当 明确 多次 一直 再次 当即 当场 亲自 自行 随即 立即 "
             "反映 投诉 举报 来访 来信 到场 出庭 提交 提供 声称 说明 "
             "申请人 被申请人 第三人 当事人"
-        ),
+        )
+        + _TITLES,
         key=len,
         reverse=True,
     )
@@ -316,6 +339,8 @@ def _name_after(text: str, pos: int) -> tuple[int, int] | None:
         word[0] not in COMMON_SURNAMES or word[1] in _NOT_NAME_SECOND or word[:2] in _NOT_NAME_WORDS
     ):
         return None
+    if word.startswith(_TITLES, 2 if compound else 1):
+        return None
     # No boundary evidence within four characters means no guess: 于法定期限内 is not a name.
     # A candidate that runs past a sure boundary (王五与…, 张三不服…) loses to the shorter one.
     shortest = 3 if compound else 2
@@ -348,7 +373,9 @@ def _marker_names(text: str, known: Sequence[str]) -> list[str]:
                 end = span[1]
                 if text[pos:end] not in found:
                     found.append(text[pos:end])
-            # 申请人：张三、李四 — a list of names after one marker.
+            # 申请人：张三、李四 — a list of names after one marker, each maybe with a title
+            # (代理人：李明律师、王五律师).
+            end += next((len(t) for t in _TITLES if text.startswith(t, end)), 0)
             if not text.startswith("、", end):
                 break
             pos = end + 1
@@ -448,8 +475,9 @@ def redact(text: str, parties: Sequence[Party] = (), *, keep: Iterable[str] = ()
     then names found after a role marker (``PERSON_MARKERS``, with "：", ":" or nothing between)
     in order of first appearance. Every occurrence of such a name is replaced. A name after a
     marker is taken only with evidence: a common surname (``COMMON_SURNAMES``) and, within four
-    characters, the end of the Chinese run or a word that typically follows a name (不服, 与, 称…);
-    candidates ending like a unit (局, 村, 公司, 街道…) are organisations and stay, as do all
+    characters, the end of the Chinese run or a word that typically follows a name (不服, 与, 称…,
+    or a title such as 律师, 主任, 副局长, which stays: 李明律师 → 李某律师; a surname directly
+    followed by a title, 王主任, is no name); candidates ending like a unit (局, 村, 公司, 街道…) are organisations and stay, as do all
     parties of kind "organisation". Names containing 某 are already redacted.
 
     Numbers are matched on a copy with full-width ASCII folded to half-width (one character for

@@ -16,6 +16,9 @@ from fazhi.publisher import Publisher
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail
 
+IndexSetup = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
+"""Creates a service's indexes (idempotently) in its database."""
+
 
 def mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
     """A client that fails fast when the server is away, so readiness and requests answer quickly."""

@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     worker_web_port: int = 0
     worker_web_bind: str = "127.0.0.1"
+    session_timeout_s: float = Field(default=30.0, ge=6, le=300)
+    """Kafka session timeout of the worker: how soon a dead worker's partitions move on."""
     worker_group: str = ""
     """Kafka consumer group (faust app id) of the worker; default `<service>-worker`."""
     live_tail: bool = True

@@ -100,8 +100,10 @@ class LiveTail:
                         continue
                     self.metrics.tailed.labels(topic=record.topic, type=event.type).inc()
                     self._fan_out(event)
-            except KafkaError as exc:
+            except (KafkaError, OSError) as exc:
                 log.warning("live tail lost Kafka, reconnecting", extra={"error": repr(exc)})
+            except Exception:  # the tail must outlive any surprise; it only feeds views and metrics
+                log.exception("live tail failed, restarting")
             finally:
                 await consumer.stop()
             await asyncio.sleep(2)
@@ -110,7 +112,7 @@ class LiveTail:
         while True:
             try:
                 await self._measure_lag()
-            except (KafkaError, OSError, TimeoutError) as exc:
+            except Exception as exc:  # lag is a metric: never let it stop the api
                 log.debug("consumer lag not measured: %r", exc)
             await asyncio.sleep(self.lag_every_s)
 
@@ -119,9 +121,9 @@ class LiveTail:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=None, request_timeout_ms=5000
         )
-        await admin.start()
-        await consumer.start()
         try:
+            await admin.start()
+            await consumer.start()
             committed = await admin.list_consumer_group_offsets(self.worker_group)
             for topic in self.topics:
                 described = await admin.describe_topics([topic])

@@ -6,12 +6,11 @@ import asyncio
 import logging
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError
 from faust.sensors.prometheus import setup_prometheus_sensors
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -20,13 +19,11 @@ from fazhi.catalog import EventCatalog
 from fazhi.consumer import DeadLetter, EventProcessor, Handler, Record, ensure_ledger
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
-from fazhi.publisher import KafkaPublisher
-from fazhi.runtime import mongo_client
+from fazhi.publisher import KafkaPublisher, PublishError
+from fazhi.runtime import IndexSetup, mongo_client
 from fazhi.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-
-IndexSetup = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
 
 
 def create_worker_app(
@@ -59,6 +56,8 @@ def create_worker_app(
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         broker_commit_every=1,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=max(settings.session_timeout_s / 10, 1.0),
         logging_config=_logging_config(catalog.service, settings.log_level),
     )
     setup_prometheus_sensors(app, name_prefix=f"{catalog.service}_worker")
@@ -66,25 +65,7 @@ def create_worker_app(
     topics = app.topic(
         *catalogs, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
     )
-    dlq_topics = {
-        c.dlq_topic: app.topic(c.dlq_topic, key_serializer="raw", value_serializer="raw")
-        for c in catalogs.values()
-    }
     metrics = service_metrics(catalog.service)
-
-    async def send_dead_letter(letter: DeadLetter) -> None:
-        delay = 0.2
-        while True:
-            try:
-                sent = await dlq_topics[letter.topic].send(
-                    key=letter.record.key, value=letter.record.value, headers=letter.headers()
-                )
-                await sent
-                return
-            except KafkaError as exc:  # the broker must take it: a record is never dropped
-                log.warning("dead-letter send failed, retrying", extra={"error": repr(exc)})
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     @app.agent(topics, name=f"{catalog.service}-events")
     async def consume(stream: Any) -> None:
@@ -93,6 +74,23 @@ def create_worker_app(
         publisher = KafkaPublisher(settings.kafka_bootstrap, client_id=f"{catalog.service}-worker")
         await publisher.start()
         await _ensure(db, ensure_indexes)
+
+        async def send_dead_letter(letter: DeadLetter) -> None:
+            delay = 0.2
+            while True:
+                try:
+                    await publisher.send_raw(
+                        letter.topic,
+                        key=letter.record.key,
+                        value=letter.record.value,
+                        headers=letter.headers(),
+                    )
+                    return
+                except PublishError as exc:  # the broker must take it: a record is never dropped
+                    log.warning("dead-letter send failed, retrying", extra={"error": repr(exc)})
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+
         processor = EventProcessor(
             db=db,
             catalogs=catalogs,
@@ -100,6 +98,7 @@ def create_worker_app(
             dead_letter=send_dead_letter,
             publisher=publisher,
             metrics=metrics,
+            group=app_id,
             max_attempts=settings.consumer_max_attempts,
             backoff_s=settings.consumer_retry_backoff_s,
         )
