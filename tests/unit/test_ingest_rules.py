@@ -88,6 +88,27 @@ def test_invalid_data_names_the_fields() -> None:
     assert [e["field"] for e in refused.value.extensions["errors"]] == ["[3].data.progress_pct"]
 
 
-def test_a_source_outside_units_is_refused() -> None:
+def test_a_source_outside_units_is_forbidden_to_departments_and_invalid_for_operators() -> None:
     event = progress().model_copy(update={"source": "urn:x"})
-    assert status_of(event, JUSTICE) == 422
+    assert status_of(event, JUSTICE) == 403
+    assert status_of(event, OPERATOR) == 422
+
+
+def test_the_subject_must_name_the_aggregate_so_its_events_stay_in_order() -> None:
+    event = progress().model_copy(update={"subject": "M18-T2"})
+    with pytest.raises(Problem) as refused:
+        _check_event(event, None, CATALOG, JUSTICE)
+    assert refused.value.status == 422
+    assert refused.value.extensions["errors"][0]["field"] == "subject"
+
+
+def test_an_operator_reports_only_for_the_unit_it_posts_as() -> None:
+    event = progress("audit")
+    mixed = event.model_copy(update={"data": {**event.data, "unit": "justice"}})
+    assert status_of(mixed, OPERATOR) == 422
+
+
+def test_the_checked_event_comes_back_with_its_type_and_validated_data() -> None:
+    event_type, data = _check_event(progress(), None, CATALOG, JUSTICE)
+    assert event_type.aggregate_id(data) == "M18-T1"
+    assert event_type.collection == "tasks"

@@ -158,6 +158,71 @@ def test_words_and_units_after_markers_survive(text: str) -> None:
     assert not contains_personal_data(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("代理人李明律师", "代理人李某律师"),
+        ("委托代理人王小红律师", "委托代理人王某某律师"),
+        ("联系人赵六主任", "联系人赵某主任"),
+        ("联系人：赵六主任，电话", "联系人：赵某主任，电话"),
+        ("第三人刘德华先生称", "第三人刘某某先生称"),
+        ("信访人欧阳娜娜女士反映", "信访人欧阳某某女士反映"),
+        ("申请人李四同志", "申请人李某同志"),
+        ("证人周八警官到场", "证人周某警官到场"),
+        ("被申请人孙七法官", "被申请人孙某法官"),
+        ("第三人钱七检察官", "第三人钱某检察官"),
+        ("联系人郑十所长", "联系人郑某所长"),
+        ("联系人王小五局长", "联系人王某某局长"),
+        ("联系人李明副局长", "联系人李某副局长"),
+        ("联系人李明副主任", "联系人李某副主任"),
+        ("联系人张伟科长", "联系人张某科长"),
+        ("联系人陈永处长", "联系人陈某处长"),
+        ("联系人马超队长", "联系人马某队长"),
+        ("法定代表人：刘德华经理。", "法定代表人：刘某某经理。"),
+        ("证人黄蓉老师称", "证人黄某老师称"),
+        ("证人吴用医生称", "证人吴某医生称"),
+        ("联系人杨帆书记", "联系人杨某书记"),
+        ("联系人林立委员", "联系人林某委员"),
+        ("当事人高明代表公司签字", "当事人高某代表公司签字"),
+        ("申请人张三等三人", "申请人张某等三人"),
+        ("代理人：李明律师、王五律师。", "代理人：李某律师、王某律师。"),
+        ("当事人：张三、李四主任、王小五。", "当事人：张某、李某主任、王某某。"),
+    ],
+)
+def test_title_after_a_name_is_not_part_of_it(text: str, expected: str) -> None:
+    assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "parties", "expected"),
+    [
+        ("张三律师到场。", ["张三"], "张某律师到场。"),
+        ("代理人张三律师", ["张三"], "代理人张某律师"),
+        ("联系人李小明主任称", ["李小明"], "联系人李某某主任称"),
+        ("欧阳娜娜女士与王五副局长", ["欧阳娜娜", "王五"], "欧阳某某女士与王某副局长"),
+    ],
+)
+def test_known_party_followed_by_a_title(text: str, parties: list[str], expected: str) -> None:
+    assert redact(text, [Party(name) for name in parties]).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "代理人律师事务所",
+        "委托代理人：陕西秦风律师事务所律师",
+        "联系人王主任",
+        "联系人：张先生，电话",
+        "信访人欧阳先生反映",
+        "证人李警官称",
+        "联系人刘副局长",
+        "代理人王某律师",
+    ],
+)
+def test_title_alone_or_after_a_bare_surname_survives(text: str) -> None:
+    assert redact(text).text == text
+
+
 def test_name_found_after_marker_is_redacted_everywhere() -> None:
     text = "申请人王五，男。经查，王五于2026年提出申请，王五的请求不成立。"
     assert redact(text).text == "申请人王某，男。经查，王某于2026年提出申请，王某的请求不成立。"

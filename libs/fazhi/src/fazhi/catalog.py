@@ -16,9 +16,19 @@ POSTERS = frozenset({Role.DEPARTMENT, Role.OPERATOR})
 class EventType:
     name: str
     model: type[BaseModel]
+    aggregate: str = ""
+    """The attribute of `data` naming the aggregate; the event's `subject` must equal it, so
+    every event of one aggregate shares a partition and keeps its order."""
+    collection: str = ""
+    """Where the aggregate is projected; its `owner_units` decide who may post about it."""
+    creates: bool = False
+    """Whether the event may create its aggregate (else the aggregate must exist)."""
     derived: bool = False
     """Derived types are produced by the platform itself and refused over HTTP."""
     posters: frozenset[Role] = POSTERS
+
+    def aggregate_id(self, data: BaseModel) -> str | None:
+        return str(getattr(data, self.aggregate)) if self.aggregate else None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ValidationError
 
 from fazhi.auth import Principal, Role
-from fazhi.catalog import EventCatalog
+from fazhi.catalog import EventCatalog, EventType
 from fazhi.envelope import (
     BATCH,
     STRUCTURED,
@@ -22,6 +22,7 @@ from fazhi.envelope import (
 )
 from fazhi.metrics import service_metrics
 from fazhi.problems import Problem, field_errors, invalid_fields
+from fazhi.projection import OWNERS
 from fazhi.publisher import PublishError
 from fazhi.runtime import ServiceRuntime, runtime
 from fazhi.units import is_unit_code
@@ -47,8 +48,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 def _check_event(
     event: CloudEvent, index: int | None, catalog: EventCatalog, who: Principal
-) -> None:
+) -> tuple[EventType, BaseModel]:
+    """The event's type and validated data, or the Problem that refuses it."""
     where = f"event [{index}]" if index is not None else "the event"
+    prefix = f"[{index}]." if index is not None else ""
     event_type = catalog.types.get(event.type)
     if event_type is None or event_type.derived:
         reason = "is derived by the platform" if event_type else "is not handled by this service"
@@ -60,37 +63,23 @@ def _check_event(
             accepted_types=catalog.accepted_over_http(),
         )
     unit = event.unit
-    prefix = f"[{index}]." if index is not None else ""
-    if unit is None:
-        raise invalid_fields(
-            [{"field": prefix + "source", "message": "source must be '/units/<unit code>'"}],
-            what="event",
+    operator = who.has(Role.OPERATOR)
+    if not operator and unit != who.unit:
+        raise Problem(
+            403,
+            f"This key may only post as '/units/{who.unit}'; {where} has source {event.source!r}.",
+            kind="forbidden-source",
         )
-    if who.has(Role.OPERATOR):
-        if not is_unit_code(unit):
-            raise invalid_fields(
-                [
-                    {
-                        "field": prefix + "source",
-                        "message": f"unknown unit {unit!r}; see GET /v1/units",
-                    }
-                ],
-                what="event",
-            )
-    else:
-        if unit != who.unit:
-            raise Problem(
-                403,
-                f"This key belongs to unit {who.unit!r}; {where} has source {event.source!r}.",
-                kind="forbidden-source",
-            )
-        if not who.roles & event_type.posters:
-            allowed = ", ".join(sorted(event_type.posters))
-            raise Problem(
-                403,
-                f"Posting {event.type} needs one of the roles: {allowed}.",
-                kind="forbidden-role",
-            )
+    if unit is None or not is_unit_code(unit):
+        message = (
+            f"unknown unit {unit!r}; see GET /v1/units" if unit else "must be '/units/<unit code>'"
+        )
+        raise invalid_fields([{"field": prefix + "source", "message": message}], what="event")
+    if not operator and not who.roles & event_type.posters:
+        allowed = ", ".join(sorted(event_type.posters))
+        raise Problem(
+            403, f"Posting {event.type} needs one of the roles: {allowed}.", kind="forbidden-role"
+        )
     try:
         data = event_type.model.model_validate(event.data)
     except ValidationError as exc:
@@ -98,11 +87,42 @@ def _check_event(
             field_errors(exc.errors(), prefix=(f"{prefix}data",)), what="event"
         ) from exc
     data_unit = getattr(data, "unit", None)
-    if data_unit is not None and not who.has(Role.OPERATOR) and data_unit != who.unit:
+    if data_unit is not None and data_unit != unit:
+        if not operator:
+            raise Problem(
+                403,
+                f"This key belongs to unit {who.unit!r}; {where} reports for unit {data_unit!r}.",
+                kind="forbidden-source",
+            )
+        raise invalid_fields(
+            [{"field": prefix + "data.unit", "message": f"must be the source's unit {unit!r}"}],
+            what="event",
+        )
+    aggregate = event_type.aggregate_id(data)
+    if aggregate is not None and event.subject != aggregate:
+        raise invalid_fields(
+            [
+                {
+                    "field": prefix + "subject",
+                    "message": f"must be the aggregate id {aggregate!r} (data.{event_type.aggregate})",
+                }
+            ],
+            what="event",
+        )
+    return event_type, data
+
+
+async def _check_owner(rt: ServiceRuntime, event: CloudEvent, event_type: EventType) -> None:
+    """Refuse at once an event about an aggregate another unit owns (the worker checks again)."""
+    if not event_type.collection:
+        return
+    doc = await rt.db[event_type.collection].find_one({"_id": event.subject}, {OWNERS: 1})
+    owners = (doc or {}).get(OWNERS)
+    if owners is not None and event.unit not in owners:
         raise Problem(
             403,
-            f"This key belongs to unit {who.unit!r}; {where} reports for unit {data_unit!r}.",
-            kind="forbidden-source",
+            f"{event.subject!r} belongs to {', '.join(owners)}; unit {event.unit!r} may not post about it.",
+            kind="forbidden-aggregate",
         )
 
 
@@ -163,7 +183,8 @@ def events_router(catalog: EventCatalog) -> APIRouter:
         batch = len(events) > 1 or http_mode(content_type, request.headers) == "batch"
         for i, event in enumerate(events):
             try:
-                _check_event(event, i if batch else None, catalog, who)
+                event_type, _ = _check_event(event, i if batch else None, catalog, who)
+                await _check_owner(rt, event, event_type)
             except Problem:
                 # Only known types become label values, so junk cannot grow the series count.
                 label = event.type if event.type in catalog.types else "unknown"

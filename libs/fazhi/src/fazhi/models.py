@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from fazhi.redaction import Party
 from fazhi.units import is_unit_code
 
 
@@ -37,3 +38,12 @@ class Applicant(Payload):
     id_number: str | None = Field(default=None, max_length=32)
     phone: str | None = Field(default=None, max_length=32)
     address: str | None = Field(default=None, max_length=500)
+
+    def party(self) -> Party:
+        """The applicant as a known party, so redaction removes their name and numbers."""
+        return Party(
+            name=self.name,
+            kind="organisation" if self.kind == "organisation" else "person",
+            id_number=self.id_number,
+            phone=self.phone,
+        )

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -101,6 +102,16 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(invalid_fields(field_errors(exc.errors())), request)
 
 
+async def _storage_handler(request: Request, exc: Exception) -> JSONResponse:
+    problem = Problem(
+        503,
+        "The database is unavailable; nothing was changed. Retry later.",
+        kind="unavailable",
+        headers={"Retry-After": "5"},
+    )
+    return problem_response(problem, request)
+
+
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     problem = Problem(500, "The server failed to handle this request; it has been logged.")
     return problem_response(problem, request)
@@ -110,4 +121,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(PyMongoError, _storage_handler)
     app.add_exception_handler(Exception, _unhandled_handler)

@@ -90,8 +90,9 @@ _ORG_WORDS = _words(
     "门诊 诊所 超市 酒店 宾馆 商行 机关 单位 企业 派出 事务 合作"
 )
 
-# Titles, honorifics and roles written right after a name (李明律师, 赵六主任, 王五副局长). They end a
-# name as surely as a follow word, and a surname directly followed by one (王主任, 张先生) is no name.
+# Titles, honorifics and roles written right after a name (李明律师, 赵六主任, 王五副局长).
+# They end a name as surely as a follow word; a surname directly followed by one (王主任,
+# 张先生) is no name.
 _DEPUTY_TITLES = _words(
     "主任 书记 主席 经理 总经理 局长 科长 处长 所长 队长 庭长 院长 部长 厅长 站长 "
     "股长 组长 村长 镇长 乡长 县长 市长 省长 区长 厂长 校长 行长 社长 馆长 会长 审判长"
@@ -477,8 +478,9 @@ def redact(text: str, parties: Sequence[Party] = (), *, keep: Iterable[str] = ()
     marker is taken only with evidence: a common surname (``COMMON_SURNAMES``) and, within four
     characters, the end of the Chinese run or a word that typically follows a name (不服, 与, 称…,
     or a title such as 律师, 主任, 副局长, which stays: 李明律师 → 李某律师; a surname directly
-    followed by a title, 王主任, is no name); candidates ending like a unit (局, 村, 公司, 街道…) are organisations and stay, as do all
-    parties of kind "organisation". Names containing 某 are already redacted.
+    followed by a title, 王主任, is no name); candidates ending like a unit (局, 村, 公司,
+    街道…) are organisations and stay, as do all parties of kind "organisation". Names
+    containing 某 are already redacted.
 
     Numbers are matched on a copy with full-width ASCII folded to half-width (one character for
     one, so spans stay valid), using digit lookarounds, not ``\\b``, so digits glued to Chinese

@@ -7,6 +7,7 @@ from typing import Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from emergency.domain import AlertLevel, CapStatus, Grade, MsgType, ResponseLevel
+from emergency.store import ALERTS, INCIDENTS
 from fazhi.auth import Role
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.models import Id, LongText, Payload, ShortText
@@ -37,6 +38,11 @@ class AlertIssued(Payload):
     expires: AwareDatetime
     instruction: LongText = ""
 
+    @property
+    def chain_id(self) -> str:
+        """The first alert of the chain: updates and cancels travel with it, in order."""
+        return self.references[0] if self.references else self.alert_id
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.msg_type is not MsgType.ALERT and not self.references:
@@ -64,13 +70,18 @@ CATALOG = EventCatalog.of(
     "emergency",
     TOPIC,
     [
-        EventType("emergency.incident.reported", IncidentReported),
-        EventType("emergency.alert.issued", AlertIssued),
+        EventType(
+            "emergency.incident.reported", IncidentReported, "incident_id", INCIDENTS, creates=True
+        ),
+        EventType("emergency.alert.issued", AlertIssued, "chain_id", ALERTS, creates=True),
         EventType(
             "emergency.alert.acknowledged",
             AlertAcknowledged,
+            "alert_id",
             posters=frozenset({Role.STAFF, Role.OPERATOR}),
         ),
-        EventType("emergency.response.level_changed", ResponseLevelChanged),
+        EventType(
+            "emergency.response.level_changed", ResponseLevelChanged, "incident_id", INCIDENTS
+        ),
     ],
 )

@@ -1,11 +1,14 @@
-"""Emergency worker: projects incidents and alerts into MongoDB (`python -m emergency.worker`)."""
+"""Emergency worker: projects incidents and alerts into MongoDB.
+
+Run with `python -m emergency.worker` (or `faust -A emergency.worker worker`).
+"""
 
 from __future__ import annotations
 
 import faust
 
 from emergency.config import Settings
-from emergency.domain import MsgType
+from emergency.domain import AlertState, IncidentState, MsgType
 from emergency.events import (
     CATALOG,
     AlertAcknowledged,
@@ -14,9 +17,9 @@ from emergency.events import (
     ResponseLevelChanged,
 )
 from emergency.store import ALERTS, INCIDENTS, ensure_indexes
-from fazhi.consumer import Handler, HandlerContext
+from fazhi.consumer import Handler, HandlerContext, PoisonError
 from fazhi.envelope import CloudEvent
-from fazhi.projection import apply_once
+from fazhi.projection import OWNERS, apply_once
 from fazhi.worker import create_worker_app, run_worker
 
 
@@ -29,9 +32,10 @@ async def on_incident_reported(
         data.incident_id,
         event,
         {
-            "$set": {**fields, "unit": event.unit},
-            "$setOnInsert": {"state": "reported", "response_level": None},
+            "$set": fields,
+            "$setOnInsert": {"state": str(IncidentState.REPORTED), "response_level": None},
         },
+        create=True,
     )
 
 
@@ -43,26 +47,39 @@ async def on_level_changed(
         data.incident_id,
         event,
         {
-            "$set": {"response_level": str(data.level), "state": "responding"},
+            "$set": {"response_level": str(data.level), "state": str(IncidentState.RESPONDING)},
             "$push": {"level_history": {"level": str(data.level), "changed_at": data.changed_at}},
         },
+        guard={"state": {"$ne": str(IncidentState.CLOSED)}},
+        refusal="the incident is closed",
     )
 
 
 async def on_alert_issued(ctx: HandlerContext, event: CloudEvent, data: AlertIssued) -> None:
-    fields = data.model_dump(exclude={"alert_id"}, mode="python")
-    state = "cancelled" if data.msg_type is MsgType.CANCEL else "in_force"
+    # An update replaces, a cancel ends, the alerts it references (CAP); all of one chain share
+    # a partition, so the referenced alerts are already here, and must be this unit's own.
+    alerts = ctx.db[ALERTS]
+    if data.references:
+        found = await alerts.find({"_id": {"$in": data.references}}, {OWNERS: 1}).to_list()
+        missing = set(data.references) - {doc["_id"] for doc in found}
+        foreign = [doc["_id"] for doc in found if event.unit not in doc.get(OWNERS, [event.unit])]
+        if missing or foreign:
+            raise PoisonError(
+                f"alert {data.alert_id!r} references unknown alerts {sorted(missing)} "
+                f"or alerts of other units {sorted(foreign)}"
+            )
+    fields = data.model_dump(exclude={"alert_id"})
+    state = AlertState.CANCELLED if data.msg_type is MsgType.CANCEL else AlertState.IN_FORCE
     await apply_once(
-        ctx.db[ALERTS],
-        data.alert_id,
-        event,
-        {"$set": {**fields, "unit": event.unit, "state": state}},
+        alerts, data.alert_id, event, {"$set": {**fields, "state": str(state)}}, create=True
     )
     if data.references:
-        ended = "cancelled" if data.msg_type is MsgType.CANCEL else "superseded"
-        await ctx.db[ALERTS].update_many(
-            {"_id": {"$in": data.references}, "state": "in_force"},
-            {"$set": {"state": ended, "ended_by": data.alert_id}},
+        # The referenced messages stay as they were issued; `replaced_by` marks them as no
+        # longer current, and a cancel ends the whole chain.
+        ended = {"state": str(AlertState.CANCELLED)} if state is AlertState.CANCELLED else {}
+        await alerts.update_many(
+            {"_id": {"$in": data.references}, "replaced_by": {"$exists": False}},
+            {"$set": {**ended, "replaced_by": data.alert_id}},
         )
 
 
@@ -74,6 +91,7 @@ async def on_alert_acknowledged(
         data.alert_id,
         event,
         {"$push": {"acknowledgements": {"staff_id": data.staff_id, "at": data.acknowledged_at}}},
+        any_unit=True,
     )
 
 
@@ -92,6 +110,12 @@ def create_worker(settings: Settings | None = None) -> faust.App:
         handlers=HANDLERS,
         ensure_indexes=ensure_indexes,
     )
+
+
+def __getattr__(name: str) -> faust.App:
+    if name == "app":  # `faust -A emergency.worker` asks for it: built then, not at import
+        return create_worker()
+    raise AttributeError(name)
 
 
 def main() -> None:

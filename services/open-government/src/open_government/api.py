@@ -8,7 +8,7 @@ from fazhi.app import create_service_app, document_router
 from fazhi.publisher import Publisher
 from open_government.config import Settings
 from open_government.events import CATALOG
-from open_government.store import DOCUMENTS, REQUESTS, ensure_indexes
+from open_government.store import DOCUMENTS, PRIVATE, REQUESTS, ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 id_name="request_id",
                 tag="requests",
                 summary="A disclosure request and its state",
-                hidden=("applicant",),
+                hidden=(PRIVATE,),
             ),
             document_router(
                 path="/v1/documents",

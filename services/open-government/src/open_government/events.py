@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import AwareDatetime
 
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
-from open_government.domain import AnswerType
+from open_government.domain import AnswerType, Channel
+from open_government.store import DOCUMENTS, REQUESTS
 
 TOPIC = "opengov.events"
 
@@ -17,7 +16,7 @@ class RequestReceived(Payload):
     request_id: Id
     applicant: Applicant
     content: LongText
-    channel: Literal["in_person", "mail", "online"]
+    channel: Channel
     received_at: AwareDatetime
 
 
@@ -41,8 +40,12 @@ CATALOG = EventCatalog.of(
     "open_government",
     TOPIC,
     [
-        EventType("opengov.request.received", RequestReceived),
-        EventType("opengov.request.answered", RequestAnswered),
-        EventType("opengov.document.published", DocumentPublished),
+        EventType(
+            "opengov.request.received", RequestReceived, "request_id", REQUESTS, creates=True
+        ),
+        EventType("opengov.request.answered", RequestAnswered, "request_id", REQUESTS),
+        EventType(
+            "opengov.document.published", DocumentPublished, "document_id", DOCUMENTS, creates=True
+        ),
     ],
 )

@@ -9,6 +9,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 REQUESTS = "requests"
 DOCUMENTS = "documents"
+PRIVATE = "private"
+"""The part of a document holding personal data: stored, never returned or published."""
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -8,7 +8,7 @@ from fazhi.app import create_service_app, document_router
 from fazhi.publisher import Publisher
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG
-from petition_mediation.store import CASES, ensure_indexes
+from petition_mediation.store import CASES, PRIVATE, ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 id_name="case_id",
                 tag="cases",
                 summary="A case and its state",
-                hidden=("applicant",),
+                hidden=(PRIVATE,),
             ),
         ],
         ensure_indexes=ensure_indexes,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import AwareDatetime
 
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from petition_mediation.domain import CaseType, Procedure
+from petition_mediation.store import CASES
 
 TOPIC = "mediation.events"
-
-CaseType = Literal["petition", "mediation", "adjudication", "reconsideration", "litigation"]
 
 
 class CaseFiled(Payload):
@@ -27,7 +25,7 @@ class CaseFiled(Payload):
 class CaseAccepted(Payload):
     case_id: Id
     accepted_at: AwareDatetime
-    procedure: Literal["general", "simplified"] = "general"
+    procedure: Procedure = Procedure.GENERAL
 
 
 class CaseDecided(Payload):
@@ -41,8 +39,8 @@ CATALOG = EventCatalog.of(
     "petition_mediation",
     TOPIC,
     [
-        EventType("mediation.case.filed", CaseFiled),
-        EventType("mediation.case.accepted", CaseAccepted),
-        EventType("mediation.case.decided", CaseDecided),
+        EventType("mediation.case.filed", CaseFiled, "case_id", CASES, creates=True),
+        EventType("mediation.case.accepted", CaseAccepted, "case_id", CASES),
+        EventType("mediation.case.decided", CaseDecided, "case_id", CASES),
     ],
 )

@@ -8,6 +8,8 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 CASES = "cases"
+PRIVATE = "private"
+"""The part of a document holding personal data: stored, never returned or published."""
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -1,4 +1,8 @@
-"""Petition-mediation worker: projects cases into MongoDB (`python -m petition_mediation.worker`)."""
+"""Petition-mediation worker: projects cases into MongoDB.
+
+Personal data stays in each case's `private` part; the texts others read are redacted.
+Run with `python -m petition_mediation.worker` (or `faust -A petition_mediation.worker worker`).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,31 @@ import faust
 
 from fazhi.consumer import Handler, HandlerContext
 from fazhi.envelope import CloudEvent
+from fazhi.models import Applicant
 from fazhi.projection import apply_once
+from fazhi.redaction import redact
 from fazhi.worker import create_worker_app, run_worker
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG, CaseAccepted, CaseDecided, CaseFiled
-from petition_mediation.store import CASES, ensure_indexes
+from petition_mediation.store import CASES, PRIVATE, ensure_indexes
 
 
 async def on_filed(ctx: HandlerContext, event: CloudEvent, data: CaseFiled) -> None:
-    fields = data.model_dump(exclude={"case_id"})
-    await apply_once(ctx.db[CASES], data.case_id, event, {"$set": {**fields, "state": "filed"}})
+    fields = data.model_dump(exclude={"case_id", "applicant", "summary"})
+    await apply_once(
+        ctx.db[CASES],
+        data.case_id,
+        event,
+        {
+            "$set": {
+                **fields,
+                "summary": redact(data.summary, [data.applicant.party()]).text,
+                "state": "filed",
+                PRIVATE: {"applicant": data.applicant.model_dump(), "summary": data.summary},
+            }
+        },
+        create=True,
+    )
 
 
 async def on_accepted(ctx: HandlerContext, event: CloudEvent, data: CaseAccepted) -> None:
@@ -27,13 +46,17 @@ async def on_accepted(ctx: HandlerContext, event: CloudEvent, data: CaseAccepted
             "$set": {
                 "state": "accepted",
                 "accepted_at": data.accepted_at,
-                "procedure": data.procedure,
+                "procedure": str(data.procedure),
             }
         },
+        guard={"state": "filed"},
+        refusal="only a filed case can be accepted",
     )
 
 
 async def on_decided(ctx: HandlerContext, event: CloudEvent, data: CaseDecided) -> None:
+    case = await ctx.db[CASES].find_one({"_id": data.case_id}, {f"{PRIVATE}.applicant": 1})
+    parties = [Applicant(**case[PRIVATE]["applicant"]).party()] if case and PRIVATE in case else []
     await apply_once(
         ctx.db[CASES],
         data.case_id,
@@ -43,9 +66,12 @@ async def on_decided(ctx: HandlerContext, event: CloudEvent, data: CaseDecided) 
                 "state": "decided",
                 "decision": data.decision,
                 "decided_at": data.decided_at,
-                "document_text": data.document_text,
+                "document_text": redact(data.document_text, parties).text,
+                f"{PRIVATE}.document_text": data.document_text,
             }
         },
+        guard={"state": {"$in": ["filed", "accepted"]}},
+        refusal="the case is already decided",
     )
 
 
@@ -63,6 +89,12 @@ def create_worker(settings: Settings | None = None) -> faust.App:
         handlers=HANDLERS,
         ensure_indexes=ensure_indexes,
     )
+
+
+def __getattr__(name: str) -> faust.App:
+    if name == "app":  # `faust -A petition_mediation.worker` asks for it: built then, not at import
+        return create_worker()
+    raise AttributeError(name)
 
 
 def main() -> None:

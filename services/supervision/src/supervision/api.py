@@ -6,15 +6,9 @@ from fastapi import FastAPI
 
 from fazhi.app import create_service_app, document_router
 from fazhi.publisher import Publisher
-from fazhi.runtime import ServiceRuntime
-from supervision.catalogue import load_plan
 from supervision.config import Settings
 from supervision.events import CATALOG
-from supervision.store import TASKS, ensure_indexes, load_plan_tasks
-
-
-async def _load_plan(rt: ServiceRuntime) -> None:
-    await load_plan_tasks(rt.db, load_plan())
+from supervision.store import TASKS, ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -34,5 +28,4 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
             )
         ],
         ensure_indexes=ensure_indexes,
-        on_startup=[_load_plan],
     )

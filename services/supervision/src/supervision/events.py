@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import AwareDatetime, Field
 
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.models import Id, LongText, Payload, UnitCode
+from supervision.domain import ItemKind
+from supervision.store import ITEMS, TASKS
 
 TOPIC = "supervision.events"
-
-ItemKind = Literal[
-    "task_overdue",
-    "alert",
-    "alert_unacknowledged",
-    "case_overdue",
-    "request_overdue",
-    "decision_execution",
-    "inspection_finding",
-]
 
 
 class TaskProgressReported(Payload):
@@ -55,11 +45,20 @@ CATALOG = EventCatalog.of(
     "supervision",
     TOPIC,
     [
-        EventType("supervision.task.progress_reported", TaskProgressReported),
-        EventType("supervision.task.completed", TaskCompleted),
-        EventType("supervision.task.overdue", TaskOverdue, derived=True),
-        EventType("supervision.item.opened", ItemChanged, derived=True),
-        EventType("supervision.item.escalated", ItemChanged, derived=True),
-        EventType("supervision.item.closed", ItemChanged, derived=True),
+        # Tasks outside the plan's catalogue may be reported too: the first report creates them.
+        EventType(
+            "supervision.task.progress_reported",
+            TaskProgressReported,
+            "task_id",
+            TASKS,
+            creates=True,
+        ),
+        EventType("supervision.task.completed", TaskCompleted, "task_id", TASKS, creates=True),
+        EventType("supervision.task.overdue", TaskOverdue, "task_id", TASKS, derived=True),
+        EventType(
+            "supervision.item.opened", ItemChanged, "item_id", ITEMS, creates=True, derived=True
+        ),
+        EventType("supervision.item.escalated", ItemChanged, "item_id", ITEMS, derived=True),
+        EventType("supervision.item.closed", ItemChanged, "item_id", ITEMS, derived=True),
     ],
 )

@@ -8,7 +8,9 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from fazhi import units
 from fazhi.envelope import CHINA_TZ
+from fazhi.projection import OWNERS
 from supervision.catalogue import Plan
 
 TASKS = "tasks"
@@ -69,12 +71,25 @@ def _end_of_day(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), CHINA_TZ)
 
 
+def _units(codes: tuple[str, ...]) -> set[str]:
+    return {unit for code in codes for unit in units.resolve(code)}
+
+
 async def load_plan_tasks(db: AsyncDatabase[dict[str, Any]], plan: Plan) -> int:
-    """Upsert the catalogue into `tasks`; progress already reported is kept. Returns the count."""
+    """Upsert the catalogue into `tasks`; progress already reported is kept. Returns the count.
+
+    A task is owned by its lead and responsible units (groups resolved), who may report on it.
+    """
     requests = [
         UpdateOne(
             {"_id": doc_id},
-            {"$set": fields, "$setOnInsert": {"status": "not_started", "progress_pct": 0}},
+            {
+                "$set": {
+                    **fields,
+                    OWNERS: sorted(_units((*fields["lead_units"], *fields["responsible_units"]))),
+                },
+                "$setOnInsert": {"status": "not_started", "progress_pct": 0},
+            },
             upsert=True,
         )
         for doc_id, fields in plan_documents(plan)

@@ -1,18 +1,26 @@
-"""Supervision worker: projects task events into MongoDB (`python -m supervision.worker`)."""
+"""Supervision worker: loads the plan's catalogue and projects task events into MongoDB.
+
+Run with `python -m supervision.worker` (or `faust -A supervision.worker worker`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import faust
+from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.consumer import Handler, HandlerContext
 from fazhi.envelope import CloudEvent
 from fazhi.projection import apply_once
 from fazhi.worker import create_worker_app, run_worker
+from supervision.catalogue import load_plan
 from supervision.config import Settings
+from supervision.domain import TaskState
 from supervision.events import CATALOG, TaskCompleted, TaskProgressReported
-from supervision.store import TASKS, ensure_indexes
+from supervision.store import TASKS, ensure_indexes, load_plan_tasks
+
+OPEN = {"status": {"$ne": str(TaskState.COMPLETED)}}
 
 
 async def on_progress_reported(
@@ -24,13 +32,16 @@ async def on_progress_reported(
         event,
         {
             "$set": {
-                "unit": data.unit,
                 "progress_pct": data.progress_pct,
-                "status": "in_progress" if data.progress_pct < 100 else "reported_complete",
+                "status": str(TaskState.IN_PROGRESS),
+                "reported_by": data.unit,
                 "updated_at": data.reported_at,
             },
             "$push": {"history": _history(event, progress_pct=data.progress_pct, note=data.note)},
         },
+        create=True,
+        guard=OPEN,
+        refusal="the task is completed; a supervisor must reopen it first",
     )
 
 
@@ -41,14 +52,17 @@ async def on_completed(ctx: HandlerContext, event: CloudEvent, data: TaskComplet
         event,
         {
             "$set": {
-                "unit": data.unit,
                 "progress_pct": 100,
-                "status": "completed",
+                "status": str(TaskState.COMPLETED),
+                "reported_by": data.unit,
                 "completed_at": data.completed_at,
                 "updated_at": data.completed_at,
             },
             "$push": {"history": _history(event, evidence=data.evidence)},
         },
+        create=True,
+        guard=OPEN,
+        refusal="the task is already completed",
     )
 
 
@@ -62,6 +76,11 @@ def _history(event: CloudEvent, **fields: Any) -> dict[str, Any]:
     }
 
 
+async def prepare(db: AsyncDatabase[dict[str, Any]]) -> None:
+    await ensure_indexes(db)
+    await load_plan_tasks(db, load_plan())
+
+
 HANDLERS: dict[str, Handler] = {
     "supervision.task.progress_reported": on_progress_reported,
     "supervision.task.completed": on_completed,
@@ -70,11 +89,14 @@ HANDLERS: dict[str, Handler] = {
 
 def create_worker(settings: Settings | None = None) -> faust.App:
     return create_worker_app(
-        catalog=CATALOG,
-        settings=settings or Settings(),
-        handlers=HANDLERS,
-        ensure_indexes=ensure_indexes,
+        catalog=CATALOG, settings=settings or Settings(), handlers=HANDLERS, ensure_indexes=prepare
     )
+
+
+def __getattr__(name: str) -> faust.App:
+    if name == "app":  # `faust -A supervision.worker` asks for it: built then, not at import
+        return create_worker()
+    raise AttributeError(name)
 
 
 def main() -> None:
