@@ -4,14 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.local/venv/bin:$PATH"
 
-started_stack=0
-if ! scripts/stack.sh status >/dev/null 2>&1; then started_stack=1; fi
-scripts/stack.sh start
-cleanup() {
-  if [ "$started_stack" = 1 ]; then scripts/stack.sh stop; fi
-}
-trap cleanup EXIT
-
+# shellcheck source=scripts/lib-stack.sh
+. scripts/lib-stack.sh
+stack_start_owned
 fazhi keys demo --out .local/demo-keys.json
 cat <<'TXT'
 

@@ -12,6 +12,7 @@
 #   status       print what is running
 #   kafka-start  start just the broker (and make sure the topics exist)
 #   kafka-stop   stop just the broker (tests use this to simulate the broker going away)
+#   ferretdb-stop  stop just FerretDB
 #   reset        stop, then delete Kafka data, the cluster id and FerretDB data (keeps jars/binaries)
 #
 # Environment knobs:
@@ -542,6 +543,7 @@ main() {
 	status) cmd_status ;;
 	kafka-start) cmd_kafka_start ;;
 	kafka-stop) stop_procs kafka ;;
+	ferretdb-stop) stop_procs ferretdb ;;
 	reset) cmd_reset ;;
 	-h | --help | help) usage ;;
 	*)

@@ -10,13 +10,9 @@ ruff format --check .
 mypy libs/fazhi/src services/supervision/src services/petition-mediation/src \
   services/emergency/src services/open-government/src
 
-started_stack=0
-if ! scripts/stack.sh status >/dev/null 2>&1; then started_stack=1; fi
-cleanup() {
-  if [ "$started_stack" = 1 ]; then scripts/stack.sh stop; fi
-}
-trap cleanup EXIT
-scripts/stack.sh start
+# shellcheck source=scripts/lib-stack.sh
+. scripts/lib-stack.sh
+stack_start_owned
 
 python -m pytest tests -p no:cacheprovider --cov --cov-report= "$@"
 

@@ -432,7 +432,11 @@ def calendar_router() -> APIRouter:
         "/v1/calendar/{year}",
         response_model=YearSchedule,
         summary="Load (or replace) the official holiday schedule of a year (operators)",
-        responses={**_AUTH_RESPONSES, 403: {"description": "The key lacks the operator role"}},
+        responses={
+            **_AUTH_RESPONSES,
+            400: {"description": "The body could not be parsed (e.g. not UTF-8)"},
+            403: {"description": "The key lacks the operator role"},
+        },
     )
     async def put_calendar(
         year: YearPath,

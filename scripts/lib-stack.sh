@@ -1,0 +1,19 @@
+# shellcheck shell=bash
+# Sourced by run.sh and test.sh: start the local stack, and on exit stop only the servers
+# that were not already running before (a stack someone else started is left alone).
+stack_start_owned() {
+  local status
+  status=$(scripts/stack.sh status 2>&1 || true)
+  STACK_OWNED=()
+  grep -q "kafka .*running" <<<"$status" || STACK_OWNED+=(kafka)
+  grep -q "ferretdb .*running" <<<"$status" || STACK_OWNED+=(ferretdb)
+  trap stack_stop_owned EXIT
+  scripts/stack.sh start
+}
+
+stack_stop_owned() {
+  local server
+  for server in "${STACK_OWNED[@]}"; do
+    scripts/stack.sh "$server-stop"
+  done
+}
