@@ -125,11 +125,8 @@ class EventProcessor:
 
     async def _process_event(self, record: Record, event: CloudEvent) -> Outcome:
         # A dead-lettered event may be posted again once corrected: only applied ones are done.
-        done = {
-            "source": event.source,
-            "id": event.id,
-            "outcome": {"$ne": str(Outcome.DEAD_LETTERED)},
-        }
+        # Looked up by `_id` (the event's key), which every MongoDB-protocol server serves fast.
+        done = {"_id": event.key, "outcome": {"$ne": str(Outcome.DEAD_LETTERED)}}
         if await self.db[LEDGER].find_one(done, {"_id": 1}):
             return Outcome.DUPLICATE
         handler = self.handlers.get(event.type)
@@ -180,9 +177,11 @@ class EventProcessor:
 
     async def _remember(self, record: Record, event: CloudEvent, outcome: Outcome) -> None:
         await self.db[LEDGER].update_one(
-            {"source": event.source, "id": event.id},
+            {"_id": event.key},
             {
                 "$set": {
+                    "source": event.source,
+                    "id": event.id,
                     "type": event.type,
                     "topic": record.topic,
                     "partition": record.partition,
