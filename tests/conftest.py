@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,8 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from tests.support.platform import AUTH_DB, MONGO, ROOT, SERVICES, Platform, Service
+from tests.support.kafka import skip_to_end
+from tests.support.processes import AUTH_DB, MONGO, ROOT, SERVICES, Service, ServiceProcesses
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -26,8 +28,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def mongo() -> Iterator[MongoClient[dict[str, Any]]]:
+    # No test query takes a minute: one that does found a stuck server, and fails the test
+    # instead of hanging the run.
     client: MongoClient[dict[str, Any]] = MongoClient(
-        MONGO, serverSelectionTimeoutMS=5000, tz_aware=True
+        MONGO, serverSelectionTimeoutMS=5000, socketTimeoutMS=60_000, tz_aware=True
     )
     try:
         client.admin.command("ping")
@@ -39,12 +43,34 @@ def mongo() -> Iterator[MongoClient[dict[str, Any]]]:
     client.close()
 
 
+def require_answering(db: str) -> None:
+    """Fail if FerretDB no longer answers reads of `db`: dropping it would then hang, and could
+    stall the whole server for the other users of the stack."""
+    probe: MongoClient[dict[str, Any]] = MongoClient(
+        MONGO, serverSelectionTimeoutMS=5000, socketTimeoutMS=10_000
+    )
+    try:
+        for name in probe[db].list_collection_names():
+            probe[db][name].find_one({}, {"_id": 1})
+    except PyMongoError as exc:
+        pytest.fail(
+            f"MongoDB (FerretDB) does not answer reads of database {db!r} ({exc}): restart "
+            "FerretDB, or run with FAZHI_TEST_DB_PREFIX set to a prefix of fresh databases"
+        )
+    finally:
+        probe.close()
+
+
 @pytest.fixture(scope="session")
-def platform(mongo: MongoClient[dict[str, Any]]) -> Iterator[Platform]:
+def services_up(mongo: MongoClient[dict[str, Any]]) -> Iterator[ServiceProcesses]:
+    # Before dropping anything: another session's services would be using these databases.
+    ServiceProcesses.require_free_ports()
+    for db in (*(service.db for service in SERVICES.values()), AUTH_DB):
+        require_answering(db)
+        mongo.drop_database(db)
     for service in SERVICES.values():
-        mongo.drop_database(service.db)
-    mongo.drop_database(AUTH_DB)
-    running = Platform()
+        asyncio.run(skip_to_end(service.worker_group, [service.topic]))
+    running = ServiceProcesses()
     try:
         running.start_all()
         yield running
@@ -71,7 +97,7 @@ def create_key(unit: str, *roles: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def keys(platform: Platform) -> dict[str, str]:
+def keys(services_up: ServiceProcesses) -> dict[str, str]:
     """API keys: `justice` and `emergency-management` departments, a staff member, an operator."""
     return {
         "justice": create_key("justice", "department"),

@@ -10,20 +10,28 @@ import pytest
 from pymongo import MongoClient
 
 from tests.conftest import client_for
-from tests.support.kafka import read_topic
-from tests.support.platform import Platform, Service, progress, stack, structured, wait_until
+from tests.support.kafka import end_offsets, read_topic
+from tests.support.processes import (
+    Service,
+    ServiceProcesses,
+    progress,
+    stack,
+    structured,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.outage]
 
 
 async def test_broker_down_answers_503_and_accepts_nothing(
-    platform: Platform,
+    services_up: ServiceProcesses,
     keys: dict[str, str],
     mongo: MongoClient[dict[str, Any]],
     supervision: Service,
 ) -> None:
     task_id = f"O-{uuid.uuid4().hex[:8]}"
     refused = progress("justice", task_id, 20)
+    before = await end_offsets(supervision.topic)
     stack("kafka-stop")
     try:
         with client_for(supervision, keys["justice"]) as http:
@@ -51,5 +59,6 @@ async def test_broker_down_answers_503_and_accepts_nothing(
         what="event after recovery projected",
     )
     assert [h["event_id"] for h in doc["history"]] == [accepted["id"]]
-    records = await read_topic(supervision.topic, within=30)
+    records = await read_topic(supervision.topic, since=before, within=30)
+    assert [r for r in records if accepted["id"].encode() in r.value]
     assert not [r for r in records if refused["id"].encode() in r.value]

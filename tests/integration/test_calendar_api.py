@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import httpx
 import pytest
 import pytest_asyncio
+from chinese_calendar.constants import holidays as OFFICIAL_HOLIDAYS
 from fastapi import APIRouter, Depends, FastAPI
 from pymongo import AsyncMongoClient, MongoClient
 
@@ -28,7 +29,7 @@ from fazhi.runtime import ServiceRuntime
 from fazhi.settings import ServiceSettings
 from fazhi.workdays import WorkCalendar
 from supervision.events import CATALOG
-from tests.support.platform import MONGO
+from tests.support.processes import MONGO
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +44,22 @@ SCHEDULE_2027 = {
     "workdays": MAKE_UP,
     "note": "test: made-up 2027 国庆节 schedule",
 }
+
+
+# The first year the installed chinesecalendar has no official schedule for.
+FIRST_UNPUBLISHED_YEAR = max(OFFICIAL_HOLIDAYS).year + 1
+
+
+@pytest.fixture(scope="module", autouse=True)
+def year_2027_is_unpublished() -> None:
+    """Every test here reads 2027 as a year without an official schedule (provisional until an
+    operator loads one): fail, never skip, once chinesecalendar covers it."""
+    if FIRST_UNPUBLISHED_YEAR > 2027:
+        pytest.fail(
+            "these tests need 2027 to have no official holiday schedule, but the installed "
+            f"chinesecalendar covers up to {FIRST_UNPUBLISHED_YEAR - 1}: "
+            "move the made-up schedule to a year it does not cover"
+        )
 
 
 def _deadline_router() -> APIRouter:

@@ -7,6 +7,7 @@ import dataclasses
 from datetime import date, datetime, timedelta
 
 import pytest
+from chinese_calendar.constants import holidays as OFFICIAL_HOLIDAYS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,19 @@ from fazhi.workdays import WorkCalendar, default_calendar
 
 D = date
 ONE = timedelta(days=1)
+# The first year the installed chinesecalendar has no official schedule for.
+FIRST_UNPUBLISHED_YEAR = max(OFFICIAL_HOLIDAYS).year + 1
+
+
+def require_unpublished(year: int) -> None:
+    """Fail (never skip) a test whose made-up dates need `year` to have no official schedule."""
+    if year < FIRST_UNPUBLISHED_YEAR:
+        pytest.fail(
+            f"this test needs {year} to have no official holiday schedule, but the installed "
+            f"chinesecalendar covers up to {FIRST_UNPUBLISHED_YEAR - 1}: "
+            "move its dates to a year it does not cover"
+        )
+
 
 # --------------------------------------------------------------------------- the rule table
 
@@ -216,11 +230,13 @@ def test_override_schedule_wins_over_chinesecalendar_for_clocks() -> None:
 
 
 def test_provisional_flag_follows_the_days_the_result_depends_on() -> None:
+    last = FIRST_UNPUBLISHED_YEAR - 1  # December of the last year with an official schedule
     # A calendar-day period depends on the schedule only at its end.
-    assert not start_clock("petition.acceptance", D(2026, 12, 1)).provisional
-    assert start_clock("petition.acceptance", D(2026, 12, 20)).provisional
+    assert not start_clock("petition.acceptance", D(last, 12, 1)).provisional
+    assert start_clock("petition.acceptance", D(last, 12, 20)).provisional
     # A working-day period depends on every day it counts.
-    assert start_clock("disclosure.reply", D(2026, 12, 10)).provisional
+    assert start_clock("disclosure.reply", D(last, 12, 10)).provisional
+    assert not start_clock("disclosure.reply", D(last, 10, 10)).provisional
 
 
 # --------------------------------------------------------------------------- pause / resume
@@ -448,6 +464,7 @@ def test_explanation_text_of_a_minimum_period() -> None:
 
 
 def test_explanation_text_of_a_single_working_day_and_provisional_days() -> None:
+    require_unpublished(2027)
     text = start_clock("disclosure.reply", D(2026, 12, 10)).explain().to_text()
     assert "2026-12-11 Fri: 1 working day counted (1/20)" in text
     assert "(provisional: no official schedule for 2027)" in text

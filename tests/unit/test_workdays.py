@@ -8,8 +8,12 @@ import sys
 from datetime import date, datetime
 
 import pytest
+from chinese_calendar.constants import holidays as OFFICIAL_HOLIDAYS
 
 from fazhi.workdays import DayInfo, DaySource, WorkCalendar, default_calendar
+
+# The first year the installed chinesecalendar has no official schedule for.
+FIRST_UNPUBLISHED_YEAR = max(OFFICIAL_HOLIDAYS).year + 1
 
 # The official 2026 schedule published by the State Council General Office, as
 # chinesecalendar ships it: rest days, and 调休 make-up working days.
@@ -70,7 +74,8 @@ def test_repeated_lookups_give_the_same_answer() -> None:
 def test_year_without_official_schedule_is_weekends_only_and_provisional() -> None:
     cal = WorkCalendar()
     assert cal.is_provisional(2031)
-    assert cal.is_provisional(2027)
+    assert cal.is_provisional(FIRST_UNPUBLISHED_YEAR)
+    assert not cal.is_provisional(FIRST_UNPUBLISHED_YEAR - 1)
     assert not cal.is_provisional(2026)
     assert not cal.is_provisional(2004)
     assert cal.is_provisional(2003)

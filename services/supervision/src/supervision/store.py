@@ -15,6 +15,7 @@ from supervision.catalogue import Plan
 
 TASKS = "tasks"
 ITEMS = "items"
+PLAN_BATCH = 50
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -94,5 +95,8 @@ async def load_plan_tasks(db: AsyncDatabase[dict[str, Any]], plan: Plan) -> int:
         )
         for doc_id, fields in plan_documents(plan)
     ]
-    await db[TASKS].bulk_write(requests, ordered=False)
+    # Small batches: FerretDB 1.x (SQLite) stops answering a bulk write of over 100 upserts
+    # that all hit existing documents.
+    for start in range(0, len(requests), PLAN_BATCH):
+        await db[TASKS].bulk_write(requests[start : start + PLAN_BATCH], ordered=False)
     return len(requests)

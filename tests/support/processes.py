@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "logs" / "tests"
 KAFKA = os.environ.get("FAZHI_TEST_KAFKA", "127.0.0.1:9092")
 MONGO = os.environ.get("FAZHI_TEST_MONGO", "mongodb://127.0.0.1:27017")
-AUTH_DB = "test_auth"
+# Databases the test services use (dropped when a session starts): `test_supervision`, ...
+DB_PREFIX = os.environ.get("FAZHI_TEST_DB_PREFIX", "test_")
+AUTH_DB = f"{DB_PREFIX}auth"
 CST = timezone(timedelta(hours=8))
 
 
@@ -42,6 +46,11 @@ class Service:
     def worker_url(self) -> str:
         return f"http://127.0.0.1:{self.worker_port}"
 
+    @property
+    def worker_group(self) -> str:
+        """The test workers' consumer group (`make run`'s workers use `<package>-worker`)."""
+        return f"{self.package}-worker-test"
+
     def env(self) -> dict[str, str]:
         return {
             f"{self.prefix}_KAFKA_BOOTSTRAP": KAFKA,
@@ -49,9 +58,11 @@ class Service:
             f"{self.prefix}_MONGO_DB": self.db,
             f"{self.prefix}_AUTH_DB": AUTH_DB,
             f"{self.prefix}_WORKER_WEB_PORT": str(self.worker_port),
-            f"{self.prefix}_WORKER_GROUP": f"{self.package}-worker-test",
+            f"{self.prefix}_WORKER_GROUP": self.worker_group,
             f"{self.prefix}_PUBLISH_TIMEOUT_S": "5",
             f"{self.prefix}_CONSUMER_RETRY_BACKOFF_S": "0.05",
+            # A killed worker's partitions move to its successor within seconds, not 30 s.
+            f"{self.prefix}_SESSION_TIMEOUT_S": "10",
         }
 
 
@@ -64,7 +75,7 @@ SERVICES = {
             "SUPERVISION",
             18001,
             18011,
-            "test_supervision",
+            f"{DB_PREFIX}supervision",
             "supervision.events",
         ),
         Service(
@@ -73,7 +84,7 @@ SERVICES = {
             "PETITION_MEDIATION",
             18002,
             18012,
-            "test_mediation",
+            f"{DB_PREFIX}mediation",
             "mediation.events",
         ),
         Service(
@@ -82,7 +93,7 @@ SERVICES = {
             "EMERGENCY",
             18003,
             18013,
-            "test_emergency",
+            f"{DB_PREFIX}emergency",
             "emergency.events",
         ),
         Service(
@@ -91,7 +102,7 @@ SERVICES = {
             "OPEN_GOVERNMENT",
             18004,
             18014,
-            "test_opengov",
+            f"{DB_PREFIX}opengov",
             "opengov.events",
         ),
     )
@@ -106,21 +117,55 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def port_taken(port: int) -> bool:
+    """Whether a server could not bind 127.0.0.1:`port` now (as uvicorn and aiohttp bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def log_path(name: str) -> Path:
+    return LOGS / f"{name}.log"
+
+
+def log_tail(name: str, lines: int = 40) -> str:
+    """The last lines `name` wrote since it was last started."""
+    try:
+        text = log_path(name).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return "(no log)"
+    run = text.rsplit("\n=== ", 1)[-1]
+    return "\n".join(run.splitlines()[-lines:])
+
+
 @dataclass
-class Platform:
+class ServiceProcesses:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _spawn(self, name: str, argv: list[str], *, port: int) -> None:
+        # A server already on the port (another test session, `make run` on test ports) would
+        # answer the readiness probe in place of ours: refuse to start instead.
+        if port_taken(port):
+            raise AssertionError(
+                f"cannot start {name}: 127.0.0.1:{port} is already in use "
+                "(another test session running? see `ps aux | grep 180`)"
+            )
         LOGS.mkdir(parents=True, exist_ok=True)
-        log = (LOGS / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=_environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with log_path(name).open("ab") as log:
+            log.write(f"\n=== {datetime.now(CST).isoformat()} start: {' '.join(argv)}\n".encode())
+            log.flush()
+            self.procs[name] = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=_environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def start_api(self, service: Service) -> None:
         self._spawn(
@@ -137,31 +182,65 @@ class Platform:
                 str(service.api_port),
                 "--no-access-log",
             ],
+            port=service.api_port,
         )
 
     def start_worker(self, service: Service) -> None:
-        self._spawn(f"{service.name}-worker", [sys.executable, "-m", f"{service.package}.worker"])
+        self._spawn(
+            f"{service.name}-worker",
+            [sys.executable, "-m", f"{service.package}.worker"],
+            port=service.worker_port,
+        )
 
     def kill_worker(self, service: Service) -> None:
         proc = self.procs.pop(f"{service.name}-worker")
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
 
+    @staticmethod
+    def require_free_ports() -> None:
+        """Fail at once if another session holds the test ports (its databases are in use too)."""
+        taken = [
+            port
+            for service in SERVICES.values()
+            for port in (service.api_port, service.worker_port)
+            if port_taken(port)
+        ]
+        if taken:
+            raise AssertionError(
+                f"test ports already in use: {taken} (another test session running?); "
+                "wait until it ends"
+            )
+
     def start_all(self) -> None:
+        self.require_free_ports()
         for service in SERVICES.values():
             self.start_api(service)
             self.start_worker(service)
         for service in SERVICES.values():
-            wait_until(
-                lambda s=service: _status(f"{s.url}/readyz") == 200,
-                timeout=90,
-                what=f"{service.name} api ready",
+            self.wait_ready(
+                f"{service.name}-api", f"{service.url}/readyz", what=f"{service.name} api ready"
             )
-            wait_until(
-                lambda s=service: _status(f"{s.worker_url}/metrics") == 200,
-                timeout=90,
+            self.wait_ready(
+                f"{service.name}-worker",
+                f"{service.worker_url}/metrics",
                 what=f"{service.name} worker up",
             )
+
+    def wait_ready(self, name: str, url: str, *, what: str, timeout: float = 90) -> None:
+        """Wait until `url` answers 200, failing at once if the process `name` has exited
+        (say, because another test session holds its port)."""
+        proc = self.procs[name]
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(
+                    f"{name} exited with status {proc.returncode} while waiting for: {what}\n"
+                    f"--- last lines of {log_path(name)} ---\n{log_tail(name)}"
+                )
+            return _status(url) == 200
+
+        wait_until(ready, timeout=timeout, what=what)
 
     def stop_all(self) -> None:
         for proc in self.procs.values():
@@ -182,6 +261,27 @@ def _status(url: str) -> int:
         return httpx.get(url, timeout=5).status_code
     except httpx.HTTPError:
         return 0
+
+
+def sample_value(text: str, name: str, **labels: str) -> float:
+    """The sum of the samples `name` carrying `labels` in a Prometheus text exposition
+    (0 if there are none)."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def worker_consumed(service: Service, **labels: str) -> float:
+    """The worker's `<package>_events_consumed_total` with `labels`, from its own `/metrics`
+    (0 while it does not answer): progress seen without querying MongoDB."""
+    try:
+        text = httpx.get(f"{service.worker_url}/metrics", timeout=5).text
+    except httpx.HTTPError:
+        return 0.0
+    return sample_value(text, f"{service.package}_events_consumed_total", **labels)
 
 
 def wait_until(check: Any, *, timeout: float, what: str, interval: float = 0.25) -> Any:

@@ -25,6 +25,9 @@ try:
 except ImportError:  # pragma: no cover - reported by the tests below
     yaml = None
 
+# It runs promtool, so not a pure unit test; it needs no Kafka, MongoDB or service process.
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 COMPOSE = ROOT / "docker-compose.yml"
