@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "apply_once": "projection",
     "create_worker_app": "worker",
     "run_worker": "worker",
+    "WorkerEntry": "worker",
     # http
     "create_service_app": "app",
     "document_router": "app",
@@ -139,4 +140,4 @@ if TYPE_CHECKING:
         resolve,
     )
     from fazhi.workdays import WorkCalendar, default_calendar
-    from fazhi.worker import create_worker_app, run_worker
+    from fazhi.worker import WorkerEntry, create_worker_app, run_worker

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,31 @@ def run_worker(app: faust.App, argv: Sequence[str] = ()) -> None:
     """Run `app` as the faust CLI would (`worker` by default)."""
     sys.argv = [sys.argv[0], *(argv or sys.argv[1:] or ["worker", "--loglevel", "warn"])]
     app.main()
+
+
+@dataclass(frozen=True)
+class WorkerEntry:
+    """A service's worker entry points: `create` for tests, `main` for `python -m`, and
+    `module_getattr` as the module's `__getattr__`, so `faust -A <pkg>.worker` finds `app`
+    without anything being built at import time."""
+
+    catalog: EventCatalog
+    settings: Callable[[], ServiceSettings]
+    handlers: Mapping[str, Handler]
+    ensure_indexes: IndexSetup | None = None
+
+    def create(self, settings: ServiceSettings | None = None) -> faust.App:
+        return create_worker_app(
+            catalog=self.catalog,
+            settings=settings or self.settings(),
+            handlers=self.handlers,
+            ensure_indexes=self.ensure_indexes,
+        )
+
+    def module_getattr(self, name: str) -> faust.App:
+        if name == "app":
+            return self.create()
+        raise AttributeError(name)
+
+    def main(self) -> None:
+        run_worker(self.create())

@@ -5,8 +5,6 @@ Run with `python -m emergency.worker` (or `faust -A emergency.worker worker`).
 
 from __future__ import annotations
 
-import faust
-
 from emergency.config import Settings
 from emergency.domain import AlertState, IncidentState, MsgType
 from emergency.events import (
@@ -20,7 +18,7 @@ from emergency.store import ALERTS, INCIDENTS, ensure_indexes
 from fazhi.consumer import Handler, HandlerContext, PoisonError
 from fazhi.envelope import CloudEvent
 from fazhi.projection import OWNERS, apply_once
-from fazhi.worker import create_worker_app, run_worker
+from fazhi.worker import WorkerEntry
 
 
 async def on_incident_reported(
@@ -103,24 +101,10 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def create_worker(settings: Settings | None = None) -> faust.App:
-    return create_worker_app(
-        catalog=CATALOG,
-        settings=settings or Settings(),
-        handlers=HANDLERS,
-        ensure_indexes=ensure_indexes,
-    )
-
-
-def __getattr__(name: str) -> faust.App:
-    if name == "app":  # `faust -A emergency.worker` asks for it: built then, not at import
-        return create_worker()
-    raise AttributeError(name)
-
-
-def main() -> None:
-    run_worker(create_worker())
-
+WORKER = WorkerEntry(CATALOG, Settings, HANDLERS, ensure_indexes)
+create_worker = WORKER.create
+__getattr__ = WORKER.module_getattr  # `faust -A emergency.worker` builds `app` on first use
+main = WORKER.main
 
 if __name__ == "__main__":
     main()

@@ -6,14 +6,12 @@ Run with `python -m open_government.worker` (or `faust -A open_government.worker
 
 from __future__ import annotations
 
-import faust
-
 from fazhi.consumer import Handler, HandlerContext
 from fazhi.envelope import CloudEvent
 from fazhi.projection import apply_once
 from fazhi.redaction import redact
 from fazhi.textsearch import index_tokens
-from fazhi.worker import create_worker_app, run_worker
+from fazhi.worker import WorkerEntry
 from open_government.config import Settings
 from open_government.events import CATALOG, DocumentPublished, RequestAnswered, RequestReceived
 from open_government.store import DOCUMENTS, PRIVATE, REQUESTS, ensure_indexes
@@ -88,24 +86,10 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def create_worker(settings: Settings | None = None) -> faust.App:
-    return create_worker_app(
-        catalog=CATALOG,
-        settings=settings or Settings(),
-        handlers=HANDLERS,
-        ensure_indexes=ensure_indexes,
-    )
-
-
-def __getattr__(name: str) -> faust.App:
-    if name == "app":  # `faust -A open_government.worker` asks for it: built then, not at import
-        return create_worker()
-    raise AttributeError(name)
-
-
-def main() -> None:
-    run_worker(create_worker())
-
+WORKER = WorkerEntry(CATALOG, Settings, HANDLERS, ensure_indexes)
+create_worker = WORKER.create
+__getattr__ = WORKER.module_getattr  # `faust -A open_government.worker` builds `app` on first use
+main = WORKER.main
 
 if __name__ == "__main__":
     main()

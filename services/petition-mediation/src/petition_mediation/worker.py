@@ -6,14 +6,12 @@ Run with `python -m petition_mediation.worker` (or `faust -A petition_mediation.
 
 from __future__ import annotations
 
-import faust
-
 from fazhi.consumer import Handler, HandlerContext
 from fazhi.envelope import CloudEvent
 from fazhi.models import Applicant
 from fazhi.projection import apply_once
 from fazhi.redaction import redact
-from fazhi.worker import create_worker_app, run_worker
+from fazhi.worker import WorkerEntry
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG, CaseAccepted, CaseDecided, CaseFiled
 from petition_mediation.store import CASES, PRIVATE, ensure_indexes
@@ -82,24 +80,12 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def create_worker(settings: Settings | None = None) -> faust.App:
-    return create_worker_app(
-        catalog=CATALOG,
-        settings=settings or Settings(),
-        handlers=HANDLERS,
-        ensure_indexes=ensure_indexes,
-    )
-
-
-def __getattr__(name: str) -> faust.App:
-    if name == "app":  # `faust -A petition_mediation.worker` asks for it: built then, not at import
-        return create_worker()
-    raise AttributeError(name)
-
-
-def main() -> None:
-    run_worker(create_worker())
-
+WORKER = WorkerEntry(CATALOG, Settings, HANDLERS, ensure_indexes)
+create_worker = WORKER.create
+__getattr__ = (
+    WORKER.module_getattr
+)  # `faust -A petition_mediation.worker` builds `app` on first use
+main = WORKER.main
 
 if __name__ == "__main__":
     main()

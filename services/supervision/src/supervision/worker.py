@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import faust
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.consumer import Handler, HandlerContext
 from fazhi.envelope import CloudEvent
 from fazhi.projection import apply_once
-from fazhi.worker import create_worker_app, run_worker
+from fazhi.worker import WorkerEntry
 from supervision.catalogue import load_plan
 from supervision.config import Settings
 from supervision.domain import TaskState
@@ -87,21 +86,10 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def create_worker(settings: Settings | None = None) -> faust.App:
-    return create_worker_app(
-        catalog=CATALOG, settings=settings or Settings(), handlers=HANDLERS, ensure_indexes=prepare
-    )
-
-
-def __getattr__(name: str) -> faust.App:
-    if name == "app":  # `faust -A supervision.worker` asks for it: built then, not at import
-        return create_worker()
-    raise AttributeError(name)
-
-
-def main() -> None:
-    run_worker(create_worker())
-
+WORKER = WorkerEntry(CATALOG, Settings, HANDLERS, prepare)
+create_worker = WORKER.create
+__getattr__ = WORKER.module_getattr  # `faust -A supervision.worker` builds `app` on first use
+main = WORKER.main
 
 if __name__ == "__main__":
     main()
