@@ -7,13 +7,14 @@ UV := $(LOCAL)/uv/bin/uv
 PACKAGES := -e libs/fazhi -e services/supervision -e services/petition-mediation \
             -e services/emergency -e services/open-government
 
-.PHONY: help install deps stack run test lint unit stop status reset lock
+.PHONY: help install deps stack run test lint unit stop status reset lock bench
 
 help:
 	@echo "make run    start Kafka, FerretDB, the four apis and workers (Ctrl-C stops all)"
 	@echo "make test   the same stack, then lint, type checks, unit, integration and e2e tests"
 	@echo "make stop   stop the Kafka broker and FerretDB started here"
 	@echo "make lock   recompile requirements.lock after a dependency change"
+	@echo "make bench  benchmarks on their own Kafka/FerretDB (19092/19017); JSON on stdout"
 
 $(UV):
 	python3 -m venv $(LOCAL)/uv
@@ -47,6 +48,9 @@ lint: deps
 
 unit: deps
 	$(PY) -m pytest tests/unit -q
+
+bench: install
+	bench/run.sh
 
 stop:
 	scripts/stack.sh stop

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, ExecutionTimeout
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout
 
 from fazhi.catalog import EventCatalog, dlq_topic
 from fazhi.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
@@ -176,22 +176,23 @@ class EventProcessor:
         return event.data
 
     async def _remember(self, record: Record, event: CloudEvent, outcome: Outcome) -> None:
-        await self.db[LEDGER].update_one(
-            {"_id": event.key},
-            {
-                "$set": {
-                    "source": event.source,
-                    "id": event.id,
-                    "type": event.type,
-                    "topic": record.topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                    "outcome": str(outcome),
-                    "processed_at": datetime.now(UTC),
-                }
-            },
-            upsert=True,
-        )
+        entry = {
+            "source": event.source,
+            "id": event.id,
+            "type": event.type,
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "outcome": str(outcome),
+            "processed_at": datetime.now(UTC),
+        }
+        # An insert, not an upsert: FerretDB's SQLite backend scans a collection on every
+        # update, while an insert stays fast however long the ledger grows. Only a dead-lettered
+        # event that comes back needs the update.
+        try:
+            await self.db[LEDGER].insert_one({"_id": event.key, **entry})
+        except DuplicateKeyError:
+            await self.db[LEDGER].update_one({"_id": event.key}, {"$set": entry})
 
     async def _dead_letter(
         self,

@@ -29,6 +29,9 @@ from fazhi.units import is_unit_code
 
 log = logging.getLogger(__name__)
 
+# Kafka's default record limit is 1 MiB including the record's own overhead and headers.
+MAX_RECORD_BYTES = 1_000_000
+
 
 class Accepted(BaseModel):
     accepted: list[str]
@@ -112,18 +115,28 @@ def _check_event(
     return event_type, data
 
 
-async def _check_owner(rt: ServiceRuntime, event: CloudEvent, event_type: EventType) -> None:
-    """Refuse at once an event about an aggregate another unit owns (the worker checks again)."""
-    if not event_type.collection:
-        return
-    doc = await rt.db[event_type.collection].find_one({"_id": event.subject}, {OWNERS: 1})
-    owners = (doc or {}).get(OWNERS)
-    if owners is not None and event.unit not in owners:
-        raise Problem(
-            403,
-            f"{event.subject!r} belongs to {', '.join(owners)}; unit {event.unit!r} may not post about it.",
-            kind="forbidden-aggregate",
-        )
+async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, EventType]]) -> None:
+    """Refuse at once events about aggregates another unit owns (the worker checks again).
+
+    One query per collection for the whole request, however many events it carries.
+    """
+    by_collection: dict[str, set[str]] = {}
+    for event, event_type in checked:
+        if event_type.collection:
+            by_collection.setdefault(event_type.collection, set()).add(event.subject)
+    owners: dict[tuple[str, str], list[str]] = {}
+    for collection, ids in by_collection.items():
+        async for doc in rt.db[collection].find({"_id": {"$in": sorted(ids)}}, {OWNERS: 1}):
+            if doc.get(OWNERS) is not None:
+                owners[(collection, doc["_id"])] = doc[OWNERS]
+    for event, event_type in checked:
+        known = owners.get((event_type.collection, event.subject))
+        if known is not None and event.unit not in known:
+            raise Problem(
+                403,
+                f"{event.subject!r} belongs to {', '.join(known)}; unit {event.unit!r} may not post about it.",
+                kind="forbidden-aggregate",
+            )
 
 
 def events_router(catalog: EventCatalog) -> APIRouter:
@@ -181,15 +194,24 @@ def events_router(catalog: EventCatalog) -> APIRouter:
         except EnvelopeFieldsError as exc:
             raise invalid_fields(exc.errors, what="CloudEvent") from exc
         batch = len(events) > 1 or http_mode(content_type, request.headers) == "batch"
-        for i, event in enumerate(events):
-            try:
+        checked: list[tuple[CloudEvent, EventType]] = []
+        try:
+            for i, event in enumerate(events):
                 event_type, _ = _check_event(event, i if batch else None, catalog, who)
-                await _check_owner(rt, event, event_type)
-            except Problem:
+                if len(event.to_bytes()) > MAX_RECORD_BYTES:
+                    raise Problem(
+                        413,
+                        f"Event {event.id!r} is larger than {MAX_RECORD_BYTES} bytes, the most one record of the event log holds.",
+                        kind="payload-too-large",
+                    )
+                checked.append((event, event_type))
+            await _check_owners(rt, checked)
+        except Problem:
+            for event in events:
                 # Only known types become label values, so junk cannot grow the series count.
                 label = event.type if event.type in catalog.types else "unknown"
                 metrics.ingested.labels(type=label, outcome="rejected").inc()
-                raise
+            raise
         try:
             await rt.publisher.publish(catalog.topic, events)
         except PublishError as exc:

@@ -40,8 +40,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        # uvicorn installs its own plain-text handlers; route its lines through ours instead.
+    for name in ("uvicorn", "uvicorn.error"):
+        # uvicorn installs its own plain-text handlers; route its lines through ours instead
+        # (its access log is left as `--no-access-log` set it).
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     for noisy in ("aiokafka", "kafka", "faust", "mode", "pymongo"):
