@@ -31,7 +31,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,7 +63,9 @@ from common import (
     wait_until,
 )
 
-CST = timezone(timedelta(hours=8))
+from fazhi.envelope import CHINA_TZ
+
+CST = CHINA_TZ
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 TARGETS = {

@@ -11,12 +11,14 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from fazhi.envelope import CHINA_TZ
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "logs" / "tests"
@@ -25,7 +27,7 @@ MONGO = os.environ.get("FAZHI_TEST_MONGO", "mongodb://127.0.0.1:27017")
 # Databases the test services use (dropped when a session starts): `test_supervision`, ...
 DB_PREFIX = os.environ.get("FAZHI_TEST_DB_PREFIX", "test_")
 AUTH_DB = f"{DB_PREFIX}auth"
-CST = timezone(timedelta(hours=8))
+CST = CHINA_TZ
 
 
 @dataclass(frozen=True)

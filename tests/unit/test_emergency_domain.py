@@ -1,5 +1,5 @@
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -31,9 +31,10 @@ from emergency.domain import (
     transition_alert,
     transition_incident,
 )
+from fazhi.envelope import CHINA_TZ
 from fazhi.statemachine import IllegalTransition
 
-CST = timezone(timedelta(hours=8))
+CST = CHINA_TZ
 T0 = datetime(2026, 7, 20, 8, 0, tzinfo=CST)
 H = timedelta(hours=1)
 MIN = timedelta(minutes=1)
