@@ -340,3 +340,9 @@ def structured(body: Any) -> dict[str, Any]:
         "content": json.dumps(body, ensure_ascii=False).encode(),
         "headers": {"content-type": "application/cloudevents+json"},
     }
+
+
+def task_history(mongo: Any, service: Service, task_id: str) -> list[str]:
+    """The ids of the events in a task's timeline, oldest first."""
+    rows = mongo[service.db]["task_history"].find({"task_id": task_id})
+    return [row["event_id"] for row in sorted(rows, key=lambda row: row["seq"])]

@@ -34,13 +34,16 @@ _EXPORTS: dict[str, str] = {
     "DeadLetter": "consumer",
     "Outcome": "consumer",
     "PoisonError": "consumer",
-    "apply_once": "projection",
+    "Store": "projection",
+    "MongoStore": "projection",
+    "MemoryStore": "projection",
     "create_worker_app": "worker",
     "run_worker": "worker",
     "WorkerEntry": "worker",
     # http
     "create_service_app": "app",
     "document_router": "app",
+    "Timeline": "app",
     "Problem": "problems",
     "KeyStore": "auth",
     "Principal": "auth",
@@ -96,7 +99,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from fazhi.app import create_service_app, document_router
+    from fazhi.app import Timeline, create_service_app, document_router
     from fazhi.auth import KeyStore, Principal, Role
     from fazhi.calendarstore import CalendarCache, load_calendar
     from fazhi.catalog import EventCatalog, EventType
@@ -123,7 +126,7 @@ if TYPE_CHECKING:
     from fazhi.metrics import service_metrics
     from fazhi.models import Applicant, Payload, UnitCode
     from fazhi.problems import Problem
-    from fazhi.projection import apply_once
+    from fazhi.projection import MemoryStore, MongoStore, Store
     from fazhi.publisher import FakePublisher, KafkaPublisher, Publisher, PublishError
     from fazhi.redaction import Party, contains_personal_data, mask_for_log, redact
     from fazhi.settings import ServiceSettings

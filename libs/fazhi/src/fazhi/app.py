@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Response
@@ -19,6 +20,7 @@ from fazhi.ingest import events_router
 from fazhi.logs import configure_logging
 from fazhi.metrics import service_metrics
 from fazhi.problems import Problem, install_problem_handlers
+from fazhi.projection import INTERNAL_FIELDS
 from fazhi.publisher import KafkaPublisher, Publisher
 from fazhi.runtime import IndexSetup, ServiceRuntime, mongo_client, runtime
 from fazhi.settings import ServiceSettings
@@ -182,6 +184,17 @@ def create_service_app(
     return app
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """Rows of an insert-only collection shown with their aggregate, oldest first."""
+
+    name: str
+    """The field of the answer that lists them (`history`)."""
+    collection: str
+    key: str
+    """The rows' field naming the aggregate (indexed: the rows are found by equality)."""
+
+
 def document_router(
     *,
     path: str,
@@ -190,10 +203,11 @@ def document_router(
     tag: str,
     summary: str,
     hidden: Sequence[str] = (),
+    timelines: Sequence[Timeline] = (),
 ) -> APIRouter:
-    """`GET <path>/{id}`: one projected document, for any authenticated key."""
+    """`GET <path>/{id}`: one projected document with its timelines, for any authenticated key."""
     router = APIRouter(tags=[tag])
-    projection = {field: 0 for field in ("_applied", *hidden)}
+    projection = {field: 0 for field in (*INTERNAL_FIELDS, *hidden)}
 
     @router.get(
         f"{path}/{{doc_id}}",
@@ -215,6 +229,13 @@ def document_router(
                 404, f"No {id_name.removesuffix('_id')} {doc_id!r} is known yet.", kind="not-found"
             )
         doc[id_name] = doc.pop("_id")
+        for timeline in timelines:
+            rows = await rt.db[timeline.collection].find({timeline.key: doc_id}).to_list(None)
+            rows.sort(key=lambda row: row.get("seq", 0))
+            doc[timeline.name] = [
+                {k: v for k, v in row.items() if k not in ("_id", "seq", timeline.key)}
+                for row in rows
+            ]
         return doc
 
     return router

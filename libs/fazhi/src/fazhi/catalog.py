@@ -23,6 +23,8 @@ class EventType:
     """Where the aggregate is projected; its `owner_units` decide who may post about it."""
     creates: bool = False
     """Whether the event may create its aggregate (else the aggregate must exist)."""
+    any_unit: bool = False
+    """Whether any unit may post it about an aggregate another unit owns (an acknowledgement)."""
     derived: bool = False
     """Derived types are produced by the platform itself and refused over HTTP."""
     posters: frozenset[Role] = POSTERS

@@ -1,37 +1,66 @@
-"""Idempotent event consumption: a ledger of processed events, bounded retries, then the DLQ.
+"""Idempotent, batched event consumption: a ledger of processed events, handlers applied to
+aggregates loaded once per batch, bounded retries, then the DLQ.
 
-Failures caused by the record (not a CloudEvent, invalid data, a handler that keeps raising)
-send it to `<topic>.dlq` so the partition keeps flowing. Failures of the infrastructure
-(MongoDB unreachable) are retried without limit instead: the record is fine and must not be lost.
+A batch is applied in a fixed order: claim its ledger entries (one insert), load the aggregates
+it touches, run each event's handler in record order against the batch's copy of them, publish
+the events the handlers derived, write the changed aggregates (one bulk write per collection)
+and the timeline rows, then settle the ledger (one update). Only then are the offsets
+committed. A crash anywhere replays the batch: the ledger tells a re-posted event (another
+record) from a replayed one (the same record), and each aggregate's partition offset tells
+whether a replayed record was applied to it already.
+
+Failures caused by the record (not a CloudEvent, invalid data, a transition the domain refuses,
+a handler that keeps raising) send it to `<topic>.dlq` so the partition keeps flowing; the rest
+of its batch is applied. Failures of the infrastructure (MongoDB unreachable) are retried without
+limit instead: the records are fine and must not be lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
-from fazhi.catalog import EventCatalog, dlq_topic
+from fazhi.catalog import EventCatalog, EventType, dlq_topic
 from fazhi.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
 from fazhi.metrics import Metrics
+from fazhi.projection import (
+    LEDGER,
+    OWNERS,
+    POSITIONS,
+    VERSION,
+    ConflictError,
+    Document,
+    LedgerEntry,
+    Save,
+    Store,
+    applied_position,
+    owned_by,
+    position_key,
+)
 from fazhi.publisher import Publisher
 from fazhi.redaction import mask_for_log
+from fazhi.statemachine import IllegalTransition
 
 log = logging.getLogger(__name__)
 
-LEDGER = "processed_events"
 # The server, not the record, is at fault: retry without limit rather than dead-letter.
 INFRASTRUCTURE_ERRORS = (ConnectionFailure, ExecutionTimeout)
+CONFLICT_RETRIES = 5
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -73,34 +102,135 @@ class DeadLetter:
         ]
 
 
-@dataclass
-class HandlerContext:
-    db: AsyncDatabase[dict[str, Any]]
-    publisher: Publisher
-    record: Record
-
-
-Handler = Callable[[HandlerContext, CloudEvent, Any], Awaitable[None]]
-DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
-
-
 class PoisonError(Exception):
     """The record itself is bad; retrying cannot help."""
 
 
+DocKey = tuple[str, str]
+
+
+class _Batch:
+    """The unit of work of one batch: aggregates as loaded, as changed, and what to write."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.docs: dict[DocKey, Document | None] = {}
+        self.loaded_versions: dict[DocKey, int] = {}
+        self.dirty: set[DocKey] = set()
+        self.rows: dict[tuple[str, str], Document] = {}
+        self.emitted: list[tuple[str, CloudEvent]] = []
+
+    async def preload(self, keys: Sequence[DocKey]) -> None:
+        by_collection: dict[str, list[str]] = {}
+        for collection, doc_id in dict.fromkeys(keys):
+            if (collection, doc_id) not in self.docs:
+                by_collection.setdefault(collection, []).append(doc_id)
+        loaded = await asyncio.gather(
+            *(self.store.load(c, ids) for c, ids in by_collection.items())
+        )
+        for (collection, ids), found in zip(by_collection.items(), loaded, strict=True):
+            for doc_id in ids:
+                doc = found.get(doc_id)
+                self.docs[(collection, doc_id)] = doc
+                self.loaded_versions[(collection, doc_id)] = int(doc.get(VERSION, 0)) if doc else 0
+
+    async def get(self, key: DocKey) -> Document | None:
+        if key not in self.docs:
+            await self.preload([key])
+        doc = self.docs[key]
+        return copy.deepcopy(doc) if doc is not None else None
+
+    def peek(self, key: DocKey) -> Document | None:
+        return self.docs.get(key)
+
+    def merge(self, ctx: HandlerContext) -> None:
+        record = ctx.record
+        position = position_key(record.topic, record.partition)
+        for key, doc in ctx.saved.items():
+            current = self.docs.get(key)
+            if applied_position(current, record.topic, record.partition) >= record.offset:
+                continue  # this document took the record before a crash; the rest did not
+            positions = dict(current.get(POSITIONS, {})) if current else {}
+            positions[position] = record.offset
+            self.docs[key] = {**doc, "_id": key[1], POSITIONS: positions}
+            self.dirty.add(key)
+        for collection, row in ctx.rows:
+            self.rows.setdefault((collection, row["_id"]), row)
+        self.emitted.extend(ctx.emitted)
+
+    async def commit(self) -> None:
+        saves = []
+        for key in sorted(self.dirty):
+            doc = self.docs[key]
+            assert doc is not None
+            version = self.loaded_versions.get(key, 0)
+            saves.append(Save(key[0], {**doc, VERSION: version + 1}, version))
+        rows = [(collection, row) for (collection, _), row in self.rows.items()]
+        await self.store.commit(saves, rows)
+
+
+@dataclass
+class HandlerContext:
+    """What a handler sees of storage while it applies one event: aggregates by id (as the
+    batch has them so far), and the changes it stages. Staged changes take effect only when the
+    handler returns; a handler that raises changes nothing."""
+
+    event: CloudEvent
+    record: Record
+    _batch: _Batch = field(repr=False)
+    saved: dict[DocKey, Document] = field(default_factory=dict)
+    rows: list[tuple[str, Document]] = field(default_factory=list)
+    emitted: list[tuple[str, CloudEvent]] = field(default_factory=list)
+
+    async def get(self, collection: str, doc_id: str) -> Document | None:
+        """A copy of the aggregate, or None; change it and `save` it to keep the change."""
+        staged = self.saved.get((collection, doc_id))
+        if staged is not None:
+            return copy.deepcopy(staged)
+        return await self._batch.get((collection, doc_id))
+
+    def save(self, collection: str, doc: Document) -> None:
+        self.saved[(collection, doc["_id"])] = doc
+
+    def append(self, collection: str, row: Mapping[str, Any]) -> None:
+        """Add a row to an insert-only collection (a timeline). Its `_id` is the event's key
+        (with a suffix from the second row on), so a replay never adds it twice."""
+        n = sum(1 for c, _ in self.rows if c == collection)
+        row_id = self.event.key if n == 0 else f"{self.event.key}#{n}"
+        self.rows.append((collection, {"_id": row_id, **row}))
+
+    def emit(self, topic: str, event: CloudEvent) -> None:
+        """Publish a derived event (give it a deterministic id: it is published again on a
+        replay, and its consumers drop the copy)."""
+        self.emitted.append((topic, event))
+
+
+Handler = Callable[[HandlerContext, Any], Awaitable[None]]
+DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
+
+
 async def ensure_ledger(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db[LEDGER].create_index(
-        [("source", ASCENDING), ("id", ASCENDING)], unique=True, name="source_id_unique"
-    )
+    # `_id` is the event's key (`source` + `id`, unique); `batch` serves the settling update.
+    await db[LEDGER].create_index([("batch", ASCENDING)], name="batch")
+
+
+@dataclass
+class _Item:
+    record: Record
+    event: CloudEvent
+    prior: Document | None
+    reposted: bool = False
+    outcome: Outcome | None = None
+    error: str = ""
+    attempts: int = 0
+    seconds: float = 0.0
 
 
 @dataclass
 class EventProcessor:
-    """Applies each record once: handlers must themselves be idempotent per event, because a
-    crash between a handler and the ledger write replays the event (no multi-document
-    transactions are assumed)."""
+    """Applies batches of records exactly once (see the module docstring)."""
 
-    db: AsyncDatabase[dict[str, Any]]
+    store: Store
     catalogs: Mapping[str, EventCatalog]
     handlers: Mapping[str, Handler]
     dead_letter: DeadLetterSink
@@ -113,97 +243,221 @@ class EventProcessor:
     _sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
 
     async def process(self, record: Record) -> Outcome:
-        try:
-            event = from_kafka(record.value)
-        except (EnvelopeError, EnvelopeFieldsError) as exc:
-            detail = exc.errors if isinstance(exc, EnvelopeFieldsError) else str(exc)
-            return await self._dead_letter(record, "-", f"not a CloudEvent: {detail}", 1)
-        outcome: Outcome = await self._retry_infra(lambda: self._process_event(record, event))
-        if outcome is not Outcome.DEAD_LETTERED:
-            self.metrics.consumed.labels(topic=record.topic, type=event.type, outcome=outcome).inc()
-        return outcome
+        """Apply one record (a batch of one)."""
+        return (await self.process_batch([record]))[0]
 
-    async def _process_event(self, record: Record, event: CloudEvent) -> Outcome:
-        # A dead-lettered event may be posted again once corrected: only applied ones are done.
-        # Looked up by `_id` (the event's key), which every MongoDB-protocol server serves fast.
-        done = {"_id": event.key, "outcome": {"$ne": str(Outcome.DEAD_LETTERED)}}
-        if await self.db[LEDGER].find_one(done, {"_id": 1}):
-            return Outcome.DUPLICATE
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            await self._remember(record, event, Outcome.IGNORED)
-            return Outcome.IGNORED
-        ctx = HandlerContext(db=self.db, publisher=self.publisher, record=record)
-        attempts = 0
-        while True:
-            attempts += 1
-            started = time.perf_counter()
+    async def process_batch(self, records: Sequence[Record]) -> list[Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        items: list[tuple[int, Record, CloudEvent]] = []
+        for i, record in enumerate(records):
             try:
-                await handler(ctx, event, self._data(event))
-                break
-            except INFRASTRUCTURE_ERRORS:
-                raise
-            except PoisonError as exc:
-                return await self._dead_letter(record, event.type, str(exc), attempts, event)
-            except Exception as exc:  # a handler bug must not stop the partition
-                log.warning(
-                    "handler failed",
-                    extra={"event_type": event.type, "attempt": attempts, "error": repr(exc)},
-                )
-                if attempts >= self.max_attempts:
-                    return await self._dead_letter(record, event.type, repr(exc), attempts, event)
-                self.metrics.consumed.labels(
-                    topic=record.topic, type=event.type, outcome="retried"
-                ).inc()
-                await self._sleep(self.backoff_s * 2 ** (attempts - 1))
-            finally:
-                self.metrics.handle_seconds.labels(topic=record.topic).observe(
-                    time.perf_counter() - started
-                )
-        await self._remember(record, event, Outcome.APPLIED)
-        return Outcome.APPLIED
+                items.append((i, record, from_kafka(record.value)))
+            except (EnvelopeError, EnvelopeFieldsError) as exc:
+                detail = exc.errors if isinstance(exc, EnvelopeFieldsError) else str(exc)
+                letter = DeadLetter(record, f"not a CloudEvent: {detail}", 1, self.group)
+                await self._retry_infra(partial(self.dead_letter, letter))
+                self._count_dead_letter(record, "-", letter.error)
+                outcomes[i] = Outcome.DEAD_LETTERED
+        if items:
+            applied = await self._apply_resolving_conflicts([(r, e) for _, r, e in items])
+            for (i, _, _), outcome in zip(items, applied, strict=True):
+                outcomes[i] = outcome
+        return [outcomes[i] for i in range(len(records))]
 
-    def _data(self, event: CloudEvent) -> Any:
+    async def _apply_resolving_conflicts(
+        self, pairs: Sequence[tuple[Record, CloudEvent]]
+    ) -> list[Outcome]:
+        try:
+            return await self._retry_infra(partial(self._apply, pairs))
+        except ConflictError as exc:
+            log.warning(
+                "batch conflicted, applying its records one by one", extra={"error": str(exc)}
+            )
+        outcomes: list[Outcome] = []
+        for pair in pairs:
+            for attempt in range(CONFLICT_RETRIES):
+                try:
+                    outcomes.extend(await self._retry_infra(partial(self._apply, [pair])))
+                    break
+                except ConflictError as exc:
+                    if attempt == CONFLICT_RETRIES - 1:
+                        raise PoisonError(f"aggregate kept changing: {exc}") from exc
+        return outcomes
+
+    async def _apply(self, pairs: Sequence[tuple[Record, CloudEvent]]) -> list[Outcome]:
+        batch_id = uuid.uuid4().hex
+        existing = await self.store.claim(
+            batch_id, [LedgerEntry(e.key, _ledger_fields(r, e)) for r, e in pairs]
+        )
+        items = [_Item(r, e, existing.get(e.key)) for r, e in pairs]
+        batch = _Batch(self.store)
+        todo = [item for item in items if not self._reposted(item)]
+        await batch.preload([k for item in todo if (k := self._primary(item.event))])
+        for item in todo:
+            await self._handle(batch, item)
+        await self._publish(batch.emitted)
+        await batch.commit()
+        letters = [item for item in items if item.outcome is Outcome.DEAD_LETTERED]
+        for item in letters:
+            letter = DeadLetter(item.record, item.error, item.attempts, self.group)
+            await self.dead_letter(letter)
+        now = datetime.now(UTC)
+        await self.store.settle(
+            batch_id,
+            {"outcome": str(Outcome.APPLIED), "processed_at": now},
+            {
+                item.event.key: {
+                    **_ledger_fields(item.record, item.event),
+                    "outcome": _ledger_outcome(item.outcome),
+                    "processed_at": now,
+                }
+                for item in items
+                if _ledger_changes(item)
+            },
+        )
+        for item in items:
+            self._count(item)
+        return [item.outcome or Outcome.DUPLICATE for item in items]
+
+    def _reposted(self, item: _Item) -> bool:
+        """Whether the ledger already has this event from another record (posted again), and
+        it was not dead-lettered there: a dead-lettered event may come back corrected."""
+        prior = item.prior
+        if prior is None or prior.get("outcome") == Outcome.DEAD_LETTERED:
+            return False
+        if _same_record(prior, item.record):
+            return False
+        item.outcome = Outcome.DUPLICATE
+        item.reposted = True
+        return True
+
+    def _event_type(self, event: CloudEvent) -> EventType | None:
         for catalog in self.catalogs.values():
             event_type = catalog.types.get(event.type)
             if event_type is not None:
-                try:
-                    return event_type.model.model_validate(event.data)
-                except ValidationError as exc:
-                    raise PoisonError(
-                        f"invalid data for {event.type}: {exc.errors(include_input=False, include_url=False)}"
-                    ) from exc
-        return event.data
+                return event_type
+        return None
 
-    async def _remember(self, record: Record, event: CloudEvent, outcome: Outcome) -> None:
-        entry = {
-            "source": event.source,
-            "id": event.id,
-            "type": event.type,
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "outcome": str(outcome),
-            "processed_at": datetime.now(UTC),
-        }
-        # An insert, not an upsert: FerretDB's SQLite backend scans a collection on every
-        # update, while an insert stays fast however long the ledger grows. Only a dead-lettered
-        # event that comes back needs the update.
+    def _primary(self, event: CloudEvent) -> DocKey | None:
+        """The aggregate the event is about (its type's collection, its subject)."""
+        event_type = self._event_type(event)
+        if event_type is None or not event_type.collection or event.subject is None:
+            return None
+        return (event_type.collection, event.subject)
+
+    async def _handle(self, batch: _Batch, item: _Item) -> None:
+        event, record = item.event, item.record
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            item.outcome = Outcome.IGNORED
+            return
+        primary = self._primary(event)
+        doc = batch.peek(primary) if primary else None
+        if applied_position(doc, record.topic, record.partition) >= record.offset:
+            item.outcome = Outcome.DUPLICATE  # a replayed record this aggregate already took
+            return
         try:
-            await self.db[LEDGER].insert_one({"_id": event.key, **entry})
-        except DuplicateKeyError:
-            await self.db[LEDGER].update_one({"_id": event.key}, {"$set": entry})
+            data = self._data(event)
+            self._check_primary(self._event_type(event), event, primary, doc)
+        except PoisonError as exc:
+            self._refuse(item, str(exc), 1)
+            return
+        while True:
+            item.attempts += 1
+            ctx = HandlerContext(event=event, record=record, _batch=batch)
+            started = time.perf_counter()
+            try:
+                await handler(ctx, data)
+            except INFRASTRUCTURE_ERRORS:
+                raise
+            except (PoisonError, IllegalTransition) as exc:
+                self._refuse(item, str(exc), item.attempts)
+                return
+            except Exception as exc:  # a handler bug must not stop the partition
+                log.warning(
+                    "handler failed",
+                    extra={"event_type": event.type, "attempt": item.attempts, "error": repr(exc)},
+                )
+                if item.attempts >= self.max_attempts:
+                    self._refuse(item, repr(exc), item.attempts)
+                    return
+                self.metrics.consumed.labels(
+                    topic=record.topic, type=event.type, outcome="retried"
+                ).inc()
+                await self._sleep(self.backoff_s * 2 ** (item.attempts - 1))
+                continue
+            finally:
+                item.seconds += time.perf_counter() - started
+            break
+        if primary is not None:
+            self._stamp_primary(ctx, primary, batch)
+        batch.merge(ctx)
+        item.outcome = Outcome.APPLIED
 
-    async def _dead_letter(
-        self,
-        record: Record,
-        event_type: str,
-        error: str,
-        attempts: int,
-        event: CloudEvent | None = None,
-    ) -> Outcome:
-        letter = DeadLetter(record=record, error=error, attempts=attempts, group=self.group)
-        await self._retry_infra(lambda: self.dead_letter(letter))
+    @staticmethod
+    def _check_primary(
+        event_type: EventType | None,
+        event: CloudEvent,
+        primary: DocKey | None,
+        doc: Document | None,
+    ) -> None:
+        if primary is None or event_type is None:
+            return
+        if doc is None:
+            if not event_type.creates:
+                raise PoisonError(f"{primary[1]!r} does not exist (yet): {event.type} cannot apply")
+            return
+        if not event_type.any_unit and not owned_by(doc, event.unit):
+            owners = ", ".join(doc.get(OWNERS, []))
+            raise PoisonError(f"unit {event.unit!r} does not own {primary[1]!r} (owners: {owners})")
+
+    @staticmethod
+    def _stamp_primary(ctx: HandlerContext, primary: DocKey, batch: _Batch) -> None:
+        """The primary aggregate records every record applied to it, changed or not: its
+        partition offset is what makes a replay of this record a no-op."""
+        staged = ctx.saved.get(primary)
+        if staged is None:
+            current = batch.peek(primary)
+            if current is None:
+                return
+            ctx.saved[primary] = copy.deepcopy(current)
+        elif OWNERS not in staged and batch.peek(primary) is None:
+            staged[OWNERS] = [ctx.event.unit]
+
+    def _refuse(self, item: _Item, error: str, attempts: int) -> None:
+        item.outcome = Outcome.DEAD_LETTERED
+        item.error = error
+        item.attempts = attempts
+
+    def _data(self, event: CloudEvent) -> Any:
+        event_type = self._event_type(event)
+        if event_type is None:
+            return event.data
+        try:
+            return event_type.model.model_validate(event.data)
+        except ValidationError as exc:
+            raise PoisonError(
+                f"invalid data for {event.type}: {exc.errors(include_input=False, include_url=False)}"
+            ) from exc
+
+    async def _publish(self, emitted: Sequence[tuple[str, CloudEvent]]) -> None:
+        by_topic: dict[str, list[CloudEvent]] = {}
+        for topic, event in emitted:
+            by_topic.setdefault(topic, []).append(event)
+        for topic, events in by_topic.items():
+            await self.publisher.publish(topic, events)
+
+    def _count(self, item: _Item) -> None:
+        record, event = item.record, item.event
+        outcome = item.outcome or Outcome.DUPLICATE
+        if outcome is Outcome.DEAD_LETTERED:
+            self._count_dead_letter(record, event.type, item.error)
+        else:
+            self.metrics.consumed.labels(topic=record.topic, type=event.type, outcome=outcome).inc()
+        if item.attempts:
+            self.metrics.handle_seconds.labels(topic=record.topic).observe(item.seconds)
+
+    def _count_dead_letter(self, record: Record, event_type: str, error: str) -> None:
         log.error(
             "record dead-lettered",
             extra={
@@ -211,18 +465,15 @@ class EventProcessor:
                 "partition": record.partition,
                 "offset": record.offset,
                 "event_type": event_type,
-                "error": error[:500],
+                "error": mask_for_log(error[:500]),
             },
         )
         self.metrics.dead_lettered.labels(topic=record.topic).inc()
         self.metrics.consumed.labels(
             topic=record.topic, type=event_type, outcome="dead_lettered"
         ).inc()
-        if event is not None:
-            await self._retry_infra(lambda: self._remember(record, event, Outcome.DEAD_LETTERED))
-        return Outcome.DEAD_LETTERED
 
-    async def _retry_infra(self, action: Callable[[], Awaitable[Any]]) -> Any:
+    async def _retry_infra(self, action: Callable[[], Awaitable[T]]) -> T:
         delay = self.backoff_s or 0.1
         while True:
             try:
@@ -233,3 +484,39 @@ class EventProcessor:
                 )
                 await self._sleep(delay)
                 delay = min(delay * 2, self.infra_backoff_max_s)
+
+
+def _ledger_fields(record: Record, event: CloudEvent) -> dict[str, Any]:
+    return {
+        "source": event.source,
+        "id": event.id,
+        "type": event.type,
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+    }
+
+
+def _ledger_changes(item: _Item) -> bool:
+    """Whether the item's ledger entry needs a write of its own (the batch's update covers the
+    entries it inserted and applied)."""
+    if item.reposted:
+        return False
+    if item.prior is None:
+        return item.outcome in (Outcome.IGNORED, Outcome.DEAD_LETTERED)
+    return item.prior.get("outcome") != _ledger_outcome(item.outcome) or not _same_record(
+        item.prior, item.record
+    )
+
+
+def _same_record(entry: Document, record: Record) -> bool:
+    return (entry.get("topic"), entry.get("partition"), entry.get("offset")) == (
+        record.topic,
+        record.partition,
+        record.offset,
+    )
+
+
+def _ledger_outcome(outcome: Outcome | None) -> str:
+    # A replayed record whose aggregate had it already was applied (before the crash).
+    return str(Outcome.APPLIED if outcome in (None, Outcome.DUPLICATE) else outcome)

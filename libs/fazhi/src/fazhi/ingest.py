@@ -122,7 +122,7 @@ async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, Even
     """
     by_collection: dict[str, set[str]] = {}
     for event, event_type in checked:
-        if event_type.collection:
+        if event_type.collection and not event_type.any_unit:
             by_collection.setdefault(event_type.collection, set()).add(event.subject)
     owners: dict[tuple[str, str], list[str]] = {}
     for collection, ids in by_collection.items():

@@ -1,76 +1,220 @@
-"""Applying an event to one MongoDB document exactly once, with single-document atomicity only.
+"""The storage seam of the workers: aggregates loaded and saved in batches, exactly once, with
+single-document atomicity only.
 
-Each aggregate document records the keys of the events applied to it (`_applied`) and the
-units that own it (`owner_units`); an event from another unit is refused, never applied.
+An aggregate document carries, besides its own fields, the units that own it (`owner_units`), a
+version (`_v`, compared on every save so a concurrent writer is detected) and, per Kafka
+partition, the offset of the last record applied to it (`_pos`). One aggregate lives on one
+partition (records are keyed by its id), so a record at or below that offset was applied before
+and is skipped: "applied once" costs one number per partition, not a list of event keys.
+Timelines go to insert-only collections (rows keyed by the event, so a replay inserts nothing).
+
+`MongoStore` is the real thing; `MemoryStore` beside it is the fake the handler tests use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import asyncio
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo import InsertOne, ReplaceOne, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
-from fazhi.consumer import PoisonError
-from fazhi.envelope import CloudEvent
-
-APPLIED = "_applied"
 OWNERS = "owner_units"
+VERSION = "_v"
+POSITIONS = "_pos"
+INTERNAL_FIELDS = (VERSION, POSITIONS)
+"""Bookkeeping fields of aggregate documents, never returned by the read endpoints."""
+
+LEDGER = "processed_events"
+DUPLICATE_KEY = 11000
+
+Document = dict[str, Any]
 
 
-def owned_by(unit: str | None) -> dict[str, Any]:
-    """Filter of documents the unit may change (documents from before ownership: anyone)."""
-    return {"$or": [{OWNERS: unit}, {OWNERS: {"$exists": False}}]}
+def owned_by(doc: Mapping[str, Any], unit: str | None) -> bool:
+    """Whether `unit` may change the document (documents from before ownership: anyone)."""
+    owners = doc.get(OWNERS)
+    return owners is None or unit in owners
 
 
-async def apply_once(
-    collection: AsyncCollection[dict[str, Any]],
-    doc_id: str,
-    event: CloudEvent,
-    update: Mapping[str, Any],
-    *,
-    create: bool = False,
-    any_unit: bool = False,
-    guard: Mapping[str, Any] | None = None,
-    refusal: str = "the aggregate is not in a state that allows this event",
-) -> bool:
-    """Apply `update` to document `doc_id` unless this event was applied to it already.
+def position_key(topic: str, partition: int) -> str:
+    return f"{topic.replace('.', '_')}~{partition}"
 
-    The event's key is pushed into `_applied` in the same atomic update, so a replayed event
-    (after a crash before the ledger write) changes nothing and this returns False. With
-    `create`, a missing document is created, owned by the event's unit; `any_unit` lets any unit
-    change it (an acknowledgement by staff of another unit). `guard` is a filter the
-    document must match (a state the event is allowed in). Raises `PoisonError` (the record goes
-    to the dead-letter topic) when the document is missing and may not be created, belongs to
-    another unit, or fails the guard.
-    """
-    stages: dict[str, dict[str, Any]] = {k: dict(v) for k, v in update.items()}
-    stages.setdefault("$push", {})[APPLIED] = event.key
-    owner = {} if any_unit else owned_by(event.unit)
-    query = {"_id": doc_id, APPLIED: {"$ne": event.key}, "$and": [owner, dict(guard or {})]}
-    for _ in range(2):
-        if (await collection.update_one(query, stages)).matched_count:
-            return True
-        doc = await collection.find_one({"_id": doc_id}, {OWNERS: 1, APPLIED: 1})
-        if doc is None:
-            if not create:
-                raise PoisonError(f"{doc_id!r} does not exist (yet): {event.type} cannot apply")
-            inserting = {
-                **stages,
-                "$setOnInsert": {**stages.get("$setOnInsert", {}), OWNERS: [event.unit]},
-            }
+
+def applied_position(doc: Mapping[str, Any] | None, topic: str, partition: int) -> int:
+    """The offset of the last record of that partition applied to the document, or -1."""
+    if not doc:
+        return -1
+    return int(doc.get(POSITIONS, {}).get(position_key(topic, partition), -1))
+
+
+class ConflictError(Exception):
+    """A document changed underneath the batch (another writer): the batch is tried again."""
+
+
+@dataclass(frozen=True)
+class Save:
+    collection: str
+    doc: Document
+    """The whole new document, `_id`, version and positions included."""
+    expected_version: int
+    """The version it was loaded at; 0 for a new document (inserted, never overwritten)."""
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    key: str
+    fields: Mapping[str, Any]
+
+
+class Store(Protocol):
+    """What a worker needs from storage: aggregates by id, insert-only rows, and the ledger."""
+
+    async def load(self, collection: str, ids: Sequence[str]) -> dict[str, Document]: ...
+
+    async def commit(self, saves: Sequence[Save], rows: Sequence[tuple[str, Document]]) -> None:
+        """Write the saves (each guarded by its expected version; ConflictError if one is not
+        met) and insert the rows (a row whose `_id` exists is already there: skipped)."""
+        ...
+
+    async def claim(self, batch: str, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
+        """Insert ledger entries as pending under `batch`; returns the entries that existed."""
+        ...
+
+    async def settle(
+        self, batch: str, done: Mapping[str, Any], outcomes: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        """Set `done` on the batch's pending entries; `outcomes` sets single entries."""
+        ...
+
+
+class MongoStore:
+    """The store on a MongoDB-protocol database. Every query is an equality on an indexed field:
+    `_id`, or the ledger's `batch` (see DESIGN.md, Storage)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def load(self, collection: str, ids: Sequence[str]) -> dict[str, Document]:
+        # One equality lookup per id, concurrently: `$in` is not an indexed query on every
+        # MongoDB-protocol server, `_id` equality is.
+        found = await asyncio.gather(*(self.db[collection].find_one({"_id": i}) for i in ids))
+        return {doc["_id"]: doc for doc in found if doc is not None}
+
+    async def commit(self, saves: Sequence[Save], rows: Sequence[tuple[str, Document]]) -> None:
+        # Timeline rows first: whoever reads an aggregate then finds its rows too.
+        for collection, docs in _group(rows).items():
+            await self._insert_new(collection, docs)
+        for collection, ops in _group((s.collection, _save_op(s)) for s in saves).items():
             try:
-                await collection.update_one({"_id": doc_id}, inserting, upsert=True)
-            except DuplicateKeyError:
-                continue  # created meanwhile by another writer: apply to it as usual
-            return True
-        if event.key in doc.get(APPLIED, ()):
-            return False
-        owners = doc.get(OWNERS)
-        if owners is not None and event.unit not in owners and not any_unit:
-            raise PoisonError(
-                f"unit {event.unit!r} does not own {doc_id!r} (owners: {', '.join(owners)})"
-            )
-        raise PoisonError(f"{event.type} refused for {doc_id!r}: {refusal}")
-    raise PoisonError(f"{doc_id!r} kept changing while {event.type} was applied")
+                result = await self.db[collection].bulk_write(ops, ordered=False)
+            except BulkWriteError as exc:
+                raise ConflictError(f"{collection}: {_write_errors(exc)}") from exc
+            if result.inserted_count + result.matched_count != len(ops):
+                raise ConflictError(f"{collection}: a document changed while the batch ran")
+
+    async def claim(self, batch: str, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
+        docs = [{"_id": e.key, **e.fields, "batch": batch, "outcome": "pending"} for e in entries]
+        existing = await self._insert_new(LEDGER, docs)
+        if not existing:
+            return {}
+        return await self.load(LEDGER, sorted(existing))
+
+    async def settle(
+        self, batch: str, done: Mapping[str, Any], outcomes: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        # `batch` is a one-off value: this update touches only the rows this batch inserted.
+        # Entries named in `outcomes` are set one by one (dead letters, replays; rare).
+        singles = [
+            UpdateOne({"_id": key}, {"$set": dict(fields)}) for key, fields in outcomes.items()
+        ]
+        if singles:
+            await self.db[LEDGER].bulk_write(singles, ordered=False)
+        await self.db[LEDGER].update_many(
+            {"batch": batch, "outcome": "pending"}, {"$set": dict(done)}
+        )
+
+    async def _insert_new(self, collection: str, docs: list[Document]) -> set[str]:
+        """Insert `docs`; returns the `_id`s that were already there (left as they were)."""
+        if not docs:
+            return set()
+        try:
+            await self.db[collection].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            return {docs[e["index"]]["_id"] for e in errors}
+        return set()
+
+
+def _save_op(save: Save) -> InsertOne[Document] | ReplaceOne[Document]:
+    if save.expected_version == 0:
+        return InsertOne(save.doc)
+    return ReplaceOne({"_id": save.doc["_id"], VERSION: save.expected_version}, save.doc)
+
+
+def _write_errors(exc: BulkWriteError) -> str:
+    errors = exc.details.get("writeErrors", [])
+    return "; ".join(str(e.get("errmsg", e))[:200] for e in errors[:3]) or str(exc)
+
+
+def _group(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+@dataclass
+class MemoryStore:
+    """An in-memory `Store` with the same guarantees, for tests of handlers and the processor."""
+
+    collections: dict[str, dict[str, Document]] = field(default_factory=dict)
+    fail_next_commit: Exception | None = None
+    """Set to make the next `commit` raise (before writing anything), as a crash would."""
+
+    def table(self, collection: str) -> dict[str, Document]:
+        return self.collections.setdefault(collection, {})
+
+    async def load(self, collection: str, ids: Sequence[str]) -> dict[str, Document]:
+        table = self.table(collection)
+        return {i: copy.deepcopy(table[i]) for i in ids if i in table}
+
+    async def commit(self, saves: Sequence[Save], rows: Sequence[tuple[str, Document]]) -> None:
+        if self.fail_next_commit is not None:
+            exc, self.fail_next_commit = self.fail_next_commit, None
+            raise exc
+        for save in saves:
+            current = self.table(save.collection).get(save.doc["_id"])
+            version = 0 if current is None else current.get(VERSION, 0)
+            if version != save.expected_version:
+                raise ConflictError(f"{save.collection}/{save.doc['_id']} changed")
+        for collection, row in rows:
+            self.table(collection).setdefault(row["_id"], copy.deepcopy(row))
+        for save in saves:
+            self.table(save.collection)[save.doc["_id"]] = copy.deepcopy(save.doc)
+
+    async def claim(self, batch: str, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
+        ledger = self.table(LEDGER)
+        existing: dict[str, Document] = {}
+        for e in entries:
+            if e.key in ledger:
+                existing[e.key] = copy.deepcopy(ledger[e.key])
+            else:
+                ledger[e.key] = {"_id": e.key, **e.fields, "batch": batch, "outcome": "pending"}
+        return existing
+
+    async def settle(
+        self, batch: str, done: Mapping[str, Any], outcomes: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        ledger = self.table(LEDGER)
+        for key, fields in outcomes.items():
+            ledger[key].update(fields)
+        for entry in ledger.values():
+            if entry.get("batch") == batch and entry["outcome"] == "pending":
+                entry.update(done)

@@ -20,6 +20,7 @@ from fazhi.catalog import EventCatalog
 from fazhi.consumer import DeadLetter, EventProcessor, Handler, Record, ensure_ledger
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
+from fazhi.projection import MongoStore
 from fazhi.publisher import KafkaPublisher, PublishError
 from fazhi.runtime import IndexSetup, mongo_client
 from fazhi.settings import ServiceSettings
@@ -93,7 +94,7 @@ def create_worker_app(
                     delay = min(delay * 2, 5.0)
 
         processor = EventProcessor(
-            db=db,
+            store=MongoStore(db),
             catalogs=catalogs,
             handlers=handlers,
             dead_letter=send_dead_letter,
@@ -104,17 +105,27 @@ def create_worker_app(
             backoff_s=settings.consumer_retry_backoff_s,
         )
         try:
-            async for event in stream.events():
-                message = event.message
-                await processor.process(
-                    Record(
-                        topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                        key=message.key,
-                        value=message.value,
-                    )
+            batches = stream.take_events(settings.batch_max_events, within=settings.batch_max_s)
+            async for events in batches:
+                # `take_events` acks a batch when the next one is asked for, even when this
+                # one was interrupted (a shutdown mid-batch). One more reference per message,
+                # dropped only once the batch is applied, keeps an unapplied offset uncommitted.
+                for event in events:
+                    event.message.incref()
+                await processor.process_batch(
+                    [
+                        Record(
+                            topic=e.message.topic,
+                            partition=e.message.partition,
+                            offset=e.message.offset,
+                            key=e.message.key,
+                            value=e.message.value,
+                        )
+                        for e in events
+                    ]
                 )
+                for event in events:
+                    event.ack()
         finally:
             await publisher.stop()
             await mongo.close()

@@ -6,8 +6,14 @@ from fastapi import FastAPI
 
 from emergency.config import Settings
 from emergency.events import CATALOG
-from emergency.store import ALERTS, INCIDENTS, ensure_indexes
-from fazhi.app import create_service_app, document_router
+from emergency.store import (
+    ACKNOWLEDGEMENTS,
+    ALERTS,
+    INCIDENT_LEVELS,
+    INCIDENTS,
+    ensure_indexes,
+)
+from fazhi.app import Timeline, create_service_app, document_router
 from fazhi.publisher import Publisher
 
 
@@ -24,7 +30,8 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 collection=INCIDENTS,
                 id_name="incident_id",
                 tag="incidents",
-                summary="An incident as reported and responded to",
+                summary="An incident as reported and responded to, with its response levels",
+                timelines=[Timeline("level_history", INCIDENT_LEVELS, "incident_id")],
             ),
             document_router(
                 path="/v1/alerts",
@@ -32,6 +39,7 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 id_name="alert_id",
                 tag="alerts",
                 summary="An alert, its state and acknowledgements",
+                timelines=[Timeline("acknowledgements", ACKNOWLEDGEMENTS, "alert_id")],
             ),
         ],
         ensure_indexes=ensure_indexes,

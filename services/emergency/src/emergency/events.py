@@ -78,6 +78,8 @@ CATALOG = EventCatalog.of(
             "emergency.alert.acknowledged",
             AlertAcknowledged,
             "alert_id",
+            ALERTS,
+            any_unit=True,
             posters=frozenset({Role.STAFF, Role.OPERATOR}),
         ),
         EventType(

@@ -8,7 +8,11 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 INCIDENTS = "incidents"
+INCIDENT_LEVELS = "incident_levels"
+"""Insert-only: one row per response level change of an incident."""
 ALERTS = "alerts"
+ACKNOWLEDGEMENTS = "acknowledgements"
+"""Insert-only: one row per acknowledgement of an alert by staff."""
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -20,3 +24,5 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         [("state", ASCENDING), ("expires", ASCENDING)], name="state_expires"
     )
     await db[ALERTS].create_index([("effective", DESCENDING)], name="effective")
+    await db[INCIDENT_LEVELS].create_index([("incident_id", ASCENDING)], name="incident_id")
+    await db[ACKNOWLEDGEMENTS].create_index([("alert_id", ASCENDING)], name="alert_id")

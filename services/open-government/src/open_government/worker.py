@@ -6,9 +6,8 @@ Run with `python -m open_government.worker` (or `faust -A open_government.worker
 
 from __future__ import annotations
 
-from fazhi.consumer import Handler, HandlerContext
-from fazhi.envelope import CloudEvent
-from fazhi.projection import apply_once
+from fazhi.consumer import Handler, HandlerContext, PoisonError
+from fazhi.projection import Document
 from fazhi.redaction import redact
 from fazhi.textsearch import index_tokens
 from fazhi.worker import WorkerEntry
@@ -17,66 +16,39 @@ from open_government.events import CATALOG, DocumentPublished, RequestAnswered, 
 from open_government.store import DOCUMENTS, PRIVATE, REQUESTS, ensure_indexes
 
 
-async def on_request_received(
-    ctx: HandlerContext, event: CloudEvent, data: RequestReceived
-) -> None:
-    fields = data.model_dump(exclude={"request_id", "applicant", "content"})
-    await apply_once(
-        ctx.db[REQUESTS],
-        data.request_id,
-        event,
-        {
-            "$set": {
-                **fields,
-                "content": redact(data.content, [data.applicant.party()]).text,
-                "state": "received",
-                PRIVATE: {"applicant": data.applicant.model_dump(), "content": data.content},
-            }
-        },
-        create=True,
+async def on_request_received(ctx: HandlerContext, data: RequestReceived) -> None:
+    doc: Document = await ctx.get(REQUESTS, data.request_id) or {"_id": data.request_id}
+    doc.update(
+        data.model_dump(exclude={"request_id", "applicant", "content"}),
+        content=redact(data.content, [data.applicant.party()]).text,
+        state="received",
     )
+    doc[PRIVATE] = {"applicant": data.applicant.model_dump(), "content": data.content}
+    ctx.save(REQUESTS, doc)
 
 
-async def on_request_answered(
-    ctx: HandlerContext, event: CloudEvent, data: RequestAnswered
-) -> None:
-    await apply_once(
-        ctx.db[REQUESTS],
-        data.request_id,
-        event,
-        {
-            "$set": {
-                "state": "answered",
-                "answer_type": str(data.answer_type),
-                "answered_at": data.answered_at,
-            }
-        },
-        guard={"state": {"$ne": "answered"}},
-        refusal="the request is already answered",
-    )
+async def on_request_answered(ctx: HandlerContext, data: RequestAnswered) -> None:
+    doc = await ctx.get(REQUESTS, data.request_id)
+    if doc is None:
+        raise PoisonError(f"{data.request_id!r} does not exist (yet)")
+    if doc.get("state") == "answered":
+        raise PoisonError(f"{data.request_id!r}: the request is already answered")
+    doc.update(state="answered", answer_type=str(data.answer_type), answered_at=data.answered_at)
+    ctx.save(REQUESTS, doc)
 
 
-async def on_document_published(
-    ctx: HandlerContext, event: CloudEvent, data: DocumentPublished
-) -> None:
+async def on_document_published(ctx: HandlerContext, data: DocumentPublished) -> None:
     # A published document is public: index (and keep) only its redacted text.
     title, number, body = (redact(text).text for text in (data.title, data.number, data.body))
-    fields = data.model_dump(exclude={"document_id", "title", "number", "body"})
-    await apply_once(
-        ctx.db[DOCUMENTS],
-        data.document_id,
-        event,
-        {
-            "$set": {
-                **fields,
-                "title": title,
-                "number": number,
-                "body": body,
-                "tokens": index_tokens(title, number, body),
-            }
-        },
-        create=True,
+    doc: Document = await ctx.get(DOCUMENTS, data.document_id) or {"_id": data.document_id}
+    doc.update(
+        data.model_dump(exclude={"document_id", "title", "number", "body"}),
+        title=title,
+        number=number,
+        body=body,
+        tokens=index_tokens(title, number, body),
     )
+    ctx.save(DOCUMENTS, doc)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -6,10 +6,9 @@ Run with `python -m petition_mediation.worker` (or `faust -A petition_mediation.
 
 from __future__ import annotations
 
-from fazhi.consumer import Handler, HandlerContext
-from fazhi.envelope import CloudEvent
+from fazhi.consumer import Handler, HandlerContext, PoisonError
 from fazhi.models import Applicant
-from fazhi.projection import apply_once
+from fazhi.projection import Document
 from fazhi.redaction import redact
 from fazhi.worker import WorkerEntry
 from petition_mediation.config import Settings
@@ -17,60 +16,46 @@ from petition_mediation.events import CATALOG, CaseAccepted, CaseDecided, CaseFi
 from petition_mediation.store import CASES, PRIVATE, ensure_indexes
 
 
-async def on_filed(ctx: HandlerContext, event: CloudEvent, data: CaseFiled) -> None:
-    fields = data.model_dump(exclude={"case_id", "applicant", "summary"})
-    await apply_once(
-        ctx.db[CASES],
-        data.case_id,
-        event,
-        {
-            "$set": {
-                **fields,
-                "summary": redact(data.summary, [data.applicant.party()]).text,
-                "state": "filed",
-                PRIVATE: {"applicant": data.applicant.model_dump(), "summary": data.summary},
-            }
-        },
-        create=True,
+async def on_filed(ctx: HandlerContext, data: CaseFiled) -> None:
+    doc: Document = await ctx.get(CASES, data.case_id) or {"_id": data.case_id}
+    doc.update(
+        data.model_dump(exclude={"case_id", "applicant", "summary"}),
+        summary=redact(data.summary, [data.applicant.party()]).text,
+        state="filed",
     )
+    doc[PRIVATE] = {"applicant": data.applicant.model_dump(), "summary": data.summary}
+    ctx.save(CASES, doc)
 
 
-async def on_accepted(ctx: HandlerContext, event: CloudEvent, data: CaseAccepted) -> None:
-    await apply_once(
-        ctx.db[CASES],
-        data.case_id,
-        event,
-        {
-            "$set": {
-                "state": "accepted",
-                "accepted_at": data.accepted_at,
-                "procedure": str(data.procedure),
-            }
-        },
-        guard={"state": "filed"},
-        refusal="only a filed case can be accepted",
+async def on_accepted(ctx: HandlerContext, data: CaseAccepted) -> None:
+    doc = await _case(ctx, data.case_id)
+    if doc.get("state") != "filed":
+        raise PoisonError(f"{data.case_id!r}: only a filed case can be accepted")
+    doc.update(state="accepted", accepted_at=data.accepted_at, procedure=str(data.procedure))
+    ctx.save(CASES, doc)
+
+
+async def on_decided(ctx: HandlerContext, data: CaseDecided) -> None:
+    doc = await _case(ctx, data.case_id)
+    if doc.get("state") not in ("filed", "accepted"):
+        raise PoisonError(f"{data.case_id!r}: the case is already decided")
+    private = doc.setdefault(PRIVATE, {})
+    parties = [Applicant(**private["applicant"]).party()] if "applicant" in private else []
+    doc.update(
+        state="decided",
+        decision=data.decision,
+        decided_at=data.decided_at,
+        document_text=redact(data.document_text, parties).text,
     )
+    private["document_text"] = data.document_text
+    ctx.save(CASES, doc)
 
 
-async def on_decided(ctx: HandlerContext, event: CloudEvent, data: CaseDecided) -> None:
-    case = await ctx.db[CASES].find_one({"_id": data.case_id}, {f"{PRIVATE}.applicant": 1})
-    parties = [Applicant(**case[PRIVATE]["applicant"]).party()] if case and PRIVATE in case else []
-    await apply_once(
-        ctx.db[CASES],
-        data.case_id,
-        event,
-        {
-            "$set": {
-                "state": "decided",
-                "decision": data.decision,
-                "decided_at": data.decided_at,
-                "document_text": redact(data.document_text, parties).text,
-                f"{PRIVATE}.document_text": data.document_text,
-            }
-        },
-        guard={"state": {"$in": ["filed", "accepted"]}},
-        refusal="the case is already decided",
-    )
+async def _case(ctx: HandlerContext, case_id: str) -> Document:
+    doc = await ctx.get(CASES, case_id)
+    if doc is None:
+        raise PoisonError(f"{case_id!r} does not exist (yet)")
+    return doc
 
 
 HANDLERS: dict[str, Handler] = {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fazhi.app import create_service_app, document_router
+from fazhi.app import Timeline, create_service_app, document_router
 from fazhi.publisher import Publisher
 from supervision.config import Settings
 from supervision.events import CATALOG
-from supervision.store import TASKS, ensure_indexes
+from supervision.store import TASK_HISTORY, TASKS, ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -24,7 +24,8 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 collection=TASKS,
                 id_name="task_id",
                 tag="tasks",
-                summary="A plan task's progress as reported by its units",
+                summary="A plan task's progress as reported by its units, with its history",
+                timelines=[Timeline("history", TASK_HISTORY, "task_id")],
             )
         ],
         ensure_indexes=ensure_indexes,

@@ -10,10 +10,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi import units
 from fazhi.envelope import CHINA_TZ
-from fazhi.projection import OWNERS
+from fazhi.projection import OWNERS, VERSION
 from supervision.catalogue import Plan
 
 TASKS = "tasks"
+TASK_HISTORY = "task_history"
+"""Insert-only: one row per report or completion of a task (its timeline)."""
 ITEMS = "items"
 PLAN_BATCH = 50
 
@@ -23,6 +25,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         [("unit", ASCENDING), ("updated_at", DESCENDING)], name="unit_updated"
     )
     await db[TASKS].create_index([("due_at", ASCENDING)], name="due_at")
+    await db[TASK_HISTORY].create_index([("task_id", ASCENDING)], name="task_id")
     await db[ITEMS].create_index([("status", ASCENDING), ("due_at", ASCENDING)], name="status_due")
     await db[ITEMS].create_index(
         [("unit", ASCENDING), ("opened_at", DESCENDING)], name="unit_opened"
@@ -90,13 +93,15 @@ async def load_plan_tasks(db: AsyncDatabase[dict[str, Any]], plan: Plan) -> int:
                     OWNERS: sorted(_units((*fields["lead_units"], *fields["responsible_units"]))),
                 },
                 "$setOnInsert": {"status": "not_started", "progress_pct": 0},
+                # A worker saving the task meanwhile sees another version and tries again.
+                "$inc": {VERSION: 1},
             },
             upsert=True,
         )
         for doc_id, fields in plan_documents(plan)
     ]
-    # Small batches: FerretDB 1.x (SQLite) stops answering a bulk write of over 100 upserts
-    # that all hit existing documents.
+    # Small batches: FerretDB 1.x stops answering a bulk write of over 100 upserts that all
+    # hit existing documents.
     for start in range(0, len(requests), PLAN_BATCH):
         await db[TASKS].bulk_write(requests[start : start + PLAN_BATCH], ordered=False)
     return len(requests)
