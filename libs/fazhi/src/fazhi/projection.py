@@ -17,7 +17,7 @@ import asyncio
 import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -30,9 +30,14 @@ INTERNAL_FIELDS = (VERSION, POSITIONS)
 """Bookkeeping fields of aggregate documents, never returned by the read endpoints."""
 
 LEDGER = "processed_events"
+LOAD_CONCURRENCY = 16
+UPDATE_BATCH = 40
+"""The most updates or replacements sent in one bulk write: FerretDB v1 on PostgreSQL stops
+answering a bulk write of 50 or more that hit existing documents (one pooled connection each)."""
 DUPLICATE_KEY = 11000
 
 Document = dict[str, Any]
+T = TypeVar("T")
 
 
 def owned_by(doc: Mapping[str, Any], unit: str | None) -> bool:
@@ -100,9 +105,15 @@ class MongoStore:
         self.db = db
 
     async def load(self, collection: str, ids: Sequence[str]) -> dict[str, Document]:
-        # One equality lookup per id, concurrently: `$in` is not an indexed query on every
-        # MongoDB-protocol server, `_id` equality is.
-        found = await asyncio.gather(*(self.db[collection].find_one({"_id": i}) for i in ids))
+        # One equality lookup per id, a few at a time: `$in` is not an indexed query on every
+        # MongoDB-protocol server, `_id` equality is; and a burst of hundreds of concurrent
+        # queries starves a small server's connection pool.
+        found: list[Document | None] = []
+        for start in range(0, len(ids), LOAD_CONCURRENCY):
+            chunk = ids[start : start + LOAD_CONCURRENCY]
+            found.extend(
+                await asyncio.gather(*(self.db[collection].find_one({"_id": i}) for i in chunk))
+            )
         return {doc["_id"]: doc for doc in found if doc is not None}
 
     async def commit(self, saves: Sequence[Save], rows: Sequence[tuple[str, Document]]) -> None:
@@ -110,12 +121,13 @@ class MongoStore:
         for collection, docs in _group(rows).items():
             await self._insert_new(collection, docs)
         for collection, ops in _group((s.collection, _save_op(s)) for s in saves).items():
-            try:
-                result = await self.db[collection].bulk_write(ops, ordered=False)
-            except BulkWriteError as exc:
-                raise ConflictError(f"{collection}: {_write_errors(exc)}") from exc
-            if result.inserted_count + result.matched_count != len(ops):
-                raise ConflictError(f"{collection}: a document changed while the batch ran")
+            for chunk in _chunks(ops, UPDATE_BATCH):
+                try:
+                    result = await self.db[collection].bulk_write(chunk, ordered=False)
+                except BulkWriteError as exc:
+                    raise ConflictError(f"{collection}: {_write_errors(exc)}") from exc
+                if result.inserted_count + result.matched_count != len(chunk):
+                    raise ConflictError(f"{collection}: a document changed while the batch ran")
 
     async def claim(self, batch: str, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
         docs = [{"_id": e.key, **e.fields, "batch": batch, "outcome": "pending"} for e in entries]
@@ -132,8 +144,8 @@ class MongoStore:
         singles = [
             UpdateOne({"_id": key}, {"$set": dict(fields)}) for key, fields in outcomes.items()
         ]
-        if singles:
-            await self.db[LEDGER].bulk_write(singles, ordered=False)
+        for chunk in _chunks(singles, UPDATE_BATCH):
+            await self.db[LEDGER].bulk_write(chunk, ordered=False)
         await self.db[LEDGER].update_many(
             {"batch": batch, "outcome": "pending"}, {"$set": dict(done)}
         )
@@ -161,6 +173,10 @@ def _save_op(save: Save) -> InsertOne[Document] | ReplaceOne[Document]:
 def _write_errors(exc: BulkWriteError) -> str:
     errors = exc.details.get("writeErrors", [])
     return "; ".join(str(e.get("errmsg", e))[:200] for e in errors[:3]) or str(exc)
+
+
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _group(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:

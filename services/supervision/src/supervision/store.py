@@ -10,14 +10,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi import units
 from fazhi.envelope import CHINA_TZ
-from fazhi.projection import OWNERS, VERSION
+from fazhi.projection import OWNERS, UPDATE_BATCH, VERSION
 from supervision.catalogue import Plan
 
 TASKS = "tasks"
 TASK_HISTORY = "task_history"
 """Insert-only: one row per report or completion of a task (its timeline)."""
 ITEMS = "items"
-PLAN_BATCH = 50
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -100,8 +99,6 @@ async def load_plan_tasks(db: AsyncDatabase[dict[str, Any]], plan: Plan) -> int:
         )
         for doc_id, fields in plan_documents(plan)
     ]
-    # Small batches: FerretDB 1.x stops answering a bulk write of over 100 upserts that all
-    # hit existing documents.
-    for start in range(0, len(requests), PLAN_BATCH):
-        await db[TASKS].bulk_write(requests[start : start + PLAN_BATCH], ordered=False)
+    for start in range(0, len(requests), UPDATE_BATCH):
+        await db[TASKS].bulk_write(requests[start : start + UPDATE_BATCH], ordered=False)
     return len(requests)
