@@ -8,7 +8,8 @@
 # SERVICE is the folder under services/ (supervision, petition-mediation, emergency,
 # open-government); the importable package is that name with "-" turned into "_".
 # The image runs either process of the service:
-#   fazhi-api      uvicorn <package>.api:create_app --factory on $HOST:$PORT (0.0.0.0:8000)
+#   fazhi-api      uvicorn <package>.api:create_app --factory on $HOST:$PORT (0.0.0.0:8000),
+#                  on uvloop with the httptools parser
 #   fazhi-worker   python -m <package>.worker (faust; web/metrics port from <PREFIX>_WORKER_WEB_PORT)
 #   fazhi keys …   the admin CLI (API keys; reads FAZHI_MONGO_URL)
 # The default command is fazhi-api. It runs as the non-root user fazhi (uid 10001) and writes
@@ -73,7 +74,7 @@ RUN pip install --no-deps ./libs/fazhi "./services/${SERVICE}" \
  && pip check \
  && pkg=$(printf '%s' "${SERVICE}" | tr - _) \
  && python -c "import ${pkg}.api, ${pkg}.worker" \
- && printf '#!/bin/sh\nexec uvicorn %s.api:create_app --factory --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" --no-access-log "$@"\n' \
+ && printf '#!/bin/sh\nexec uvicorn %s.api:create_app --factory --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" --no-access-log --loop uvloop --http httptools "$@"\n' \
         "${pkg}" >/opt/venv/bin/fazhi-api \
  && printf '#!/bin/sh\nexec python -m %s.worker "$@"\n' "${pkg}" >/opt/venv/bin/fazhi-worker \
  && chmod 0755 /opt/venv/bin/fazhi-api /opt/venv/bin/fazhi-worker

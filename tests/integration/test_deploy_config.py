@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+from tests.support.processes import UVICORN_FLAGS
+
 try:
     import yaml
 except ImportError:  # pragma: no cover - reported by the tests below
@@ -157,6 +159,21 @@ def test_dockerfile_installs_one_service_hash_checked_as_non_root() -> None:
     ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert "*" in ignore, "the build context should be an allow-list"
     assert "!requirements.lock" in ignore
+
+
+def test_every_api_start_runs_uvicorn_on_uvloop_with_httptools() -> None:
+    """The image's launcher (what compose and Kubernetes run), the Procfile of `make run` and
+    the tests' own api processes all pick the fast event loop and HTTP parser."""
+    flags = "--loop uvloop --http httptools"
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    (launcher,) = [line for line in dockerfile.splitlines() if "exec uvicorn" in line]
+    assert flags in launcher
+    procfile = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+    apis = [line for line in procfile if "uvicorn" in line.split(":", 1)[1]]
+    assert len(apis) == 4, procfile
+    for line in apis:
+        assert flags in line, line
+    assert flags in " ".join(UVICORN_FLAGS)
 
 
 # ------------------------------------------------------------------ docker compose

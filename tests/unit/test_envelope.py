@@ -6,11 +6,14 @@ import json
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fazhi.envelope import (
     CHINA_TZ,
     EnvelopeError,
     EnvelopeFieldsError,
+    _load_json,
     derived_id,
     from_kafka,
     http_mode,
@@ -151,3 +154,108 @@ def test_a_source_outside_units_has_no_unit() -> None:
         time=datetime(2026, 1, 1, tzinfo=CHINA_TZ),
     )
     assert event.unit is None
+
+
+# ------------------------------------------------------------------ JSON read and written fast
+# The envelope reads and writes JSON with orjson; what it reads must be what the standard
+# library reads (values, their types, and errors), and what it writes must read back the same.
+
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text()
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def stdlib_outcome(body: bytes) -> str:
+    try:
+        return repr(json.loads(body))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"the body is not valid JSON: {exc}"
+    except RecursionError:
+        return "RecursionError"
+
+
+def envelope_outcome(body: bytes) -> str:
+    try:
+        return repr(_load_json(body))
+    except EnvelopeError as exc:
+        return str(exc)
+    except RecursionError:
+        return "RecursionError"
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, ascii_only=st.booleans())
+def test_json_is_read_as_the_standard_library_reads_it(value: object, ascii_only: bool) -> None:
+    # repr tells 1 from 1.0 and shows nan, so types and non-finite numbers are compared too.
+    body = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    assert envelope_outcome(body) == stdlib_outcome(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.binary(max_size=40) | st.text(max_size=40).map(str.encode))
+def test_malformed_json_fails_as_the_standard_library_fails(body: bytes) -> None:
+    assert envelope_outcome(body) == stdlib_outcome(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"n": NaN, "i": Infinity, "m": -Infinity, "big": 1e400}',
+        b'{"big": 123456789012345678901234567890, "neg": -9223372036854775809}',
+        b'{"id": "610103199001011234567", "n": 18446744073709551615}',
+        b'{"lone": "\\ud800", "pair": "\\ud83d\\ude00"}',
+        b'\xef\xbb\xbf{"bom": 1}',
+        '{"utf16": "法治"}'.encode("utf-16"),
+        b'{"a": 1, "a": 2}',
+        b"[" * 1100 + b"]" * 1100,
+        b'{"a": "\x01"}',
+        b'"\xff"',
+        b"",
+        b"1 2",
+    ],
+)
+def test_json_that_only_the_standard_library_takes_reads_the_same(body: bytes) -> None:
+    assert envelope_outcome(body) == stdlib_outcome(body)
+
+
+EVENT_DATA = st.dictionaries(
+    st.text(min_size=1),
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**70), max_value=2**70)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=10,
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=EVENT_DATA, extension=st.integers(min_value=-(2**70), max_value=2**70))
+def test_kafka_values_read_back_as_the_standard_library_reads_them(
+    data: dict[str, object], extension: int
+) -> None:
+    # Floats may be spelled differently (0.0000625 for 6.25e-05), never read differently.
+    event = new_event(
+        type="t",
+        source="/units/justice",
+        subject="s",
+        data=data,
+        time=datetime(2026, 3, 2, 9, 30, tzinfo=CHINA_TZ),
+    ).model_copy(update={"seq": extension})
+    value = event.to_bytes()
+    assert repr(json.loads(value)) == repr(event.to_json())
+    assert from_kafka(value) == event

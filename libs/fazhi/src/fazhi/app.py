@@ -19,6 +19,7 @@ from fazhi.catalog import EventCatalog
 from fazhi.ingest import events_router
 from fazhi.logs import configure_logging
 from fazhi.metrics import service_metrics
+from fazhi.owners import OwnerCache
 from fazhi.problems import Problem, install_problem_handlers
 from fazhi.projection import INTERNAL_FIELDS
 from fazhi.publisher import KafkaPublisher, Publisher
@@ -153,6 +154,9 @@ def create_service_app(
             publisher=kafka,
             keys=KeyStore(mongo[settings.auth_db]),
             tail=tail,
+            owners=OwnerCache(
+                max_entries=settings.owner_cache_size, ttl_s=settings.owner_cache_ttl_s
+            ),
             prepare=prepare,
         )
         app.state.runtime = rt

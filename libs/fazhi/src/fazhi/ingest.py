@@ -118,18 +118,19 @@ def _check_event(
 async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, EventType]]) -> None:
     """Refuse at once events about aggregates another unit owns (the worker checks again).
 
-    One query per collection for the whole request, however many events it carries.
+    Owners come from the runtime's cache (`fazhi.owners`); the aggregates it does not hold
+    are read concurrently, one indexed `_id` lookup each (an `$in` would scan the whole
+    collection on FerretDB).
     """
-    by_collection: dict[str, set[str]] = {}
-    for event, event_type in checked:
-        if event_type.collection and not event_type.any_unit:
-            by_collection.setdefault(event_type.collection, set()).add(event.subject)
-    owners: dict[tuple[str, str], list[str]] = {}
-    for collection, ids in by_collection.items():
-        async for doc in rt.db[collection].find({"_id": {"$in": sorted(ids)}}, {OWNERS: 1}):
-            if doc.get(OWNERS) is not None:
-                owners[(collection, doc["_id"])] = doc[OWNERS]
-    for event, event_type in checked:
+    # Types any unit may post (an acknowledgement by staff of another unit) are not checked.
+    owned = [(event, t) for event, t in checked if t.collection and not t.any_unit]
+
+    async def fetch(collection: str, doc_id: str) -> list[str] | None:
+        doc = await rt.db[collection].find_one({"_id": doc_id}, {OWNERS: 1})
+        return None if doc is None else doc.get(OWNERS)
+
+    owners = await rt.owners.lookup(((t.collection, event.subject) for event, t in owned), fetch)
+    for event, event_type in owned:
         known = owners.get((event_type.collection, event.subject))
         if known is not None and event.unit not in known:
             raise Problem(

@@ -1,9 +1,9 @@
-"""What an api process holds while it runs: settings, MongoDB, keys and the publisher."""
+"""What an api process holds while it runs: settings, MongoDB, keys, owners and the publisher."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.auth import KeyStore
 from fazhi.envelope import CHINA_TZ
+from fazhi.owners import OwnerCache
 from fazhi.publisher import Publisher
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail
@@ -39,6 +40,8 @@ class ServiceRuntime:
     publisher: Publisher
     keys: KeyStore
     tail: LiveTail | None = None
+    owners: OwnerCache = field(default_factory=OwnerCache)
+    """Owners of the aggregates events were posted about, for the check at the door."""
     prepare: Callable[[ServiceRuntime], Awaitable[bool]] | None = None
     prepared: bool = False
 

@@ -34,6 +34,10 @@ class ServiceSettings(BaseSettings):
     """Kafka consumer group (faust app id) of the worker; default `<service>-worker`."""
     live_tail: bool = True
     """Whether the api follows its topics (live views, consumer lag on its `/metrics`)."""
+    owner_cache_ttl_s: float = Field(default=60.0, ge=0)
+    """How long the api trusts the owners it read of an aggregate (0: read them every time)."""
+    owner_cache_size: int = Field(default=20_000, ge=0)
+    """How many aggregates' owners the api keeps (least recently used ones go first)."""
 
     def consumer_group(self, service: str) -> str:
         return self.worker_group or f"{service}-worker"
