@@ -14,6 +14,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.problems import Problem
+from fazhi.projection import HotQuery
 from fazhi.units import is_unit_code
 
 KEY_PREFIX = "fz_"
@@ -43,6 +44,15 @@ def hash_key(key: str) -> str:
 
 def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+KEY_QUERIES = (
+    HotQuery(
+        "api_keys",
+        {"hash": "0" * 64, "revoked_at": None},
+        "every authenticated request (cached for 30 s)",
+    ),
+)
 
 
 class KeyStore:

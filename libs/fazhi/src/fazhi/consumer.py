@@ -44,6 +44,7 @@ from fazhi.projection import (
     VERSION,
     ConflictError,
     Document,
+    HotQuery,
     LedgerEntry,
     Save,
     Store,
@@ -207,6 +208,12 @@ class HandlerContext:
 
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
+
+
+LEDGER_QUERIES = (
+    HotQuery(LEDGER, {"_id": "/units/justice 42"}, "the worker: an event claimed twice"),
+    HotQuery(LEDGER, {"batch": "b1", "outcome": "pending"}, "the worker: a batch settled"),
+)
 
 
 async def ensure_ledger(db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -40,6 +40,17 @@ Document = dict[str, Any]
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class HotQuery:
+    """A query issued per event, per request or per timer tick, with example values. Each is an
+    equality on indexed fields (DESIGN.md, Storage); the query-plan test explains every one on
+    the local store and fails on a scan of the whole collection."""
+
+    collection: str
+    filter: Mapping[str, Any]
+    issued_by: str
+
+
 def owned_by(doc: Mapping[str, Any], unit: str | None) -> bool:
     """Whether `unit` may change the document (documents from before ownership: anyone)."""
     owners = doc.get(OWNERS)

@@ -7,12 +7,26 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from fazhi.projection import VERSION, HotQuery
+
 INCIDENTS = "incidents"
 INCIDENT_LEVELS = "incident_levels"
 """Insert-only: one row per response level change of an incident."""
 ALERTS = "alerts"
 ACKNOWLEDGEMENTS = "acknowledgements"
 """Insert-only: one row per acknowledgement of an alert by staff."""
+
+
+HOT_QUERIES = (
+    HotQuery(
+        INCIDENTS, {"_id": "I-1"}, "worker load, owner check at ingest, GET /v1/incidents/{id}"
+    ),
+    HotQuery(INCIDENTS, {"_id": "I-1", VERSION: 3}, "worker save"),
+    HotQuery(INCIDENT_LEVELS, {"incident_id": "I-1"}, "GET /v1/incidents/{id}: its levels"),
+    HotQuery(ALERTS, {"_id": "A-1"}, "worker load, owner check at ingest, GET /v1/alerts/{id}"),
+    HotQuery(ALERTS, {"_id": "A-1", VERSION: 3}, "worker save"),
+    HotQuery(ACKNOWLEDGEMENTS, {"alert_id": "A-1"}, "GET /v1/alerts/{id}: its acknowledgements"),
+)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:

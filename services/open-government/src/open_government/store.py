@@ -7,10 +7,22 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from fazhi.projection import VERSION, HotQuery
+
 REQUESTS = "requests"
 DOCUMENTS = "documents"
 PRIVATE = "private"
 """The part of a document holding personal data: stored, never returned or published."""
+
+
+HOT_QUERIES = (
+    HotQuery(REQUESTS, {"_id": "R-1"}, "worker load, owner check at ingest, GET /v1/requests/{id}"),
+    HotQuery(REQUESTS, {"_id": "R-1", VERSION: 3}, "worker save"),
+    HotQuery(
+        DOCUMENTS, {"_id": "D-1"}, "worker load, owner check at ingest, GET /v1/documents/{id}"
+    ),
+    HotQuery(DOCUMENTS, {"_id": "D-1", VERSION: 3}, "worker save"),
+)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:

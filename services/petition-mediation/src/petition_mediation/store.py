@@ -7,9 +7,17 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from fazhi.projection import VERSION, HotQuery
+
 CASES = "cases"
 PRIVATE = "private"
 """The part of a document holding personal data: stored, never returned or published."""
+
+
+HOT_QUERIES = (
+    HotQuery(CASES, {"_id": "C-1"}, "worker load, owner check at ingest, GET /v1/cases/{id}"),
+    HotQuery(CASES, {"_id": "C-1", VERSION: 3}, "worker save"),
+)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -10,13 +10,20 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi import units
 from fazhi.envelope import CHINA_TZ
-from fazhi.projection import OWNERS, UPDATE_BATCH, VERSION
+from fazhi.projection import OWNERS, UPDATE_BATCH, VERSION, HotQuery
 from supervision.catalogue import Plan
 
 TASKS = "tasks"
 TASK_HISTORY = "task_history"
 """Insert-only: one row per report or completion of a task (its timeline)."""
 ITEMS = "items"
+
+
+HOT_QUERIES = (
+    HotQuery(TASKS, {"_id": "M18-T1"}, "worker load, owner check at ingest, GET /v1/tasks/{id}"),
+    HotQuery(TASKS, {"_id": "M18-T1", VERSION: 3}, "worker save"),
+    HotQuery(TASK_HISTORY, {"task_id": "M18-T1"}, "GET /v1/tasks/{id}: its history"),
+)
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
