@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fazhi.app import create_service_app, document_router
+from fazhi.app import Timeline, create_service_app, document_router
 from fazhi.publisher import Publisher
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG
-from petition_mediation.store import CASES, PRIVATE, ensure_indexes
+from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE, ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -24,8 +24,9 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 collection=CASES,
                 id_name="case_id",
                 tag="cases",
-                summary="A case and its state",
-                hidden=(PRIVATE,),
+                summary="A case, its state, its running clock and its history",
+                hidden=(PRIVATE, "case"),
+                timelines=[Timeline("history", CASE_HISTORY, "case_id")],
             ),
         ],
         ensure_indexes=ensure_indexes,

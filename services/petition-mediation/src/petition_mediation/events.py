@@ -6,7 +6,7 @@ from pydantic import AwareDatetime
 
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
-from petition_mediation.domain import CaseType, Procedure
+from petition_mediation.domain import CaseType, Outcome, Procedure, SimplifiedGround
 from petition_mediation.store import CASES
 
 TOPIC = "mediation.events"
@@ -26,6 +26,8 @@ class CaseAccepted(Payload):
     case_id: Id
     accepted_at: AwareDatetime
     procedure: Procedure = Procedure.GENERAL
+    simplified_ground: SimplifiedGround | None = None
+    """行政复议法 art. 53: why a reconsideration may take the simplified procedure."""
 
 
 class CaseDecided(Payload):
@@ -33,6 +35,8 @@ class CaseDecided(Payload):
     decision: ShortText
     decided_at: AwareDatetime
     document_text: LongText
+    outcome: Outcome | None = None
+    """The decision type of a reconsideration (行政复议法 arts. 63-73)."""
 
 
 CATALOG = EventCatalog.of(

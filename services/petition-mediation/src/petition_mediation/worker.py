@@ -1,61 +1,142 @@
-"""Petition-mediation worker: projects cases into MongoDB.
+"""Petition-mediation worker: runs each case on its type's machine and projects it into MongoDB.
 
-Personal data stays in each case's `private` part; the texts others read are redacted.
+Each of the five case types (信访, 行政调解, 行政裁决, 行政复议, 行政应诉) has its own machine in
+the domain; an event asks the case's machine for the move it stands for, and a move the machine
+refuses goes to the dead-letter topic with the machine's reason. Personal data stays in each
+case's `private` part; the texts others read are redacted.
 Run with `python -m petition_mediation.worker` (or `faust -A petition_mediation.worker worker`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
 from fazhi.consumer import Handler, HandlerContext, PoisonError
+from fazhi.envelope import CHINA_TZ
 from fazhi.models import Applicant
 from fazhi.projection import Document
 from fazhi.redaction import redact
 from fazhi.worker import WorkerEntry
+from petition_mediation.codec import clock_summary, decode_case, encode_case
 from petition_mediation.config import Settings
+from petition_mediation.domain import (
+    Accept,
+    Action,
+    Case,
+    CaseType,
+    Decide,
+    IssueOpinion,
+    RecordAgreement,
+    RecordJudgment,
+    StartMediation,
+    file_adjudication,
+    file_litigation,
+    file_mediation,
+    file_petition,
+    file_reconsideration,
+    transition,
+)
 from petition_mediation.events import CATALOG, CaseAccepted, CaseDecided, CaseFiled
-from petition_mediation.store import CASES, PRIVATE, ensure_indexes
+from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE, ensure_indexes
+
+FILE: dict[CaseType, Callable[[str, date], Case]] = {
+    CaseType.PETITION: file_petition,
+    CaseType.MEDIATION: file_mediation,
+    CaseType.ADJUDICATION: file_adjudication,
+    CaseType.RECONSIDERATION: file_reconsideration,
+    CaseType.LITIGATION: file_litigation,  # `filed_at` is the day the complaint was served
+}
+
+
+def accept_action(case_type: CaseType, data: CaseAccepted) -> Action:
+    """What `mediation.case.accepted` asks of each type: acceptance (受理), or for a mediation
+    the start of mediating. A litigation case has no acceptance: its machine refuses."""
+    on = _day(data.accepted_at)
+    if case_type is CaseType.MEDIATION:
+        return StartMediation(on)
+    return Accept(on, data.procedure, data.simplified_ground)
+
+
+def decide_action(case_type: CaseType, data: CaseDecided) -> Action:
+    """What `mediation.case.decided` asks of each type: a petition's handling opinion, a
+    mediation agreement, an adjudication or reconsideration decision, a court's judgment."""
+    on = _day(data.decided_at)
+    match case_type:
+        case CaseType.PETITION:
+            return IssueOpinion(on, data.decision)
+        case CaseType.MEDIATION:
+            return RecordAgreement(on, data.decision)
+        case CaseType.LITIGATION:
+            return RecordJudgment(on, data.decision)
+        case _:
+            return Decide(on, data.decision, data.outcome)
 
 
 async def on_filed(ctx: HandlerContext, data: CaseFiled) -> None:
-    doc: Document = await ctx.get(CASES, data.case_id) or {"_id": data.case_id}
-    doc.update(
-        data.model_dump(exclude={"case_id", "applicant", "summary"}),
-        summary=redact(data.summary, [data.applicant.party()]).text,
-        state="filed",
-    )
-    doc[PRIVATE] = {"applicant": data.applicant.model_dump(), "summary": data.summary}
-    ctx.save(CASES, doc)
+    if await ctx.get(CASES, data.case_id) is not None:
+        raise PoisonError(f"case {data.case_id!r} is already filed")
+    case = FILE[data.case_type](data.case_id, _day(data.filed_at))
+    doc: Document = {
+        "_id": data.case_id,
+        **data.model_dump(exclude={"case_id", "applicant", "summary"}),
+        "summary": redact(data.summary, [data.applicant.party()]).text,
+        PRIVATE: {"applicant": data.applicant.model_dump(), "summary": data.summary},
+    }
+    _keep(ctx, doc, case, "file", _day(data.filed_at))
 
 
 async def on_accepted(ctx: HandlerContext, data: CaseAccepted) -> None:
-    doc = await _case(ctx, data.case_id)
-    if doc.get("state") != "filed":
-        raise PoisonError(f"{data.case_id!r}: only a filed case can be accepted")
-    doc.update(state="accepted", accepted_at=data.accepted_at, procedure=str(data.procedure))
-    ctx.save(CASES, doc)
+    doc, case = await _load(ctx, data.case_id)
+    after = transition(case, accept_action(CaseType(doc["case_type"]), data))
+    doc.update(accepted_at=data.accepted_at, procedure=str(data.procedure))
+    _keep(ctx, doc, after)
 
 
 async def on_decided(ctx: HandlerContext, data: CaseDecided) -> None:
-    doc = await _case(ctx, data.case_id)
-    if doc.get("state") not in ("filed", "accepted"):
-        raise PoisonError(f"{data.case_id!r}: the case is already decided")
+    doc, case = await _load(ctx, data.case_id)
+    after = transition(case, decide_action(CaseType(doc["case_type"]), data))
     private = doc.setdefault(PRIVATE, {})
     parties = [Applicant(**private["applicant"]).party()] if "applicant" in private else []
     doc.update(
-        state="decided",
         decision=data.decision,
         decided_at=data.decided_at,
         document_text=redact(data.document_text, parties).text,
     )
+    if data.outcome is not None:
+        doc["outcome"] = str(data.outcome)
     private["document_text"] = data.document_text
-    ctx.save(CASES, doc)
+    _keep(ctx, doc, after)
 
 
-async def _case(ctx: HandlerContext, case_id: str) -> Document:
+async def _load(ctx: HandlerContext, case_id: str) -> tuple[Document, Case]:
     doc = await ctx.get(CASES, case_id)
     if doc is None:
-        raise PoisonError(f"{case_id!r} does not exist (yet)")
-    return doc
+        raise PoisonError(f"case {case_id!r} does not exist (yet)")
+    return doc, decode_case(CaseType(doc["case_type"]), doc["case"])
+
+
+def _keep(
+    ctx: HandlerContext, doc: Document, case: Case, action: str = "", on: date | None = None
+) -> None:
+    """Save what the machine decided, and the step it took into the case's timeline."""
+    doc.update(state=str(case.state), case=encode_case(case), clock=clock_summary(case.clock))
+    ctx.save(CASES, doc)
+    row: dict[str, Any]
+    if case.history and not action:
+        step = case.history[-1]
+        row = {"action": step.action, "on": step.on, "state": step.state, "note": step.note}
+        if step.due_on is not None:
+            row["due_on"] = step.due_on.isoformat()
+    else:
+        row = {"action": action, "on": on, "state": str(case.state), "note": ""}
+    row["on"] = row["on"].isoformat()
+    ctx.append(CASE_HISTORY, {"case_id": doc["_id"], "seq": ctx.record.offset, **row})
+
+
+def _day(at: datetime) -> date:
+    return at.astimezone(CHINA_TZ).date()
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,0 +1,182 @@
+"""The petition-mediation worker runs each case type on its own machine: what the machine
+allows is projected, what it refuses goes to the dead-letter topic with its reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from fazhi.consumer import Outcome
+from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
+from petition_mediation.events import CATALOG
+from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE
+from petition_mediation.worker import HANDLERS
+from tests.support.harness import Harness
+
+FILED = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)  # a Monday
+UNIT = "justice"
+
+
+def _event(kind: str, case_id: str, data: dict[str, Any]) -> CloudEvent:
+    return new_event(
+        type=f"mediation.case.{kind}",
+        source=f"/units/{UNIT}",
+        subject=case_id,
+        time=FILED,
+        data={"case_id": case_id, **data},
+    )
+
+
+def filed(case_id: str, case_type: str) -> CloudEvent:
+    return _event(
+        "filed",
+        case_id,
+        {
+            "case_type": case_type,
+            "category": "行政处罚",
+            "applicant": {
+                "name": "张三",
+                "id_number": "610103198503021234",
+                "phone": "13991234567",
+            },
+            "respondent_unit": "market-regulation",
+            "summary": "申请人张三不服区市场监管局行政处罚决定，电话13991234567",
+            "filed_at": FILED.isoformat(),
+        },
+    )
+
+
+def accepted(case_id: str, days: int = 2, **extra: Any) -> CloudEvent:
+    return _event(
+        "accepted", case_id, {"accepted_at": (FILED + timedelta(days=days)).isoformat(), **extra}
+    )
+
+
+def decided(case_id: str, days: int = 20, **extra: Any) -> CloudEvent:
+    return _event(
+        "decided",
+        case_id,
+        {
+            "decision": "撤销原处罚决定",
+            "decided_at": (FILED + timedelta(days=days)).isoformat(),
+            "document_text": "申请人张三，身份证号610103198503021234。本机关决定撤销原处罚决定。",
+            **extra,
+        },
+    )
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness(CATALOG, HANDLERS)
+
+
+@pytest.mark.parametrize(
+    ("case_type", "state", "clock"),
+    [
+        ("petition", "filed", "petition.acceptance"),
+        ("mediation", "filed", None),
+        ("adjudication", "filed", None),
+        ("reconsideration", "acceptance_review", "reconsideration.acceptance"),
+        ("litigation", "served", "litigation.defence"),
+    ],
+)
+async def test_each_case_type_starts_in_its_own_machine(
+    h: Harness, case_type: str, state: str, clock: str | None
+) -> None:
+    assert await h.run(filed("C1", case_type)) == [Outcome.APPLIED]
+    case = h.doc(CASES, "C1")
+    assert case["state"] == state
+    assert (case["clock"] or {}).get("name") == clock
+    assert "张三" not in case["summary"] and "13991234567" not in case["summary"]
+    assert case[PRIVATE]["applicant"]["name"] == "张三"
+
+
+async def test_a_reconsideration_runs_from_acceptance_review_to_decision(h: Harness) -> None:
+    outcomes = await h.run(
+        filed("C1", "reconsideration"), accepted("C1"), decided("C1", outcome="revoked")
+    )
+    assert outcomes == [Outcome.APPLIED] * 3
+    case = h.doc(CASES, "C1")
+    assert case["state"] == "decided"
+    assert case["outcome"] == "revoked"
+    assert "610103198503021234" not in case["document_text"]
+    steps = [row["action"] for row in h.rows(CASE_HISTORY, case_id="C1")]
+    assert steps == ["file", "accept", "decide"]
+
+
+async def test_the_reconsideration_decision_clock_follows_the_acceptance(h: Harness) -> None:
+    await h.run(filed("C1", "reconsideration"), accepted("C1", days=1))
+    clock = h.doc(CASES, "C1")["clock"]
+    assert clock["name"] == "reconsideration.decision.general"
+    assert clock["due_date"] == "2027-01-04"  # 60 days from 2026-11-03 is a Saturday
+
+
+async def test_a_reconsideration_decided_before_it_was_accepted_is_refused(h: Harness) -> None:
+    outcomes = await h.run(filed("C1", "reconsideration"), decided("C1", outcome="upheld"))
+    assert outcomes == [Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert "reconsideration case in state 'acceptance_review' cannot decide" in h.errors[0]
+    assert h.doc(CASES, "C1")["state"] == "acceptance_review"
+
+
+async def test_an_acceptance_dated_before_the_filing_is_refused(h: Harness) -> None:
+    outcomes = await h.run(filed("C1", "reconsideration"), accepted("C1", days=-1))
+    assert outcomes == [Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert "before" in h.errors[0]
+
+
+async def test_a_reconsideration_decision_must_name_its_outcome(h: Harness) -> None:
+    await h.run(filed("C1", "reconsideration"), accepted("C1"))
+    assert await h.run(decided("C1")) == [Outcome.DEAD_LETTERED]
+    assert "names its outcome" in h.errors[0]
+
+
+async def test_only_a_reconsideration_takes_the_simplified_procedure(h: Harness) -> None:
+    await h.run(filed("P1", "petition"), filed("R1", "reconsideration"))
+    outcomes = await h.run(
+        accepted("P1", procedure="simplified"),
+        accepted("R1", procedure="simplified", simplified_ground="open_government"),
+    )
+    assert outcomes == [Outcome.DEAD_LETTERED, Outcome.APPLIED]
+    assert "only reconsideration has a simplified procedure" in h.errors[0]
+    assert h.doc(CASES, "R1")["clock"]["name"] == "reconsideration.decision.simplified"
+
+
+async def test_a_litigation_case_has_no_acceptance(h: Harness) -> None:
+    await h.run(filed("L1", "litigation"))
+    assert await h.run(accepted("L1")) == [Outcome.DEAD_LETTERED]
+    assert "litigation case in state 'served' cannot accept" in h.errors[0]
+
+
+@pytest.mark.parametrize(
+    ("case_type", "final"),
+    [
+        ("petition", "handled"),
+        ("mediation", "agreed"),
+        ("adjudication", "decided"),
+    ],
+)
+async def test_each_type_decides_in_its_own_terms(h: Harness, case_type: str, final: str) -> None:
+    outcomes = await h.run(filed("C1", case_type), accepted("C1"), decided("C1"))
+    assert outcomes == [Outcome.APPLIED] * 3, h.errors
+    assert h.doc(CASES, "C1")["state"] == final
+
+
+async def test_a_litigation_judgment_follows_the_defence_stage(h: Harness) -> None:
+    assert await h.run(filed("L1", "litigation"), decided("L1")) == [
+        Outcome.APPLIED,
+        Outcome.DEAD_LETTERED,
+    ]
+    assert "litigation case in state 'served' cannot record_judgment" in h.errors[0]
+
+
+async def test_a_case_filed_twice_keeps_its_first_filing(h: Harness) -> None:
+    await h.run(filed("C1", "petition"))
+    assert await h.run(filed("C1", "reconsideration")) == [Outcome.DEAD_LETTERED]
+    assert h.doc(CASES, "C1")["case_type"] == "petition"
+
+
+async def test_events_about_an_unknown_case_are_refused(h: Harness) -> None:
+    assert await h.run(accepted("NOPE")) == [Outcome.DEAD_LETTERED]
+    assert "does not exist" in h.errors[0]
