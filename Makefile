@@ -10,11 +10,11 @@ PACKAGES := -e libs/fazhi -e services/supervision -e services/petition-mediation
 .PHONY: help install deps stack run test lint unit stop status reset lock bench
 
 help:
-	@echo "make run    start Kafka, FerretDB, the four apis and workers (Ctrl-C stops all)"
+	@echo "make run    start Kafka, PostgreSQL, FerretDB, the four apis and workers (Ctrl-C stops all)"
 	@echo "make test   the same stack, then lint, type checks, unit, integration and e2e tests"
-	@echo "make stop   stop the Kafka broker and FerretDB started here"
+	@echo "make stop   stop the Kafka broker, FerretDB and PostgreSQL started here"
 	@echo "make lock   recompile requirements.lock after a dependency change"
-	@echo "make bench  benchmarks on their own Kafka/FerretDB (19092/19017); JSON on stdout"
+	@echo "make bench  benchmarks on their own Kafka/FerretDB/PostgreSQL (19092/19017/19432); JSON on stdout"
 
 $(UV):
 	python3 -m venv $(LOCAL)/uv

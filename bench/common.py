@@ -23,12 +23,14 @@ LOGS = ROOT / ".local" / "logs" / "bench"
 LOCAL_KAFKA = "127.0.0.1:9092"
 LOCAL_MONGO = "mongodb://127.0.0.1:27017"
 # The benchmarks' own stack: the same Kafka jars and FerretDB binary as the local stack, its own
-# state directory and ports, so their events never reach the local stack's consumer groups.
+# state directory, PostgreSQL cluster and ports, so their events never reach the local stack's
+# consumer groups.
 BENCH_LOCAL = ROOT / ".local" / "bench-stack"
 BENCH_PORTS = {
     "FAZHI_KAFKA_PORT": "19092",
     "FAZHI_CONTROLLER_PORT": "19093",
     "FAZHI_MONGO_PORT": "19017",
+    "FAZHI_PG_PORT": "19432",
 }
 BENCH_KAFKA = f"127.0.0.1:{BENCH_PORTS['FAZHI_KAFKA_PORT']}"
 BENCH_MONGO = f"mongodb://127.0.0.1:{BENCH_PORTS['FAZHI_MONGO_PORT']}"
@@ -368,7 +370,7 @@ def bench_stack_running() -> bool:
         capture_output=True,
         check=False,
     )
-    return done.returncode == 0 and done.stdout.count(b" listening ") == 2
+    return done.returncode == 0 and done.stdout.count(b" listening ") == 3
 
 
 @contextlib.contextmanager
@@ -452,9 +454,10 @@ def _machine_jiffies() -> tuple[int, int]:
 
 
 def stack_pids(state_dir: str | Path) -> dict[str, int]:
-    """Kafka and FerretDB pids from the pid files `scripts/stack.sh` keeps in `state_dir`/run."""
+    """Kafka, FerretDB and PostgreSQL pids from the pid files `scripts/stack.sh` keeps in
+    `state_dir`/run (PostgreSQL's is its postmaster: its CPU time includes every backend)."""
     pids: dict[str, int] = {}
-    for name in ("kafka", "ferretdb"):
+    for name in ("kafka", "ferretdb", "postgres"):
         with contextlib.suppress(OSError, ValueError):
             pid = int((Path(state_dir) / "run" / f"{name}.pid").read_text().strip())
             if Path(f"/proc/{pid}").exists():

@@ -7,6 +7,8 @@ stack_start_owned() {
   STACK_OWNED=()
   grep -q "kafka .*running" <<<"$status" || STACK_OWNED+=(kafka)
   grep -q "ferretdb .*running" <<<"$status" || STACK_OWNED+=(ferretdb)
+  # after ferretdb: stack_stop_owned stops in this order, and FerretDB needs PostgreSQL
+  grep -q "postgres .*running" <<<"$status" || STACK_OWNED+=(postgres)
   trap stack_stop_owned EXIT
   scripts/stack.sh start
 }

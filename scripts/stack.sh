@@ -1,23 +1,35 @@
 #!/usr/bin/env bash
-# Fazhi local stack: a single-node Apache Kafka 4.x broker (KRaft) and FerretDB (MongoDB wire
-# protocol on SQLite), run as plain processes on this machine (no container engine needed).
-# Everything downloaded, built or written lives under $FAZHI_LOCAL (default <repo>/.local,
-# git-ignored); it may be run from any directory.
+# Fazhi local stack: a single-node Apache Kafka 4.x broker (KRaft), a PostgreSQL 15 cluster of
+# our own and FerretDB v1 (MongoDB wire protocol on that PostgreSQL), run as plain processes on
+# this machine (no container engine needed). Everything downloaded, built or written lives under
+# $FAZHI_LOCAL (default <repo>/.local, git-ignored), except the PostgreSQL cluster when root runs
+# this from a directory the `postgres` user cannot enter (see below); it may be run from any
+# directory.
 #
 # Usage: scripts/stack.sh <command>
-#   install      fetch the Kafka jars (Maven), build FerretDB (Go) and apt-install chromium and
-#                prometheus (promtool) if missing. Idempotent; fast when already done.
-#   start        start Kafka and FerretDB if not running, wait until they answer, create topics
-#   stop         stop exactly the processes recorded in our pid files (TERM, 20 s, then KILL)
+#   install      fetch the Kafka jars (Maven), build FerretDB (Go) and apt-install Debian's
+#                postgresql-15, chromium and prometheus (promtool) if missing. Idempotent; fast
+#                when already done.
+#   start        start PostgreSQL, Kafka and FerretDB if not running, wait until they answer,
+#                create topics. PostgreSQL: initdb on the first start; the `ferretdb` database and
+#                the GIN twin triggers (deploy/local/postgres/gin-twins.sql) are set up before
+#                FerretDB starts.
+#   stop         stop FerretDB and Kafka (exactly the processes recorded in our pid files: TERM,
+#                20 s, then KILL), then the PostgreSQL server of our cluster
 #   status       print what is running
 #   kafka-start  start just the broker (and make sure the topics exist)
 #   kafka-stop   stop just the broker (tests use this to simulate the broker going away)
-#   ferretdb-stop  stop just FerretDB
-#   reset        stop, then delete Kafka data, the cluster id and FerretDB data (keeps jars/binaries)
+#   ferretdb-stop  stop just FerretDB (tests use this to simulate the store going away)
+#   postgres-stop  stop just PostgreSQL (stop FerretDB first)
+#   analyze      run ANALYZE on the `ferretdb` database (after a bulk load, e.g. in benchmarks;
+#                autovacuum does it within seconds anyway)
+#   reset        stop, then delete Kafka data, the cluster id, FerretDB state and the PostgreSQL
+#                cluster (keeps jars/binaries); the next start begins with empty data
 #
 # Environment knobs:
 #   FAZHI_LOCAL      state/cache directory (default <repo>/.local; relative paths are taken from
-#                    the repo root). Holds kafka/libs, kafka/data, ferretdb/, bin/, run/, logs/.
+#                    the repo root). Holds kafka/libs, kafka/data, ferretdb/state, postgres/, bin/,
+#                    run/, logs/.
 #   FAZHI_PYTHON     python with aiokafka and pymongo, used for readiness checks and topic creation
 #                    (default $FAZHI_LOCAL/venv/bin/python)
 #   KAFKA_VERSION    org.apache.kafka:kafka_2.13 version to install (default 4.4.0, whose jars
@@ -27,15 +39,26 @@
 #   KAFKA_BOOTSTRAP  only read by scripts/topics.py (default 127.0.0.1:9092)
 #   FAZHI_SKIP_APT   set to 1 to skip the apt step of `install`
 #   STACK_WAIT_SECS  how long `start` waits for each service to answer (default 90)
-#   FAZHI_KAFKA_PORT, FAZHI_CONTROLLER_PORT, FAZHI_MONGO_PORT
-#                    ports on 127.0.0.1 (defaults 9092, 9093, 27017). Only for running a second,
-#                    separate stack (with its own FAZHI_LOCAL); the services expect the defaults.
+#   FAZHI_KAFKA_PORT, FAZHI_CONTROLLER_PORT, FAZHI_MONGO_PORT, FAZHI_PG_PORT
+#                    ports on 127.0.0.1 (defaults 9092, 9093, 27017, 15432). Only for running a
+#                    second, separate stack (with its own FAZHI_LOCAL); the services expect the
+#                    defaults.
 #
 # Everything listens on 127.0.0.1 only: Kafka 9092 (clients) and 9093 (KRaft controller),
-# FerretDB 27017; FerretDB's debug HTTP listener is disabled.
+# FerretDB 27017, PostgreSQL 15432 (and a unix socket in the cluster's run/ directory, not
+# /var/run/postgresql); FerretDB's debug HTTP listener is disabled.
+# PostgreSQL: Debian's binaries (/usr/lib/postgresql/15/bin), a cluster of our own in
+# $FAZHI_LOCAL/postgres/data, superuser `postgres`, trust authentication on 127.0.0.1 and the
+# socket (a local development store only). PostgreSQL refuses to run as root: when root runs this
+# script, the server runs as the `postgres` system user, and if that user cannot write under
+# $FAZHI_LOCAL (a checkout in root's home, mode 700), the cluster lives in
+# ~postgres/fazhi-<hash of $FAZHI_LOCAL> and $FAZHI_LOCAL/postgres is a symlink to it. Any other
+# caller runs it as themselves. FerretDB uses the database `ferretdb`; look at it with
+#   psql -h 127.0.0.1 -p 15432 -U postgres ferretdb
 # Logs: $FAZHI_LOCAL/logs/kafka.log (broker), kafka.out (JVM, storage format), ferretdb.log,
-# mvn.log, apt.log. Pid files: $FAZHI_LOCAL/run/{kafka,ferretdb}.pid; commands that change the
-# stack take $FAZHI_LOCAL/run/stack.lock, so concurrent invocations queue up.
+# postgres.log, mvn.log, apt.log. Pid files: $FAZHI_LOCAL/run/{kafka,ferretdb,postgres}.pid
+# (PostgreSQL's own is postmaster.pid in its data directory); commands that change the stack
+# take $FAZHI_LOCAL/run/stack.lock, so concurrent invocations queue up.
 set -Eeuo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -52,6 +75,7 @@ KAFKA_OPTS=${KAFKA_OPTS:-}
 JAVA_CMD=()
 KAFKA_WAS_RUNNING=0
 FERRET_WAS_RUNNING=0
+PG_WAS_RUNNING=0
 FERRETDB_MODULE=github.com/FerretDB/FerretDB
 FERRETDB_VERSION=v1.24.2
 PY=${FAZHI_PYTHON:-$LOCAL/venv/bin/python}
@@ -61,6 +85,7 @@ HOST=127.0.0.1
 KAFKA_PORT=${FAZHI_KAFKA_PORT:-9092}
 CONTROLLER_PORT=${FAZHI_CONTROLLER_PORT:-9093}
 MONGO_PORT=${FAZHI_MONGO_PORT:-27017}
+PG_PORT=${FAZHI_PG_PORT:-15432}
 
 KAFKA_POM=$ROOT/deploy/local/kafka/pom.xml
 KAFKA_LOG4J=$ROOT/deploy/local/kafka/log4j2.properties
@@ -70,6 +95,19 @@ KAFKA_DATA=$KAFKA_DIR/data
 KAFKA_PROPS=$KAFKA_DIR/server.properties
 KAFKA_CLUSTER_ID=$KAFKA_DIR/cluster.id
 FERRET_DIR=$LOCAL/ferretdb
+PG_VERSION=15
+PG_BIN=/usr/lib/postgresql/$PG_VERSION/bin
+PG_SQL=$ROOT/deploy/local/postgres/gin-twins.sql
+PG_ROLE=postgres # the cluster's superuser; FerretDB connects as it
+PG_DB=ferretdb
+# $LOCAL/postgres is the cluster's directory, or a symlink to it (see pg_prepare_dir); it holds
+# data/ (PGDATA) and run/ (the unix socket). PG_DIR, PG_DATA and PG_SOCK are set by pg_locate.
+PG_LINK=$LOCAL/postgres
+PG_DIR=
+PG_DATA=
+PG_SOCK=
+# the system user the server runs as: `postgres` when root runs this script, else the caller
+if ((EUID == 0)); then PG_OS_USER=postgres; else PG_OS_USER=$(id -un); fi
 BIN=$LOCAL/bin
 RUN=$LOCAL/run
 LOGS=$LOCAL/logs
@@ -263,16 +301,18 @@ install_debs() {
 		return
 	fi
 	local pkgs=()
+	[[ -x $PG_BIN/postgres && -x $PG_BIN/initdb && -x $PG_BIN/psql ]] || pkgs+=("postgresql-$PG_VERSION")
 	command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 	command -v promtool >/dev/null 2>&1 || pkgs+=(prometheus)
 	if ((${#pkgs[@]} == 0)); then
-		log "apt: chromium and promtool already installed"
+		log "apt: postgresql-$PG_VERSION, chromium and promtool already installed"
 		return
 	fi
 	need apt-get "install ${pkgs[*]} by hand"
 	log "apt: installing ${pkgs[*]}"
-	# Only promtool is wanted from the prometheus package: keep its service (and any other) from
-	# being started by the package scripts, unless the machine already has a policy of its own.
+	# Only promtool is wanted from the prometheus package, and only the binaries from
+	# postgresql-15 (we run a cluster of our own): keep their services (and any other) from being
+	# started by the package scripts, unless the machine already has a policy of its own.
 	local policy=/usr/sbin/policy-rc.d added_policy=0
 	if [[ ! -e $policy ]]; then
 		as_root sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy"
@@ -294,8 +334,15 @@ install_debs() {
 	if [[ " ${pkgs[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
 		as_root systemctl disable --quiet prometheus.service >>"$aptlog" 2>&1 || true
 	fi
+	# The package creates a `main` cluster (port 5432) that we do not use: leave it stopped at
+	# boot too. Other clusters of the machine keep their own setting.
+	local main_start=/etc/postgresql/$PG_VERSION/main/start.conf
+	if [[ " ${pkgs[*]} " == *" postgresql-$PG_VERSION "* && -f $main_start ]]; then
+		as_root sed -i 's/^auto$/manual/' "$main_start" || true
+	fi
 	command -v chromium >/dev/null 2>&1 || warn "apt: chromium still not on PATH"
 	command -v promtool >/dev/null 2>&1 || warn "apt: promtool still not on PATH"
+	[[ -x $PG_BIN/postgres ]] || warn "apt: $PG_BIN/postgres still missing"
 }
 
 cmd_install() {
@@ -422,6 +469,217 @@ ensure_topics() {
 	KAFKA_BOOTSTRAP=$HOST:$KAFKA_PORT "$PY" "$ROOT/scripts/topics.py" || die "kafka: topic creation failed"
 }
 
+# ---------------------------------------------------------------- postgresql
+
+# as_pg CMD...: run CMD as the cluster's system user, from / (the checkout may sit in a directory
+# that user cannot enter), without the stack lock (fd 9): a server it starts outlives us.
+as_pg() {
+	if ((EUID == 0)); then
+		(cd / && exec runuser -u "$PG_OS_USER" -- "$@") 9>&-
+	else
+		(cd / && exec "$@") 9>&-
+	fi
+}
+
+# pg_locate: set PG_DIR, PG_DATA and PG_SOCK from $LOCAL/postgres (a directory or a symlink).
+pg_locate() {
+	if [[ -L $PG_LINK ]]; then
+		PG_DIR=$(readlink -- "$PG_LINK")
+	else
+		PG_DIR=$PG_LINK
+	fi
+	PG_DATA=$PG_DIR/data
+	PG_SOCK=$PG_DIR/run
+}
+
+# pg_prepare_dir: make the cluster's directory, writable by $PG_OS_USER. As root, that is
+# $LOCAL/postgres if the postgres user can write there; if it cannot even reach $LOCAL (a checkout
+# in root's home, mode 700), the cluster goes to that user's home, ~postgres/fazhi-<hash of
+# $LOCAL>, and $LOCAL/postgres becomes a symlink to it, which every later command follows.
+pg_prepare_dir() {
+	if ((EUID != 0)); then
+		mkdir -p "$PG_DIR"
+		return
+	fi
+	id -u "$PG_OS_USER" >/dev/null 2>&1 ||
+		die "postgres: no '$PG_OS_USER' system user (Debian's postgresql-common makes it: scripts/stack.sh install)"
+	need runuser "root runs PostgreSQL as the $PG_OS_USER user"
+	if [[ ! -L $PG_LINK ]]; then
+		mkdir -p "$PG_LINK"
+		chown "$PG_OS_USER:" "$PG_LINK"
+		if ! as_pg test -w "$PG_LINK" -a -x "$PG_LINK"; then
+			local home hash
+			home=$(getent passwd "$PG_OS_USER" | cut -d: -f6)
+			[[ -n $home && -d $home ]] || die "postgres: user $PG_OS_USER cannot write $PG_LINK and has no home directory"
+			hash=$(printf '%s' "$LOCAL" | sha256sum | cut -c1-12)
+			rmdir "$PG_LINK" 2>/dev/null ||
+				die "postgres: user $PG_OS_USER cannot write $PG_LINK, which is not empty; move it away"
+			mkdir -p "$home/fazhi-$hash"
+			ln -s "$home/fazhi-$hash" "$PG_LINK"
+			pg_locate
+			log "postgres: user $PG_OS_USER cannot write under $LOCAL: the cluster lives in $PG_DIR ($PG_LINK points there)"
+		fi
+	fi
+	mkdir -p "$PG_DIR"
+	chown "$PG_OS_USER:" "$PG_DIR"
+	as_pg test -w "$PG_DIR" -a -x "$PG_DIR" || die "postgres: user $PG_OS_USER cannot write $PG_DIR"
+}
+
+pg_initdb() {
+	log "postgres: creating the cluster $PG_DATA (runs as user $PG_OS_USER)"
+	# UTF8 and the C locale, as FerretDB requires; trust as set in pg_hba.conf below
+	if ! as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_ROLE" --auth=trust --encoding=UTF8 --no-locale \
+		>>"$LOGS/postgres.log" 2>&1; then
+		show_tail "$LOGS/postgres.log"
+		die "postgres: initdb failed (see $LOGS/postgres.log)"
+	fi
+	printf "\n# scripts/stack.sh writes its settings there on every start\ninclude 'fazhi.conf'\n" |
+		as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null
+}
+
+# pg_write FILE: write stdin to FILE in the data directory, owned by the cluster's user.
+pg_write() {
+	cat >"$PG_DATA/$1"
+	if ((EUID == 0)); then chown "$PG_OS_USER:" "$PG_DATA/$1"; fi
+}
+
+write_pg_conf() {
+	pg_write fazhi.conf <<EOC
+# Generated by scripts/stack.sh on every start; edit the script, not this file.
+# The local development store under FerretDB, sized for a 2-core machine. Production runs MongoDB.
+listen_addresses = '$HOST'
+port = $PG_PORT
+unix_socket_directories = '$PG_SOCK'
+max_connections = 120                 # FerretDB's pool opens up to 50
+shared_buffers = 256MB
+effective_cache_size = 1GB
+work_mem = 8MB
+maintenance_work_mem = 128MB
+random_page_cost = 1.1
+jit = off                             # compiling short queries costs more than it saves
+# FerretDB sends the field name as a bind parameter of a prepared statement
+# ('_jsonb -> \$1 @> \$2'). A generic plan cannot match an index expression ('_jsonb -> 'f''),
+# and once chosen (while a collection is small) it would stay a Seq Scan as the collection grows;
+# a custom plan sees the field name and uses the GIN twin.
+plan_cache_mode = force_custom_plan
+# Local store only: a crash of the machine may lose the last fraction of a second of commits
+# (never corrupts: fsync stays on). Production is MongoDB, with its own write concern.
+synchronous_commit = off
+wal_level = minimal
+max_wal_senders = 0
+max_wal_size = 1GB
+checkpoint_timeout = 15min
+# Right after a collection grows fast (1k to 20k documents in seconds), PostgreSQL plans with its
+# old statistics until autovacuum's ANALYZE, about a minute later by default: look every 5 s and
+# analyze after 200 rows + 5 % changed. 'scripts/stack.sh analyze' does it at once.
+autovacuum_naptime = 5s
+autovacuum_max_workers = 2
+autovacuum_analyze_threshold = 200
+autovacuum_analyze_scale_factor = 0.05
+autovacuum_vacuum_threshold = 500
+autovacuum_vacuum_scale_factor = 0.05
+autovacuum_vacuum_insert_threshold = 1000
+autovacuum_vacuum_insert_scale_factor = 0.05
+# stderr goes to $LOGS/postgres.log
+logging_collector = off
+log_line_prefix = '%m [%p] %q%u@%d '
+log_checkpoints = off
+EOC
+	pg_write pg_hba.conf <<EOC
+# Generated by scripts/stack.sh on every start. A local development store: anyone on this
+# machine may connect, as any role, over 127.0.0.1 or the socket; nothing else is accepted.
+local all all trust
+host  all all 127.0.0.1/32 trust
+EOC
+}
+
+# pg_running: prints the postmaster's pid if our cluster runs (from its postmaster.pid).
+pg_running() {
+	local f=$PG_DATA/postmaster.pid pid cmd
+	[[ -n $PG_DATA && -r $f ]] || return 1
+	pid=$(head -n 1 "$f" 2>/dev/null | tr -dc '0-9')
+	[[ -n $pid ]] || return 1
+	alive "$pid" || return 1
+	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	[[ $cmd == "$PG_BIN/postgres "* && $cmd == *" $PG_DATA"* ]] || return 1
+	printf '%s' "$pid"
+}
+
+# launch_postgres: start our cluster (initdb the first time) unless it runs; waits until it
+# accepts connections (about a second).
+launch_postgres() {
+	local pid
+	pg_locate
+	mkdir -p "$LOGS" "$RUN"
+	if pid=$(pg_running); then
+		log "postgres: already running (pid $pid)"
+		printf '%s\n' "$pid" >"$(pidfile postgres)"
+		PG_WAS_RUNNING=1
+		return
+	fi
+	PG_WAS_RUNNING=0
+	rm -f "$(pidfile postgres)"
+	if port_open "$PG_PORT"; then
+		die "postgres: $HOST:$PG_PORT is already in use by a process stack.sh did not start"
+	fi
+	[[ -x $PG_BIN/postgres && -x $PG_BIN/initdb ]] || die "postgres: $PG_BIN missing; run: scripts/stack.sh install"
+	if [[ ! -f $PG_DATA/PG_VERSION ]]; then
+		pg_prepare_dir
+		pg_initdb
+	fi
+	write_pg_conf
+	as_pg mkdir -p "$PG_SOCK"
+	printf '\n===== %s starting postgres =====\n' "$(date -Is)" >>"$LOGS/postgres.log"
+	if ! as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -w -t "$WAIT_SECS" -s >>"$LOGS/postgres.log" 2>&1; then
+		show_tail "$LOGS/postgres.log"
+		die "postgres: did not start (see $LOGS/postgres.log)"
+	fi
+	pid=$(pg_running) || die "postgres: started, but no postmaster.pid of ours in $PG_DATA"
+	printf '%s\n' "$pid" >"$(pidfile postgres)"
+	log "postgres: ready on $HOST:$PG_PORT (pid $pid, data $PG_DATA)"
+}
+
+pg_psql() {
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PG_PORT" -U "$PG_ROLE" "$@"
+}
+
+# pg_setup: the database FerretDB uses, and the GIN twin triggers in it (idempotent; before
+# FerretDB starts, so that every index it creates gets its twin).
+pg_setup() {
+	local exists
+	exists=$(pg_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'") ||
+		die "postgres: psql cannot connect to $HOST:$PG_PORT"
+	if [[ $exists != 1 ]]; then
+		log "postgres: creating database $PG_DB"
+		pg_psql -d postgres -c "CREATE DATABASE $PG_DB" || die "postgres: CREATE DATABASE $PG_DB failed"
+	fi
+	if ! pg_psql -d "$PG_DB" -1 -f "$PG_SQL" >>"$LOGS/postgres.log" 2>&1; then
+		show_tail "$LOGS/postgres.log"
+		die "postgres: installing the GIN twins ($PG_SQL) failed"
+	fi
+}
+
+stop_postgres() {
+	local pid
+	pg_locate
+	if ! pid=$(pg_running); then
+		log "postgres: not running"
+		rm -f "$(pidfile postgres)"
+		return
+	fi
+	log "postgres: stopping (pid $pid)"
+	mkdir -p "$LOGS"
+	if ! as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 30 -s >>"$LOGS/postgres.log" 2>&1; then
+		warn "postgres: not stopped after 30 s, stopping it immediately"
+		as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m immediate -w -t 30 -s >>"$LOGS/postgres.log" 2>&1 || true
+	fi
+	if pg_running >/dev/null; then
+		die "postgres: pid $pid is still running"
+	fi
+	rm -f "$(pidfile postgres)"
+	log "postgres: stopped"
+}
+
 # ---------------------------------------------------------------- ferretdb
 
 launch_ferretdb() {
@@ -436,9 +694,10 @@ launch_ferretdb() {
 		die "ferretdb: $HOST:$MONGO_PORT is already in use by a process stack.sh did not start"
 	fi
 	[[ -x $BIN/ferretdb ]] || die "ferretdb: $BIN/ferretdb missing; run: scripts/stack.sh install"
+	pg_setup
 	mkdir -p "$FERRET_DIR/state" "$LOGS" "$RUN"
 	spawn ferretdb "$LOGS/ferretdb.log" "$BIN/ferretdb" \
-		--handler=sqlite --sqlite-url="file:$FERRET_DIR/" \
+		--handler=postgresql --postgresql-url="postgres://$PG_ROLE@$HOST:$PG_PORT/$PG_DB" \
 		--listen-addr="$HOST:$MONGO_PORT" --state-dir="$FERRET_DIR/state" \
 		--debug-addr=- --telemetry=disable --log-level=info
 	log "ferretdb: started (pid $(tr -dc '0-9' <"$(pidfile ferretdb)"))"
@@ -469,16 +728,17 @@ wait_ferretdb() {
 cmd_start() {
 	local t0=$SECONDS
 	need_python
-	launch_kafka
+	launch_kafka    # the broker takes longest to answer: it warms up while the others start
+	launch_postgres # returns once PostgreSQL accepts connections
 	launch_ferretdb
-	if ((KAFKA_WAS_RUNNING && FERRET_WAS_RUNNING)) && port_open "$KAFKA_PORT" && port_open "$MONGO_PORT"; then
-		log "already running: kafka $HOST:$KAFKA_PORT, mongodb://$HOST:$MONGO_PORT"
+	if ((KAFKA_WAS_RUNNING && PG_WAS_RUNNING && FERRET_WAS_RUNNING)) && port_open "$KAFKA_PORT" && port_open "$MONGO_PORT"; then
+		log "already running: kafka $HOST:$KAFKA_PORT, mongodb://$HOST:$MONGO_PORT, postgres $HOST:$PG_PORT"
 		return
 	fi
 	wait_ferretdb
 	wait_kafka
 	ensure_topics
-	log "stack up in $((SECONDS - t0)) s: kafka $HOST:$KAFKA_PORT, mongodb://$HOST:$MONGO_PORT"
+	log "stack up in $((SECONDS - t0)) s: kafka $HOST:$KAFKA_PORT, mongodb://$HOST:$MONGO_PORT, postgres $HOST:$PG_PORT"
 }
 
 cmd_kafka_start() {
@@ -499,6 +759,15 @@ cmd_status() {
 		log "kafka     stopped"
 		rc=3
 	fi
+	pg_locate
+	if pid=$(pg_running); then
+		local up=starting
+		port_open "$PG_PORT" && up=listening
+		log "postgres  running  pid $pid  $HOST:$PG_PORT $up  rss $(rss_mb "$pid")  data $PG_DATA"
+	else
+		log "postgres  stopped  data $PG_DATA"
+		rc=3
+	fi
 	if pid=$(running ferretdb); then
 		local up=starting
 		port_open "$MONGO_PORT" && up=listening
@@ -510,10 +779,24 @@ cmd_status() {
 	return "$rc"
 }
 
+cmd_stop() {
+	stop_procs kafka ferretdb
+	stop_postgres
+}
+
+cmd_analyze() {
+	pg_locate
+	pg_running >/dev/null || die "postgres: not running (scripts/stack.sh start)"
+	local t0=$SECONDS
+	pg_psql -d "$PG_DB" -c ANALYZE || die "postgres: ANALYZE failed"
+	log "postgres: database $PG_DB analyzed in $((SECONDS - t0)) s"
+}
+
 cmd_reset() {
 	stop_procs kafka ferretdb
-	log "reset: deleting $KAFKA_DATA, $KAFKA_CLUSTER_ID and $FERRET_DIR"
-	rm -rf "$KAFKA_DATA" "$KAFKA_CLUSTER_ID" "$FERRET_DIR"
+	stop_postgres
+	log "reset: deleting $KAFKA_DATA, $KAFKA_CLUSTER_ID, $FERRET_DIR and the PostgreSQL cluster $PG_DATA"
+	rm -rf "$KAFKA_DATA" "$KAFKA_CLUSTER_ID" "$FERRET_DIR" "$PG_DATA" "$PG_SOCK"
 }
 
 usage() {
@@ -534,16 +817,18 @@ lock() {
 
 main() {
 	case ${1:-} in
-	install | start | stop | kafka-start | kafka-stop | reset) lock ;;
+	install | start | stop | kafka-start | kafka-stop | postgres-stop | reset) lock ;;
 	esac
 	case ${1:-} in
 	install) cmd_install ;;
 	start) cmd_start ;;
-	stop) stop_procs kafka ferretdb ;;
+	stop) cmd_stop ;;
 	status) cmd_status ;;
 	kafka-start) cmd_kafka_start ;;
 	kafka-stop) stop_procs kafka ;;
 	ferretdb-stop) stop_procs ferretdb ;;
+	postgres-stop) stop_postgres ;;
+	analyze) cmd_analyze ;;
 	reset) cmd_reset ;;
 	-h | --help | help) usage ;;
 	*)
