@@ -1,21 +1,14 @@
-"""Cases of the domain as stored: a case's rules-state (its state, running clock, dates and
-fields) kept as a sub-document, and read back into the same domain object.
-
-Dates are ISO strings (BSON has datetimes only), enums their codes, a clock its rule and events
-(replayed on the current calendar when read, so an operator's schedule moves its due date). The
-history keeps only its last step: the domain needs no more (a step may not be dated before it),
-and the full history is a timeline of its own.
-"""
+"""Cases as stored: a case's rules-state (state, running clock, dates, fields) kept as a
+sub-document by `fazhi.codec`, read back into the same domain object. The history keeps only its
+last step: the domain needs no more (a step may not be dated before it), and the whole history
+is a timeline of its own."""
 
 from __future__ import annotations
 
 import dataclasses
-import types
-from datetime import date
-from enum import Enum
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
-from fazhi.clocks import Clock, ClockEvent, EventKind, replay_clock
+from fazhi.codec import decode, encode
 from petition_mediation.domain import (
     AdjudicationCase,
     Case,
@@ -26,7 +19,7 @@ from petition_mediation.domain import (
     ReconsiderationCase,
 )
 
-CLASSES: dict[CaseType, type[Any]] = {
+CLASSES: dict[CaseType, type[Case]] = {
     CaseType.PETITION: PetitionCase,
     CaseType.MEDIATION: MediationCase,
     CaseType.ADJUDICATION: AdjudicationCase,
@@ -36,72 +29,9 @@ CLASSES: dict[CaseType, type[Any]] = {
 
 
 def encode_case(case: Case) -> dict[str, Any]:
-    encoded = _encode(dataclasses.replace(case, history=case.history[-1:]))
-    assert isinstance(encoded, dict)
+    encoded: dict[str, Any] = encode(dataclasses.replace(case, history=case.history[-1:]))
     return encoded
 
 
 def decode_case(case_type: CaseType, raw: dict[str, Any]) -> Case:
-    decoded = _decode(CLASSES[case_type], raw)
-    assert isinstance(decoded, CLASSES[case_type])
-    return decoded  # type: ignore[no-any-return]
-
-
-def clock_summary(clock: Clock | None) -> dict[str, Any] | None:
-    """What a reader wants of the running clock: its rule, due date and whether it may move."""
-    if clock is None:
-        return None
-    return {
-        "name": clock.rule.name,
-        "due_date": clock.due_on.isoformat(),
-        "provisional": clock.provisional,
-    }
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, Clock):
-        return {
-            "rule": value.rule.name,
-            "events": [{"kind": str(e.kind), "on": e.on.isoformat()} for e in value.events],
-        }
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init
-        }
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _decode(kind: Any, raw: Any) -> Any:
-    if raw is None:
-        return None
-    origin = get_origin(kind)
-    if origin in (Union, types.UnionType):
-        (inner,) = [a for a in get_args(kind) if a is not type(None)]
-        return _decode(inner, raw)
-    if origin is tuple:
-        return tuple(_decode(get_args(kind)[0], v) for v in raw)
-    if kind is Clock:
-        events = [
-            ClockEvent(EventKind(e["kind"]), date.fromisoformat(e["on"])) for e in raw["events"]
-        ]
-        return replay_clock(raw["rule"], events)
-    if kind is date:
-        return date.fromisoformat(raw)
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        return kind(raw)
-    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        hints = get_type_hints(kind)
-        return kind(
-            **{
-                f.name: _decode(hints[f.name], raw[f.name])
-                for f in dataclasses.fields(kind)
-                if f.init and f.name in raw
-            }
-        )
-    return raw
+    return decode(CLASSES[case_type], raw)

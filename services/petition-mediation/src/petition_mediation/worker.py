@@ -13,13 +13,14 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from fazhi.codec import clock_summary
 from fazhi.consumer import Handler, HandlerContext, PoisonError
 from fazhi.envelope import CHINA_TZ
 from fazhi.models import Applicant
 from fazhi.projection import Document
 from fazhi.redaction import redact
 from fazhi.worker import WorkerEntry
-from petition_mediation.codec import clock_summary, decode_case, encode_case
+from petition_mediation.codec import decode_case, encode_case
 from petition_mediation.config import Settings
 from petition_mediation.domain import (
     Accept,
