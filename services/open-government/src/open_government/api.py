@@ -24,8 +24,8 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 collection=REQUESTS,
                 id_name="request_id",
                 tag="requests",
-                summary="A disclosure request and its state",
-                hidden=(PRIVATE,),
+                summary="A disclosure request, its state and its reply due date",
+                hidden=(PRIVATE, "request"),
             ),
             document_router(
                 path="/v1/documents",

@@ -24,6 +24,8 @@ class RequestAnswered(Payload):
     request_id: Id
     answer_type: AnswerType
     answered_at: AwareDatetime
+    reason: ShortText = ""
+    """Why it is not (fully) disclosed: required for the answers of arts. 35, 36(3), 36(5), 37."""
 
 
 class DocumentPublished(Payload):

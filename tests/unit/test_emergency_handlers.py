@@ -1,0 +1,132 @@
+"""The emergency worker on the in-memory store: incidents follow the incidents machine, alert
+chains follow CAP (an update replaces, a cancel ends), acknowledgements are a timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from emergency.events import CATALOG
+from emergency.store import ACKNOWLEDGEMENTS, ALERTS, INCIDENT_LEVELS, INCIDENTS
+from emergency.worker import HANDLERS
+from fazhi.consumer import Outcome
+from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
+from tests.support.harness import Harness
+
+T0 = datetime(2026, 7, 20, 14, 0, tzinfo=CHINA_TZ)
+UNIT = "emergency-management"
+
+
+def _event(kind: str, subject: str, data: dict[str, Any], unit: str = UNIT) -> CloudEvent:
+    return new_event(
+        type=f"emergency.{kind}", source=f"/units/{unit}", subject=subject, time=T0, data=data
+    )
+
+
+def reported(incident_id: str) -> CloudEvent:
+    return _event(
+        "incident.reported",
+        incident_id,
+        {
+            "incident_id": incident_id,
+            "category": "自然灾害",
+            "grade": "relatively_serious",
+            "title": "暴雨引发内涝",
+            "location": "碑林区长安路",
+            "occurred_at": T0.isoformat(),
+        },
+    )
+
+
+def level(incident_id: str, value: str, minutes: int = 30) -> CloudEvent:
+    at = (T0 + timedelta(minutes=minutes)).isoformat()
+    return _event(
+        "response.level_changed",
+        incident_id,
+        {"incident_id": incident_id, "level": value, "changed_at": at},
+    )
+
+
+def alert(alert_id: str, msg_type: str = "alert", references: tuple[str, ...] = ()) -> CloudEvent:
+    chain = references[0] if references else alert_id
+    return _event(
+        "alert.issued",
+        chain,
+        {
+            "alert_id": alert_id,
+            "msg_type": msg_type,
+            "references": list(references),
+            "level": "orange",
+            "category": "气象",
+            "headline": "暴雨橙色预警",
+            "description": "未来3小时将出现50毫米以上降水",
+            "area": "碑林区",
+            "effective": T0.isoformat(),
+            "expires": (T0 + timedelta(hours=6)).isoformat(),
+        },
+    )
+
+
+def ack(alert_id: str, staff: str, unit: str = "street-baishulin") -> CloudEvent:
+    return _event(
+        "alert.acknowledged",
+        alert_id,
+        {"alert_id": alert_id, "staff_id": staff, "acknowledged_at": T0.isoformat()},
+        unit=unit,
+    )
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness(CATALOG, HANDLERS)
+
+
+async def test_a_response_starts_then_changes_level_with_a_timeline(h: Harness) -> None:
+    outcomes = await h.run(reported("I1"), level("I1", "IV"), level("I1", "III", 60))
+    assert outcomes == [Outcome.APPLIED] * 3
+    incident = h.doc(INCIDENTS, "I1")
+    assert incident["state"] == "responding"
+    assert incident["response_level"] == "III"
+    assert [r["level"] for r in h.rows(INCIDENT_LEVELS, incident_id="I1")] == ["IV", "III"]
+
+
+async def test_the_same_level_twice_is_refused_by_the_incidents_machine(h: Harness) -> None:
+    outcomes = await h.run(reported("I1"), level("I1", "IV"), level("I1", "IV", 60))
+    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert "already at level IV" in h.errors[0]
+
+
+async def test_a_level_for_an_unknown_incident_is_refused(h: Harness) -> None:
+    assert await h.run(level("NOPE", "II")) == [Outcome.DEAD_LETTERED]
+
+
+async def test_an_update_replaces_and_a_cancel_ends_the_chain(h: Harness) -> None:
+    outcomes = await h.run(
+        alert("A1"), alert("A2", "update", ("A1",)), alert("A3", "cancel", ("A1", "A2"))
+    )
+    assert outcomes == [Outcome.APPLIED] * 3
+    assert h.doc(ALERTS, "A1")["replaced_by"] == "A2"
+    assert h.doc(ALERTS, "A2")["replaced_by"] == "A3"
+    assert {h.doc(ALERTS, a)["state"] for a in ("A2", "A3")} == {"cancelled"}
+
+
+async def test_an_update_of_an_unknown_alert_is_refused(h: Harness) -> None:
+    assert await h.run(alert("A9", "update", ("NOPE",))) == [Outcome.DEAD_LETTERED]
+    assert "unknown alerts ['NOPE']" in h.errors[0]
+
+
+async def test_staff_of_any_unit_acknowledge_and_each_is_kept(h: Harness) -> None:
+    outcomes = await h.run(alert("A1"), ack("A1", "staff-1"), ack("A1", "staff-2", UNIT))
+    assert outcomes == [Outcome.APPLIED] * 3
+    assert h.doc(ALERTS, "A1")["acknowledged"] is True
+    assert [r["staff_id"] for r in h.rows(ACKNOWLEDGEMENTS, alert_id="A1")] == [
+        "staff-1",
+        "staff-2",
+    ]
+
+
+async def test_an_acknowledgement_of_an_unknown_alert_is_refused(h: Harness) -> None:
+    assert await h.run(ack("NOPE", "staff-1")) == [Outcome.DEAD_LETTERED]
+    assert "does not exist" in h.errors[0]

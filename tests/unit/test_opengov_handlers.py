@@ -1,0 +1,95 @@
+"""The open-government worker runs each disclosure request on its machine and keeps its reply
+clock: what the machine allows is projected, what it refuses is dead-lettered with the reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from fazhi.consumer import Outcome
+from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
+from open_government.events import CATALOG
+from open_government.store import PRIVATE, REQUESTS
+from open_government.worker import HANDLERS
+from tests.support.harness import Harness
+
+RECEIVED = datetime(2026, 9, 25, 10, 0, tzinfo=CHINA_TZ)  # the README's worked example
+
+
+def _event(kind: str, request_id: str, data: dict[str, Any]) -> CloudEvent:
+    return new_event(
+        type=f"opengov.request.{kind}",
+        source="/units/gov-office",
+        subject=request_id,
+        time=RECEIVED,
+        data={"request_id": request_id, **data},
+    )
+
+
+def received(request_id: str) -> CloudEvent:
+    return _event(
+        "received",
+        request_id,
+        {
+            "applicant": {
+                "name": "李四",
+                "id_number": "610103198503021234",
+                "phone": "13991234567",
+            },
+            "content": "李四申请公开2026年度重大行政决策事项目录",
+            "channel": "online",
+            "received_at": RECEIVED.isoformat(),
+        },
+    )
+
+
+def answered(request_id: str, answer_type: str, days: int = 10, **extra: Any) -> CloudEvent:
+    at = RECEIVED + timedelta(days=days)
+    return _event(
+        "answered", request_id, {"answer_type": answer_type, "answered_at": at.isoformat(), **extra}
+    )
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness(CATALOG, HANDLERS)
+
+
+async def test_a_request_carries_its_reply_due_date_across_the_holidays(h: Harness) -> None:
+    assert await h.run(received("R1")) == [Outcome.APPLIED]
+    request = h.doc(REQUESTS, "R1")
+    assert request["state"] == "received"
+    assert request["due_date"] == "2026-10-29"
+    assert request["provisional"] is False
+    assert "李四" not in request["content"]
+    assert request[PRIVATE]["applicant"]["name"] == "李四"
+
+
+async def test_an_answer_in_time_is_recorded_as_on_time(h: Harness) -> None:
+    assert await h.run(received("R1"), answered("R1", "disclosed")) == [Outcome.APPLIED] * 2
+    request = h.doc(REQUESTS, "R1")
+    assert request["state"] == "answered"
+    assert request["answered_on_time"] is True
+
+
+async def test_a_late_answer_is_recorded_as_late(h: Harness) -> None:
+    await h.run(received("R1"), answered("R1", "disclosed", days=40))
+    assert h.doc(REQUESTS, "R1")["answered_on_time"] is False
+
+
+async def test_a_refusal_without_its_reason_is_dead_lettered(h: Harness) -> None:
+    outcomes = await h.run(received("R1"), answered("R1", "not_disclosed"))
+    assert outcomes == [Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert "must give its reason" in h.errors[0]
+    assert h.doc(REQUESTS, "R1")["state"] == "received"
+
+
+async def test_a_request_is_answered_once(h: Harness) -> None:
+    outcomes = await h.run(
+        received("R1"), answered("R1", "disclosed"), answered("R1", "not_held", days=12)
+    )
+    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert "disclosure request in state 'answered' cannot answer" in h.errors[0]
+    assert h.doc(REQUESTS, "R1")["answer_type"] == "disclosed"
