@@ -1,0 +1,270 @@
+"""Every event type a department may post, through HTTP to the read endpoints: each service's
+lifecycle posted event by event, and what the owning worker made of it read back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from emergency.events import CATALOG as EMERGENCY
+from open_government.events import CATALOG as OPENGOV
+from petition_mediation.events import CATALOG as MEDIATION
+from supervision.events import CATALOG as SUPERVISION
+from tests.conftest import client_for
+from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured, wait_until
+
+pytestmark = pytest.mark.e2e
+
+NOW = datetime.now(CST).replace(microsecond=0)
+COVERED: set[str] = set()
+APPLICANT = {"name": "王五", "id_number": "610103198503021234", "phone": "13991234567"}
+
+
+def _at(days: float = 0) -> str:
+    return (NOW + timedelta(days=days)).isoformat()
+
+
+def _post(http: httpx.Client, posted: dict[str, Any]) -> None:
+    response = http.post("/v1/events", **structured(posted))
+    assert response.status_code == 202, response.text
+    COVERED.add(posted["type"])
+
+
+def _read(http: httpx.Client, path: str, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    def fetch() -> dict[str, Any] | None:
+        response = http.get(path)
+        body = response.json() if response.status_code == 200 else None
+        return body if body is not None and ready(body) else None
+
+    result: dict[str, Any] = wait_until(fetch, timeout=60, what=f"{path} projected")
+    return result
+
+
+def test_a_task_is_reported_then_completed(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    task = f"T-{uuid.uuid4().hex[:8]}"
+    kinds = ("supervision.task.progress_reported", "supervision.task.completed")
+    with client_for(SERVICES["supervision"], keys["justice"]) as http:
+        _post(
+            http,
+            event(
+                kinds[0],
+                "justice",
+                task,
+                {
+                    "task_id": task,
+                    "unit": "justice",
+                    "progress_pct": 80,
+                    "note": "已完成初稿",
+                    "reported_at": _at(),
+                },
+            ),
+        )
+        _post(
+            http,
+            event(
+                kinds[1],
+                "justice",
+                task,
+                {
+                    "task_id": task,
+                    "unit": "justice",
+                    "completed_at": _at(1),
+                    "evidence": "验收报告",
+                },
+            ),
+        )
+        doc = _read(http, f"/v1/tasks/{task}", lambda d: d.get("status") == "completed")
+    assert doc["progress_pct"] == 100
+    assert [h["type"] for h in doc["history"]] == list(kinds)
+
+
+def test_a_reconsideration_is_filed_accepted_and_decided(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    case = f"C-{uuid.uuid4().hex[:8]}"
+    with client_for(SERVICES["petition-mediation"], keys["justice"]) as http:
+        _post(
+            http,
+            event(
+                "mediation.case.filed",
+                "justice",
+                case,
+                {
+                    "case_id": case,
+                    "case_type": "reconsideration",
+                    "category": "行政处罚",
+                    "applicant": APPLICANT,
+                    "respondent_unit": "market-regulation",
+                    "summary": "申请人王五不服行政处罚决定",
+                    "filed_at": _at(),
+                },
+            ),
+        )
+        _post(
+            http,
+            event(
+                "mediation.case.accepted",
+                "justice",
+                case,
+                {"case_id": case, "accepted_at": _at(1), "procedure": "general"},
+            ),
+        )
+        accepted = _read(http, f"/v1/cases/{case}", lambda d: d.get("state") == "accepted")
+        assert accepted["clock"]["name"] == "reconsideration.decision.general"
+        _post(
+            http,
+            event(
+                "mediation.case.decided",
+                "justice",
+                case,
+                {
+                    "case_id": case,
+                    "decision": "撤销原行政处罚决定",
+                    "decided_at": _at(20),
+                    "document_text": "申请人王五，电话13991234567。本机关决定撤销。",
+                    "outcome": "revoked",
+                },
+            ),
+        )
+        doc = _read(http, f"/v1/cases/{case}", lambda d: d.get("state") == "decided")
+    assert [step["action"] for step in doc["history"]] == ["file", "accept", "decide"]
+    assert "13991234567" not in doc["document_text"]
+    assert "王五" not in str(doc)
+
+
+def test_an_incident_gets_a_response_level_and_an_alert_its_acknowledgement(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    incident, alert = f"I-{uuid.uuid4().hex[:8]}", f"A-{uuid.uuid4().hex[:8]}"
+    unit = "emergency-management"
+    with client_for(SERVICES["emergency"], keys["emergency"]) as http:
+        _post(
+            http,
+            event(
+                "emergency.incident.reported",
+                unit,
+                incident,
+                {
+                    "incident_id": incident,
+                    "category": "自然灾害",
+                    "grade": "relatively_serious",
+                    "title": "暴雨引发内涝",
+                    "location": "碑林区长安路",
+                    "occurred_at": _at(),
+                },
+            ),
+        )
+        _post(
+            http,
+            event(
+                "emergency.response.level_changed",
+                unit,
+                incident,
+                {"incident_id": incident, "level": "III", "changed_at": _at(0.1)},
+            ),
+        )
+        _post(
+            http,
+            event(
+                "emergency.alert.issued",
+                unit,
+                alert,
+                {
+                    "alert_id": alert,
+                    "msg_type": "alert",
+                    "level": "red",
+                    "category": "气象",
+                    "headline": "暴雨红色预警",
+                    "description": "未来3小时将出现100毫米以上降水",
+                    "area": "碑林区",
+                    "effective": _at(),
+                    "expires": _at(0.5),
+                },
+            ),
+        )
+        doc = _read(http, f"/v1/incidents/{incident}", lambda d: d.get("state") == "responding")
+        assert [row["level"] for row in doc["level_history"]] == ["III"]
+    with client_for(SERVICES["emergency"], keys["staff"]) as http:
+        _post(
+            http,
+            event(
+                "emergency.alert.acknowledged",
+                unit,
+                alert,
+                {"alert_id": alert, "staff_id": "staff-042", "acknowledged_at": _at(0.01)},
+            ),
+        )
+        acked = _read(http, f"/v1/alerts/{alert}", lambda d: bool(d.get("acknowledgements")))
+    assert acked["level"] == "red"
+    assert [a["staff_id"] for a in acked["acknowledgements"]] == ["staff-042"]
+
+
+def test_a_request_is_answered_and_a_document_published(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    request, document = f"R-{uuid.uuid4().hex[:8]}", f"D-{uuid.uuid4().hex[:8]}"
+    with client_for(SERVICES["open-government"], keys["justice"]) as http:
+        _post(
+            http,
+            event(
+                "opengov.request.received",
+                "justice",
+                request,
+                {
+                    "request_id": request,
+                    "applicant": APPLICANT,
+                    "content": "申请公开2026年度行政复议案件统计",
+                    "channel": "online",
+                    "received_at": _at(),
+                },
+            ),
+        )
+        received = _read(http, f"/v1/requests/{request}", lambda d: d.get("state") == "received")
+        assert received["due_date"] > NOW.date().isoformat()
+        _post(
+            http,
+            event(
+                "opengov.request.answered",
+                "justice",
+                request,
+                {"request_id": request, "answer_type": "disclosed", "answered_at": _at(3)},
+            ),
+        )
+        _post(
+            http,
+            event(
+                "opengov.document.published",
+                "justice",
+                document,
+                {
+                    "document_id": document,
+                    "doc_kind": "normative",
+                    "title": "碑林区行政规范性文件管理办法",
+                    "number": "碑政规〔2026〕1号",
+                    "issuing_unit": "justice",
+                    "body": "第一条 为规范行政规范性文件管理……",
+                    "published_at": _at(),
+                },
+            ),
+        )
+        answered = _read(http, f"/v1/requests/{request}", lambda d: d.get("state") == "answered")
+        published = _read(http, f"/v1/documents/{document}", lambda d: "title" in d)
+    assert answered["answered_on_time"] is True
+    assert published["number"] == "碑政规〔2026〕1号"
+
+
+def test_every_type_a_department_posts_has_its_end_to_end_test() -> None:
+    """Runs after the lifecycles above (pytest keeps file order): a new type fails here."""
+    postable = {
+        name
+        for catalog in (SUPERVISION, MEDIATION, EMERGENCY, OPENGOV)
+        for name in catalog.accepted_over_http()
+    }
+    assert postable - COVERED == set()
