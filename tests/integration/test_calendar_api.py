@@ -157,6 +157,20 @@ async def test_reading_needs_a_key_and_writing_needs_the_operator_role(
     assert read.json()["days"] == []
 
 
+async def test_keys_and_roles_are_checked_before_the_body_or_the_year(
+    http: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    bad_body = {"holidays": "not a list", "unknown": 1}
+    anonymous = await http.put("/v1/calendar/2027", json=bad_body)
+    assert anonymous.status_code == 401, anonymous.text
+    assert "errors" not in anonymous.json()
+    department = await http.put(
+        "/v1/calendar/1800", json=bad_body, headers=bearer(keys["department"])
+    )
+    assert department.status_code == 403, department.text
+    assert (await http.get("/v1/calendar/1800")).status_code == 401
+
+
 async def test_official_year_lists_holidays_and_make_up_days(
     http: httpx.AsyncClient, keys: dict[str, str]
 ) -> None:

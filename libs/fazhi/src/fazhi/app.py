@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import PyMongoError
 
@@ -23,7 +23,7 @@ from fazhi.owners import OwnerCache
 from fazhi.problems import Problem, install_problem_handlers
 from fazhi.projection import INTERNAL_FIELDS
 from fazhi.publisher import KafkaPublisher, Publisher
-from fazhi.runtime import IndexSetup, ServiceRuntime, mongo_client, runtime
+from fazhi.runtime import Caller, IndexSetup, ServiceRuntime, mongo_client, runtime
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail, tail_metrics
 from fazhi.units import all_groups, all_units
@@ -222,11 +222,8 @@ def document_router(
         },
     )
     async def get_document(
-        doc_id: str,
-        rt: Annotated[ServiceRuntime, Depends(runtime)],
-        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+        _: Caller, doc_id: str, rt: Annotated[ServiceRuntime, Depends(runtime)]
     ) -> dict[str, Any]:
-        await rt.keys.authenticate(authorization)
         doc = await rt.db[collection].find_one({"_id": doc_id}, projection)
         if doc is None:
             raise Problem(

@@ -24,14 +24,13 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from fazhi.auth import Principal, Role
 from fazhi.problems import Problem, invalid_fields
-from fazhi.runtime import ServiceRuntime, runtime
+from fazhi.runtime import Caller, Operator, ServiceRuntime, runtime
 from fazhi.workdays import DaySource, WorkCalendar
 
 __all__ = [
@@ -388,15 +387,6 @@ def _effective(doc: Mapping[str, Any] | None, year: int) -> YearSchedule:
     return schedule
 
 
-def _require_operator(who: Principal, year: int) -> None:
-    if not who.has(Role.OPERATOR):
-        raise Problem(
-            403,
-            f"Loading or removing the holiday schedule of {year} needs the operator role.",
-            kind="forbidden-role",
-        )
-
-
 YearPath = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description="Calendar year")]
 _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or unknown API key"},
@@ -417,11 +407,8 @@ def calendar_router() -> APIRouter:
         responses=_AUTH_RESPONSES,
     )
     async def get_calendar(
-        year: YearPath,
-        rt: Annotated[ServiceRuntime, Depends(runtime)],
-        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+        _: Caller, year: YearPath, rt: Annotated[ServiceRuntime, Depends(runtime)]
     ) -> YearSchedule:
-        await rt.keys.authenticate(authorization)
         try:
             doc = await find_schedule(calendar_db(rt), year)
         except PyMongoError as exc:
@@ -439,14 +426,12 @@ def calendar_router() -> APIRouter:
         },
     )
     async def put_calendar(
+        who: Operator,
         year: YearPath,
         body: ScheduleIn,
         rt: Annotated[ServiceRuntime, Depends(runtime)],
         cache: Annotated[CalendarCache, Depends(calendar_cache)],
-        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> YearSchedule:
-        who = await rt.keys.authenticate(authorization)
-        _require_operator(who, year)
         holidays, workdays, ignored = check_schedule(year, body)
         try:
             doc = await store_schedule(
@@ -479,13 +464,11 @@ def calendar_router() -> APIRouter:
         },
     )
     async def delete_calendar(
+        who: Operator,
         year: YearPath,
         rt: Annotated[ServiceRuntime, Depends(runtime)],
         cache: Annotated[CalendarCache, Depends(calendar_cache)],
-        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> YearSchedule:
-        who = await rt.keys.authenticate(authorization)
-        _require_operator(who, year)
         try:
             removed = await delete_schedule(calendar_db(rt), year)
         except PyMongoError as exc:

@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from fazhi.auth import Principal, Role
@@ -24,7 +24,7 @@ from fazhi.metrics import service_metrics
 from fazhi.problems import Problem, field_errors, invalid_fields
 from fazhi.projection import OWNERS
 from fazhi.publisher import PublishError
-from fazhi.runtime import ServiceRuntime, runtime
+from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.units import is_unit_code
 
 log = logging.getLogger(__name__)
@@ -173,12 +173,9 @@ def events_router(catalog: EventCatalog) -> APIRouter:
         },
     )
     async def post_events(
-        request: Request,
-        rt: Annotated[ServiceRuntime, Depends(runtime)],
-        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+        who: Caller, request: Request, rt: Annotated[ServiceRuntime, Depends(runtime)]
     ) -> Accepted:
         started = time.perf_counter()
-        who = await rt.keys.authenticate(authorization)
         content_type = request.headers.get("content-type")
         if http_mode(content_type, request.headers) is None:
             raise Problem(

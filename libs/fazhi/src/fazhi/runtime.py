@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Header, Request
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.auth import KeyStore
+from fazhi.auth import KeyStore, Principal, Role
 from fazhi.envelope import CHINA_TZ
 from fazhi.owners import OwnerCache
+from fazhi.problems import Problem
 from fazhi.publisher import Publisher
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail
@@ -54,3 +55,24 @@ def runtime(request: Request) -> ServiceRuntime:
     rt = request.app.state.runtime
     assert isinstance(rt, ServiceRuntime)
     return rt
+
+
+async def caller(
+    request: Request,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    """The key's holder, or 401: resolved before the request's parameters and body are
+    validated, so an unauthenticated request learns nothing of the route."""
+    return await runtime(request).keys.authenticate(authorization)
+
+
+Caller = Annotated[Principal, Depends(caller)]
+
+
+async def operator(who: Caller) -> Principal:
+    if not who.has(Role.OPERATOR):
+        raise Problem(403, "This needs a key with the operator role.", kind="forbidden-role")
+    return who
+
+
+Operator = Annotated[Principal, Depends(operator)]
