@@ -116,7 +116,7 @@ def test_a_reconsideration_is_filed_accepted_and_decided(
                 {"case_id": case, "accepted_at": _at(1), "procedure": "general"},
             ),
         )
-        accepted = _read(http, f"/v1/cases/{case}", lambda d: d.get("state") == "accepted")
+        accepted = _read(http, f"/v1/cases/{case}", lambda d: d.get("status") == "accepted")
         assert accepted["clock"]["name"] == "reconsideration.decision.general"
         _post(
             http,
@@ -133,7 +133,7 @@ def test_a_reconsideration_is_filed_accepted_and_decided(
                 },
             ),
         )
-        doc = _read(http, f"/v1/cases/{case}", lambda d: d.get("state") == "decided")
+        doc = _read(http, f"/v1/cases/{case}", lambda d: d.get("status") == "decided")
     assert [step["action"] for step in doc["history"]] == ["file", "accept", "decide"]
     assert "13991234567" not in doc["document_text"]
     assert "王五" not in str(doc)
@@ -189,7 +189,7 @@ def test_an_incident_gets_a_response_level_and_an_alert_its_acknowledgement(
                 },
             ),
         )
-        doc = _read(http, f"/v1/incidents/{incident}", lambda d: d.get("state") == "responding")
+        doc = _read(http, f"/v1/incidents/{incident}", lambda d: d.get("status") == "responding")
         assert [row["level"] for row in doc["level_history"]] == ["III"]
     with client_for(SERVICES["emergency"], keys["staff"]) as http:
         _post(
@@ -226,7 +226,7 @@ def test_a_request_is_answered_and_a_document_published(
                 },
             ),
         )
-        received = _read(http, f"/v1/requests/{request}", lambda d: d.get("state") == "received")
+        received = _read(http, f"/v1/requests/{request}", lambda d: d.get("status") == "received")
         assert received["due_date"] > NOW.date().isoformat()
         _post(
             http,
@@ -254,7 +254,7 @@ def test_a_request_is_answered_and_a_document_published(
                 },
             ),
         )
-        answered = _read(http, f"/v1/requests/{request}", lambda d: d.get("state") == "answered")
+        answered = _read(http, f"/v1/requests/{request}", lambda d: d.get("status") == "answered")
         published = _read(http, f"/v1/documents/{document}", lambda d: "title" in d)
     assert answered["answered_on_time"] is True
     assert published["number"] == "碑政规〔2026〕1号"

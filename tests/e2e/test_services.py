@@ -213,7 +213,7 @@ def test_only_staff_acknowledge_alerts(services_up: ServiceProcesses, keys: dict
             timeout=60,
             what="ack projected",
         )
-    assert doc["state"] == "in_force"
+    assert doc["status"] == "in_force"
     assert [a["staff_id"] for a in doc["acknowledgements"]] == ["staff-007"]
 
 

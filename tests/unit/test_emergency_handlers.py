@@ -87,7 +87,7 @@ async def test_a_response_starts_then_changes_level_with_a_timeline(h: Harness) 
     outcomes = await h.run(reported("I1"), level("I1", "IV"), level("I1", "III", 60))
     assert outcomes == [Outcome.APPLIED] * 3
     incident = h.doc(INCIDENTS, "I1")
-    assert incident["state"] == "responding"
+    assert incident["status"] == "responding"
     assert incident["response_level"] == "III"
     assert [r["level"] for r in h.rows(INCIDENT_LEVELS, incident_id="I1")] == ["IV", "III"]
 
@@ -109,7 +109,7 @@ async def test_an_update_replaces_and_a_cancel_ends_the_chain(h: Harness) -> Non
     assert outcomes == [Outcome.APPLIED] * 3
     assert h.doc(ALERTS, "A1")["replaced_by"] == "A2"
     assert h.doc(ALERTS, "A2")["replaced_by"] == "A3"
-    assert {h.doc(ALERTS, a)["state"] for a in ("A2", "A3")} == {"cancelled"}
+    assert {h.doc(ALERTS, a)["status"] for a in ("A2", "A3")} == {"cancelled"}
 
 
 async def test_an_update_of_an_unknown_alert_is_refused(h: Harness) -> None:

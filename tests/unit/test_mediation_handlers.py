@@ -87,7 +87,7 @@ async def test_each_case_type_starts_in_its_own_machine(
 ) -> None:
     assert await h.run(filed("C1", case_type)) == [Outcome.APPLIED]
     case = h.doc(CASES, "C1")
-    assert case["state"] == state
+    assert case["status"] == state
     assert (case["clock"] or {}).get("name") == clock
     assert "张三" not in case["summary"]
     assert "13991234567" not in case["summary"]
@@ -100,7 +100,7 @@ async def test_a_reconsideration_runs_from_acceptance_review_to_decision(h: Harn
     )
     assert outcomes == [Outcome.APPLIED] * 3
     case = h.doc(CASES, "C1")
-    assert case["state"] == "decided"
+    assert case["status"] == "decided"
     assert case["outcome"] == "revoked"
     assert "610103198503021234" not in case["document_text"]
     steps = [row["action"] for row in h.rows(CASE_HISTORY, case_id="C1")]
@@ -118,7 +118,7 @@ async def test_a_reconsideration_decided_before_it_was_accepted_is_refused(h: Ha
     outcomes = await h.run(filed("C1", "reconsideration"), decided("C1", outcome="upheld"))
     assert outcomes == [Outcome.APPLIED, Outcome.DEAD_LETTERED]
     assert "reconsideration case in state 'acceptance_review' cannot decide" in h.errors[0]
-    assert h.doc(CASES, "C1")["state"] == "acceptance_review"
+    assert h.doc(CASES, "C1")["status"] == "acceptance_review"
 
 
 async def test_an_acceptance_dated_before_the_filing_is_refused(h: Harness) -> None:
@@ -161,7 +161,7 @@ async def test_a_litigation_case_has_no_acceptance(h: Harness) -> None:
 async def test_each_type_decides_in_its_own_terms(h: Harness, case_type: str, final: str) -> None:
     outcomes = await h.run(filed("C1", case_type), accepted("C1"), decided("C1"))
     assert outcomes == [Outcome.APPLIED] * 3, h.errors
-    assert h.doc(CASES, "C1")["state"] == final
+    assert h.doc(CASES, "C1")["status"] == final
 
 
 async def test_a_litigation_judgment_follows_the_defence_stage(h: Harness) -> None:

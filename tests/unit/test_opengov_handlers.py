@@ -60,7 +60,7 @@ def h() -> Harness:
 async def test_a_request_carries_its_reply_due_date_across_the_holidays(h: Harness) -> None:
     assert await h.run(received("R1")) == [Outcome.APPLIED]
     request = h.doc(REQUESTS, "R1")
-    assert request["state"] == "received"
+    assert request["status"] == "received"
     assert request["due_date"] == "2026-10-29"
     assert request["provisional"] is False
     assert "李四" not in request["content"]
@@ -70,7 +70,7 @@ async def test_a_request_carries_its_reply_due_date_across_the_holidays(h: Harne
 async def test_an_answer_in_time_is_recorded_as_on_time(h: Harness) -> None:
     assert await h.run(received("R1"), answered("R1", "disclosed")) == [Outcome.APPLIED] * 2
     request = h.doc(REQUESTS, "R1")
-    assert request["state"] == "answered"
+    assert request["status"] == "answered"
     assert request["answered_on_time"] is True
 
 
@@ -83,7 +83,7 @@ async def test_a_refusal_without_its_reason_is_dead_lettered(h: Harness) -> None
     outcomes = await h.run(received("R1"), answered("R1", "not_disclosed"))
     assert outcomes == [Outcome.APPLIED, Outcome.DEAD_LETTERED]
     assert "must give its reason" in h.errors[0]
-    assert h.doc(REQUESTS, "R1")["state"] == "received"
+    assert h.doc(REQUESTS, "R1")["status"] == "received"
 
 
 async def test_a_request_is_answered_once(h: Harness) -> None:

@@ -35,7 +35,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         [("grade", ASCENDING), ("occurred_at", DESCENDING)], name="grade"
     )
     await db[ALERTS].create_index(
-        [("state", ASCENDING), ("expires", ASCENDING)], name="state_expires"
+        [("status", ASCENDING), ("expires", ASCENDING)], name="status_expires"
     )
     await db[ALERTS].create_index([("effective", DESCENDING)], name="effective")
     await db[INCIDENT_LEVELS].create_index([("incident_id", ASCENDING)], name="incident_id")

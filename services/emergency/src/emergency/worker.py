@@ -33,7 +33,7 @@ from fazhi.worker import WorkerEntry
 async def on_incident_reported(ctx: HandlerContext, data: IncidentReported) -> None:
     doc: Document = await ctx.get(INCIDENTS, data.incident_id) or {
         "_id": data.incident_id,
-        "state": str(IncidentState.REPORTED),
+        "status": str(IncidentState.REPORTED),
         "response_level": None,
     }
     doc.update(data.model_dump(exclude={"incident_id"}))
@@ -53,7 +53,7 @@ async def on_level_changed(ctx: HandlerContext, data: ResponseLevelChanged) -> N
         title=doc.get("title", ""),
         location=doc.get("location", ""),
         occurred_at=doc["occurred_at"],
-        state=IncidentState(doc["state"]),
+        state=IncidentState(doc["status"]),
         response_level=ResponseLevel(doc["response_level"]) if doc.get("response_level") else None,
     )
     action = (
@@ -62,7 +62,7 @@ async def on_level_changed(ctx: HandlerContext, data: ResponseLevelChanged) -> N
         else ChangeResponseLevel(data.level, data.changed_at)
     )
     after = transition_incident(before, action)
-    doc.update(state=str(after.state), response_level=str(after.response_level))
+    doc.update(status=str(after.state), response_level=str(after.response_level))
     ctx.save(INCIDENTS, doc)
     ctx.append(
         INCIDENT_LEVELS,
@@ -95,7 +95,11 @@ async def on_alert_issued(ctx: HandlerContext, data: AlertIssued) -> None:
         )
     state = AlertState.CANCELLED if data.msg_type is MsgType.CANCEL else AlertState.IN_FORCE
     alert: Document = await ctx.get(ALERTS, data.alert_id) or {"_id": data.alert_id}
-    alert.update(data.model_dump(exclude={"alert_id"}), state=str(state))
+    alert.update(
+        data.model_dump(exclude={"alert_id", "status"}),
+        cap_status=str(data.status),
+        status=str(state),
+    )
     alert.setdefault("owner_units", [ctx.event.unit])
     ctx.save(ALERTS, alert)
     # The referenced messages stay as they were issued; `replaced_by` marks them as no longer
@@ -105,7 +109,7 @@ async def on_alert_issued(ctx: HandlerContext, data: AlertIssued) -> None:
             continue
         doc["replaced_by"] = data.alert_id
         if state is AlertState.CANCELLED:
-            doc["state"] = str(AlertState.CANCELLED)
+            doc["status"] = str(AlertState.CANCELLED)
         ctx.save(ALERTS, doc)
 
 

@@ -53,7 +53,7 @@ def _keep(ctx: HandlerContext, doc: Document, request: DisclosureRequest) -> Non
     clock = clock_summary(request.clock) or {}
     answered = request.answered_on
     doc.update(
-        state=str(request.state),
+        status=str(request.state),
         request=encode(replace(request, history=request.history[-1:])),
         due_date=clock.get("due_date"),
         provisional=clock.get("provisional"),

@@ -29,6 +29,6 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[CASES].create_index([("due_at", ASCENDING)], name="due_at")
     await db[CASES].create_index(
-        [("respondent_unit", ASCENDING), ("state", ASCENDING)], name="unit_state"
+        [("respondent_unit", ASCENDING), ("status", ASCENDING)], name="unit_status"
     )
     await db[CASE_HISTORY].create_index([("case_id", ASCENDING)], name="case_id")

@@ -122,16 +122,16 @@ def _keep(
     ctx: HandlerContext, doc: Document, case: Case, action: str = "", on: date | None = None
 ) -> None:
     """Save what the machine decided, and the step it took into the case's timeline."""
-    doc.update(state=str(case.state), case=encode_case(case), clock=clock_summary(case.clock))
+    doc.update(status=str(case.state), case=encode_case(case), clock=clock_summary(case.clock))
     ctx.save(CASES, doc)
     row: dict[str, Any]
     if case.history and not action:
         step = case.history[-1]
-        row = {"action": step.action, "on": step.on, "state": step.state, "note": step.note}
+        row = {"action": step.action, "on": step.on, "status": step.state, "note": step.note}
         if step.due_on is not None:
             row["due_on"] = step.due_on.isoformat()
     else:
-        row = {"action": action, "on": on, "state": str(case.state), "note": ""}
+        row = {"action": action, "on": on, "status": str(case.state), "note": ""}
     row["on"] = row["on"].isoformat()
     ctx.append(CASE_HISTORY, {"case_id": doc["_id"], "seq": ctx.record.offset, **row})
 
