@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Start the local stack, seed demo keys, and run the four apis and workers until Ctrl-C.
+# A process that crashes is started again (scripts/supervise.py) while the others keep serving;
+# Kafka and the store stop only when this script ends, and only if it started them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.local/venv/bin:$PATH"
@@ -17,7 +19,7 @@ Fazhi is starting:
   open-government    http://127.0.0.1:8004/docs   worker metrics http://127.0.0.1:8014/metrics
   health             /healthz  /readyz  /metrics on every api
   demo API keys      .local/demo-keys.json
-Ctrl-C stops everything.
+A crashed api or worker is restarted; Ctrl-C stops everything.
 
 TXT
-honcho -f Procfile start 2>&1 || true
+python scripts/supervise.py Procfile || true

@@ -1,0 +1,141 @@
+"""`make run` as a user runs it: the platform comes up, survives a crashed worker (restarted,
+and it catches up on what was posted meanwhile), and stops on Ctrl-C without taking down the
+Kafka and store it did not start."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.processes import ROOT, progress, structured, wait_until
+
+pytestmark = pytest.mark.e2e
+
+STATE = ROOT / ".local" / "run" / "supervise.json"
+API = {
+    name: f"http://127.0.0.1:{port}"
+    for name, port in (
+        ("supervision", 8001),
+        ("petition-mediation", 8002),
+        ("emergency", 8003),
+        ("open-government", 8004),
+    )
+}
+WORKER_METRICS = "http://127.0.0.1:8011/metrics"
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _processes() -> dict[str, Any]:
+    try:
+        state: dict[str, Any] = json.loads(STATE.read_text())
+    except (OSError, ValueError):
+        return {}
+    processes: dict[str, Any] = state["processes"]
+    return processes
+
+
+def _stack_running() -> bool:
+    status = subprocess.run(
+        ["scripts/stack.sh", "status"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return status.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[bytes]]:
+    assert not any(_ready(url) for url in API.values()), "something already serves 8001-8004"
+    log = tmp_path_factory.mktemp("make-run") / "make-run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            ["make", "run"],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "FAZHI_SKIP_APT": "1"},
+        )
+    try:
+        wait_until(
+            lambda: all(_ready(url) for url in API.values()),
+            timeout=300,
+            interval=1.0,
+            what=f"make run ready on 8001-8004 (log: {log})",
+        )
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+
+def test_a_crashed_worker_is_restarted_and_catches_up_while_the_rest_serves(
+    make_run: subprocess.Popen[bytes],
+) -> None:
+    key = json.loads((ROOT / ".local" / "demo-keys.json").read_text())["units"]["justice"]
+    worker = _processes()["supervision_worker"]
+    os.kill(worker["pid"], signal.SIGKILL)
+
+    task_id = f"RUN-{uuid.uuid4().hex[:8]}"
+    posted = progress("justice", task_id, 35)
+    with httpx.Client(base_url=API["supervision"], timeout=30) as http:
+        headers = {"authorization": f"Bearer {key}"}
+        body = structured(posted)
+        response = http.post(
+            "/v1/events", content=body["content"], headers={**body["headers"], **headers}
+        )
+        assert response.status_code == 202, response.text
+        assert all(_ready(url) for url in API.values()), "the other processes stopped serving"
+
+        restarted = wait_until(
+            lambda: (
+                (p := _processes().get("supervision_worker")) and p["pid"] != worker["pid"] and p
+            ),
+            timeout=60,
+            what="the supervision worker restarted",
+        )
+        assert restarted["restarts"] == worker["restarts"] + 1
+        doc = wait_until(
+            lambda: (
+                (r := http.get(f"/v1/tasks/{task_id}", headers=headers)).status_code == 200
+                and r.json()
+            ),
+            timeout=180,
+            interval=1.0,
+            what="the event posted while the worker was down projected",
+        )
+    assert doc["progress_pct"] == 35
+    assert make_run.poll() is None
+
+
+def test_ctrl_c_stops_the_platform_but_not_a_stack_it_did_not_start(
+    make_run: subprocess.Popen[bytes],
+) -> None:
+    stack_before = _stack_running()
+    pids = [p["pid"] for p in _processes().values()]
+    os.killpg(make_run.pid, signal.SIGINT)
+    make_run.wait(60)
+    time.sleep(1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids), "a process outlived make run"
+    assert not any(_ready(url) for url in API.values())
+    assert _stack_running() == stack_before
