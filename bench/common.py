@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmarks: child processes, RSS from /proc, percentiles, machine facts.
+"""What the benchmarks share: their own stack, child processes, CPU and RSS from /proc, the
+events they send, and the figures they report.
 
 Not a test helper: the benchmarks print JSON and assert nothing.
 """
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -20,8 +23,6 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / ".local" / "logs" / "bench"
-LOCAL_KAFKA = "127.0.0.1:9092"
-LOCAL_MONGO = "mongodb://127.0.0.1:27017"
 # The benchmarks' own stack: the same Kafka jars and FerretDB binary as the local stack, its own
 # state directory, PostgreSQL cluster and ports, so their events never reach the local stack's
 # consumer groups.
@@ -40,10 +41,128 @@ UNIT = "justice"
 SOURCE = f"/units/{UNIT}"
 TYPE = "supervision.task.progress_reported"
 TOPIC = "supervision.events"
+LEDGER = "processed_events"
+NOTE = "基准测试：进展顺利，按计划推进"
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- figures
+
+
+def figure(
+    name: str,
+    value: float | None,
+    unit: str,
+    *,
+    reference: str,
+    reference_value: float | None,
+    target: str | None = None,
+    met: bool | None = None,
+    lower_is_better: bool = False,
+) -> dict[str, Any]:
+    """One reported number beside its reference measured in the same run, and their ratio.
+
+    `target` and `met` are information only: nothing is asserted.
+    """
+    ratio = None
+    if value is not None and reference_value:
+        ratio = round(value / reference_value, 3)
+    return {
+        "figure": name,
+        "value": value,
+        "unit": unit,
+        "reference": reference,
+        "reference_value": reference_value,
+        "ratio": ratio,
+        "lower_is_better": lower_is_better,
+        "target": target,
+        "met": met,
+    }
+
+
+def at_least(value: float | None, minimum: float) -> bool | None:
+    return None if value is None else value >= minimum
+
+
+def at_most(value: float | None, maximum: float) -> bool | None:
+    return None if value is None else value <= maximum
+
+
+def both(*checks: bool | None) -> bool | None:
+    return None if None in checks else all(checks)
+
+
+def rate(count: float, seconds: float | None) -> float | None:
+    """count / seconds, to 0.1 (to 0.01 under 10)."""
+    if not seconds:
+        return None
+    value = count / seconds
+    return round(value, 1) if value >= 10 else round(value, 2)
+
+
+def median_ms(seconds: Sequence[float]) -> float | None:
+    return round(statistics.median(seconds) * 1000, 2) if seconds else None
+
+
+def percentile_ms(seconds: Sequence[float], pct: float) -> float | None:
+    """Nearest-rank percentile in ms; None for no values."""
+    if not seconds:
+        return None
+    ordered = sorted(seconds)
+    rank = max(1, min(len(ordered), int(-(-pct * len(ordered) // 100))))
+    return round(ordered[rank - 1] * 1000, 2)
+
+
+# ---------------------------------------------------------------- events
+
+
+def progress_event(event_id: str, task_id: str, n: int) -> Any:
+    """A `supervision.task.progress_reported` CloudEvent of the bench unit, built with the
+    platform's own envelope (`fazhi.envelope`)."""
+    from fazhi.envelope import CHINA_TZ, new_event
+
+    now = datetime.now(CHINA_TZ)
+    return new_event(
+        type=TYPE,
+        source=SOURCE,
+        subject=task_id,
+        id=event_id,
+        time=now,
+        data={
+            "task_id": task_id,
+            "unit": UNIT,
+            "progress_pct": n % 101,
+            "note": NOTE,
+            "reported_at": now.isoformat(),
+        },
+    )
+
+
+def kafka_record(event: Any) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """(value, key, headers) exactly as the api's publisher sends an event."""
+    from fazhi.envelope import kafka_headers
+
+    return event.to_bytes(), event.subject.encode(), kafka_headers(event)
+
+
+def producer(kafka: str) -> Any:
+    """An aiokafka producer configured as the api's publisher (`fazhi.publisher`): idempotent,
+    `acks=all`, 2 ms linger."""
+    from aiokafka import AIOKafkaProducer
+
+    return AIOKafkaProducer(
+        bootstrap_servers=kafka, acks="all", enable_idempotence=True, linger_ms=2
+    )
+
+
+# ---------------------------------------------------------------- child processes
 
 
 class Child:
-    """A service process started by a benchmark, in its own session so it can be stopped whole."""
+    """A process started by a benchmark, in its own session so it can be stopped whole."""
 
     def __init__(self, name: str, argv: Sequence[str], env: dict[str, str]) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
@@ -66,16 +185,19 @@ class Child:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signum)
+
     def stop(self, timeout: float = 20.0) -> None:
         if self.proc.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
+        self.signal(signal.SIGCONT)  # a paused child could not act on SIGTERM
+        self.signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.signal(signal.SIGKILL)
             self.proc.wait(10)
 
 
@@ -95,6 +217,72 @@ def children() -> Iterator[list[Child]]:
         for child in reversed(started):
             child.stop()
         signal.signal(signal.SIGTERM, previous)
+
+
+def wait_until(
+    check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.25
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"timed out after {timeout:.0f}s waiting for {what} (logs in {LOGS})"
+            )
+        time.sleep(interval)
+
+
+def http_status(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=5).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def wait_http_ok(child: Child, url: str, timeout: float = 90) -> None:
+    def ready() -> bool:
+        if not child.alive():
+            raise SystemExit(f"{child.name} exited early; see {child.log_path}")
+        return http_status(url) == 200
+
+    wait_until(ready, timeout=timeout, what=f"{child.name} at {url}")
+
+
+def service_env(*, db: str = DB, auth_db: str = AUTH_DB, **extra: str) -> dict[str, str]:
+    """`SUPERVISION_*` settings pointing a service at the bench stack and databases."""
+    env = {
+        "SUPERVISION_KAFKA_BOOTSTRAP": BENCH_KAFKA,
+        "SUPERVISION_MONGO_URL": BENCH_MONGO,
+        "SUPERVISION_MONGO_DB": db,
+        "SUPERVISION_AUTH_DB": auth_db,
+    }
+    env.update({f"SUPERVISION_{k.upper()}": v for k, v in extra.items()})
+    return env
+
+
+def procfile_uvicorn(process: str = "supervision_api") -> tuple[str, list[str]]:
+    """The app and the uvicorn flags of a `Procfile` line, less `--host` and `--port`, so the
+    benchmarks run the api (and the echo app beside it) as the Procfile does."""
+    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() != process:
+            continue
+        words = shlex.split(command)
+        if words[:1] != ["uvicorn"] or len(words) < 2:
+            break
+        app, rest, flags = words[1], iter(words[2:]), []
+        for word in rest:
+            if word in ("--host", "--port"):
+                next(rest, None)
+            elif not word.startswith(("--host=", "--port=")):
+                flags.append(word)
+        return app, flags
+    raise SystemExit(f"no `{process}: uvicorn ...` line in the Procfile")
+
+
+# ---------------------------------------------------------------- CPU and memory
 
 
 def _descendants(pid: int) -> list[int]:
@@ -120,7 +308,7 @@ def _status_kb(pid: int, field: str) -> int:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident set size of `pid` and its descendants, in MiB (VmRSS from /proc)."""
+    """Resident set size of `pid` and its descendants, in MiB (VmRSS)."""
     return round(sum(_status_kb(p, "VmRSS") for p in _descendants(pid)) / 1024, 1)
 
 
@@ -129,25 +317,49 @@ def peak_rss_mb(pid: int) -> float:
     return round(sum(_status_kb(p, "VmHWM") for p in _descendants(pid)) / 1024, 1)
 
 
-def percentile(values: Sequence[float], pct: float) -> float | None:
-    """Nearest-rank percentile; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-pct * len(ordered) // 100))))
-    return ordered[rank - 1]
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of `pid` and its descendants, in seconds.
+
+    For this process itself, only its own time: the services it started are its descendants.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in [pid] if pid == os.getpid() else _descendants(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / ticks
 
 
-def summary_ms(seconds: Sequence[float]) -> dict[str, float | None]:
-    def ms(value: float | None) -> float | None:
-        return None if value is None else round(value * 1000, 1)
+def _machine_jiffies() -> tuple[int, int]:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
 
-    return {
-        "p50": ms(percentile(seconds, 50)),
-        "p95": ms(percentile(seconds, 95)),
-        "p99": ms(percentile(seconds, 99)),
-        "max": ms(max(seconds) if seconds else None),
-    }
+
+class CpuWatch:
+    """CPU seconds used by named processes, and how busy the whole machine was, over a span."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self._start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        self._machine = _machine_jiffies()
+        self._wall = time.monotonic()
+
+    def result(self) -> dict[str, Any]:
+        busy0, total0 = self._machine
+        busy1, total1 = _machine_jiffies()
+        out: dict[str, Any] = {
+            f"{name}_cpu_s": round(cpu_seconds(pid) - self._start[name], 2)
+            for name, pid in self.pids.items()
+        }
+        out["machine_busy_pct"] = (
+            round(100 * (busy1 - busy0) / (total1 - total0), 1) if total1 > total0 else None
+        )
+        out["wall_s"] = round(time.monotonic() - self._wall, 2)
+        return out
 
 
 def machine() -> dict[str, Any]:
@@ -162,172 +374,15 @@ def machine() -> dict[str, Any]:
         mem_mb = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
     return {
         "nproc": len(os.sched_getaffinity(0)),
-        "cpu_count": os.cpu_count(),
         "cpu_model": model,
         "mem_total_mb": mem_mb,
         "python": sys.version.split()[0],
-        "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
-def wait_until(
-    check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.25
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"timed out after {timeout:.0f}s waiting for {what} (logs in {LOGS})"
-            )
-        time.sleep(interval)
-
-
-def http_status(url: str) -> int:
-    try:
-        return httpx.get(url, timeout=5).status_code
-    except httpx.HTTPError:
-        return 0
-
-
-def service_env(
-    *, kafka: str, mongo: str, db: str = DB, auth_db: str = AUTH_DB, **extra: str
-) -> dict[str, str]:
-    """`SUPERVISION_*` settings pointing the service at the bench databases."""
-    env = {
-        "SUPERVISION_KAFKA_BOOTSTRAP": kafka,
-        "SUPERVISION_MONGO_URL": mongo,
-        "SUPERVISION_MONGO_DB": db,
-        "SUPERVISION_AUTH_DB": auth_db,
-    }
-    env.update({f"SUPERVISION_{k.upper()}": v for k, v in extra.items()})
-    return env
-
-
-def plan_tasks(mongo: str, limit: int, timeout: float = 60.0) -> list[str]:
-    """Up to `limit` ids of plan tasks the bench unit owns, once the service under test has loaded
-    the plan into the bench database (its api and worker do at start); [] if none appear."""
-    from pymongo import MongoClient
-
-    client: MongoClient[dict[str, Any]] = MongoClient(mongo, serverSelectionTimeoutMS=5000)
-    query = {"owner_units": UNIT, "kind": "task"}
-    found: list[str] = []
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            ids = [
-                str(doc["_id"])
-                for doc in client[DB]["tasks"].find(query, {"_id": 1}).sort("_id", 1).limit(limit)
-            ]
-            settled = bool(ids) and ids == found  # the plan is loaded in batches: wait it out
-            found = ids
-            if len(found) >= limit or settled or time.monotonic() > deadline:
-                return found
-            time.sleep(1.0)
-    finally:
-        client.close()
-
-
-def load_plan(mongo: str) -> bool:
-    """Load the plan's tasks into the bench database as the supervision worker does at start
-    (the ingest benchmark runs no worker); False if that was not possible."""
-    import asyncio
-
-    async def load() -> None:
-        from pymongo import AsyncMongoClient
-
-        from supervision.catalogue import load_plan as plan
-        from supervision.store import load_plan_tasks
-
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            mongo, serverSelectionTimeoutMS=5000, tz_aware=True
-        )
-        try:
-            await load_plan_tasks(client[DB], plan())
-        finally:
-            await client.close()
-
-    try:
-        asyncio.run(load())
-    except Exception as exc:  # the service's loader changed: fall back to synthetic task ids
-        print(f"[bench] could not load the plan: {exc!r}", file=sys.stderr)
-        return False
-    return True
-
-
-def synthetic_tasks(count: int) -> list[str]:
-    """Task ids outside the plan (the worker creates them, owned by the bench unit)."""
-    return [f"BENCH-T{n:03d}" for n in range(count)]
-
-
-def drop_databases(mongo: str, *names: str) -> None:
-    from pymongo import MongoClient
-
-    client: MongoClient[dict[str, Any]] = MongoClient(mongo, serverSelectionTimeoutMS=5000)
-    try:
-        for name in names:
-            client.drop_database(name)
-    finally:
-        client.close()
-
-
-def metric_sums(text: str, *names: str) -> dict[str, float]:
-    """Sum every sample of each named metric in a Prometheus text exposition."""
-    sums = dict.fromkeys(names, 0.0)
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name = line.split("{", 1)[0].split(" ", 1)[0]
-        if name in sums:
-            with contextlib.suppress(ValueError, IndexError):
-                sums[name] += float(line.rsplit(" ", 1)[1])
-    return sums
-
-
-async def _other_groups(kafka: str, topic: str) -> dict[str, str]:
-    """Consumer groups (name -> state) that have committed offsets on `topic`."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka, request_timeout_ms=10000)
-    await admin.start()
-    found: dict[str, str] = {}
-    try:
-        for group, _ in await admin.list_consumer_groups():
-            try:
-                offsets = await admin.list_consumer_group_offsets(group)
-                if not any(tp.topic == topic for tp in offsets):
-                    continue
-                described = (await admin.describe_consumer_groups([group]))[0].groups[0]
-                found[group] = str(described[2]) if described[5] else "Empty"
-            except Exception:  # a group this client cannot decode: report it as unknown
-                found[group] = "unknown"
-    finally:
-        await admin.close()
-    return dict(sorted(found.items()))
-
-
-def refuse_if_shared(kafka: str, topic: str, allow: bool) -> dict[str, str]:
-    """Other consumer groups of `topic` on a shared stack (the tests', `make run`'s).
-
-    The benchmarks write thousands of real events to the topic. Every group with offsets on it
-    projects them too — now if it is live, or when it next starts, since it resumes from its
-    committed offsets (a test run would first have to work through the benchmark's backlog).
-    Refuse unless `allow`.
-    """
-    import asyncio
-
-    groups = asyncio.run(_other_groups(kafka, topic))
-    if groups and not allow:
-        listed = ", ".join(f"{g} ({state})" for g, state in groups.items())
-        raise SystemExit(
-            f"consumer groups follow {topic} on {kafka}: {listed}. They would all project the "
-            "benchmark's events (now, or when they next start). Use the benchmarks' own stack "
-            "(--stack bench, the default), or pass --allow-shared to write into this one anyway."
-        )
-    return groups
+# ---------------------------------------------------------------- the benchmarks' stack
 
 
 def _bench_stack_env() -> dict[str, str]:
@@ -374,118 +429,105 @@ def bench_stack_running() -> bool:
 
 
 @contextlib.contextmanager
-def stack_for(args: Any, *, start: bool = True) -> Iterator[dict[str, Any]]:
-    """The stack a benchmark runs on: the benchmarks' own (started if needed and `start`, and
-    then stopped again unless --keep-stack) or, with --stack local, the shared local stack
-    (guarded)."""
-    if args.stack == "local":
-        kafka, mongo = args.kafka or LOCAL_KAFKA, args.mongo or LOCAL_MONGO
-        groups = refuse_if_shared(kafka, TOPIC, args.allow_shared)
-        local = Path(os.environ.get("FAZHI_LOCAL", ROOT / ".local"))
-        yield {
-            "name": "local",
-            "kafka": kafka,
-            "mongo": mongo,
-            "state_dir": str(local if local.is_absolute() else ROOT / local),
-            "other_consumer_groups": groups,
-        }
-        return
+def bench_stack_up() -> Iterator[None]:
+    """The benchmarks' stack, started if it is not running (and then stopped again)."""
     started = False
-    if start and not bench_stack_running():
-        print("[bench] starting the benchmarks' stack (.local/bench-stack)", file=sys.stderr)
+    if not bench_stack_running():
+        say("starting the benchmarks' stack (.local/bench-stack)")
         if bench_stack("start") != 0:
             raise SystemExit("the benchmarks' stack did not start; see .local/bench-stack/logs/")
         started = True
     try:
-        yield {
-            "name": "bench",
-            "kafka": BENCH_KAFKA,
-            "mongo": BENCH_MONGO,
-            "state_dir": str(BENCH_LOCAL),
-            "other_consumer_groups": {},
-        }
+        yield
     finally:
-        if started and not args.keep_stack:
+        if started:
             bench_stack("stop")
 
 
-def add_stack_arguments(parser: Any) -> None:
-    parser.add_argument(
-        "--stack",
-        choices=["bench", "local"],
-        default="bench",
-        help="bench (default): the benchmarks' own Kafka 127.0.0.1:19092 and FerretDB :19017 "
-        "(.local/bench-stack, started if needed); local: the shared stack (9092, 27017)",
-    )
-    parser.add_argument("--kafka", help="with --stack local: Kafka bootstrap (default 9092)")
-    parser.add_argument("--mongo", help="with --stack local: MongoDB URL (default 27017)")
-    parser.add_argument(
-        "--allow-shared",
-        action="store_true",
-        help="with --stack local: run even though other consumer groups follow the topic",
-    )
-    parser.add_argument(
-        "--keep-stack",
-        action="store_true",
-        help="leave the benchmarks' stack running if this run started it",
-    )
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of `pid` and its descendants, in seconds.
-
-    For this process itself, only its own time: the services it started are its descendants.
-    """
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for p in [pid] if pid == os.getpid() else _descendants(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / ticks
-
-
-def _machine_jiffies() -> tuple[int, int]:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-def stack_pids(state_dir: str | Path) -> dict[str, int]:
-    """Kafka, FerretDB and PostgreSQL pids from the pid files `scripts/stack.sh` keeps in
-    `state_dir`/run (PostgreSQL's is its postmaster: its CPU time includes every backend)."""
+def stack_pids() -> dict[str, int]:
+    """The bench stack's servers by name (Kafka, FerretDB, PostgreSQL: every pid file
+    `scripts/stack.sh` keeps; PostgreSQL's is its postmaster, whose CPU time includes its
+    backends)."""
     pids: dict[str, int] = {}
-    for name in ("kafka", "ferretdb", "postgres"):
+    for pidfile in sorted((BENCH_LOCAL / "run").glob("*.pid")):
         with contextlib.suppress(OSError, ValueError):
-            pid = int((Path(state_dir) / "run" / f"{name}.pid").read_text().strip())
+            pid = int(pidfile.read_text().strip())
             if Path(f"/proc/{pid}").exists():
-                pids[name] = pid
+                pids[pidfile.stem] = pid
     return pids
 
 
-class CpuWatch:
-    """CPU seconds used by named processes, and how busy the whole machine was, over a span."""
+def store_backend() -> str:
+    """FerretDB's backend on the bench stack (`--handler=` of its command line)."""
+    pid = stack_pids().get("ferretdb")
+    with contextlib.suppress(OSError):
+        if pid:
+            for arg in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                if arg.startswith(b"--handler="):
+                    return f"ferretdb-{arg.split(b'=', 1)[1].decode()}"
+    return "unknown"
 
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = pids
-        self._start = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        self._machine = _machine_jiffies()
-        self._wall = time.monotonic()
 
-    def result(self) -> dict[str, Any]:
-        busy0, total0 = self._machine
-        busy1, total1 = _machine_jiffies()
-        out: dict[str, Any] = {
-            f"{name}_cpu_s": round(cpu_seconds(pid) - self._start[name], 2)
-            for name, pid in self.pids.items()
-        }
-        out["machine_busy_pct"] = (
-            round(100 * (busy1 - busy0) / (total1 - total0), 1) if total1 > total0 else None
+def analyze() -> str:
+    """Refresh the store's planner statistics after a bulk load (`scripts/stack.sh analyze`,
+    where the stack has that command); says what was done."""
+    stack_sh = [str(ROOT / "scripts" / "stack.sh")]
+    env = _bench_stack_env()
+    usage = subprocess.run([*stack_sh, "help"], env=env, capture_output=True, check=False)
+    if b"analyze" not in usage.stdout:
+        return "none: scripts/stack.sh has no analyze command"
+    done = subprocess.run([*stack_sh, "analyze"], env=env, capture_output=True, check=False)
+    return "scripts/stack.sh analyze" if done.returncode == 0 else "scripts/stack.sh analyze failed"
+
+
+# ---------------------------------------------------------------- databases
+
+
+def mongo_client() -> Any:
+    from pymongo import MongoClient
+
+    return MongoClient(BENCH_MONGO, serverSelectionTimeoutMS=5000, tz_aware=True)
+
+
+def drop_databases(*names: str) -> None:
+    client = mongo_client()
+    try:
+        for name in names:
+            client.drop_database(name)
+    finally:
+        client.close()
+
+
+def load_plan(db: str = DB) -> None:
+    """Load the plan's tasks into `db` as the supervision worker does at start."""
+    import asyncio
+
+    from pymongo import AsyncMongoClient
+
+    from supervision.catalogue import load_plan as plan
+    from supervision.store import load_plan_tasks
+
+    async def load() -> None:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            BENCH_MONGO, serverSelectionTimeoutMS=5000, tz_aware=True
         )
-        out["wall_s"] = round(time.monotonic() - self._wall, 2)
-        return out
+        try:
+            await load_plan_tasks(client[db], plan())
+        finally:
+            await client.close()
+
+    asyncio.run(load())
+
+
+def plan_tasks(limit: int, db: str = DB) -> list[str]:
+    """Up to `limit` ids of plan tasks in `db` that the bench unit owns."""
+    client = mongo_client()
+    try:
+        query = {"owner_units": UNIT, "kind": "task"}
+        cursor = client[db]["tasks"].find(query, {"_id": 1}).sort("_id", 1).limit(limit)
+        return [str(doc["_id"]) for doc in cursor]
+    finally:
+        client.close()
 
 
 if __name__ == "__main__":

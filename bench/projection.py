@@ -1,20 +1,20 @@
-"""Projection benchmark: how fast a supervision worker projects events from Kafka into MongoDB.
+"""Projection benchmark: Kafka -> supervision worker -> store, beside a raw consumer, and how the
+cost per event changes with the data already stored.
 
-It positions a fresh consumer group at the end of `supervision.events`, starts a supervision
-worker process (`python -m supervision.worker`) in that group with its own database
-(`bench_supervision`), waits until a warm-up event reaches the processed-events ledger (the
-worker has its partitions), then:
+Each run prepares a database with `size` aggregates (task documents owned by unit `justice`)
+and `size` processed-events ledger rows already stored (`insert_many` in batches of 1000, then
+the store's statistics refreshed), starts the consumer in a fresh group positioned at the end of
+`supervision.events`, and waits until a warm-up event reaches the ledger. Then it pauses the
+consumer (SIGSTOP), produces `--events` CloudEvents about random stored aggregates (built and
+keyed as the api does, idempotent producer, `acks=all`), resumes it (SIGCONT) and waits until
+every event's key is in the ledger, or `--seconds`. So the consumer drains a backlog at full
+speed, warm, without the producer competing for the CPU.
 
-- `burst`: produces `--events` CloudEvents (default 5000) as fast as an idempotent aiokafka
-  producer with `acks=all` takes them, and waits until every one is in the ledger;
-- `paced` (unless `--paced-seconds 0`): produces `--paced-rate` events/s for `--paced-seconds`,
-  a load below capacity, so its latency is the pipeline's own, not queueing behind a backlog.
+- `worker`: the real `python -m supervision.worker` process, at every `--sizes` size;
+- `raw`: `bench/raw_consumer.py` (the same writes in bulk, nothing else) at the first size.
 
-Records are built exactly as the api builds them (`fazhi.envelope`: structured JSON value,
-key = subject, `ce_*` headers). Latency = the ledger's `processed_at` minus the event's `time`
-(both stamped on this machine). It runs on the benchmarks' own stack (Kafka 127.0.0.1:19092,
-FerretDB :19017, started if needed) unless `--stack local`. It prints one JSON object on stdout
-and asserts nothing.
+Rate = events in the ledger / (last ledger `processed_at` - resume). Prints one JSON object on
+stdout; asserts nothing.
 
     .local/venv/bin/python bench/projection.py
 """
@@ -23,110 +23,171 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
+import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.protocol.admin import DeleteGroupsRequest
 from common import (
+    BENCH_KAFKA,
+    BENCH_MONGO,
     DB,
+    LEDGER,
+    ROOT,
     SOURCE,
     TOPIC,
     TYPE,
     UNIT,
     Child,
     CpuWatch,
-    add_stack_arguments,
+    analyze,
+    at_least,
+    at_most,
+    bench_stack_up,
+    both,
     children,
     drop_databases,
-    http_status,
+    figure,
+    kafka_record,
     machine,
-    metric_sums,
     peak_rss_mb,
-    plan_tasks,
+    producer,
+    progress_event,
+    rate,
     rss_mb,
+    say,
     service_env,
-    stack_for,
     stack_pids,
-    summary_ms,
-    synthetic_tasks,
 )
 from pymongo import AsyncMongoClient
 
-from fazhi.envelope import CloudEvent, kafka_headers, new_event
+from fazhi.envelope import CHINA_TZ
 
-LEDGER = "processed_events"
-TARGETS = {"events_per_s_min": 300.0, "worker_rss_mb_max": 250.0}
-
-
-def say(message: str) -> None:
-    print(f"[bench projection] {message}", file=sys.stderr, flush=True)
+RAW_DB = "bench_raw"
+WORKER_PORT = 19011
+PRELOAD_BATCH = 1000
+ATTEMPTS = 2
 
 
-def progress(event_id: str, n: int, tasks: Sequence[str]) -> CloudEvent:
-    task_id = tasks[n % len(tasks)]
-    now = datetime.now().astimezone()
-    return new_event(
-        type=TYPE,
-        source=SOURCE,
-        subject=task_id,
-        id=event_id,
-        data={
-            "task_id": task_id,
-            "unit": UNIT,
-            "progress_pct": n % 101,
-            "note": "基准测试：进展顺利，按计划推进",
-            "reported_at": now.isoformat(),
-        },
-    )
+class RunFailed(RuntimeError):
+    """One run could not be measured (its consumer died or never started)."""
 
 
-async def position_group_at_end(kafka: str, group: str) -> dict[int, int]:
-    """Commit the topic's end offsets for `group`, so the worker skips what is already there."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+def aggregate_id(n: int) -> str:
+    return f"BENCH-A{n:06d}"
+
+
+def aggregate(n: int, now: datetime) -> dict[str, Any]:
+    """A plan-task-like document owned by the bench unit, already in progress."""
+    return {
+        "_id": aggregate_id(n),
+        "kind": "task",
+        "measure": 0,
+        "measure_seq": 0,
+        "title": "基准测试",
+        "summary": f"基准测试任务 {n}",
+        "lead_units": [UNIT],
+        "responsible_units": [],
+        "owner_units": [UNIT],
+        "due_at": datetime(2025, 12, 31, 23, 59, 59, tzinfo=CHINA_TZ),
+        "status": "in_progress",
+        "progress_pct": 0,
+        "reported_by": UNIT,
+        "updated_at": now,
+    }
+
+
+def ledger_row(n: int, now: datetime) -> dict[str, Any]:
+    """A processed-events ledger row of an older event (`_id` = the event's key)."""
+    source, event_id = "/units/bench-preload", f"preload-{n:09d}"
+    return {
+        "_id": f"{source} {event_id}",
+        "source": source,
+        "id": event_id,
+        "type": TYPE,
+        "topic": TOPIC,
+        "partition": n % 6,
+        "offset": n // 6,
+        "outcome": "applied",
+        "processed_at": now,
+    }
+
+
+async def preload(db: Any, size: int, seconds: float) -> dict[str, Any]:
+    """`size` aggregates and ledger rows, inserted in alternating batches so both reach the same
+    count if the time bound stops the load early."""
+    now = datetime.now(UTC)
+    began = time.monotonic()
+    stored = 0
+    while stored < size and time.monotonic() - began < seconds:
+        end = min(size, stored + PRELOAD_BATCH)
+        await db["tasks"].insert_many([aggregate(n, now) for n in range(stored, end)])
+        await db[LEDGER].insert_many([ledger_row(n, now) for n in range(stored, end)])
+        stored = end
+    return {
+        "aggregates": stored,
+        "ledger_rows": stored,
+        "seconds": round(time.monotonic() - began, 1),
+        "complete": stored == size,
+        "analyze": analyze(),
+    }
+
+
+async def prepare_raw(db: Any) -> None:
+    """The worker's own start-up on the reference's database: its indexes and the plan."""
+    from fazhi.consumer import ensure_ledger
+    from supervision.worker import WORKER
+
+    await ensure_ledger(db)
+    if WORKER.ensure_indexes is not None:
+        await WORKER.ensure_indexes(db)
+
+
+async def position_group_at_end(group: str) -> None:
+    """Commit the topic's end offsets for `group`, so its consumer skips what is already there."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BENCH_KAFKA)
     await admin.start()
     try:
-        described = await admin.describe_topics([TOPIC])
+        described = (await admin.describe_topics([TOPIC]))[0]
     finally:
         await admin.close()
-    partitions = [p["partition"] for p in described[0]["partitions"]]
-    if described[0]["error_code"] or not partitions:
-        raise SystemExit(f"topic {TOPIC} not found: start the stack (scripts/stack.sh start)")
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
+    if described["error_code"] or not described["partitions"]:
+        raise SystemExit(f"topic {TOPIC} not found on the bench stack")
+    tps = [TopicPartition(TOPIC, p["partition"]) for p in described["partitions"]]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=BENCH_KAFKA, group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
-        tps = [TopicPartition(TOPIC, p) for p in sorted(partitions)]
         ends = await consumer.end_offsets(tps)
         consumer.assign(tps)
         await consumer.commit({tp: ends[tp] for tp in tps})
-        return {tp.partition: ends[tp] for tp in tps}
     finally:
         await consumer.stop()
 
 
-async def forget_group(kafka: str, group: str) -> dict[str, Any]:
-    """Delete the bench's consumer group and the topics faust made for it (best effort)."""
-    done: dict[str, Any] = {"group_deleted": False, "topics_deleted": []}
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+async def forget_group(group: str) -> dict[str, Any]:
+    """Delete the group and the topics faust made for it (best effort)."""
+    done: dict[str, Any] = {"group_deleted": False, "topics_deleted": 0}
+    admin = AIOKafkaAdminClient(bootstrap_servers=BENCH_KAFKA)
     await admin.start()
     try:
         topics = [t for t in await admin.list_topics() if t.startswith(f"{group}-")]
         if topics:
             await admin.delete_topics(topics)
-            done["topics_deleted"] = topics
+            done["topics_deleted"] = len(topics)
         node = await admin.find_coordinator(group)
         response = await admin._send_request(DeleteGroupsRequest([group]), node)
         done["group_deleted"] = all(err == 0 for _, err in response.results)
@@ -137,412 +198,248 @@ async def forget_group(kafka: str, group: str) -> dict[str, Any]:
     return done
 
 
-async def ledger_count(db: Any, prefix: str) -> int:
-    return int(
-        await db[LEDGER].count_documents(
-            {"source": SOURCE, "id": {"$gte": prefix, "$lt": prefix + "\uffff"}}
-        )
-    )
+async def in_ledger(db: Any, key: str) -> bool:
+    return await db[LEDGER].find_one({"_id": key}, {"_id": 1}) is not None
 
 
-async def worker_counters(http: httpx.AsyncClient) -> dict[str, float] | None:
-    """Records consumed (every outcome but `retried`) and handler time, from the worker."""
-    try:
-        response = await http.get("/metrics")
-    except httpx.HTTPError:
-        return None
-    if response.status_code != 200:
-        return None
-    consumed = 0.0
-    for line in response.text.splitlines():
-        if (
-            line.startswith("supervision_events_consumed_total{")
-            and 'outcome="retried"' not in line
-        ):
-            consumed += float(line.rsplit(" ", 1)[1])
-    sums = metric_sums(
-        response.text,
-        "supervision_consumer_handle_seconds_sum",
-        "supervision_consumer_handle_seconds_count",
-    )
-    return {
-        "consumed": consumed,
-        "handle_sum": sums["supervision_consumer_handle_seconds_sum"],
-        "handle_count": sums["supervision_consumer_handle_seconds_count"],
-    }
+async def wait_for_keys(db: Any, child: Child, keys: set[str], deadline: float) -> bool:
+    """Wait until every key is in the ledger. One `_id` lookup at a time, so the polling costs
+    the store little next to the consumer being measured."""
+    pending = set(keys)
+    while pending:
+        if not child.alive():
+            raise RunFailed(f"{child.name} exited with status {child.proc.returncode}")
+        key = next(iter(pending))
+        if await in_ledger(db, key):
+            pending.discard(key)
+            continue
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.2)
+    return True
 
 
-async def wait_ledger(
-    db: Any,
-    http: httpx.AsyncClient,
-    prefix: str,
-    expected: int,
-    deadline: float,
-    worker: Child,
-    baseline: float,
-) -> int:
-    """Wait until `expected` events of `prefix` are in the ledger.
-
-    Progress is followed on the worker's cheap `/metrics` counter; the ledger itself is counted
-    only when the counter says the events may all be there (or every 10 s), because on FerretDB
-    v1 (SQLite) a ledger count is a full scan that would compete with the worker being measured.
-    """
-    count = 0
-    last_count = 0.0
-    while time.monotonic() < deadline:
-        if not worker.alive():
-            raise SystemExit(f"the worker exited; see {worker.log_path}")
-        counters = await worker_counters(http)
-        now = time.monotonic()
-        if counters is None or counters["consumed"] - baseline >= expected or now - last_count > 10:
-            last_count = now
-            count = await ledger_count(db, prefix)
-            if count >= expected:
-                return count
-        await asyncio.sleep(0.25)
-    return count
-
-
-async def ledger_rows(db: Any, prefix: str) -> dict[str, dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    cursor = db[LEDGER].find(
-        {"source": SOURCE, "id": {"$gte": prefix, "$lt": prefix + "\uffff"}},
-        {"_id": 0, "id": 1, "processed_at": 1, "outcome": 1},
-    )
-    async for row in cursor:
-        rows[row["id"]] = row
-    return rows
-
-
-async def produce(
-    producer: AIOKafkaProducer,
-    prefix: str,
-    count: int,
-    tasks: Sequence[str],
-    rate: float | None,
-    deadline: float,
-) -> dict[str, datetime]:
-    """Send `count` events (at `rate`/s if given); returns each id's event time."""
-    times: dict[str, datetime] = {}
-    futures = []
-    began = time.monotonic()
-    for n in range(count):
-        if rate:
-            delay = began + n / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        if time.monotonic() >= deadline:
-            break
-        event = progress(f"{prefix}{n:07d}", n, tasks)
-        times[event.id] = event.time
-        futures.append(
-            await producer.send(
-                TOPIC,
-                value=event.to_bytes(),
-                key=event.subject.encode(),
-                headers=kafka_headers(event),
-            )
-        )
-    await asyncio.gather(*futures)
-    return times
-
-
-def _rate_by_tenth(first: datetime | None, done: list[datetime]) -> list[float | None]:
-    """Projection rate over each tenth of the projected events, in order: a falling series
-    means each event costs more as the collections grow."""
-    if first is None or len(done) < 10:
-        return []
-    rates: list[float | None] = []
-    step = len(done) / 10
-    previous = first
-    for tenth in range(10):
-        end = done[round((tenth + 1) * step) - 1]
-        count = round((tenth + 1) * step) - round(tenth * step)
-        span = (end - previous).total_seconds()
-        rates.append(round(count / span, 1) if span > 0 else None)
-        previous = end
-    return rates
-
-
-async def phase(
-    name: str,
-    *,
-    producer: AIOKafkaProducer,
-    db: Any,
-    http: httpx.AsyncClient,
-    worker: Child,
-    prefix: str,
-    count: int,
-    tasks: Sequence[str],
-    rate: float | None,
-    seconds: float,
-    watch: dict[str, int],
-) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    say(f"{name}: producing {count} events" + (f" at {rate:g}/s" if rate else ""))
-    before = await worker_counters(http)
-    cpu = CpuWatch({"worker": worker.pid, **watch, "producer": os.getpid()})
-    started = time.monotonic()
-    times = await produce(producer, prefix, count, tasks, rate, deadline)
-    produced_s = time.monotonic() - started
-    seen = await wait_ledger(
-        db, http, prefix, len(times), deadline, worker, before["consumed"] if before else 0.0
-    )
-    cpu_used = cpu.result()
-    after = await worker_counters(http)
-    rows = await ledger_rows(db, prefix)
-    latencies = [
-        (rows[i]["processed_at"] - t).total_seconds() for i, t in times.items() if i in rows
+async def produce(client: Any, records: list[Any]) -> set[str]:
+    """Send every record and wait for the acks; returns the key of the last event of each
+    partition (when those are in the ledger, all are: a partition is projected in order)."""
+    futures = [
+        (event_key, await client.send(TOPIC, value=value, key=key, headers=headers))
+        for event_key, (value, key, headers) in records
     ]
-    first = min(times.values()) if times else None
-    by_tenth = _rate_by_tenth(first, sorted(row["processed_at"] for row in rows.values()))
-    last = max((row["processed_at"] for row in rows.values()), default=None)
-    span = (last - first).total_seconds() if first and last else None
-    result = {
-        "events_produced": len(times),
-        "produce_s": round(produced_s, 3),
-        "produce_events_per_s": round(len(times) / produced_s, 1) if produced_s else None,
-        "events_in_ledger": len(rows),
-        "complete": seen >= len(times) and len(rows) >= len(times),
-        "first_event_to_last_ledger_s": round(span, 3) if span is not None else None,
-        "events_per_s_projected": round(len(rows) / span, 1) if span else None,
-        "events_per_s_by_tenth": by_tenth,
-        "latency_ms": summary_ms(latencies),
-        "outcomes": dict(Counter(str(row.get("outcome")) for row in rows.values())),
-        "worker_handler_mean_ms": None,
-        "cpu": cpu_used,
-    }
-    if before and after and after["handle_count"] > before["handle_count"]:
-        result["worker_handler_mean_ms"] = round(
-            (after["handle_sum"] - before["handle_sum"])
-            / (after["handle_count"] - before["handle_count"])
-            * 1000,
-            2,
-        )
-    say(f"{name}: {result['events_per_s_projected']} events/s projected")
-    return result
+    last: dict[int, tuple[int, str]] = {}
+    for event_key, future in futures:
+        meta = await future
+        if meta.offset >= last.get(meta.partition, (-1, ""))[0]:
+            last[meta.partition] = (meta.offset, event_key)
+    return {event_key for _, event_key in last.values()}
 
 
-async def run(args: argparse.Namespace, worker: Child, run_id: str) -> dict[str, Any]:
+def start_consumer(kind: str, group: str, db: str) -> Child:
+    if kind == "worker":
+        env = service_env(db=db, worker_group=group, worker_web_port=str(WORKER_PORT))
+        return Child("projection-worker", [sys.executable, "-m", "supervision.worker"], env)
+    argv = [sys.executable, str(ROOT / "bench" / "raw_consumer.py"), "--group", group]
+    return Child("projection-raw", [*argv, "--db", db], {})
+
+
+async def one_run(
+    kind: str, size: int, args: argparse.Namespace, started: list[Child]
+) -> dict[str, Any]:
+    name = DB if kind == "worker" else RAW_DB
+    run_id = uuid.uuid4().hex[:8]
+    group = f"bench-{kind}-{run_id}"
+    prefix = f"bench-{run_id}-"
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        args.mongo, serverSelectionTimeoutMS=5000, tz_aware=True
+        BENCH_MONGO, serverSelectionTimeoutMS=5000, tz_aware=True
     )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=args.kafka, acks="all", enable_idempotence=True, linger_ms=2
-    )
-    await producer.start()
-    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{args.port}", timeout=10)
-    samples: list[float] = []
-
-    async def sample_rss() -> None:
-        while True:
-            samples.append(rss_mb(worker.pid))
-            await asyncio.sleep(0.5)
-
-    sampler: asyncio.Task[None] | None = None
-    watch = stack_pids(args.state_dir)
+    client = producer(BENCH_KAFKA)
+    child: Child | None = None
     try:
-        db = mongo[DB]
-        found = await asyncio.to_thread(plan_tasks, args.mongo, args.tasks, 90.0)
-        subjects = found or synthetic_tasks(args.tasks)
-        say(f"{len(subjects)} task ids: {'from the plan' if found else 'synthetic'}")
-        say("warm-up: waiting until the worker projects a first event")
-        warm = await phase(
-            "warm-up",
-            producer=producer,
-            db=db,
-            http=http,
-            worker=worker,
-            watch=watch,
-            prefix=f"bench-{run_id}-w-",
-            count=1,
-            tasks=subjects,
-            rate=None,
-            seconds=120,
-        )
-        if not warm["complete"]:
-            raise SystemExit(f"the worker projected nothing within 120 s; see {worker.log_path}")
-        rss = {"idle_after_start": rss_mb(worker.pid)}
-        sampler = asyncio.create_task(sample_rss())
-        phases = {
-            "burst": await phase(
-                "burst",
-                producer=producer,
-                db=db,
-                http=http,
-                worker=worker,
-                watch=watch,
-                prefix=f"bench-{run_id}-b-",
-                count=args.events,
-                tasks=subjects,
-                rate=None,
-                seconds=args.seconds,
+        db = mongo[name]
+        await mongo.drop_database(name)
+        say(f"{kind} at {size}: preloading {size} aggregates and ledger rows")
+        stored = await preload(db, size, args.preload_seconds)
+        if kind == "raw":
+            await prepare_raw(db)
+        await position_group_at_end(group)
+        await client.start()
+        child = start_consumer(kind, group, name)
+        started.append(child)
+
+        warm = progress_event(f"{prefix}warm", aggregate_id(0), 0)
+        await produce(client, [(warm.key, kafka_record(warm))])
+        if not await wait_for_keys(db, child, {warm.key}, time.monotonic() + 180):
+            raise RunFailed(f"{child.name} projected nothing within 180 s")
+        rss_idle = rss_mb(child.pid)
+
+        rng = random.Random(size)
+        events = [
+            progress_event(f"{prefix}{n:07d}", aggregate_id(rng.randrange(stored["aggregates"])), n)
+            for n in range(args.events)
+        ]
+        records = [(event.key, kafka_record(event)) for event in events]
+        child.signal(signal.SIGSTOP)
+        try:
+            last_keys = await produce(client, records)
+        finally:
+            resumed = datetime.now(UTC)
+            cpu = CpuWatch({kind: child.pid, **stack_pids()})
+            child.signal(signal.SIGCONT)
+        say(f"{kind} at {size}: {len(records)} events produced, draining")
+        complete = await wait_for_keys(db, child, last_keys, time.monotonic() + args.seconds)
+        used = cpu.result()
+        rows = [
+            row
+            async for row in db[LEDGER].find(
+                {"source": SOURCE, "id": {"$gt": prefix, "$lt": f"{prefix}w"}},
+                {"_id": 0, "processed_at": 1, "outcome": 1},
             )
-        }
-        if not phases["burst"]["complete"]:
-            say("the burst did not drain within --seconds: skipping the paced phase")
-            phases["paced"] = {"skipped": "the burst did not drain within --seconds"}
-        elif args.paced_seconds > 0 and args.paced_rate > 0:
-            phases["paced"] = await phase(
-                "paced",
-                producer=producer,
-                db=db,
-                http=http,
-                worker=worker,
-                watch=watch,
-                prefix=f"bench-{run_id}-p-",
-                count=int(args.paced_rate * args.paced_seconds),
-                tasks=subjects,
-                rate=args.paced_rate,
-                seconds=args.paced_seconds + 60,
-            )
-        rss["sampled_max"] = max(samples, default=0.0)
-        rss["peak_vmhwm"] = peak_rss_mb(worker.pid)
-        rss["after"] = rss_mb(worker.pid)
-        return {
-            "subjects": {
-                "kind": "plan tasks owned by the unit" if found else "synthetic",
-                "distinct": len(subjects),
+        ]
+        last = max((row["processed_at"] for row in rows), default=None)
+        span = (last - resumed).total_seconds() if last else None
+        events_per_s = rate(len(rows), span)
+        result = {
+            "consumer": kind,
+            "stored": stored,
+            "events_produced": len(records),
+            "events_in_ledger": len(rows),
+            "complete": complete and len(rows) == len(records),
+            "drain_s": round(span, 3) if span is not None else None,
+            "events_per_s": events_per_s,
+            "wall_ms_per_event": round(1000 * span / len(rows), 3) if rows and span else None,
+            "cpu_ms_per_event": (
+                round(1000 * used[f"{kind}_cpu_s"] / len(rows), 3) if rows else None
+            ),
+            "outcomes": dict(Counter(str(row.get("outcome")) for row in rows)),
+            "cpu": used,
+            "rss_mb": {
+                "idle": rss_idle,
+                "after": rss_mb(child.pid),
+                "peak": peak_rss_mb(child.pid),
             },
-            "phases": phases,
-            "worker_rss_mb": rss,
         }
+        say(f"{kind} at {size}: {events_per_s} events/s")
+        return result
     finally:
-        if sampler is not None:
-            sampler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sampler
-        await producer.stop()
-        await http.aclose()
+        if child is not None:
+            child.stop()
+        await client.stop()
+        await mongo.drop_database(name)
         await mongo.close()
+        await forget_group(group)
+        shutil.rmtree(Path(tempfile.gettempdir()) / "fazhi-faust" / group, ignore_errors=True)
 
 
-async def preload_ledger(mongo: str, rows: int) -> None:
-    """Fill the ledger with `rows` old entries, as a worker that has run for a while has."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo, tz_aware=True)
-    try:
-        ledger = client[DB][LEDGER]
-        now = datetime.now().astimezone()
-        for start in range(0, rows, 1000):
-            await ledger.insert_many(
-                [
-                    {
-                        "_id": f"/units/bench-preload preload-{n:09d}",  # the event's key
-                        "source": "/units/bench-preload",
-                        "id": f"preload-{n:09d}",
-                        "type": TYPE,
-                        "topic": TOPIC,
-                        "partition": 0,
-                        "offset": n,
-                        "outcome": "applied",
-                        "processed_at": now,
-                    }
-                    for n in range(start, min(rows, start + 1000))
-                ]
+def run(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
+    drop_databases(DB, RAW_DB)
+    results: dict[str, Any] = {"raw": {}, "worker": {}}
+    plan = [("raw", args.sizes[0])] + [("worker", size) for size in args.sizes]
+    for kind, size in plan:
+        errors = []
+        while len(errors) < ATTEMPTS:
+            try:
+                result = asyncio.run(one_run(kind, size, args, started))
+            except RunFailed as exc:
+                say(f"{kind} at {size}: {exc}")
+                errors.append(str(exc))
+            else:
+                results[kind][str(size)] = {**result, "failed_attempts": errors}
+                break
+        else:
+            results[kind][str(size)] = {"consumer": kind, "error": "; ".join(errors)}
+    return results
+
+
+def figures(report: dict[str, Any], sizes: list[int]) -> list[dict[str, Any]]:
+    base = str(sizes[0])
+    worker, raw = report["worker"], report["raw"]
+    first = worker.get(base, {})
+    eps, raw_eps = first.get("events_per_s"), raw.get(base, {}).get("events_per_s")
+    out = [
+        figure(
+            f"projection: events/s, {sizes[0]} aggregates stored",
+            eps,
+            "events/s",
+            reference="raw aiokafka consumer, the same writes in bulk: events/s",
+            reference_value=raw_eps,
+            target=">= 0.5x and >= 1000 events/s",
+            met=both(at_least(eps, 0.5 * raw_eps if raw_eps else 0), at_least(eps, 1000)),
+        )
+    ]
+    for size in sizes[1:]:
+        here = worker.get(str(size), {})
+        largest = size == sizes[-1]
+        for key, what in (("wall_ms_per_event", "wall"), ("cpu_ms_per_event", "worker CPU")):
+            value, reference = here.get(key), first.get(key)
+            out.append(
+                figure(
+                    f"projection cost, ms {what}/event, {size} aggregates and ledger rows",
+                    value,
+                    "ms/event",
+                    reference=f"the same at {sizes[0]}",
+                    reference_value=reference,
+                    target="<= 1.3x" if largest and what == "wall" else None,
+                    met=(
+                        at_most(value, 1.3 * reference)
+                        if largest and what == "wall" and value and reference
+                        else None
+                    ),
+                    lower_is_better=True,
+                )
             )
-    finally:
-        await client.close()
-
-
-def targets(report: dict[str, Any]) -> dict[str, Any]:
-    """How the measured numbers compare with the targets (informative, never an assertion)."""
-    eps = report["phases"]["burst"]["events_per_s_projected"]
-    peak = report["worker_rss_mb"]["peak_vmhwm"]
-    return {
-        "events_per_s_projected": {
-            "measured": eps,
-            "target": f">= {TARGETS['events_per_s_min']}",
-            "met": eps is not None and eps >= TARGETS["events_per_s_min"],
-        },
-        "worker_rss_mb": {
-            "measured": peak,
-            "target": f"< {TARGETS['worker_rss_mb_max']}",
-            "met": peak < TARGETS["worker_rss_mb_max"],
-        },
-    }
+    peaks = [r["rss_mb"]["peak"] for r in worker.values() if "rss_mb" in r]
+    raw_peak = raw.get(base, {}).get("rss_mb", {}).get("peak")
+    peak = max(peaks) if peaks else None
+    out.append(
+        figure(
+            "worker RSS, peak",
+            peak,
+            "MB",
+            reference="raw consumer RSS, peak",
+            reference_value=raw_peak,
+            target="<= 200 MB",
+            met=at_most(peak, 200),
+            lower_is_better=True,
+        )
+    )
+    return out
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=5000, help="events in the burst")
-    parser.add_argument("--tasks", type=int, default=100, help="most distinct task ids (subjects)")
+    parser.add_argument("--events", type=int, default=10000, help="events of each run")
+    parser.add_argument("--seconds", type=float, default=60.0, help="drain time bound of a run")
     parser.add_argument(
-        "--seconds", type=float, default=300.0, help="time bound of the burst (produce + drain)"
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",") if x],
+        default=[1000, 10000, 100000],
+        help="aggregates (and ledger rows) stored before a run, comma-separated; the raw "
+        "consumer runs at the first",
     )
     parser.add_argument(
-        "--paced-rate", type=float, default=100.0, help="events/s of the paced phase"
+        "--preload-seconds", type=float, default=180.0, help="time bound of one preload"
     )
-    parser.add_argument("--paced-seconds", type=float, default=10.0, help="0 skips the paced phase")
-    parser.add_argument(
-        "--ledger-preload",
-        type=int,
-        default=0,
-        help="ledger rows inserted before the start, as after a long run (default 0)",
-    )
-    parser.add_argument("--port", type=int, default=19011, help="the worker's /metrics port")
-    add_stack_arguments(parser)
-    parser.add_argument("--keep", action="store_true", help="keep the bench database and group")
     args = parser.parse_args(argv)
-    if args.events < 1 or args.tasks < 1:
-        parser.error("--events and --tasks must be at least 1")
+    if args.events < 1 or not args.sizes or min(args.sizes) < 1:
+        parser.error("--events and every size must be at least 1")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     facts = machine()
-    run_id = uuid.uuid4().hex[:8]
-    group = f"supervision-worker-bench-{run_id}"
-    datadir = Path(tempfile.gettempdir()) / "fazhi-faust" / group
-    cleanup: dict[str, Any] = {}
-    with stack_for(args) as stack, children() as started:
-        args.kafka, args.mongo, args.state_dir = stack["kafka"], stack["mongo"], stack["state_dir"]
-        try:
-            if http_status(f"http://127.0.0.1:{args.port}/metrics"):
-                raise SystemExit(f"port {args.port} is in use: pass --port")
-            drop_databases(args.mongo, DB)
-            if args.ledger_preload:
-                say(f"preloading the ledger with {args.ledger_preload} rows")
-                asyncio.run(preload_ledger(args.mongo, args.ledger_preload))
-            ends = asyncio.run(position_group_at_end(args.kafka, group))
-            say(f"group {group} starts at the end of {TOPIC} ({sum(ends.values())} records before)")
-            worker = Child(
-                "projection-supervision-worker",
-                [sys.executable, "-m", "supervision.worker"],
-                service_env(
-                    kafka=args.kafka,
-                    mongo=args.mongo,
-                    worker_group=group,
-                    worker_web_port=str(args.port),
-                ),
-            )
-            started.append(worker)
-            say(f"started the supervision worker, pid {worker.pid} (log {worker.log_path})")
-            report = asyncio.run(run(args, worker, run_id))
-        finally:
-            for child in started:
-                child.stop()
-            if not args.keep:
-                cleanup = asyncio.run(forget_group(args.kafka, group))
-                drop_databases(args.mongo, DB)
-                shutil.rmtree(datadir, ignore_errors=True)
+    with bench_stack_up(), children() as started:
+        report = run(args, started)
     out = {
         "benchmark": "projection",
-        "service": "supervision",
-        "topic": TOPIC,
-        "consumer_group": group,
-        "stack": stack,
         "config": {
-            "burst_events": args.events,
-            "max_distinct_subjects": args.tasks,
-            "burst_seconds_bound": args.seconds,
-            "paced_rate": args.paced_rate,
-            "paced_seconds": args.paced_seconds,
-            "ledger_preload_rows": args.ledger_preload,
+            "events_per_run": args.events,
+            "drain_seconds_bound": args.seconds,
+            "sizes": args.sizes,
+            "preload_seconds_bound": args.preload_seconds,
         },
+        "figures": figures(report, args.sizes),
         **report,
-        "targets": targets(report),
-        "cleanup": cleanup or None,
         "machine": {**facts, "loadavg_1m_at_end": round(os.getloadavg()[0], 2)},
     }
     print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
