@@ -14,7 +14,7 @@ help:
 	@echo "make test   the same stack, then lint, type checks, unit, integration and e2e tests"
 	@echo "make stop   stop the Kafka broker, FerretDB and PostgreSQL started here"
 	@echo "make lock   recompile requirements.lock after a dependency change"
-	@echo "make bench  benchmarks on their own Kafka/FerretDB/PostgreSQL (19092/19017/19432); JSON on stdout"
+	@echo "make bench  benchmarks as ratios on their own Kafka/FerretDB/PostgreSQL; bench/results/<date>.json"
 
 $(UV):
 	python3 -m venv $(LOCAL)/uv

@@ -1,23 +1,20 @@
 #!/usr/bin/env bash
-# Runs both benchmarks, one after the other, and prints one JSON object
-# {"ingest": {...}, "projection": {...}} on stdout (progress on stderr). A copy is written to
-# .local/bench/<UTC time>.json.
+# `make bench`: every benchmark on the benchmarks' own stack (Kafka 127.0.0.1:19092, FerretDB
+# 127.0.0.1:19017, state in .local/bench-stack), one after the other. Prints one JSON object on
+# stdout (progress on stderr), saves it as bench/results/<UTC date>.json and regenerates the
+# results table of bench/README.md from it (bench/report.py).
 #
-# They run on the benchmarks' own stack (Kafka 127.0.0.1:19092, FerretDB 127.0.0.1:19017, state
-# in .local/bench-stack, the same jars and binary as the local stack), so their events never reach
-# the local stack's consumer groups. This script starts it if it is not running and stops it again
-# at the end in that case only. Needs `scripts/stack.sh install` to have run once.
+# Installs Debian's `wrk` (the load generator) when it is missing. Starts the stack if it is not
+# running, and then stops it again at the end. Needs `scripts/stack.sh install` to have run once.
 #
 #   bench/run.sh
-#   INGEST_ARGS="--events 5000" PROJECTION_ARGS="--paced-seconds 0" bench/run.sh
+#   INGEST_ARGS="--seconds 10" PROJECTION_ARGS="--sizes 1000,10000" STORE_ARGS="--samples 100" bench/run.sh
 set -Eeuo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 PY=${FAZHI_PYTHON:-$ROOT/.local/venv/bin/python}
-OUT=$ROOT/.local/bench
-mkdir -p "$OUT"
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS=$ROOT/bench/results
 TMP=$(mktemp -d)
 STARTED_STACK=0
 
@@ -29,21 +26,48 @@ cleanup() {
 }
 trap cleanup EXIT
 
+as_root() {
+	if ((EUID == 0)); then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		echo "[bench] root (or sudo) is needed for: $*" >&2
+		exit 1
+	fi
+}
+
+if ! command -v wrk >/dev/null 2>&1; then
+	echo "[bench] installing wrk (apt)" >&2
+	mkdir -p "$ROOT/.local/logs"
+	as_root apt-get update -qq >>"$ROOT/.local/logs/apt.log" 2>&1
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk \
+		>>"$ROOT/.local/logs/apt.log" 2>&1 || {
+		echo "[bench] apt-get install wrk failed; see .local/logs/apt.log" >&2
+		exit 1
+	}
+fi
+
 if ! "$PY" bench/common.py stack status >/dev/null 2>&1; then
 	STARTED_STACK=1
 	"$PY" bench/common.py stack start >&2
 fi
 
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$([[ -n $(git status --porcelain -- . ':!bench/results' ':!bench/README.md' 2>/dev/null) ]] && echo true || echo false)
+
 # shellcheck disable=SC2086 # word splitting of the *_ARGS knobs is intended
 "$PY" bench/ingest.py ${INGEST_ARGS:-} >"$TMP/ingest.json"
 # shellcheck disable=SC2086
 "$PY" bench/projection.py ${PROJECTION_ARGS:-} >"$TMP/projection.json"
+# shellcheck disable=SC2086
+"$PY" bench/store.py ${STORE_ARGS:-} >"$TMP/store.json"
 
-"$PY" - "$TMP/ingest.json" "$TMP/projection.json" <<'PY' | tee "$OUT/$STAMP.json"
-import json
-import sys
-
-ingest, projection = (json.load(open(path, encoding="utf-8")) for path in sys.argv[1:3])
-print(json.dumps({"ingest": ingest, "projection": projection}, ensure_ascii=False, indent=2))
-PY
-echo "[bench] saved $OUT/$STAMP.json" >&2
+mkdir -p "$RESULTS"
+DAY=$(date -u +%Y-%m-%d)
+"$PY" bench/report.py combine --commit "$COMMIT" --dirty "$DIRTY" \
+	"$TMP/ingest.json" "$TMP/projection.json" "$TMP/store.json" >"$TMP/all.json"
+cp "$TMP/all.json" "$RESULTS/$DAY.json"
+"$PY" bench/report.py readme "$RESULTS/$DAY.json" >&2
+cat "$RESULTS/$DAY.json"
+echo "[bench] saved bench/results/$DAY.json; bench/README.md regenerated" >&2
