@@ -74,10 +74,12 @@ from common import (
 from pymongo import AsyncMongoClient
 
 from fazhi.envelope import CHINA_TZ
+from fazhi.projection import VERSION
 
 RAW_DB = "bench_raw"
 WORKER_PORT = 19011
 PRELOAD_BATCH = 1000
+PENDING = "pending"
 ATTEMPTS = 2
 
 
@@ -90,7 +92,8 @@ def aggregate_id(n: int) -> str:
 
 
 def aggregate(n: int, now: datetime) -> dict[str, Any]:
-    """A plan-task-like document owned by the bench unit, already in progress."""
+    """A plan-task-like document owned by the bench unit, already in progress, as the worker
+    saves one (with its version)."""
     return {
         "_id": aggregate_id(n),
         "kind": "task",
@@ -106,6 +109,7 @@ def aggregate(n: int, now: datetime) -> dict[str, Any]:
         "progress_pct": 0,
         "reported_by": UNIT,
         "updated_at": now,
+        VERSION: 1,
     }
 
 
@@ -198,19 +202,22 @@ async def forget_group(group: str) -> dict[str, Any]:
     return done
 
 
-async def in_ledger(db: Any, key: str) -> bool:
-    return await db[LEDGER].find_one({"_id": key}, {"_id": 1}) is not None
+async def settled(db: Any, key: str) -> bool:
+    """Whether the event is in the ledger and settled (the worker claims a batch's entries as
+    `pending` before it writes, and settles them after)."""
+    done = {"_id": key, "outcome": {"$ne": PENDING}}
+    return await db[LEDGER].find_one(done, {"_id": 1}) is not None
 
 
 async def wait_for_keys(db: Any, child: Child, keys: set[str], deadline: float) -> bool:
-    """Wait until every key is in the ledger. One `_id` lookup at a time, so the polling costs
-    the store little next to the consumer being measured."""
+    """Wait until every key is settled in the ledger. One `_id` lookup at a time, so the polling
+    costs the store little next to the consumer being measured."""
     pending = set(keys)
     while pending:
         if not child.alive():
             raise RunFailed(f"{child.name} exited with status {child.proc.returncode}")
         key = next(iter(pending))
-        if await in_ledger(db, key):
+        if await settled(db, key):
             pending.discard(key)
             continue
         if time.monotonic() > deadline:
@@ -294,6 +301,7 @@ async def one_run(
                 {"source": SOURCE, "id": {"$gt": prefix, "$lt": f"{prefix}w"}},
                 {"_id": 0, "processed_at": 1, "outcome": 1},
             )
+            if row.get("outcome") != PENDING
         ]
         last = max((row["processed_at"] for row in rows), default=None)
         span = (last - resumed).total_seconds() if last else None

@@ -5,8 +5,9 @@ The best case of what `python -m supervision.worker` does with a batch of
 `--batch` records) it parses the JSON values, folds the events of one task together (the last
 one wins), and writes
 
-- one `bulk_write` of `UpdateOne({"_id": task id}, {"$set": ...})` on `tasks`,
-- one `insert_many` of timeline rows (one per event) into `timeline`,
+- `bulk_write`s of `UpdateOne({"_id": task id}, {"$set": ...})` on `tasks` (as many updates
+  in one as the worker sends, `fazhi.projection.UPDATE_BATCH`),
+- one `insert_many` of timeline rows (one per event) into `task_history`,
 - one `insert_many` of ledger rows (`_id` = the event's key) into `processed_events`,
 
 then commits the offsets. No validation, no ownership or state guard, no dead letters, no
@@ -30,8 +31,8 @@ from common import BENCH_KAFKA, BENCH_MONGO, LEDGER, TOPIC
 from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.errors import BulkWriteError
 
-# FerretDB v1 on SQLite stops answering an `update` command of 100 or more updates.
-UPDATES_PER_COMMAND = 50
+from fazhi.projection import UPDATE_BATCH  # the most updates the store takes in one command
+from supervision.store import TASK_HISTORY, TASKS
 
 
 async def project(db: Any, records: list[Any]) -> None:
@@ -46,6 +47,7 @@ async def project(db: Any, records: list[Any]) -> None:
             {
                 "_id": key,
                 "task_id": data["task_id"],
+                "seq": record.offset,
                 "event_id": event["id"],
                 "type": event["type"],
                 "source": event["source"],
@@ -81,9 +83,9 @@ async def project(db: Any, records: list[Any]) -> None:
         )
         for task_id, (offset, data, reported_at) in latest.items()
     ]
-    for start in range(0, len(updates), UPDATES_PER_COMMAND):
-        await db["tasks"].bulk_write(updates[start : start + UPDATES_PER_COMMAND], ordered=False)
-    await db["timeline"].insert_many(timeline, ordered=False)
+    for start in range(0, len(updates), UPDATE_BATCH):
+        await db[TASKS].bulk_write(updates[start : start + UPDATE_BATCH], ordered=False)
+    await db[TASK_HISTORY].insert_many(timeline, ordered=False)
     now = datetime.now(UTC)
     with contextlib.suppress(BulkWriteError):  # a redelivered batch: its rows are there
         await db[LEDGER].insert_many(

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark on the benchmarks' own stack (Kafka 127.0.0.1:19092, FerretDB
-# 127.0.0.1:19017, state in .local/bench-stack), one after the other. Prints one JSON object on
-# stdout (progress on stderr), saves it as bench/results/<UTC date>.json and regenerates the
-# results table of bench/README.md from it (bench/report.py).
+# 127.0.0.1:19017 on PostgreSQL 127.0.0.1:19432, state in .local/bench-stack), one after the
+# other. Prints one JSON object on stdout (progress on stderr), saves it as
+# bench/results/<UTC date>.json and regenerates the results table of bench/README.md from it
+# (bench/report.py).
 #
 # Installs Debian's `wrk` (the load generator) when it is missing. Starts the stack if it is not
 # running, and then stops it again at the end. Needs `scripts/stack.sh install` to have run once.
