@@ -303,6 +303,11 @@ async def one_run(
             )
             if row.get("outcome") != PENDING
         ]
+        store_cpu = sum(
+            seconds
+            for name, seconds in used.items()
+            if name.endswith("_cpu_s") and name not in (f"{kind}_cpu_s", "kafka_cpu_s")
+        )
         last = max((row["processed_at"] for row in rows), default=None)
         span = (last - resumed).total_seconds() if last else None
         events_per_s = rate(len(rows), span)
@@ -318,6 +323,7 @@ async def one_run(
             "cpu_ms_per_event": (
                 round(1000 * used[f"{kind}_cpu_s"] / len(rows), 3) if rows else None
             ),
+            "store_cpu_ms_per_event": round(1000 * store_cpu / len(rows), 3) if rows else None,
             "outcomes": dict(Counter(str(row.get("outcome")) for row in rows)),
             "cpu": used,
             "rss_mb": {
