@@ -75,6 +75,7 @@ from pymongo import AsyncMongoClient
 
 from fazhi.envelope import CHINA_TZ
 from fazhi.projection import VERSION
+from supervision.store import TASK_HISTORY
 
 RAW_DB = "bench_raw"
 WORKER_PORT = 19011
@@ -151,10 +152,8 @@ async def preload(db: Any, size: int, seconds: float) -> dict[str, Any]:
 
 async def prepare_raw(db: Any) -> None:
     """The worker's own start-up on the reference's database: its indexes and the plan."""
-    from fazhi.consumer import ensure_ledger
     from supervision.worker import WORKER
 
-    await ensure_ledger(db)
     if WORKER.ensure_indexes is not None:
         await WORKER.ensure_indexes(db)
 
@@ -203,10 +202,9 @@ async def forget_group(group: str) -> dict[str, Any]:
 
 
 async def settled(db: Any, key: str) -> bool:
-    """Whether the event is in the ledger and settled (the worker claims a batch's entries as
-    `pending` before it writes, and settles them after)."""
-    done = {"_id": key, "outcome": {"$ne": PENDING}}
-    return await db[LEDGER].find_one(done, {"_id": 1}) is not None
+    """Whether the event is in its task's timeline: both consumers write a batch's timeline
+    rows (`_id` = the event's key) in the same step as its task documents."""
+    return await db[TASK_HISTORY].find_one({"_id": key}, {"_id": 1}) is not None
 
 
 async def wait_for_keys(db: Any, child: Child, keys: set[str], deadline: float) -> bool:
@@ -294,6 +292,7 @@ async def one_run(
             child.signal(signal.SIGCONT)
         say(f"{kind} at {size}: {len(records)} events produced, draining")
         complete = await wait_for_keys(db, child, last_keys, time.monotonic() + args.seconds)
+        finished = datetime.now(UTC)
         used = cpu.result()
         rows = [
             row
@@ -308,8 +307,8 @@ async def one_run(
             for name, seconds in used.items()
             if name.endswith("_cpu_s") and name not in (f"{kind}_cpu_s", "kafka_cpu_s")
         )
-        last = max((row["processed_at"] for row in rows), default=None)
-        span = (last - resumed).total_seconds() if last else None
+        # Until the last timeline row was seen (polled every 0.2 s, for both consumers alike).
+        span = (finished - resumed).total_seconds() if complete else None
         events_per_s = rate(len(rows), span)
         result = {
             "consumer": kind,

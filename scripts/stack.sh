@@ -78,6 +78,10 @@ FERRET_WAS_RUNNING=0
 PG_WAS_RUNNING=0
 FERRETDB_MODULE=github.com/FerretDB/FerretDB
 FERRETDB_VERSION=v1.24.2
+# FerretDB v1 holds a pooled connection while it waits for its metadata lock, so a burst of
+# requests as large as its pool (50 by default) during a collection or index creation hangs
+# every one of them. A larger pool keeps such a burst far out of reach.
+FERRETDB_POOL=200
 PY=${FAZHI_PYTHON:-$LOCAL/venv/bin/python}
 WAIT_SECS=${STACK_WAIT_SECS:-90}
 
@@ -550,7 +554,7 @@ write_pg_conf() {
 listen_addresses = '$HOST'
 port = $PG_PORT
 unix_socket_directories = '$PG_SOCK'
-max_connections = 120                 # FerretDB's pool opens up to 50
+max_connections = 300                 # FerretDB's pool opens up to FERRETDB_POOL (200)
 shared_buffers = 256MB
 effective_cache_size = 1GB
 work_mem = 8MB
@@ -697,7 +701,8 @@ launch_ferretdb() {
 	pg_setup
 	mkdir -p "$FERRET_DIR/state" "$LOGS" "$RUN"
 	spawn ferretdb "$LOGS/ferretdb.log" "$BIN/ferretdb" \
-		--handler=postgresql --postgresql-url="postgres://$PG_ROLE@$HOST:$PG_PORT/$PG_DB" \
+		--handler=postgresql \
+		--postgresql-url="postgres://$PG_ROLE@$HOST:$PG_PORT/$PG_DB?pool_max_conns=$FERRETDB_POOL" \
 		--listen-addr="$HOST:$MONGO_PORT" --state-dir="$FERRET_DIR/state" \
 		--debug-addr=- --telemetry=disable --log-level=info
 	log "ferretdb: started (pid $(tr -dc '0-9' <"$(pidfile ferretdb)"))"

@@ -166,6 +166,13 @@ def test_worker_killed_mid_stream_still_projects_every_event_exactly_once(
         if f"{supervision.name}-worker" not in services_up.procs:
             restart_worker()
 
+    # The ledger claims a batch before its writes land: wait for the last batch's timeline.
+    expected_total = len(events)
+    wait_until(
+        lambda: sum(len(task_history(mongo, supervision, t)) for t in task_ids) >= expected_total,
+        timeout=60,
+        what="every event in its task's history",
+    )
     for task_id in task_ids:
         expected = [e["id"] for e in events if e["subject"] == task_id]
         got = task_history(mongo, supervision, task_id)

@@ -276,7 +276,9 @@ async def test_a_conflicting_writer_makes_the_batch_apply_again_on_fresh_documen
 
 async def test_the_store_refuses_a_save_on_a_stale_version() -> None:
     store = MemoryStore()
-    await store.commit([Save(TASKS, {"_id": "T1", "_v": 1}, 0)], [])
+    await store.commit([Save(TASKS, {"_id": "T1", "_v": 1}, None)], [])
+    with pytest.raises(ConflictError):
+        await store.commit([Save(TASKS, {"_id": "T1", "_v": 1}, None)], [])
     with pytest.raises(ConflictError):
         await store.commit([Save(TASKS, {"_id": "T1", "_v": 1}, 0)], [])
 

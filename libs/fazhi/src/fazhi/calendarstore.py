@@ -348,7 +348,7 @@ def calendar_db(rt: ServiceRuntime) -> Database:
     return rt.mongo[rt.settings.auth_db]
 
 
-def calendar_cache(request: Request) -> CalendarCache:
+async def calendar_cache(request: Request) -> CalendarCache:
     """The process-wide cache, kept on ``app.state`` and created on first use."""
     cache = getattr(request.app.state, "calendar_cache", None)
     if cache is None:

@@ -21,7 +21,7 @@ import asyncio
 import copy
 import logging
 import time
-import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,8 +30,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from fazhi.catalog import EventCatalog, EventType, dlq_topic
@@ -110,30 +108,66 @@ class PoisonError(Exception):
 DocKey = tuple[str, str]
 
 
+class AggregateCache:
+    """The aggregates a worker wrote or read lately, as they are in the store: all events of
+    an aggregate come to the worker that holds its partition, so the next batch usually finds
+    them here instead of loading them. A document changed elsewhere (after a rebalance) is
+    caught by its version when it is saved; the batch then forgets everything and loads anew."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._docs: OrderedDict[DocKey, Document] = OrderedDict()
+
+    def get(self, key: DocKey) -> Document | None:
+        doc = self._docs.get(key)
+        if doc is not None:
+            self._docs.move_to_end(key)
+        return doc
+
+    def put(self, key: DocKey, doc: Document) -> None:
+        if self.size <= 0:
+            return
+        self._docs[key] = doc
+        self._docs.move_to_end(key)
+        while len(self._docs) > self.size:
+            self._docs.popitem(last=False)
+
+    def clear(self) -> None:
+        self._docs.clear()
+
+
 class _Batch:
     """The unit of work of one batch: aggregates as loaded, as changed, and what to write."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, cache: AggregateCache) -> None:
         self.store = store
+        self.cache = cache
         self.docs: dict[DocKey, Document | None] = {}
-        self.loaded_versions: dict[DocKey, int] = {}
+        self.loaded_versions: dict[DocKey, int | None] = {}
         self.dirty: set[DocKey] = set()
         self.rows: dict[tuple[str, str], Document] = {}
         self.emitted: list[tuple[str, CloudEvent]] = []
 
     async def preload(self, keys: Sequence[DocKey]) -> None:
         by_collection: dict[str, list[str]] = {}
-        for collection, doc_id in dict.fromkeys(keys):
-            if (collection, doc_id) not in self.docs:
-                by_collection.setdefault(collection, []).append(doc_id)
+        for key in dict.fromkeys(keys):
+            if key in self.docs:
+                continue
+            cached = self.cache.get(key)
+            if cached is not None:
+                self._loaded(key, cached)
+            else:
+                by_collection.setdefault(key[0], []).append(key[1])
         loaded = await asyncio.gather(
             *(self.store.load(c, ids) for c, ids in by_collection.items())
         )
         for (collection, ids), found in zip(by_collection.items(), loaded, strict=True):
             for doc_id in ids:
-                doc = found.get(doc_id)
-                self.docs[(collection, doc_id)] = doc
-                self.loaded_versions[(collection, doc_id)] = int(doc.get(VERSION, 0)) if doc else 0
+                self._loaded((collection, doc_id), found.get(doc_id))
+
+    def _loaded(self, key: DocKey, doc: Document | None) -> None:
+        self.docs[key] = doc
+        self.loaded_versions[key] = int(doc.get(VERSION, 0)) if doc is not None else None
 
     async def get(self, key: DocKey) -> Document | None:
         if key not in self.docs:
@@ -164,10 +198,15 @@ class _Batch:
         for key in sorted(self.dirty):
             doc = self.docs[key]
             assert doc is not None
-            version = self.loaded_versions.get(key, 0)
-            saves.append(Save(key[0], {**doc, VERSION: version + 1}, version))
+            version = self.loaded_versions.get(key)
+            saves.append(Save(key[0], {**doc, VERSION: (version or 0) + 1}, version))
         rows = [(collection, row) for (collection, _), row in self.rows.items()]
         await self.store.commit(saves, rows)
+        for key, doc in self.docs.items():
+            if doc is not None and key not in self.dirty:
+                self.cache.put(key, doc)
+        for save in saves:
+            self.cache.put((save.collection, save.doc["_id"]), save.doc)
 
 
 @dataclass
@@ -212,13 +251,8 @@ DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
 
 LEDGER_QUERIES = (
     HotQuery(LEDGER, {"_id": "/units/justice 42"}, "the worker: an event claimed twice"),
-    HotQuery(LEDGER, {"batch": "b1", "outcome": "pending"}, "the worker: a batch settled"),
 )
-
-
-async def ensure_ledger(db: AsyncDatabase[dict[str, Any]]) -> None:
-    # `_id` is the event's key (`source` + `id`, unique); `batch` serves the settling update.
-    await db[LEDGER].create_index([("batch", ASCENDING)], name="batch")
+"""The ledger is found by `_id` (the event's key: `source` + `id`) and needs no other index."""
 
 
 @dataclass
@@ -244,6 +278,7 @@ class EventProcessor:
     publisher: Publisher
     metrics: Metrics
     group: str = ""
+    cache: AggregateCache = field(default_factory=lambda: AggregateCache(0))
     max_attempts: int = 3
     backoff_s: float = 0.2
     infra_backoff_max_s: float = 5.0
@@ -292,36 +327,44 @@ class EventProcessor:
         return outcomes
 
     async def _apply(self, pairs: Sequence[tuple[Record, CloudEvent]]) -> list[Outcome]:
-        batch_id = uuid.uuid4().hex
+        try:
+            return await self._apply_once(pairs)
+        except BaseException:
+            self.cache.clear()  # what the store holds now is unknown: load it anew
+            raise
+
+    async def _apply_once(self, pairs: Sequence[tuple[Record, CloudEvent]]) -> list[Outcome]:
+        # Claimed as applied: the rare event that is refused or ignored is corrected below, and
+        # a batch that does not finish is replayed (its offsets are not committed).
+        now = datetime.now(UTC)
+        claimed = {"outcome": str(Outcome.APPLIED), "processed_at": now}
         existing = await self.store.claim(
-            batch_id, [LedgerEntry(e.key, _ledger_fields(r, e)) for r, e in pairs]
+            [LedgerEntry(e.key, {**_ledger_fields(r, e), **claimed}) for r, e in pairs]
         )
         items = [_Item(r, e, existing.get(e.key)) for r, e in pairs]
-        batch = _Batch(self.store)
+        batch = _Batch(self.store, self.cache)
         todo = [item for item in items if not self._reposted(item)]
         await batch.preload([k for item in todo if (k := self._primary(item.event))])
         for item in todo:
             await self._handle(batch, item)
         await self._publish(batch.emitted)
         await batch.commit()
-        letters = [item for item in items if item.outcome is Outcome.DEAD_LETTERED]
-        for item in letters:
-            letter = DeadLetter(item.record, item.error, item.attempts, self.group)
-            await self.dead_letter(letter)
-        now = datetime.now(UTC)
-        await self.store.settle(
-            batch_id,
-            {"outcome": str(Outcome.APPLIED), "processed_at": now},
-            {
-                item.event.key: {
-                    **_ledger_fields(item.record, item.event),
-                    "outcome": _ledger_outcome(item.outcome),
-                    "processed_at": now,
-                }
-                for item in items
-                if _ledger_changes(item)
-            },
-        )
+        for item in items:
+            if item.outcome is Outcome.DEAD_LETTERED:
+                await self.dead_letter(
+                    DeadLetter(item.record, item.error, item.attempts, self.group)
+                )
+        corrections = {
+            item.event.key: {
+                **_ledger_fields(item.record, item.event),
+                "outcome": _ledger_outcome(item.outcome),
+                "processed_at": now,
+            }
+            for item in items
+            if _ledger_changes(item)
+        }
+        if corrections:
+            await self.store.settle(corrections)
         for item in items:
             self._count(item)
         return [item.outcome or Outcome.DUPLICATE for item in items]

@@ -15,6 +15,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
+from fazhi.projection import LOAD_CONCURRENCY
+
 Key = tuple[str, str]
 """(collection, aggregate id)"""
 
@@ -91,10 +93,14 @@ class OwnerCache:
                 found[key] = owners
         if not misses:
             return found
-        results = await asyncio.gather(
-            *(fetch(collection, doc_id) for collection, doc_id in misses),
-            return_exceptions=True,
-        )
+        results: list[Sequence[str] | BaseException | None] = []
+        for start in range(0, len(misses), LOAD_CONCURRENCY):
+            results.extend(
+                await asyncio.gather(
+                    *(fetch(c, doc_id) for c, doc_id in misses[start : start + LOAD_CONCURRENCY]),
+                    return_exceptions=True,
+                )
+            )
         for result in results:
             if isinstance(result, BaseException):
                 raise result

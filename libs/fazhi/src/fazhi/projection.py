@@ -77,8 +77,9 @@ class Save:
     collection: str
     doc: Document
     """The whole new document, `_id`, version and positions included."""
-    expected_version: int
-    """The version it was loaded at; 0 for a new document (inserted, never overwritten)."""
+    expected_version: int | None
+    """The version it was loaded at (0: a document from before versions); None for a new
+    document, which is inserted, never overwritten."""
 
 
 @dataclass(frozen=True)
@@ -97,14 +98,12 @@ class Store(Protocol):
         met) and insert the rows (a row whose `_id` exists is already there: skipped)."""
         ...
 
-    async def claim(self, batch: str, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
-        """Insert ledger entries as pending under `batch`; returns the entries that existed."""
+    async def claim(self, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
+        """Insert the ledger entries that are new; returns those that existed, as they are."""
         ...
 
-    async def settle(
-        self, batch: str, done: Mapping[str, Any], outcomes: Mapping[str, Mapping[str, Any]]
-    ) -> None:
-        """Set `done` on the batch's pending entries; `outcomes` sets single entries."""
+    async def settle(self, outcomes: Mapping[str, Mapping[str, Any]]) -> None:
+        """Correct single ledger entries (an event refused, ignored, or claimed before)."""
         ...
 
 
@@ -140,26 +139,18 @@ class MongoStore:
                 if result.inserted_count + result.matched_count != len(chunk):
                     raise ConflictError(f"{collection}: a document changed while the batch ran")
 
-    async def claim(self, batch: str, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
-        docs = [{"_id": e.key, **e.fields, "batch": batch, "outcome": "pending"} for e in entries]
-        existing = await self._insert_new(LEDGER, docs)
+    async def claim(self, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
+        existing = await self._insert_new(LEDGER, [{"_id": e.key, **e.fields} for e in entries])
         if not existing:
             return {}
         return await self.load(LEDGER, sorted(existing))
 
-    async def settle(
-        self, batch: str, done: Mapping[str, Any], outcomes: Mapping[str, Mapping[str, Any]]
-    ) -> None:
-        # `batch` is a one-off value: this update touches only the rows this batch inserted.
-        # Entries named in `outcomes` are set one by one (dead letters, replays; rare).
+    async def settle(self, outcomes: Mapping[str, Mapping[str, Any]]) -> None:
         singles = [
             UpdateOne({"_id": key}, {"$set": dict(fields)}) for key, fields in outcomes.items()
         ]
         for chunk in _chunks(singles, UPDATE_BATCH):
             await self.db[LEDGER].bulk_write(chunk, ordered=False)
-        await self.db[LEDGER].update_many(
-            {"batch": batch, "outcome": "pending"}, {"$set": dict(done)}
-        )
 
     async def _insert_new(self, collection: str, docs: list[Document]) -> set[str]:
         """Insert `docs`; returns the `_id`s that were already there (left as they were)."""
@@ -176,9 +167,11 @@ class MongoStore:
 
 
 def _save_op(save: Save) -> InsertOne[Document] | ReplaceOne[Document]:
-    if save.expected_version == 0:
+    if save.expected_version is None:
         return InsertOne(save.doc)
-    return ReplaceOne({"_id": save.doc["_id"], VERSION: save.expected_version}, save.doc)
+    # `$exists` is not an indexed query on every server, but here `_id` already bounds it.
+    version = save.expected_version or {"$exists": False}
+    return ReplaceOne({"_id": save.doc["_id"], VERSION: version}, save.doc)
 
 
 def _write_errors(exc: BulkWriteError) -> str:
@@ -218,7 +211,7 @@ class MemoryStore:
             raise exc
         for save in saves:
             current = self.table(save.collection).get(save.doc["_id"])
-            version = 0 if current is None else current.get(VERSION, 0)
+            version = None if current is None else current.get(VERSION, 0)
             if version != save.expected_version:
                 raise ConflictError(f"{save.collection}/{save.doc['_id']} changed")
         for collection, row in rows:
@@ -226,22 +219,17 @@ class MemoryStore:
         for save in saves:
             self.table(save.collection)[save.doc["_id"]] = copy.deepcopy(save.doc)
 
-    async def claim(self, batch: str, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
+    async def claim(self, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
         ledger = self.table(LEDGER)
         existing: dict[str, Document] = {}
         for e in entries:
             if e.key in ledger:
                 existing[e.key] = copy.deepcopy(ledger[e.key])
             else:
-                ledger[e.key] = {"_id": e.key, **e.fields, "batch": batch, "outcome": "pending"}
+                ledger[e.key] = {"_id": e.key, **e.fields}
         return existing
 
-    async def settle(
-        self, batch: str, done: Mapping[str, Any], outcomes: Mapping[str, Mapping[str, Any]]
-    ) -> None:
+    async def settle(self, outcomes: Mapping[str, Mapping[str, Any]]) -> None:
         ledger = self.table(LEDGER)
         for key, fields in outcomes.items():
             ledger[key].update(fields)
-        for entry in ledger.values():
-            if entry.get("batch") == batch and entry["outcome"] == "pending":
-                entry.update(done)

@@ -82,7 +82,9 @@ class KafkaPublisher:
                 acks="all",
                 enable_idempotence=True,
                 request_timeout_ms=int(self._timeout_s * 1000),
-                linger_ms=2,
+                # No lingering: a request waits for its own acknowledgement, and records that
+                # arrive while one is in flight are batched anyway.
+                linger_ms=0,
             )
             try:
                 await asyncio.wait_for(producer.start(), self._timeout_s)

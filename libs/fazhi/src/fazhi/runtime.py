@@ -51,7 +51,9 @@ class ServiceRuntime:
         return self.mongo[self.settings.mongo_db]
 
 
-def runtime(request: Request) -> ServiceRuntime:
+async def runtime(request: Request) -> ServiceRuntime:
+    """The process's runtime. A coroutine, as every dependency here: FastAPI runs a plain
+    function dependency in a worker thread, a hand-off that costs more than the lookup."""
     rt = request.app.state.runtime
     assert isinstance(rt, ServiceRuntime)
     return rt
@@ -63,7 +65,7 @@ async def caller(
 ) -> Principal:
     """The key's holder, or 401: resolved before the request's parameters and body are
     validated, so an unauthenticated request learns nothing of the route."""
-    return await runtime(request).keys.authenticate(authorization)
+    return await (await runtime(request)).keys.authenticate(authorization)
 
 
 Caller = Annotated[Principal, Depends(caller)]

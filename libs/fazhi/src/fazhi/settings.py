@@ -22,10 +22,12 @@ class ServiceSettings(BaseSettings):
     retry_after_s: int = Field(default=5, gt=0)
     consumer_max_attempts: int = Field(default=3, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
-    batch_max_events: int = Field(default=200, ge=1, le=1000)
+    batch_max_events: int = Field(default=500, ge=1, le=1000)
     """The most records the worker applies in one batch."""
     batch_max_s: float = Field(default=0.02, gt=0, le=5)
     """How long the worker waits for a batch to fill before applying what it has."""
+    aggregate_cache_size: int = Field(default=20_000, ge=0)
+    """How many aggregates the worker keeps between batches (0: load them for every batch)."""
     worker_web_port: int = 0
     worker_web_bind: str = "127.0.0.1"
     session_timeout_s: float = Field(default=30.0, ge=6, le=300)

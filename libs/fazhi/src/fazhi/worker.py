@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from fazhi.catalog import EventCatalog
-from fazhi.consumer import DeadLetter, EventProcessor, Handler, Record, ensure_ledger
+from fazhi.consumer import AggregateCache, DeadLetter, EventProcessor, Handler, Record
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
 from fazhi.projection import MongoStore
@@ -95,6 +95,7 @@ def create_worker_app(
 
         processor = EventProcessor(
             store=MongoStore(db),
+            cache=AggregateCache(settings.aggregate_cache_size),
             catalogs=catalogs,
             handlers=handlers,
             dead_letter=send_dead_letter,
@@ -137,7 +138,6 @@ async def _ensure(db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup 
     delay = 0.5
     while True:
         try:
-            await ensure_ledger(db)
             if ensure_indexes is not None:
                 await ensure_indexes(db)
             return
