@@ -1,7 +1,8 @@
-"""The topology registry is consistent in itself and names every service folder."""
+"""The topology registry: consistent in itself, and what the services read."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,23 @@ def test_topic_partitions_lists_event_topics_then_dead_letter_twins() -> None:
     partitions = topology.topic_partitions()
     assert tuple(partitions) == topology.TOPICS == topology.EVENT_TOPICS + topology.DLQ_TOPICS
     assert set(partitions.values()) == {topology.PARTITIONS}
+
+
+@pytest.mark.parametrize("svc", SERVICES, ids=lambda s: s.name)
+def test_the_service_reads_its_settings_and_topic_from_the_registry(
+    svc: ServiceTopology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("MONGO_DB", "WORKER_WEB_PORT", "AUTH_DB"):
+        monkeypatch.delenv(svc.env_prefix + name, raising=False)
+    settings = importlib.import_module(f"{svc.package}.config").Settings()
+    assert settings.model_config["env_prefix"] == svc.env_prefix
+    assert settings.mongo_db == svc.database
+    assert settings.worker_web_port == svc.worker_port
+    assert settings.auth_db == topology.AUTH_DATABASE
+    catalog = importlib.import_module(f"{svc.package}.events").CATALOG
+    assert catalog.service == svc.package
+    assert catalog.topic == svc.topic
+    assert catalog.dlq_topic == svc.dlq_topic
 
 
 def test_the_registry_loads_alone() -> None:
