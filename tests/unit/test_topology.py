@@ -1,4 +1,4 @@
-"""The topology registry: consistent in itself, and what the services read."""
+"""The topology registry: consistent in itself, and what the services and scripts read."""
 
 from __future__ import annotations
 
@@ -72,6 +72,16 @@ def test_the_service_reads_its_settings_and_topic_from_the_registry(
     assert catalog.service == svc.package
     assert catalog.topic == svc.topic
     assert catalog.dlq_topic == svc.dlq_topic
+
+
+def test_topics_script_creates_the_registry_topics() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        topics = importlib.import_module("topics")
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    assert topics.TOPICS == topology.TOPICS
+    assert topics.DEFAULT_REPLICATION == topology.REPLICATION
 
 
 def test_the_registry_loads_alone() -> None:
