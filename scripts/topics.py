@@ -1,14 +1,12 @@
 #!/usr/bin/env python3
 """Create Fazhi's Kafka topics, idempotently.
 
-One topic per owning domain plus its dead-letter twin::
-
-    supervision.events  mediation.events  emergency.events  opengov.events
-    supervision.events.dlq  mediation.events.dlq  emergency.events.dlq  opengov.events.dlq
-
-Each gets ``KAFKA_TOPIC_PARTITIONS`` partitions (default 6) and replication factor
-``KAFKA_TOPIC_REPLICATION`` (default 1). A topic that already exists counts as success; one with
-fewer partitions than wanted is grown (partitions are never removed).
+The topics are those of ``fazhi.topology``: each service's event topic and its dead-letter
+twin (``supervision.events``, ``supervision.events.dlq``, ...), each with the partitions the
+registry gives it (6), unless ``KAFKA_TOPIC_PARTITIONS`` (or ``--partitions``) asks for another
+count for all of them; replication factor ``KAFKA_TOPIC_REPLICATION`` (default 1). A topic that
+already exists counts as success; one with fewer partitions than wanted is grown (partitions are
+never removed).
 
 Usage::
 
@@ -35,19 +33,22 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+try:
+    from fazhi import topology
+except ImportError:  # a python without the workspace installed: the registry is plain Python
+    sys.path.append(str(Path(__file__).resolve().parents[1] / "libs" / "fazhi" / "src"))
+    from fazhi import topology
 
 if TYPE_CHECKING:
     from aiokafka.admin import AIOKafkaAdminClient
 
-DOMAINS: tuple[str, ...] = ("supervision", "mediation", "emergency", "opengov")
-EVENT_TOPICS: tuple[str, ...] = tuple(f"{d}.events" for d in DOMAINS)
-DLQ_TOPICS: tuple[str, ...] = tuple(f"{t}.dlq" for t in EVENT_TOPICS)
-TOPICS: tuple[str, ...] = EVENT_TOPICS + DLQ_TOPICS
+TOPICS: tuple[str, ...] = topology.TOPICS
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
-DEFAULT_PARTITIONS = 6
-DEFAULT_REPLICATION = 1
+DEFAULT_REPLICATION = topology.REPLICATION
 
 log = logging.getLogger("fazhi.topics")
 
@@ -103,8 +104,7 @@ async def _partition_counts(admin: AIOKafkaAdminClient, names: Iterable[str]) ->
 
 async def _ensure_once(
     admin: AIOKafkaAdminClient,
-    topics: tuple[str, ...],
-    partitions: int,
+    topics: dict[str, int],
     replication: int,
     warm_coordinator: bool,
     result: dict[str, str],
@@ -118,7 +118,7 @@ async def _ensure_once(
     if missing:
         resp = await admin.create_topics(
             [
-                NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                NewTopic(t, num_partitions=topics[t], replication_factor=replication)
                 for t in missing
             ],
             timeout_ms=15000,
@@ -145,12 +145,12 @@ async def _ensure_once(
     present = [t for t in topics if t not in missing]
     if present:
         counts = await _partition_counts(admin, present)
-        grow = {t: NewPartitions(partitions) for t, n in counts.items() if n < partitions}
+        grow = {t: NewPartitions(topics[t]) for t, n in counts.items() if n < topics[t]}
         if grow:
             await admin.create_partitions(grow, timeout_ms=15000)
         for t in present:
             if t in grow:
-                result[t] = f"grown {counts[t]}->{partitions}"
+                result[t] = f"grown {counts[t]}->{topics[t]}"
             elif t in counts:
                 result.setdefault(t, "exists")
             else:
@@ -166,13 +166,17 @@ async def _ensure_once(
 async def ensure_topics_async(
     bootstrap: str | None = None,
     *,
-    topics: Iterable[str] = TOPICS,
+    topics: Iterable[str] | None = None,
     partitions: int | None = None,
     replication: int | None = None,
     max_wait: float = 60.0,
     warm_coordinator: bool = True,
 ) -> dict[str, str]:
-    """Create ``topics`` if missing; returns ``{topic: "created" | "exists" | "grown a->b"}``.
+    """Create ``topics`` (default: every topic of ``fazhi.topology``) if missing; returns
+    ``{topic: "created" | "exists" | "grown a->b"}``.
+
+    Each topic gets the partitions the registry gives it (6 for a topic it does not know), or
+    ``partitions`` (default ``$KAFKA_TOPIC_PARTITIONS``) when given.
 
     Retries (until ``max_wait`` seconds) while the broker is unreachable or still electing its
     controller, so it is safe to call right after the broker was started. With
@@ -182,9 +186,13 @@ async def ensure_topics_async(
     from aiokafka.errors import BrokerNotAvailableError, KafkaError, KafkaTimeoutError
 
     bootstrap = bootstrap or default_bootstrap()
-    partitions = partitions or _env_int("KAFKA_TOPIC_PARTITIONS", DEFAULT_PARTITIONS)
+    override = partitions or _env_int("KAFKA_TOPIC_PARTITIONS", 0)
     replication = replication or _env_int("KAFKA_TOPIC_REPLICATION", DEFAULT_REPLICATION)
-    wanted = tuple(topics)
+    registry = topology.topic_partitions()
+    wanted = {
+        t: override or registry.get(t, topology.PARTITIONS)
+        for t in (TOPICS if topics is None else topics)
+    }
     deadline = time.monotonic() + max_wait
     delay = 0.25
     result: dict[str, str] = {}
@@ -192,9 +200,7 @@ async def ensure_topics_async(
         admin = None
         try:
             admin = await _admin(bootstrap, 10000)
-            return await _ensure_once(
-                admin, wanted, partitions, replication, warm_coordinator, result
-            )
+            return await _ensure_once(admin, wanted, replication, warm_coordinator, result)
         except (TimeoutError, KafkaError, OSError) as exc:
             # KafkaTimeoutError and BrokerNotAvailableError are not flagged retriable by aiokafka
             # but are what a broker that is still starting looks like
@@ -248,7 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=60.0, help="seconds to keep retrying (default 60)"
     )
     parser.add_argument(
-        "--partitions", type=int, default=None, help="default $KAFKA_TOPIC_PARTITIONS or 6"
+        "--partitions",
+        type=int,
+        default=None,
+        help="for every topic (default $KAFKA_TOPIC_PARTITIONS, else each topic's own, 6)",
     )
     parser.add_argument(
         "--check", action="store_true", help="only check that the broker answers a metadata request"

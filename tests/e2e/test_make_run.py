@@ -17,21 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
+from fazhi import topology
 from tests.support.processes import ROOT, progress, structured, wait_until
 
 pytestmark = pytest.mark.e2e
 
 STATE = ROOT / ".local" / "run" / "supervise.json"
-API = {
-    name: f"http://127.0.0.1:{port}"
-    for name, port in (
-        ("supervision", 8001),
-        ("petition-mediation", 8002),
-        ("emergency", 8003),
-        ("open-government", 8004),
-    )
-}
-WORKER_METRICS = "http://127.0.0.1:8011/metrics"
+API = {s.name: f"http://127.0.0.1:{s.api_port}" for s in topology.SERVICES}
+WORKER_METRICS = f"http://127.0.0.1:{topology.SUPERVISION.worker_port}/metrics"
 
 
 def _ready(url: str) -> bool:

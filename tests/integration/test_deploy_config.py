@@ -5,6 +5,10 @@ health checks and the settings the code reads; the Prometheus rules use only met
 code defines (or `up`) and pass promtool (`promtool check rules|config`, `promtool test rules`);
 the PrometheusRule for Kubernetes carries the same groups; the Grafana dashboard queries only
 series that the rules record.
+
+They cannot import Python, so every service, topic, partition count, database, port and env
+prefix they name is checked against `fazhi.topology`: a change made there and not here (or here
+and not there) fails a test.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+from fazhi import topology
+from fazhi.topology import SERVICES, ServiceTopology
 from tests.support.processes import UVICORN_FLAGS
 
 try:
@@ -36,7 +42,14 @@ COMPOSE = ROOT / "docker-compose.yml"
 PROMETHEUS = DEPLOY / "prometheus"
 K8S = DEPLOY / "k8s"
 MONGO_URL = "mongodb://mongo:27017/?replicaSet=rs0"
-TOPICS = ("supervision.events", "mediation.events", "emergency.events", "opengov.events")
+# Settings a compose process may carry besides those under its service's own prefix.
+UNPREFIXED_ENV = {"PORT", "FAZHI_MONGO_URL"}
+# Keys of the k8s settings ConfigMap read by no single service.
+SHARED_SETTINGS = {"KAFKA_BOOTSTRAP", "KAFKA_TOPIC_PARTITIONS", "KAFKA_TOPIC_REPLICATION"}
+
+
+def by_name(service: ServiceTopology) -> str:
+    return service.name
 
 
 # ------------------------------------------------------------------ helpers
@@ -55,23 +68,20 @@ def load_yaml(path: Path) -> Any:
     return docs[0]
 
 
-@cache
-def services() -> dict[str, dict[str, Any]]:
-    """folder under services/ -> package, env prefix and worker web port, read from config.py."""
-    found: dict[str, dict[str, Any]] = {}
-    for config in sorted(ROOT.glob("services/*/src/*/config.py")):
-        text = config.read_text(encoding="utf-8")
-        prefix = re.search(r'env_prefix="([A-Z_]+)"', text)
-        port = re.search(r"worker_web_port: int = (\d+)", text)
-        assert prefix, f"{config}: env_prefix not found"
-        assert port, f"{config}: worker_web_port not found"
-        found[config.parents[2].name] = {
-            "package": config.parent.name,
-            "prefix": prefix.group(1),
-            "worker_port": int(port.group(1)),
-        }
-    assert len(found) == 4, found
-    return found
+def shell_loop_words(script: str, variable: str) -> list[str]:
+    """The words of the shell loop `for <variable> in a b c; do` in `script`."""
+    (words,) = re.findall(rf"\bfor {variable} in ([^;\n]+); do", script)
+    return words.split()
+
+
+def topic_partitions() -> int:
+    """The one partition count the topic jobs give every topic (they loop over the topics)."""
+    counts = set(topology.topic_partitions().values())
+    assert len(counts) == 1, (
+        f"topics with different partition counts {counts}: the compose and k8s topic jobs "
+        "create all topics with one count; give each its own there"
+    )
+    return counts.pop()
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:
@@ -176,6 +186,21 @@ def test_every_api_start_runs_uvicorn_on_uvloop_with_httptools() -> None:
     assert flags in " ".join(UVICORN_FLAGS)
 
 
+def test_make_run_uses_the_registered_ports() -> None:
+    """The Procfile of `make run` starts each registered service on its ports (the worker's
+    comes from its settings), and scripts/run.sh prints those URLs."""
+    procfile = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+    commands = [line.split(":", 1)[1].strip() for line in procfile if line.strip()]
+    assert len(commands) == 2 * len(SERVICES), procfile
+    banner = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
+    for service in SERVICES:
+        (api,) = [c for c in commands if f" {service.package}.api:create_app " in c]
+        assert f" --port {service.api_port} " in api
+        assert f"python -m {service.package}.worker" in commands
+        assert f"http://127.0.0.1:{service.api_port}/docs" in banner
+        assert f"http://127.0.0.1:{service.worker_port}/metrics" in banner
+
+
 # ------------------------------------------------------------------ docker compose
 
 
@@ -202,18 +227,27 @@ def test_compose_creates_every_topic_and_its_dead_letter_twin() -> None:
     script = command_text(job["command"])
     assert "/opt/kafka/bin/kafka-topics.sh" in script
     assert "--create --if-not-exists" in script
-    assert "--partitions 6" in script
-    for topic in TOPICS:
-        assert topic in script
-    assert '"$$topic.dlq"' in script
+    assert shell_loop_words(script, "topic") == list(topology.EVENT_TOPICS)
+    assert shell_loop_words(script, "name") == ['"$$topic"', f'"$$topic{topology.DLQ_SUFFIX}"']
+    assert re.findall(r"--partitions (\S+)", script) == [str(topic_partitions())]
+    (described,) = re.findall(r"--describe[\s\\]+--topic '([^']+)'", script)
+    assert described.split("|") == list(topology.EVENT_TOPICS)
+    kafka = compose()["services"]["kafka"]["environment"]
+    assert kafka["KAFKA_NUM_PARTITIONS"] == str(topic_partitions())
     assert job["depends_on"]["kafka"]["condition"] == "service_healthy"
 
 
-@pytest.mark.parametrize("folder", sorted(services()))
-def test_compose_runs_the_api_and_worker_of(folder: str) -> None:
+def test_compose_runs_exactly_the_registered_services() -> None:
+    processes = [name for name in compose()["services"] if name.endswith(("-api", "-worker"))]
+    assert sorted(processes) == sorted(
+        f"{s.name}-{process}" for s in SERVICES for process in ("api", "worker")
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=by_name)
+def test_compose_runs_the_api_and_worker_of(service: ServiceTopology) -> None:
     svc = compose()["services"]
-    info = services()[folder]
-    prefix = info["prefix"]
+    folder, prefix = service.name, service.env_prefix
     api, worker = svc[f"{folder}-api"], svc[f"{folder}-worker"]
     for process in (api, worker):
         assert process["build"]["args"]["SERVICE"] == folder
@@ -222,6 +256,9 @@ def test_compose_runs_the_api_and_worker_of(folder: str) -> None:
         env = environment(process)
         assert env[f"{prefix}KAFKA_BOOTSTRAP"] == "kafka:9092"
         assert env[f"{prefix}MONGO_URL"] == MONGO_URL
+        assert env[f"{prefix}MONGO_DB"] == service.database
+        foreign = sorted(k for k in env if k not in UNPREFIXED_ENV and not k.startswith(prefix))
+        assert not foreign, f"settings not under {prefix}: {foreign}"
         assert process["depends_on"]["mongo"]["condition"] == "service_healthy"
         assert process["depends_on"]["kafka-topics"]["condition"] == (
             "service_completed_successfully"
@@ -229,14 +266,14 @@ def test_compose_runs_the_api_and_worker_of(folder: str) -> None:
     assert api["command"] == ["fazhi-api"]
     assert worker["command"] == ["fazhi-worker"]
 
-    api_port = environment(api)["PORT"]
-    assert 8001 <= int(api_port) <= 8004
+    api_port = service.api_port
+    assert environment(api)["PORT"] == str(api_port)
     assert api["ports"] == [f"{api_port}:{api_port}"]
     assert "/readyz" in command_text(api["healthcheck"]["test"])
 
     env = environment(worker)
-    port = env[f"{prefix}WORKER_WEB_PORT"]
-    assert int(port) == info["worker_port"]
+    port = service.worker_port
+    assert env[f"{prefix}WORKER_WEB_PORT"] == str(port)
     assert env[f"{prefix}WORKER_WEB_BIND"] == "0.0.0.0"
     assert worker["ports"] == [f"{port}:{port}"]
     assert f"127.0.0.1:{port}/metrics" in command_text(worker["healthcheck"]["test"])
@@ -266,14 +303,18 @@ def test_prometheus_scrapes_every_compose_api_and_worker() -> None:
     config = load_yaml(PROMETHEUS / "prometheus.yml")
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     targets = {
-        name: {t for sc in job["static_configs"] for t in sc["targets"]}
+        name: {
+            t: sc.get("labels", {}).get("service")
+            for sc in job["static_configs"]
+            for t in sc["targets"]
+        }
         for name, job in jobs.items()
     }
+    assert targets["fazhi-api"] == {f"{s.name}-api:{s.api_port}": s.package for s in SERVICES}
+    assert targets["fazhi-worker"] == {
+        f"{s.name}-worker:{s.worker_port}": s.package for s in SERVICES
+    }
     svc = compose()["services"]
-    for folder, info in services().items():
-        api_port = environment(svc[f"{folder}-api"])["PORT"]
-        assert f"{folder}-api:{api_port}" in targets["fazhi-api"]
-        assert f"{folder}-worker:{info['worker_port']}" in targets["fazhi-worker"]
     assert config["rule_files"] == ["rules.yml"]
     mounts = svc["prometheus"]["volumes"]
     assert "./deploy/prometheus:/etc/prometheus:ro" in mounts
@@ -367,7 +408,7 @@ def code_metric_names() -> frozenset[str]:
     from fazhi.metrics import service_metrics
     from fazhi.tail import tail_metrics
 
-    packages = [info["package"] for info in services().values()]
+    packages = [s.package for s in SERVICES]
     for package in packages:  # cached per prefix: safe next to the other tests
         service_metrics(package)
         tail_metrics(package)
@@ -385,7 +426,7 @@ def code_metric_names() -> frozenset[str]:
 
 def test_code_metric_names_include_the_documented_ones() -> None:
     names = code_metric_names()
-    for package in ("supervision", "petition_mediation", "emergency", "open_government"):
+    for package in (s.package for s in SERVICES):
         for name in (
             "events_ingested_total",
             "ingest_seconds_bucket",
@@ -419,7 +460,7 @@ def test_rules_use_only_metrics_the_code_defines() -> None:
 
 
 def test_each_recording_rule_covers_every_service() -> None:
-    packages = {info["package"] for info in services().values()}
+    packages = {s.package for s in SERVICES}
     for name in recorded_names():
         same = [r for r in all_rules() if r.get("record") == name]
         assert {r["labels"]["service"] for r in same} == packages, name
@@ -474,7 +515,10 @@ def test_k8s_base_lists_every_service_and_existing_files() -> None:
     assert base["namespace"] == "fazhi"
     for resource in base["resources"]:
         assert (K8S / resource).exists(), f"kustomization names missing {resource}"
-    assert set(services()) <= set(base["resources"])
+    names = {s.name for s in SERVICES}
+    assert names <= set(base["resources"])
+    folders = {path.parent.name for path in K8S.glob("*/kustomization.yaml")} - {"service"}
+    assert folders == names
     assert k8s_objects(K8S / "namespace.yaml").keys() == {("Namespace", "fazhi")}
 
     settings = dict(
@@ -489,16 +533,22 @@ def test_k8s_base_lists_every_service_and_existing_files() -> None:
     worker = k8s_objects(K8S / "service" / "worker.yaml")[("Deployment", "worker")]
     (container,) = worker["spec"]["template"]["spec"]["containers"]
     (web_port,) = [p["containerPort"] for p in container["ports"] if p["name"] == "metrics"]
-    for info in services().values():
-        prefix = info["prefix"]
+    assert web_port == topology.CONTAINER_WORKER_PORT
+    for service in SERVICES:
+        prefix = service.env_prefix
         assert settings[f"{prefix}KAFKA_BOOTSTRAP"]
+        assert settings[f"{prefix}MONGO_DB"] == service.database
         assert settings[f"{prefix}WORKER_WEB_BIND"] == "0.0.0.0"
         assert int(settings[f"{prefix}WORKER_WEB_PORT"]) == web_port
         assert "replicaSet=" in secret["stringData"][f"{prefix}MONGO_URL"]
-    assert settings["KAFKA_TOPIC_PARTITIONS"] == "6"
+    assert settings["KAFKA_TOPIC_PARTITIONS"] == str(topic_partitions())
+    prefixes = tuple(s.env_prefix for s in SERVICES)
+    unowned = sorted(k for k in settings if k not in SHARED_SETTINGS and not k.startswith(prefixes))
+    assert not unowned, f"settings under no service's prefix: {unowned}"
+    assert set(secret["stringData"]) == {"FAZHI_MONGO_URL", *(f"{p}MONGO_URL" for p in prefixes)}
 
 
-@pytest.mark.parametrize("folder", sorted(services()))
+@pytest.mark.parametrize("folder", [s.name for s in SERVICES])
 def test_k8s_service_folder_reuses_the_template(folder: str) -> None:
     overlay = load_yaml(K8S / folder / "kustomization.yaml")
     assert overlay["namePrefix"] == f"{folder}-"
@@ -541,7 +591,10 @@ def test_k8s_api_deployment_service_hpa_and_pdb() -> None:
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert "http" in ports
+    assert ports["http"] == topology.CONTAINER_API_PORT
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert f'--port "${{PORT:-{topology.CONTAINER_API_PORT}}}"' in dockerfile
+    assert re.search(rf"^EXPOSE {topology.CONTAINER_API_PORT}$", dockerfile, re.M)
     env_from = {next(iter(e.values()))["name"] for e in container["envFrom"]}
     assert env_from == {"fazhi-settings", "fazhi-mongo"}
 
@@ -588,6 +641,11 @@ def test_k8s_topic_job_creates_every_topic() -> None:
     script = command_text(container["command"])
     assert "/opt/kafka/bin/kafka-topics.sh" in script
     assert "--if-not-exists" in script
-    for topic in TOPICS:
-        assert topic in script
-    assert '"$topic.dlq"' in script
+    assert shell_loop_words(script, "topic") == list(topology.EVENT_TOPICS)
+    assert shell_loop_words(script, "name") == ['"$topic"', f'"$topic{topology.DLQ_SUFFIX}"']
+    assert '--partitions "$KAFKA_TOPIC_PARTITIONS"' in script  # checked in the ConfigMap
+    env = {e["name"]: e for e in container["env"]}
+    assert env["KAFKA_TOPIC_PARTITIONS"]["valueFrom"]["configMapKeyRef"] == {
+        "name": "fazhi-settings",
+        "key": "KAFKA_TOPIC_PARTITIONS",
+    }

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from fazhi import topology
 from fazhi.envelope import CHINA_TZ
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ KAFKA = os.environ.get("FAZHI_TEST_KAFKA", "127.0.0.1:9092")
 MONGO = os.environ.get("FAZHI_TEST_MONGO", "mongodb://127.0.0.1:27017")
 # Databases the test services use (dropped when a session starts): `test_supervision`, ...
 DB_PREFIX = os.environ.get("FAZHI_TEST_DB_PREFIX", "test_")
-AUTH_DB = f"{DB_PREFIX}auth"
+AUTH_DB = f"{DB_PREFIX}{topology.AUTH_DATABASE}"
 CST = CHINA_TZ
 # How every api server runs, as in the Procfile and the image's launcher.
 UVICORN_FLAGS = ("--no-access-log", "--loop", "uvloop", "--http", "httptools")
@@ -70,46 +71,18 @@ class Service:
         }
 
 
+# The test processes listen on their own ports and use their own databases (see fazhi.topology).
 SERVICES = {
-    s.name: s
-    for s in (
-        Service(
-            "supervision",
-            "supervision",
-            "SUPERVISION",
-            18001,
-            18011,
-            f"{DB_PREFIX}supervision",
-            "supervision.events",
-        ),
-        Service(
-            "petition-mediation",
-            "petition_mediation",
-            "PETITION_MEDIATION",
-            18002,
-            18012,
-            f"{DB_PREFIX}mediation",
-            "mediation.events",
-        ),
-        Service(
-            "emergency",
-            "emergency",
-            "EMERGENCY",
-            18003,
-            18013,
-            f"{DB_PREFIX}emergency",
-            "emergency.events",
-        ),
-        Service(
-            "open-government",
-            "open_government",
-            "OPEN_GOVERNMENT",
-            18004,
-            18014,
-            f"{DB_PREFIX}opengov",
-            "opengov.events",
-        ),
+    t.name: Service(
+        name=t.name,
+        package=t.package,
+        prefix=t.env_prefix.removesuffix("_"),
+        api_port=t.test_api_port,
+        worker_port=t.test_worker_port,
+        db=f"{DB_PREFIX}{t.database}",
+        topic=t.topic,
     )
+    for t in topology.SERVICES
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from fazhi.auth import KeyStore, Role
+from fazhi.topology import AUTH_DATABASE
 from fazhi.units import all_units
 
 OPERATOR_UNIT = "rule-of-law-office"
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--mongo-url", default=os.environ.get("FAZHI_MONGO_URL", "mongodb://127.0.0.1:27017")
     )
-    parser.add_argument("--auth-db", default=os.environ.get("FAZHI_AUTH_DB", "auth"))
+    parser.add_argument("--auth-db", default=os.environ.get("FAZHI_AUTH_DB", AUTH_DATABASE))
     commands = parser.add_subparsers(dest="area", required=True)
     keys = commands.add_parser("keys", help="API keys").add_subparsers(
         dest="command", required=True

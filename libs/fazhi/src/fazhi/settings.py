@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fazhi.topology import AUTH_DATABASE
+
 
 class ServiceSettings(BaseSettings):
     """Each service subclasses this with its env prefix (`SUPERVISION_KAFKA_BOOTSTRAP`, ...)
@@ -15,7 +17,7 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_db: str = "fazhi"
-    auth_db: str = "auth"
+    auth_db: str = AUTH_DATABASE
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     publish_timeout_s: float = Field(default=10.0, gt=0)

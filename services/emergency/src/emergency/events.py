@@ -11,8 +11,9 @@ from emergency.store import ALERTS, INCIDENTS
 from fazhi.auth import Role
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.models import Id, LongText, Payload, ShortText
+from fazhi.topology import EMERGENCY
 
-TOPIC = "emergency.events"
+TOPIC = EMERGENCY.topic
 
 
 class IncidentReported(Payload):

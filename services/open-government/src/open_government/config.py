@@ -3,10 +3,13 @@
 from pydantic_settings import SettingsConfigDict
 
 from fazhi.settings import ServiceSettings
+from fazhi.topology import OPEN_GOVERNMENT
 
 
 class Settings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="OPEN_GOVERNMENT_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=OPEN_GOVERNMENT.env_prefix, extra="ignore", frozen=True
+    )
 
-    mongo_db: str = "opengov"
-    worker_web_port: int = 8014
+    mongo_db: str = OPEN_GOVERNMENT.database
+    worker_web_port: int = OPEN_GOVERNMENT.worker_port

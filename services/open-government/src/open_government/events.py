@@ -6,10 +6,11 @@ from pydantic import AwareDatetime
 
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.topology import OPEN_GOVERNMENT
 from open_government.domain import AnswerType, Channel
 from open_government.store import DOCUMENTS, REQUESTS
 
-TOPIC = "opengov.events"
+TOPIC = OPEN_GOVERNMENT.topic
 
 
 class RequestReceived(Payload):

@@ -3,10 +3,13 @@
 from pydantic_settings import SettingsConfigDict
 
 from fazhi.settings import ServiceSettings
+from fazhi.topology import PETITION_MEDIATION
 
 
 class Settings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="PETITION_MEDIATION_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=PETITION_MEDIATION.env_prefix, extra="ignore", frozen=True
+    )
 
-    mongo_db: str = "mediation"
-    worker_web_port: int = 8012
+    mongo_db: str = PETITION_MEDIATION.database
+    worker_web_port: int = PETITION_MEDIATION.worker_port

@@ -6,10 +6,11 @@ from pydantic import AwareDatetime
 
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.topology import PETITION_MEDIATION
 from petition_mediation.domain import CaseType, Outcome, Procedure, SimplifiedGround
 from petition_mediation.store import CASES
 
-TOPIC = "mediation.events"
+TOPIC = PETITION_MEDIATION.topic
 
 
 class CaseFiled(Payload):

@@ -3,10 +3,13 @@
 from pydantic_settings import SettingsConfigDict
 
 from fazhi.settings import ServiceSettings
+from fazhi.topology import SUPERVISION
 
 
 class Settings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="SUPERVISION_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=SUPERVISION.env_prefix, extra="ignore", frozen=True
+    )
 
-    mongo_db: str = "supervision"
-    worker_web_port: int = 8011
+    mongo_db: str = SUPERVISION.database
+    worker_web_port: int = SUPERVISION.worker_port

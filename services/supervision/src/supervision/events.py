@@ -6,10 +6,11 @@ from pydantic import AwareDatetime, Field
 
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.models import Id, LongText, Payload, UnitCode
+from fazhi.topology import SUPERVISION
 from supervision.domain import ItemKind
 from supervision.store import ITEMS, TASKS
 
-TOPIC = "supervision.events"
+TOPIC = SUPERVISION.topic
 
 
 class TaskProgressReported(Payload):
