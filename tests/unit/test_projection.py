@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 from pymongo.errors import AutoReconnect
 
-from fazhi.consumer import DeadLetter, EventProcessor, Handler, Outcome, Record
+from fazhi.consumer import Handler, Outcome, Record
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
-from fazhi.metrics import service_metrics
 from fazhi.projection import LEDGER, ConflictError, MemoryStore, Save
-from fazhi.publisher import FakePublisher
 from supervision.events import CATALOG
 from supervision.store import TASK_HISTORY, TASKS
 from supervision.worker import HANDLERS
+from tests.support.harness import Harness as SharedHarness
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=CHINA_TZ)
 TOPIC = CATALOG.topic
@@ -56,64 +55,25 @@ def complete(task_id: str, *, unit: str = "justice") -> CloudEvent:
     )
 
 
-class Log:
-    """Records on one partition, offsets counted up as a topic would."""
+class Harness(SharedHarness):
+    """The supervision worker's handlers on the in-memory store."""
 
-    def __init__(self) -> None:
-        self.offset = 0
-
-    def records(self, *events: CloudEvent | bytes, partition: int = 0) -> list[Record]:
-        out = []
-        for event in events:
-            value = event if isinstance(event, bytes) else event.to_bytes()
-            out.append(Record(TOPIC, partition, self.offset, b"k", value))
-            self.offset += 1
-        return out
-
-
-class Harness:
     def __init__(
         self, store: MemoryStore | None = None, handlers: dict[str, Handler] | None = None
     ) -> None:
-        self.store = store or MemoryStore()
-        self.letters: list[DeadLetter] = []
-        self.publisher = FakePublisher()
-        self.log = Log()
-
-        async def sink(letter: DeadLetter) -> None:
-            self.letters.append(letter)
-
-        async def no_sleep(_: float) -> None:
-            return None
-
-        self.processor = EventProcessor(
-            store=self.store,
-            catalogs={TOPIC: CATALOG},
-            handlers=HANDLERS if handlers is None else handlers,
-            dead_letter=sink,
-            publisher=self.publisher,
-            metrics=service_metrics("test_projection"),
-            _sleep=no_sleep,
-        )
-
-    async def run(self, records: Sequence[Record]) -> list[Outcome]:
-        return await self.processor.process_batch(records)
+        super().__init__(CATALOG, HANDLERS if handlers is None else handlers, store)
 
     def task(self, task_id: str) -> dict[str, Any]:
-        return self.store.table(TASKS)[task_id]
+        return self.doc(TASKS, task_id)
 
     def history(self, task_id: str) -> list[str]:
-        rows = [r for r in self.store.table(TASK_HISTORY).values() if r["task_id"] == task_id]
-        return [r["event_id"] for r in sorted(rows, key=lambda r: r["seq"])]
-
-    def ledger(self, event: CloudEvent) -> dict[str, Any]:
-        return self.store.table(LEDGER)[event.key]
+        return [row["event_id"] for row in self.rows(TASK_HISTORY, task_id=task_id)]
 
 
 async def test_events_of_one_task_in_a_batch_are_folded_in_order() -> None:
     h = Harness()
     events = [report("T1", pct) for pct in (10, 20, 30)]
-    assert await h.run(h.log.records(*events)) == [Outcome.APPLIED] * 3
+    assert await h.replay(h.records(*events)) == [Outcome.APPLIED] * 3
     assert h.task("T1")["progress_pct"] == 30
     assert h.task("T1")["_v"] == 1, "one batch, one write"
     assert h.history("T1") == [e.id for e in events]
@@ -122,18 +82,18 @@ async def test_events_of_one_task_in_a_batch_are_folded_in_order() -> None:
 
 async def test_a_replayed_batch_changes_nothing() -> None:
     h = Harness()
-    records = h.log.records(report("T1", 10), report("T1", 20))
-    await h.run(records)
+    records = h.records(report("T1", 10), report("T1", 20))
+    await h.replay(records)
     before = json.dumps(h.store.collections, default=str, sort_keys=True)
-    assert await h.run(records) == [Outcome.DUPLICATE] * 2
+    assert await h.replay(records) == [Outcome.DUPLICATE] * 2
     assert json.dumps(h.store.collections, default=str, sort_keys=True) == before
 
 
 async def test_an_event_posted_twice_is_applied_once() -> None:
     h = Harness()
     event = report("T1", 40)
-    await h.run(h.log.records(event))
-    assert await h.run(h.log.records(event, report("T1", 50))) == [
+    await h.replay(h.records(event))
+    assert await h.replay(h.records(event, report("T1", 50))) == [
         Outcome.DUPLICATE,
         Outcome.APPLIED,
     ]
@@ -144,7 +104,7 @@ async def test_an_event_posted_twice_is_applied_once() -> None:
 async def test_an_event_posted_twice_in_one_batch_is_applied_once() -> None:
     h = Harness()
     event = report("T1", 40)
-    assert await h.run(h.log.records(event, event)) == [Outcome.APPLIED, Outcome.DUPLICATE]
+    assert await h.replay(h.records(event, event)) == [Outcome.APPLIED, Outcome.DUPLICATE]
     assert h.history("T1") == [event.id]
 
 
@@ -152,7 +112,7 @@ async def test_a_crash_before_the_write_replays_the_batch_without_loss_or_double
     h = Harness()
     h.store.fail_next_commit = AutoReconnect("mongodb went away")
     events = [report("T1", 10), report("T2", 20), report("T1", 30)]
-    assert await h.run(h.log.records(*events)) == [Outcome.APPLIED] * 3
+    assert await h.replay(h.records(*events)) == [Outcome.APPLIED] * 3
     assert h.history("T1") == [events[0].id, events[2].id]
     assert h.history("T2") == [events[1].id]
     assert h.task("T1")["progress_pct"] == 30
@@ -162,11 +122,11 @@ async def test_a_record_replayed_after_its_aggregate_took_it_is_a_no_op() -> Non
     # The write landed, the offsets were not committed: the same records come again, and the
     # ledger (still pending from the interrupted batch) points at the very same records.
     h = Harness()
-    records = h.log.records(report("T1", 10))
-    await h.run(records)
+    records = h.records(report("T1", 10))
+    await h.replay(records)
     for entry in h.store.table(LEDGER).values():
         entry["outcome"] = "pending"
-    assert await h.run(records) == [Outcome.DUPLICATE]
+    assert await h.replay(records) == [Outcome.DUPLICATE]
     assert len(h.history("T1")) == 1
     assert h.store.table(LEDGER)[report_key(records[0])]["outcome"] == "applied"
 
@@ -183,9 +143,7 @@ async def test_poison_goes_to_the_dlq_alone_and_the_batch_is_applied() -> None:
     bad_body = json.loads(bad.to_bytes())
     bad_body["data"]["progress_pct"] = 500
     good = report("T1", 77)
-    outcomes = await h.run(
-        h.log.records(b'{"not json', json.dumps(bad_body).encode(), good, report("T2", 5))
-    )
+    outcomes = await h.run(b'{"not json', json.dumps(bad_body).encode(), good, report("T2", 5))
     assert outcomes == [
         Outcome.DEAD_LETTERED,
         Outcome.DEAD_LETTERED,
@@ -202,20 +160,20 @@ async def test_poison_goes_to_the_dlq_alone_and_the_batch_is_applied() -> None:
 async def test_a_dead_lettered_event_may_come_back_corrected_with_the_same_id() -> None:
     h = Harness()
     first = report("T1", 60, unit="justice")
-    await h.run(h.log.records(first))
+    await h.replay(h.records(first))
     foreign = report("T1", 10, unit="audit")
-    await h.run(h.log.records(foreign))
+    await h.replay(h.records(foreign))
     assert "does not own" in h.letters[0].error
     corrected = report("T9", 10, unit="audit", id=foreign.id)
-    assert await h.run(h.log.records(corrected)) == [Outcome.APPLIED]
+    assert await h.replay(h.records(corrected)) == [Outcome.APPLIED]
     assert h.ledger(corrected)["outcome"] == "applied"
     assert h.task("T9")["owner_units"] == ["audit"]
 
 
 async def test_the_domain_refuses_a_report_on_a_completed_task_with_its_reason() -> None:
     h = Harness()
-    await h.run(h.log.records(complete("T1")))
-    outcomes = await h.run(h.log.records(report("T1", 20), report("T2", 20)))
+    await h.replay(h.records(complete("T1")))
+    outcomes = await h.replay(h.records(report("T1", 20), report("T2", 20)))
     assert outcomes == [Outcome.DEAD_LETTERED, Outcome.APPLIED]
     assert "cannot report_progress" in h.letters[0].error
     assert h.task("T1")["status"] == "completed"
@@ -224,7 +182,7 @@ async def test_the_domain_refuses_a_report_on_a_completed_task_with_its_reason()
 
 async def test_a_refused_event_leaves_no_trace_of_its_handler() -> None:
     h = Harness()
-    outcomes = await h.run(h.log.records(complete("T1"), report("T1", 20), report("T1", 30)))
+    outcomes = await h.replay(h.records(complete("T1"), report("T1", 20), report("T1", 30)))
     assert outcomes == [Outcome.APPLIED, Outcome.DEAD_LETTERED, Outcome.DEAD_LETTERED]
     assert len(h.history("T1")) == 1
 
@@ -238,7 +196,7 @@ async def test_a_handler_bug_is_retried_then_dead_lettered() -> None:
         raise RuntimeError("boom")
 
     h = Harness(handlers={"supervision.task.progress_reported": flaky})
-    assert await h.run(h.log.records(report("T1", 5))) == [Outcome.DEAD_LETTERED]
+    assert await h.replay(h.records(report("T1", 5))) == [Outcome.DEAD_LETTERED]
     assert calls == 3
     assert h.letters[0].attempts == 3
     assert "T1" not in h.store.table(TASKS)
@@ -247,7 +205,7 @@ async def test_a_handler_bug_is_retried_then_dead_lettered() -> None:
 async def test_types_without_a_handler_are_ignored_and_remembered() -> None:
     h = Harness(handlers={})
     event = report("T1", 5)
-    assert await h.run(h.log.records(event)) == [Outcome.IGNORED]
+    assert await h.replay(h.records(event)) == [Outcome.IGNORED]
     assert h.ledger(event)["outcome"] == "ignored"
 
 
@@ -268,7 +226,7 @@ class RacingStore(MemoryStore):
 async def test_a_conflicting_writer_makes_the_batch_apply_again_on_fresh_documents() -> None:
     h = Harness(store=RacingStore())
     events = [report("T1", 10), report("T1", 20)]
-    assert await h.run(h.log.records(*events)) == [Outcome.APPLIED] * 2
+    assert await h.replay(h.records(*events)) == [Outcome.APPLIED] * 2
     assert h.task("T1")["title"] == "set by the plan loader"
     assert h.task("T1")["progress_pct"] == 20
     assert h.history("T1") == [e.id for e in events]
@@ -285,18 +243,18 @@ async def test_the_store_refuses_a_save_on_a_stale_version() -> None:
 
 async def test_a_task_document_stays_the_same_size_however_many_reports_it_gets() -> None:
     h = Harness()
-    await h.run(h.log.records(report("T1", 1)))
+    await h.replay(h.records(report("T1", 1)))
     size_after_one = len(json.dumps(h.task("T1"), default=str))
     for chunk in range(5):
-        await h.run(h.log.records(*(report("T1", (chunk * 50 + i) % 100) for i in range(50))))
+        await h.replay(h.records(*(report("T1", (chunk * 50 + i) % 100) for i in range(50))))
     assert len(h.history("T1")) == 251
     assert len(json.dumps(h.task("T1"), default=str)) <= size_after_one + 10
 
 
 async def test_records_of_another_partition_are_tracked_apart() -> None:
     h = Harness()
-    await h.run(h.log.records(report("T1", 10), partition=0))
+    await h.replay(h.records(report("T1", 10), partition=0))
     # Offset 0 again, but of partition 3: not a replay.
     records = [Record(TOPIC, 3, 0, b"k", report("T1", 20).to_bytes())]
-    assert await h.run(records) == [Outcome.APPLIED]
+    assert await h.replay(records) == [Outcome.APPLIED]
     assert h.task("T1")["progress_pct"] == 20
