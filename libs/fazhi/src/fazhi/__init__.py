@@ -47,7 +47,7 @@ _EXPORTS: dict[str, str] = {
     "Problem": "problems",
     "KeyStore": "auth",
     "Principal": "auth",
-    "Role": "auth",
+    "Role": "roles",
     "ServiceSettings": "settings",
     "configure_logging": "logs",
     "service_metrics": "metrics",
@@ -100,7 +100,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from fazhi.app import Timeline, create_service_app, document_router
-    from fazhi.auth import KeyStore, Principal, Role
+    from fazhi.auth import KeyStore, Principal
     from fazhi.calendarstore import CalendarCache, load_calendar
     from fazhi.catalog import EventCatalog, EventType
     from fazhi.clocks import RULES, Clock, ClockError, ClockStatus, Rule, start_clock
@@ -129,6 +129,7 @@ if TYPE_CHECKING:
     from fazhi.projection import MemoryStore, MongoStore, Store
     from fazhi.publisher import FakePublisher, KafkaPublisher, Publisher, PublishError
     from fazhi.redaction import Party, contains_personal_data, mask_for_log, redact
+    from fazhi.roles import Role
     from fazhi.settings import ServiceSettings
     from fazhi.statemachine import IllegalTransition
     from fazhi.textsearch import index_tokens, mongo_filter, query_tokens

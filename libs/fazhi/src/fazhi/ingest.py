@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from fazhi.auth import Principal, Role
+from fazhi.auth import Principal
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.envelope import (
     BATCH,
@@ -24,6 +24,7 @@ from fazhi.metrics import service_metrics
 from fazhi.problems import Problem, field_errors, invalid_fields
 from fazhi.projection import OWNERS
 from fazhi.publisher import PublishError
+from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.units import is_unit_code
 
