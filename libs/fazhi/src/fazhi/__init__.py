@@ -19,6 +19,8 @@ _EXPORTS: dict[str, str] = {
     "from_kafka": "envelope",
     "EventCatalog": "catalog",
     "EventType": "catalog",
+    "Binding": "catalog",
+    "Term": "contracts.terms",
     "Payload": "models",
     "Applicant": "models",
     "UnitCode": "models",
@@ -102,7 +104,7 @@ if TYPE_CHECKING:
     from fazhi.app import Timeline, create_service_app, document_router
     from fazhi.auth import KeyStore, Principal
     from fazhi.calendarstore import CalendarCache, load_calendar
-    from fazhi.catalog import EventCatalog, EventType
+    from fazhi.catalog import Binding, EventCatalog, EventType
     from fazhi.clocks import RULES, Clock, ClockError, ClockStatus, Rule, start_clock
     from fazhi.consumer import (
         DeadLetter,
@@ -113,6 +115,7 @@ if TYPE_CHECKING:
         PoisonError,
         Record,
     )
+    from fazhi.contracts.terms import Term
     from fazhi.envelope import (
         CloudEvent,
         EnvelopeError,
