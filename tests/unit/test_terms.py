@@ -25,8 +25,9 @@ from fazhi.contracts.mediation import CaseAccepted, CaseType, Outcome, Procedure
 from fazhi.contracts.opengov import AnswerType, Channel
 from fazhi.contracts.terms import LABELS_KEY, Term, with_labels
 from fazhi.envelope import CloudEvent, new_event
-from fazhi.ingest import _check_event
+from fazhi.ingest import _check_event, as_published
 from fazhi.problems import Problem
+from fazhi.publisher import FakePublisher
 from fazhi.roles import Role
 
 STATUTORY = {
@@ -270,3 +271,41 @@ def test_posting_an_unknown_term_is_a_422_naming_the_field_and_the_accepted_valu
     assert error["field"] == "data.grade"
     assert "general (一般)" in error["message"]
     assert "particularly_serious (特别重大)" in error["message"]
+
+
+def test_the_event_is_published_with_the_code_and_only_what_was_posted() -> None:
+    from emergency.events import CATALOG
+
+    posted = _incident("一般")
+    _, data = _check_event(posted, None, CATALOG, EMERGENCY_STAFF)
+    published = as_published(posted, data)
+    assert published.data == {**posted.data, "grade": "general"}
+    assert (published.id, published.subject, published.time) == (
+        posted.id,
+        posted.subject,
+        posted.time,
+    )
+    accepted = new_event(
+        type="mediation.case.accepted",
+        source="/units/justice",
+        subject="C-1",
+        data={"case_id": "C-1", "accepted_at": "2026-03-02T09:00:00+08:00"},
+    )
+    assert as_published(accepted, CaseAccepted.model_validate(accepted.data)).data == {
+        "case_id": "C-1",
+        "accepted_at": "2026-03-02T09:00:00+08:00",
+    }
+
+
+def test_the_openapi_document_lists_each_posted_type_with_codes_and_terms() -> None:
+    from emergency.api import create_app
+
+    spec = create_app(publisher=FakePublisher()).openapi()
+    types = spec["paths"]["/v1/events"]["post"]["x-event-types"]
+    assert types["emergency.incident.reported"] == {"$ref": "#/components/schemas/IncidentReported"}
+    schemas = spec["components"]["schemas"]
+    assert schemas["IncidentReported"]["properties"]["grade"] == {
+        "$ref": "#/components/schemas/Grade"
+    }
+    assert {"general", "一般", "relatively_serious", "较大"} <= set(schemas["Grade"]["enum"])
+    assert {"red", "红色"} <= set(schemas["AlertLevel"]["enum"])
