@@ -82,9 +82,10 @@ class Term(StrEnum):
         codes = [m.value for m in cls]
         terms = [t for m in cls for t in m.terms]
         listing = "; ".join(f"{m.value} {m.label_zh}" for m in cls)
-        about = (
-            f"Codes and statutory terms: {listing}. "
-            "Either is accepted; the code is stored, published and returned."
+        about = f"Codes and statutory terms: {listing}. " + (
+            "The code is what is published, stored and returned."
+            if handler.mode == "serialization"
+            else "Either is accepted; the code is published, stored and returned."
         )
         doc = (cls.__dict__.get("__doc__") or "").strip()
         return {
