@@ -81,11 +81,9 @@ def test_a_binding_that_misses_a_type_or_adds_one_is_refused() -> None:
     missing = dict(bindings)
     del missing["supervision.task.completed"]
     with pytest.raises(ValueError, match=r"unbound \['supervision.task.completed'\]"):
-        EventCatalog.bind("supervision", SUPERVISION, missing)
+        EventCatalog.bind(SUPERVISION, missing)
     with pytest.raises(ValueError, match=r"not in the contract \['supervision.task.teleported'\]"):
-        EventCatalog.bind(
-            "supervision", SUPERVISION, {**bindings, "supervision.task.teleported": Binding("x")}
-        )
+        EventCatalog.bind(SUPERVISION, {**bindings, "supervision.task.teleported": Binding("x")})
 
 
 def test_storage_stays_with_the_binding_and_the_rest_with_the_contract() -> None:

@@ -71,19 +71,18 @@ class EventCatalog:
         return cls(service=service, topic=topic, types={t.name: t for t in types})
 
     @classmethod
-    def bind(
-        cls, service: str, contract: TopicContract, bindings: Mapping[str, Binding]
-    ) -> EventCatalog:
-        """The catalogue of `contract`'s topic; every type must be bound, and only those."""
+    def bind(cls, contract: TopicContract, bindings: Mapping[str, Binding]) -> EventCatalog:
+        """The owning service's catalogue of `contract`'s topic; every type must be bound, and
+        only those."""
         unbound = sorted(contract.types.keys() - bindings.keys())
         unknown = sorted(bindings.keys() - contract.types.keys())
         if unbound or unknown:
             raise ValueError(
-                f"{service} must bind every type of {contract.name} and only those: "
+                f"{contract.owner} must bind every type of {contract.name} and only those: "
                 f"unbound {unbound}, not in the contract {unknown}"
             )
         return cls.of(
-            service,
+            contract.owner,
             contract.name,
             (EventType.bind(t, bindings[name]) for name, t in contract.types.items()),
         )

@@ -7,7 +7,6 @@ from fazhi.catalog import Binding, EventCatalog
 from fazhi.contracts.emergency import CONTRACT
 
 CATALOG = EventCatalog.bind(
-    "emergency",
     CONTRACT,
     {
         "emergency.incident.reported": Binding(INCIDENTS, creates=True),

@@ -7,7 +7,6 @@ from fazhi.contracts.opengov import CONTRACT
 from open_government.store import DOCUMENTS, REQUESTS
 
 CATALOG = EventCatalog.bind(
-    "open_government",
     CONTRACT,
     {
         "opengov.request.received": Binding(REQUESTS, creates=True),

@@ -8,7 +8,6 @@ from fazhi.contracts.mediation import CONTRACT
 from petition_mediation.store import CASES
 
 CATALOG = EventCatalog.bind(
-    "petition_mediation",
     CONTRACT,
     {
         "mediation.case.filed": Binding(CASES, creates=True),

@@ -7,7 +7,6 @@ from fazhi.contracts.supervision import CONTRACT
 from supervision.store import ITEMS, TASKS
 
 CATALOG = EventCatalog.bind(
-    "supervision",
     CONTRACT,
     {
         # Tasks outside the plan's catalogue may be reported too: the first report creates them.
