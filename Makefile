@@ -7,13 +7,14 @@ UV := $(LOCAL)/uv/bin/uv
 PACKAGES := -e libs/fazhi -e services/supervision -e services/petition-mediation \
             -e services/emergency -e services/open-government
 
-.PHONY: help install deps stack run test lint unit stop status reset lock bench
+.PHONY: help install deps stack run test lint unit stop status reset lock bench asyncapi
 
 help:
 	@echo "make run    start Kafka, PostgreSQL, FerretDB, the four apis and workers (Ctrl-C stops all)"
 	@echo "make test   the same stack, then lint, type checks, unit, integration and e2e tests"
 	@echo "make stop   stop the Kafka broker, FerretDB and PostgreSQL started here"
 	@echo "make lock   recompile requirements.lock after a dependency change"
+	@echo "make asyncapi  regenerate docs/asyncapi.json from the event contracts"
 	@echo "make bench  benchmarks as ratios on their own Kafka/FerretDB/PostgreSQL; bench/results/<date>.json"
 
 $(UV):
@@ -48,6 +49,9 @@ lint: deps
 
 unit: deps
 	$(PY) -m pytest tests/unit -q
+
+asyncapi: deps
+	$(PY) -m fazhi.contracts.asyncapi > docs/asyncapi.json
 
 bench: install
 	bench/run.sh

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import client_for
+from tests.support.kafka import end_offsets, read_topic
 from tests.support.processes import (
     AUTH_DB,
     CST,
@@ -215,6 +216,67 @@ def test_only_staff_acknowledge_alerts(services_up: ServiceProcesses, keys: dict
         )
     assert doc["status"] == "in_force"
     assert [a["staff_id"] for a in doc["acknowledgements"]] == ["staff-007"]
+
+
+async def test_statutory_terms_are_taken_published_and_stored_as_codes_and_answered_with_labels(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    service = SERVICES["emergency"]
+    incident_id = f"I-{uuid.uuid4().hex[:8]}"
+    data = {
+        "incident_id": incident_id,
+        "category": "自然灾害",
+        "grade": "较大",
+        "title": "暴雨引发内涝",
+        "location": "碑林区长安路",
+        "occurred_at": NOW.isoformat(),
+    }
+    reported = event("emergency.incident.reported", "emergency-management", incident_id, data)
+    level = event(
+        "emergency.response.level_changed",
+        "emergency-management",
+        incident_id,
+        {"incident_id": incident_id, "level": "Ⅱ级", "changed_at": NOW.isoformat()},
+    )
+    unknown = event(
+        "emergency.incident.reported",
+        "emergency-management",
+        incident_id,
+        {**data, "grade": "很大"},
+    )
+    before = await end_offsets(service.topic)
+    with client_for(service, keys["emergency"]) as http:
+        refused = http.post("/v1/events", **structured(unknown))
+        assert http.post("/v1/events", **structured(reported)).status_code == 202
+        assert http.post("/v1/events", **structured(level)).status_code == 202
+        doc = wait_until(
+            lambda: (
+                (r := http.get(f"/v1/incidents/{incident_id}")).status_code == 200
+                and r.json().get("level_history")
+                and r.json()
+            ),
+            timeout=60,
+            what="incident and its level projected",
+        )
+    assert refused.status_code == 422
+    [error] = refused.json()["errors"]
+    assert error["field"] == "data.grade"
+    assert "relatively_serious (较大)" in error["message"]
+
+    assert (doc["grade"], doc["grade_label_zh"]) == ("relatively_serious", "较大")
+    assert (doc["response_level"], doc["response_level_label_zh"]) == ("II", "二级")
+    assert [(row["level"], row["level_label_zh"]) for row in doc["level_history"]] == [
+        ("II", "二级")
+    ]
+    published = [
+        json.loads(r.value)["data"]
+        for r in await read_topic(service.topic, since=before)
+        if r.key == incident_id.encode()
+    ]
+    assert [(d.get("grade"), d.get("level")) for d in published] == [
+        ("relatively_serious", None),
+        (None, "II"),
+    ]
 
 
 def test_demo_keys_are_written_for_every_unit_and_kept_on_the_next_run(

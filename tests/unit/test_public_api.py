@@ -10,11 +10,11 @@ import pytest
 import fazhi
 
 PUBLIC_API = [
-    "Applicant", "CalendarCache", "CloudEvent", "Clock", "ClockError", "ClockStatus", "DeadLetter", "EnvelopeError",
+    "Applicant", "Binding", "CalendarCache", "CloudEvent", "Clock", "ClockError", "ClockStatus", "DeadLetter", "EnvelopeError",
     "EnvelopeFieldsError", "EventCatalog", "EventProcessor", "EventType", "FakePublisher", "Handler",
     "HandlerContext", "IllegalTransition", "KafkaPublisher", "KeyStore", "MemoryStore", "MongoStore", "Outcome", "Party", "Payload",
     "PoisonError", "Principal", "Problem", "PublishError", "Publisher", "RULES", "Record", "Role", "Rule",
-    "ServiceSettings", "Store", "Timeline", "Unit", "UnitCode", "UnknownUnitError", "WorkCalendar", "WorkerEntry", "all_groups", "all_units",
+    "ServiceSettings", "Store", "Term", "Timeline", "Unit", "UnitCode", "UnknownUnitError", "WorkCalendar", "WorkerEntry", "all_groups", "all_units",
     "configure_logging", "contains_personal_data", "create_service_app",
     "create_worker_app", "default_calendar", "derived_id", "document_router", "find_unit", "from_kafka",
     "get_unit", "index_tokens", "is_unit_code", "load_calendar", "mask_for_log", "mongo_filter", "new_event", "parse_http",

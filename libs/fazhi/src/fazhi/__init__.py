@@ -19,6 +19,8 @@ _EXPORTS: dict[str, str] = {
     "from_kafka": "envelope",
     "EventCatalog": "catalog",
     "EventType": "catalog",
+    "Binding": "catalog",
+    "Term": "contracts.terms",
     "Payload": "models",
     "Applicant": "models",
     "UnitCode": "models",
@@ -47,7 +49,7 @@ _EXPORTS: dict[str, str] = {
     "Problem": "problems",
     "KeyStore": "auth",
     "Principal": "auth",
-    "Role": "auth",
+    "Role": "roles",
     "ServiceSettings": "settings",
     "configure_logging": "logs",
     "service_metrics": "metrics",
@@ -100,9 +102,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from fazhi.app import Timeline, create_service_app, document_router
-    from fazhi.auth import KeyStore, Principal, Role
+    from fazhi.auth import KeyStore, Principal
     from fazhi.calendarstore import CalendarCache, load_calendar
-    from fazhi.catalog import EventCatalog, EventType
+    from fazhi.catalog import Binding, EventCatalog, EventType
     from fazhi.clocks import RULES, Clock, ClockError, ClockStatus, Rule, start_clock
     from fazhi.consumer import (
         DeadLetter,
@@ -113,6 +115,7 @@ if TYPE_CHECKING:
         PoisonError,
         Record,
     )
+    from fazhi.contracts.terms import Term
     from fazhi.envelope import (
         CloudEvent,
         EnvelopeError,
@@ -129,6 +132,7 @@ if TYPE_CHECKING:
     from fazhi.projection import MemoryStore, MongoStore, Store
     from fazhi.publisher import FakePublisher, KafkaPublisher, Publisher, PublishError
     from fazhi.redaction import Party, contains_personal_data, mask_for_log, redact
+    from fazhi.roles import Role
     from fazhi.settings import ServiceSettings
     from fazhi.statemachine import IllegalTransition
     from fazhi.textsearch import index_tokens, mongo_filter, query_tokens

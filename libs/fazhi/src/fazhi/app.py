@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic.json_schema import models_json_schema
 from pymongo.errors import PyMongoError
 
 from fazhi.auth import KeyStore
 from fazhi.calendarstore import calendar_router
 from fazhi.catalog import EventCatalog
+from fazhi.contracts.terms import Term, with_labels
 from fazhi.ingest import events_router
 from fazhi.logs import configure_logging
 from fazhi.metrics import service_metrics
@@ -185,7 +187,35 @@ def create_service_app(
     app.include_router(events_router(catalog))
     for router in routers:
         app.include_router(router)
+    app.openapi = _with_event_types(app, catalog)  # type: ignore[method-assign]
     return app
+
+
+def _with_event_types(app: FastAPI, catalog: EventCatalog) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document with the payload schema of every type `POST /v1/events` takes:
+    the schemas in `components`, named by type under the operation's `x-event-types`."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        accepted = [catalog.types[name] for name in catalog.accepted_over_http()]
+        models = list(dict.fromkeys(t.model for t in accepted))
+        refs, defs = models_json_schema(
+            [(model, "validation") for model in models],
+            ref_template="#/components/schemas/{model}",
+        )
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in defs.get("$defs", {}).items():
+            if schemas.setdefault(name, schema) != schema:
+                raise ValueError(f"two OpenAPI schemas are named {name!r}")
+        spec["paths"]["/v1/events"]["post"]["x-event-types"] = {
+            t.name: refs[(t.model, "validation")] for t in accepted
+        }
+        return spec
+
+    return openapi
 
 
 @dataclass(frozen=True)
@@ -197,6 +227,8 @@ class Timeline:
     collection: str
     key: str
     """The rows' field naming the aggregate (indexed: the rows are found by equality)."""
+    terms: Mapping[str, type[Term]] = field(default_factory=dict)
+    """The rows' fields holding a statutory term's code, answered with its `<field>_label_zh`."""
 
 
 def document_router(
@@ -208,8 +240,13 @@ def document_router(
     summary: str,
     hidden: Sequence[str] = (),
     timelines: Sequence[Timeline] = (),
+    terms: Mapping[str, type[Term]] | None = None,
 ) -> APIRouter:
-    """`GET <path>/{id}`: one projected document with its timelines, for any authenticated key."""
+    """`GET <path>/{id}`: one projected document with its timelines, for any authenticated key.
+
+    Each field of `terms` (the stored code of a statutory term) is answered with its Chinese
+    term beside it: `"grade": "general", "grade_label_zh": "一般"`.
+    """
     router = APIRouter(tags=[tag])
     projection = {field: 0 for field in (*INTERNAL_FIELDS, *hidden)}
 
@@ -230,11 +267,15 @@ def document_router(
                 404, f"No {id_name.removesuffix('_id')} {doc_id!r} is known yet.", kind="not-found"
             )
         doc[id_name] = doc.pop("_id")
+        with_labels(doc, terms or {})
         for timeline in timelines:
             rows = await rt.db[timeline.collection].find({timeline.key: doc_id}).to_list(None)
             rows.sort(key=lambda row: row.get("seq", 0))
             doc[timeline.name] = [
-                {k: v for k, v in row.items() if k not in ("_id", "seq", timeline.key)}
+                with_labels(
+                    {k: v for k, v in row.items() if k not in ("_id", "seq", timeline.key)},
+                    timeline.terms,
+                )
                 for row in rows
             ]
         return doc

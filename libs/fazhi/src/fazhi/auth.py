@@ -7,7 +7,6 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from pymongo import ASCENDING
@@ -15,16 +14,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.problems import Problem
 from fazhi.projection import HotQuery
+from fazhi.roles import Role
 from fazhi.units import is_unit_code
 
 KEY_PREFIX = "fz_"
-
-
-class Role(StrEnum):
-    DEPARTMENT = "department"
-    OPERATOR = "operator"
-    STAFF = "staff"
-    SUPERVISOR = "supervisor"
 
 
 @dataclass(frozen=True)

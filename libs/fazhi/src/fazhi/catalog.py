@@ -1,4 +1,5 @@
-"""The event types a service owns: payload models, who may post them, and the service's topic."""
+"""A service's event catalogue: the types of its topic's contract bound to its storage, as its
+api (who may post what about which aggregate) and its worker (what to load) use them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,21 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from fazhi.auth import Role
+from fazhi.contracts import POSTERS, EventContract, TopicContract
+from fazhi.roles import Role
+from fazhi.topology import dlq_topic as dlq_topic
 
-POSTERS = frozenset({Role.DEPARTMENT, Role.OPERATOR})
+
+@dataclass(frozen=True)
+class Binding:
+    """Where the owning service projects an event type's aggregate, and who may post about it."""
+
+    collection: str
+    """Where the aggregate is projected; its `owner_units` decide who may post about it."""
+    creates: bool = False
+    """Whether the event may create its aggregate (else the aggregate must exist)."""
+    any_unit: bool = False
+    """Whether any unit may post it about an aggregate another unit owns (an acknowledgement)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,19 @@ class EventType:
     """Derived types are produced by the platform itself and refused over HTTP."""
     posters: frozenset[Role] = POSTERS
 
+    @classmethod
+    def bind(cls, contract: EventContract, binding: Binding) -> EventType:
+        return cls(
+            name=contract.name,
+            model=contract.model,
+            aggregate=contract.aggregate,
+            collection=binding.collection,
+            creates=binding.creates,
+            any_unit=binding.any_unit,
+            derived=contract.derived,
+            posters=contract.posters,
+        )
+
     def aggregate_id(self, data: BaseModel) -> str | None:
         return str(getattr(data, self.aggregate)) if self.aggregate else None
 
@@ -44,13 +70,26 @@ class EventCatalog:
     def of(cls, service: str, topic: str, types: Iterable[EventType]) -> EventCatalog:
         return cls(service=service, topic=topic, types={t.name: t for t in types})
 
+    @classmethod
+    def bind(cls, contract: TopicContract, bindings: Mapping[str, Binding]) -> EventCatalog:
+        """The owning service's catalogue of `contract`'s topic; every type must be bound, and
+        only those."""
+        unbound = sorted(contract.types.keys() - bindings.keys())
+        unknown = sorted(bindings.keys() - contract.types.keys())
+        if unbound or unknown:
+            raise ValueError(
+                f"{contract.owner} must bind every type of {contract.name} and only those: "
+                f"unbound {unbound}, not in the contract {unknown}"
+            )
+        return cls.of(
+            contract.owner,
+            contract.name,
+            (EventType.bind(t, bindings[name]) for name, t in contract.types.items()),
+        )
+
     @property
     def dlq_topic(self) -> str:
         return dlq_topic(self.topic)
 
     def accepted_over_http(self) -> list[str]:
         return sorted(name for name, t in self.types.items() if not t.derived)
-
-
-def dlq_topic(topic: str) -> str:
-    return f"{topic}.dlq"

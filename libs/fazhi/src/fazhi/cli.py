@@ -13,7 +13,8 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from fazhi.auth import KeyStore, Role
+from fazhi.auth import KeyStore
+from fazhi.roles import Role
 from fazhi.topology import AUTH_DATABASE
 from fazhi.units import all_units
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from fazhi.auth import Principal, Role
+from fazhi.auth import Principal
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.envelope import (
     BATCH,
@@ -24,6 +24,7 @@ from fazhi.metrics import service_metrics
 from fazhi.problems import Problem, field_errors, invalid_fields
 from fazhi.projection import OWNERS
 from fazhi.publisher import PublishError
+from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.units import is_unit_code
 
@@ -115,6 +116,12 @@ def _check_event(
     return event_type, data
 
 
+def as_published(event: CloudEvent, data: BaseModel) -> CloudEvent:
+    """The event as its topic carries it: `data` as validated, so a statutory term posted in
+    Chinese (一般) travels, and is stored, as its code (`general`)."""
+    return event.model_copy(update={"data": data.model_dump(mode="json", exclude_unset=True)})
+
+
 async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, EventType]]) -> None:
     """Refuse at once events about aggregates another unit owns (the worker checks again).
 
@@ -194,8 +201,9 @@ def events_router(catalog: EventCatalog) -> APIRouter:
         batch = len(events) > 1 or http_mode(content_type, request.headers) == "batch"
         checked: list[tuple[CloudEvent, EventType]] = []
         try:
-            for i, event in enumerate(events):
-                event_type, _ = _check_event(event, i if batch else None, catalog, who)
+            for i, posted in enumerate(events):
+                event_type, data = _check_event(posted, i if batch else None, catalog, who)
+                event = as_published(posted, data)
                 if len(event.to_bytes()) > MAX_RECORD_BYTES:
                     raise Problem(
                         413,
@@ -211,7 +219,7 @@ def events_router(catalog: EventCatalog) -> APIRouter:
                 metrics.ingested.labels(type=label, outcome="rejected").inc()
             raise
         try:
-            await rt.publisher.publish(catalog.topic, events)
+            await rt.publisher.publish(catalog.topic, [event for event, _ in checked])
         except PublishError as exc:
             for event in events:
                 metrics.ingested.labels(type=event.type, outcome="unavailable").inc()

@@ -10,11 +10,12 @@ from fastapi import Depends, Header, Request
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.auth import KeyStore, Principal, Role
+from fazhi.auth import KeyStore, Principal
 from fazhi.envelope import CHINA_TZ
 from fazhi.owners import OwnerCache
 from fazhi.problems import Problem
 from fazhi.publisher import Publisher
+from fazhi.roles import Role
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail
 

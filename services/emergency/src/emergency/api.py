@@ -14,6 +14,7 @@ from emergency.store import (
     ensure_indexes,
 )
 from fazhi.app import Timeline, create_service_app, document_router
+from fazhi.contracts.emergency import AlertLevel, CapStatus, Grade, MsgType, ResponseLevel
 from fazhi.publisher import Publisher
 
 
@@ -31,7 +32,15 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 id_name="incident_id",
                 tag="incidents",
                 summary="An incident as reported and responded to, with its response levels",
-                timelines=[Timeline("level_history", INCIDENT_LEVELS, "incident_id")],
+                timelines=[
+                    Timeline(
+                        "level_history",
+                        INCIDENT_LEVELS,
+                        "incident_id",
+                        terms={"level": ResponseLevel},
+                    )
+                ],
+                terms={"grade": Grade, "response_level": ResponseLevel},
             ),
             document_router(
                 path="/v1/alerts",
@@ -40,6 +49,7 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 tag="alerts",
                 summary="An alert, its state and acknowledgements",
                 timelines=[Timeline("acknowledgements", ACKNOWLEDGEMENTS, "alert_id")],
+                terms={"msg_type": MsgType, "cap_status": CapStatus, "level": AlertLevel},
             ),
         ],
         ensure_indexes=ensure_indexes,

@@ -7,35 +7,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from fazhi.contracts.emergency import AlertLevel, CapStatus, Grade, MsgType, ResponseLevel
 from fazhi.statemachine import IllegalTransition, Machine, action_name
-
-
-class Grade(StrEnum):
-    """突发事件应对法 art. 3: four grades by social harm and reach, most serious first."""
-
-    PARTICULARLY_SERIOUS = "particularly_serious"  # 特别重大
-    SERIOUS = "serious"  # 重大
-    RELATIVELY_SERIOUS = "relatively_serious"  # 较大
-    GENERAL = "general"  # 一般
-
-    @property
-    def severity(self) -> int:
-        """4 for 特别重大 down to 1 for 一般, so `>=` reads as "at least as serious"."""
-        return len(Grade) - list(Grade).index(self)
 
 
 def needs_public_notice(grade: Grade) -> bool:
     """Grades 较大 and above get an authoritative public notice on the portal (权威信息发布)."""
     return grade.severity >= Grade.RELATIVELY_SERIOUS.severity
-
-
-class ResponseLevel(StrEnum):
-    """Art. 71: response levels one to four, level I the highest."""
-
-    I = "I"  # noqa: E741 - the law's own name for the level
-    II = "II"
-    III = "III"
-    IV = "IV"
 
 
 class IncidentState(StrEnum):
@@ -148,37 +126,6 @@ def _set_level(
         response_level=level,
         levels=(*incident.levels, LevelChange(level, on)),
     )
-
-
-class MsgType(StrEnum):
-    """CAP msgType (Ack and Error are transport replies, not warnings, so they are not here)."""
-
-    ALERT = "alert"
-    UPDATE = "update"
-    CANCEL = "cancel"
-
-
-class CapStatus(StrEnum):
-    """CAP status: only `actual` warnings are ever shown to the public."""
-
-    ACTUAL = "actual"
-    EXERCISE = "exercise"
-    SYSTEM = "system"
-    TEST = "test"
-    DRAFT = "draft"
-
-
-class AlertLevel(StrEnum):
-    """Art. 63: warning levels 一级 red (highest) to 四级 blue."""
-
-    BLUE = "blue"  # 四级
-    YELLOW = "yellow"  # 三级
-    ORANGE = "orange"  # 二级
-    RED = "red"  # 一级
-
-    @property
-    def rank(self) -> int:
-        return list(AlertLevel).index(self) + 1
 
 
 @dataclass(frozen=True)

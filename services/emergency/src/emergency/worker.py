@@ -9,23 +9,23 @@ from emergency.config import Settings
 from emergency.domain import (
     AlertState,
     ChangeResponseLevel,
-    Grade,
     Incident,
     IncidentState,
-    MsgType,
-    ResponseLevel,
     StartResponse,
     transition_incident,
 )
-from emergency.events import (
-    CATALOG,
-    AlertAcknowledged,
-    AlertIssued,
-    IncidentReported,
-    ResponseLevelChanged,
-)
+from emergency.events import CATALOG
 from emergency.store import ACKNOWLEDGEMENTS, ALERTS, INCIDENT_LEVELS, INCIDENTS, ensure_indexes
 from fazhi.consumer import Handler, HandlerContext, PoisonError
+from fazhi.contracts.emergency import (
+    AlertAcknowledged,
+    AlertIssued,
+    Grade,
+    IncidentReported,
+    MsgType,
+    ResponseLevel,
+    ResponseLevelChanged,
+)
 from fazhi.projection import Document, owned_by
 from fazhi.worker import WorkerEntry
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from fazhi.app import create_service_app, document_router
+from fazhi.contracts.opengov import AnswerType, Channel
 from fazhi.publisher import Publisher
 from open_government.config import Settings
 from open_government.events import CATALOG
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 tag="requests",
                 summary="A disclosure request, its state and its reply due date",
                 hidden=(PRIVATE, "request"),
+                terms={"channel": Channel, "answer_type": AnswerType},
             ),
             document_router(
                 path="/v1/documents",

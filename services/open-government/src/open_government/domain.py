@@ -9,44 +9,8 @@ from datetime import date
 from enum import StrEnum
 
 from fazhi.clocks import Clock, ClockError, ClockStatus, start_clock
+from fazhi.contracts.opengov import AnswerType, Channel
 from fazhi.statemachine import Machine, action_name
-
-
-class Channel(StrEnum):
-    """Art. 31: how the request came, which fixes its date of receipt."""
-
-    IN_PERSON = "in_person"
-    MAIL = "mail"
-    ONLINE = "online"
-
-
-class AnswerType(StrEnum):
-    """The reply to a request: art. 36's seven answers, art. 37's partial disclosure, and the
-    art. 35 refusal to process an unreasonable volume of requests."""
-
-    ALREADY_PUBLIC = "already_public"  # 36(1) 已主动公开，告知获取方式
-    DISCLOSED = "disclosed"  # 36(2) 予以公开
-    NOT_DISCLOSED = "not_disclosed"  # 36(3) 不予公开，说明理由
-    NOT_HELD = "not_held"  # 36(4) 经检索没有，信息不存在
-    NOT_OUR_REMIT = "not_our_remit"  # 36(5) 不属于本机关负责公开，说明理由
-    DUPLICATE = "duplicate"  # 36(6) 重复申请，不予重复处理
-    SPECIAL_PROCEDURE = "special_procedure"  # 36(7) 工商、不动产登记资料等，依特别规定办理
-    PARTIALLY_DISCLOSED = "partially_disclosed"  # 37 部分公开，不公开部分说明理由
-    NOT_PROCESSED = "not_processed"  # 35 数量、频次明显超过合理范围，不予处理
-
-    @property
-    def needs_reason(self) -> bool:
-        return self in _REASONED
-
-
-_REASONED = frozenset(
-    {
-        AnswerType.NOT_DISCLOSED,
-        AnswerType.NOT_OUR_REMIT,
-        AnswerType.PARTIALLY_DISCLOSED,
-        AnswerType.NOT_PROCESSED,
-    }
-)
 
 
 class Consultee(StrEnum):

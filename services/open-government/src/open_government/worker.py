@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from fazhi.codec import clock_summary, decode, encode
 from fazhi.consumer import Handler, HandlerContext, PoisonError
+from fazhi.contracts.opengov import DocumentPublished, RequestAnswered, RequestReceived
 from fazhi.envelope import CHINA_TZ
 from fazhi.projection import Document
 from fazhi.redaction import redact
@@ -20,7 +21,7 @@ from fazhi.textsearch import index_tokens
 from fazhi.worker import WorkerEntry
 from open_government.config import Settings
 from open_government.domain import Answer, DisclosureRequest, receive_request, transition
-from open_government.events import CATALOG, DocumentPublished, RequestAnswered, RequestReceived
+from open_government.events import CATALOG
 from open_government.store import DOCUMENTS, PRIVATE, REQUESTS, ensure_indexes
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from fazhi.app import Timeline, create_service_app, document_router
+from fazhi.contracts.mediation import CaseType, Outcome, Procedure
 from fazhi.publisher import Publisher
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 summary="A case, its state, its running clock and its history",
                 hidden=(PRIVATE, "case"),
                 timelines=[Timeline("history", CASE_HISTORY, "case_id")],
+                terms={"case_type": CaseType, "procedure": Procedure, "outcome": Outcome},
             ),
         ],
         ensure_indexes=ensure_indexes,

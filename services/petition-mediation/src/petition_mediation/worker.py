@@ -15,6 +15,7 @@ from typing import Any
 
 from fazhi.codec import clock_summary
 from fazhi.consumer import Handler, HandlerContext, PoisonError
+from fazhi.contracts.mediation import CaseAccepted, CaseDecided, CaseFiled
 from fazhi.envelope import CHINA_TZ
 from fazhi.models import Applicant
 from fazhi.projection import Document
@@ -39,7 +40,7 @@ from petition_mediation.domain import (
     file_reconsideration,
     transition,
 )
-from petition_mediation.events import CATALOG, CaseAccepted, CaseDecided, CaseFiled
+from petition_mediation.events import CATALOG
 from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE, ensure_indexes
 
 FILE: dict[CaseType, Callable[[str, date], Case]] = {

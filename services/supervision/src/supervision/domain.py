@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
+from fazhi.contracts.supervision import ItemKind
 from fazhi.statemachine import Machine
 
 SUPERVISOR_ROLE = "supervisor"
@@ -157,16 +158,6 @@ def escalation_level(days_overdue: int, ladder: Ladder = DEFAULT_LADDER) -> Leve
     if days_overdue >= ladder.supervise:
         return Level.SUPERVISE
     return None
-
-
-class ItemKind(StrEnum):
-    TASK_OVERDUE = "task_overdue"
-    ALERT = "alert"
-    ALERT_UNACKNOWLEDGED = "alert_unacknowledged"
-    CASE_OVERDUE = "case_overdue"
-    REQUEST_OVERDUE = "request_overdue"
-    DECISION_EXECUTION = "decision_execution"
-    INSPECTION_FINDING = "inspection_finding"
 
 
 class ItemState(StrEnum):

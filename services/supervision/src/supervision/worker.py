@@ -11,6 +11,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.consumer import Handler, HandlerContext
+from fazhi.contracts.supervision import TaskCompleted, TaskProgressReported
 from fazhi.envelope import CHINA_TZ
 from fazhi.projection import Document
 from fazhi.worker import WorkerEntry
@@ -24,7 +25,7 @@ from supervision.domain import (
     TaskState,
     transition_task,
 )
-from supervision.events import CATALOG, TaskCompleted, TaskProgressReported
+from supervision.events import CATALOG
 from supervision.store import TASK_HISTORY, TASKS, ensure_indexes, load_plan_tasks
 
 

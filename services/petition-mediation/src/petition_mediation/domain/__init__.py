@@ -1,13 +1,14 @@
 """Dispute-resolution cases and their statutory clocks: petitions 信访, administrative mediation
 行政调解, adjudication 行政裁决, reconsideration 行政复议 and litigation response 行政应诉. Pure."""
 
+from fazhi.contracts.mediation import CaseType, Outcome, Procedure, SimplifiedGround
 from petition_mediation.domain.adjudication import (
     ADJUDICATIONS,
     AdjudicationCase,
     AdjudicationState,
     file_adjudication,
 )
-from petition_mediation.domain.cases import Case, CaseType, case_type, transition
+from petition_mediation.domain.cases import Case, case_type, transition
 from petition_mediation.domain.commands import (
     Accept,
     Action,
@@ -23,8 +24,6 @@ from petition_mediation.domain.commands import (
     IssueOpinion,
     NotAccept,
     OpenHearing,
-    Outcome,
-    Procedure,
     ReceiveCorrection,
     ReceiveRecommendation,
     RecommendationKind,
@@ -37,7 +36,6 @@ from petition_mediation.domain.commands import (
     RequestCorrection,
     RequestReview,
     Resume,
-    SimplifiedGround,
     StartMediation,
     Suspend,
     Withdraw,

@@ -4,9 +4,9 @@ case's machine and the date order of its history, then hands it to that type's r
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Any, cast
 
+from fazhi.contracts.mediation import CaseType
 from fazhi.statemachine import Machine
 from petition_mediation.domain.adjudication import ADJUDICATIONS, AdjudicationCase, _adjudication
 from petition_mediation.domain.commands import Action
@@ -19,15 +19,6 @@ from petition_mediation.domain.reconsideration import (
     ReconsiderationCase,
     _reconsideration,
 )
-
-
-class CaseType(StrEnum):
-    PETITION = "petition"
-    MEDIATION = "mediation"
-    ADJUDICATION = "adjudication"
-    RECONSIDERATION = "reconsideration"
-    LITIGATION = "litigation"
-
 
 Case = PetitionCase | MediationCase | AdjudicationCase | ReconsiderationCase | LitigationCase
 

@@ -7,38 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-
-class Procedure(StrEnum):
-    GENERAL = "general"  # 普通程序
-    SIMPLIFIED = "simplified"  # 简易程序
-
-
-class SimplifiedGround(StrEnum):
-    """行政复议法 art. 53: when the simplified procedure may apply."""
-
-    ON_THE_SPOT = "on_the_spot"  # 当场作出
-    WARNING_OR_CRITICISM = "warning_or_criticism"  # 警告或者通报批评
-    AMOUNT_UP_TO_3000 = "amount_up_to_3000"  # 款额三千元以下
-    OPEN_GOVERNMENT = "open_government"  # 政府信息公开案件
-    PARTIES_AGREE = "parties_agree"  # 当事人各方同意
-
-
-class Outcome(StrEnum):
-    """行政复议决定 types, arts. 63-69 and 73."""
-
-    CHANGED = "changed"  # 变更 art. 63
-    REVOKED = "revoked"  # 撤销 art. 64
-    CONFIRMED_ILLEGAL = "confirmed_illegal"  # 确认违法 art. 65
-    ORDERED_TO_PERFORM = "ordered_to_perform"  # 责令履行 art. 66
-    CONFIRMED_INVALID = "confirmed_invalid"  # 确认无效 art. 67
-    UPHELD = "upheld"  # 维持 art. 68
-    DISMISSED = "dismissed"  # 驳回 art. 69
-    MEDIATED = "mediated"  # 调解书 art. 73
-
-    @property
-    def binds_respondent(self) -> bool:
-        """Whether the respondent unit has something to carry out (履行, art. 77)."""
-        return self not in (Outcome.UPHELD, Outcome.DISMISSED)
+from fazhi.contracts.mediation import Outcome, Procedure, SimplifiedGround
 
 
 class Channel(StrEnum):

@@ -10,8 +10,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from fazhi.clocks import Clock, ClockError, ClockStatus
+from fazhi.contracts.mediation import Procedure
 from fazhi.statemachine import Machine, action_name
-from petition_mediation.domain.commands import Action, Procedure
+from petition_mediation.domain.commands import Action
 
 if TYPE_CHECKING:
     # Only for `C`'s bound: `cases` imports every case module, and each of them imports this one.

@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from fazhi.clocks import Clock, start_clock
+from fazhi.contracts.mediation import Outcome, Procedure, SimplifiedGround
 from fazhi.statemachine import Machine
 from petition_mediation.domain.commands import (
     Accept,
@@ -18,13 +19,10 @@ from petition_mediation.domain.commands import (
     DeemAccepted,
     Extend,
     NotAccept,
-    Outcome,
-    Procedure,
     ReceiveCorrection,
     RecordExecution,
     RequestCorrection,
     Resume,
-    SimplifiedGround,
     Suspend,
     Withdraw,
 )

@@ -1,0 +1,197 @@
+"""The AsyncAPI 3.0 document of the platform's topics, generated from the contracts:
+`python -m fazhi.contracts.asyncapi > docs/asyncapi.json` (`make asyncapi`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from fazhi.contracts import EventContract, TopicContract, all_topics
+from fazhi.envelope import STRUCTURED, CloudEvent
+
+VERSION = "0.1.0"
+SCHEMAS = "#/components/schemas/"
+MESSAGES = "#/components/messages/"
+DEAD_LETTER = "DeadLetter"
+DEAD_LETTER_HEADERS = {
+    "fazhi-error": "Why the record was given up (personal data masked).",
+    "fazhi-consumer-group": "The consumer group that gave up on it.",
+    "fazhi-attempts": "How many times its handler was tried.",
+    "fazhi-original-topic": "The topic it was read from.",
+    "fazhi-original-partition": "Its partition there.",
+    "fazhi-original-offset": "Its offset there.",
+}
+_KAFKA_KEY = {
+    "type": "string",
+    "description": "The event's subject, its aggregate's id: all events of one aggregate share "
+    "a partition and keep their order.",
+}
+
+
+def document() -> dict[str, Any]:
+    """The whole document; the payload schemas are pydantic's, as the events are published."""
+    topics = all_topics()
+    contracts = [c for topic in topics for c in topic.types.values()]
+    models = list(dict.fromkeys(c.model for c in contracts))
+    refs, defs = models_json_schema(
+        [(model, "serialization") for model in models], ref_template=SCHEMAS + "{model}"
+    )
+    schemas: dict[str, Any] = {
+        "CloudEvent": CloudEvent.model_json_schema(mode="serialization"),
+        **defs["$defs"],
+    }
+    messages: dict[str, Any] = {
+        c.name: _message(c, refs[(c.model, "serialization")]) for c in contracts
+    }
+    messages[DEAD_LETTER] = _dead_letter()
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for topic in topics:
+        channels.update(_channels(topic))
+        operations.update(_operations(topic))
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Fazhi events",
+            "version": VERSION,
+            "description": (
+                "The topics of the Fazhi platform and every event type on them, as CloudEvents "
+                "1.0 in structured mode (the record value), keyed by subject. Each topic is "
+                "owned by one service: its api publishes what units post (`POST /v1/events`, "
+                "after validation: statutory terms posted in Chinese travel as their codes), "
+                "its worker publishes the types the platform derives, and its worker projects "
+                "them; records a consumer cannot apply go to the topic's `.dlq` twin. "
+                "Generated from `fazhi.contracts`."
+            ),
+        },
+        "defaultContentType": STRUCTURED,
+        "channels": channels,
+        "operations": operations,
+        "components": {"schemas": schemas, "messages": messages},
+    }
+
+
+def _channel_id(topic: TopicContract) -> str:
+    return topic.name.removesuffix(".events") + "Events"
+
+
+def _channels(topic: TopicContract) -> dict[str, Any]:
+    key = _channel_id(topic)
+    return {
+        key: {
+            "address": topic.name,
+            "title": topic.name,
+            "summary": topic.summary,
+            "description": f"Owned by the `{topic.owner}` service.",
+            "messages": {name: {"$ref": MESSAGES + name} for name in topic.types},
+        },
+        f"{key}Dlq": {
+            "address": topic.dlq,
+            "title": topic.dlq,
+            "summary": f"The records of {topic.name} that a consumer could not apply.",
+            "messages": {DEAD_LETTER: {"$ref": MESSAGES + DEAD_LETTER}},
+        },
+    }
+
+
+def _operations(topic: TopicContract) -> dict[str, Any]:
+    key = _channel_id(topic)
+    name = key[0].upper() + key[1:]
+    events = [{"$ref": f"#/channels/{key}/messages/{t}"} for t in topic.types]
+    return {
+        f"publish{name}": {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{key}"},
+            "summary": f"The `{topic.owner}` api publishes what units post (202 once the broker "
+            "acknowledged); its worker publishes the derived types.",
+            "messages": events,
+        },
+        f"project{name}": {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{key}"},
+            "summary": f"The `{topic.owner}` worker projects each event once (consumer group "
+            f"`{topic.owner}-worker` by default).",
+            "messages": events,
+        },
+        f"deadLetter{name}": {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{key}Dlq"},
+            "summary": "A consumer puts here a record it cannot apply, with the reason.",
+            "messages": [{"$ref": f"#/channels/{key}Dlq/messages/{DEAD_LETTER}"}],
+        },
+    }
+
+
+def _message(contract: EventContract, data: dict[str, Any]) -> dict[str, Any]:
+    who = (
+        "Derived by the platform; refused over HTTP."
+        if contract.derived
+        else f"Posted by keys with the role {' or '.join(sorted(contract.posters))}."
+    )
+    return {
+        "name": contract.name,
+        "title": contract.name,
+        "summary": contract.summary,
+        "description": f"{who} The subject is the aggregate `data.{contract.aggregate}`.",
+        "contentType": STRUCTURED,
+        "headers": {
+            "type": "object",
+            "properties": {
+                "content-type": {"type": "string", "const": STRUCTURED},
+                "ce_type": {"type": "string", "const": contract.name},
+                "ce_source": {"type": "string"},
+                "ce_id": {"type": "string"},
+            },
+            "required": ["content-type", "ce_type", "ce_source", "ce_id"],
+        },
+        "payload": {
+            "allOf": [
+                {"$ref": SCHEMAS + "CloudEvent"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string", "const": contract.name},
+                        "data": data,
+                    },
+                },
+            ]
+        },
+        "bindings": {"kafka": {"key": _KAFKA_KEY, "bindingVersion": "0.5.0"}},
+    }
+
+
+def _dead_letter() -> dict[str, Any]:
+    return {
+        "name": DEAD_LETTER,
+        "title": "A record given up",
+        "summary": "The original record's key and value, unchanged, with why it was given up.",
+        "description": "Post the event again, corrected, with the same id to apply it.",
+        "headers": {
+            "type": "object",
+            "properties": {
+                name: {"type": "string", "description": about}
+                for name, about in DEAD_LETTER_HEADERS.items()
+            },
+            "required": list(DEAD_LETTER_HEADERS),
+        },
+        "payload": {
+            "description": "The original record's value: usually one of the topic's events, "
+            "possibly not a CloudEvent at all (which may be why it is here)."
+        },
+        "bindings": {"kafka": {"key": _KAFKA_KEY, "bindingVersion": "0.5.0"}},
+    }
+
+
+def render() -> str:
+    return json.dumps(document(), ensure_ascii=False, indent=2) + "\n"
+
+
+def main() -> None:
+    sys.stdout.buffer.write(render().encode())
+
+
+if __name__ == "__main__":
+    main()

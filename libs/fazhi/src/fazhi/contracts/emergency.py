@@ -1,0 +1,152 @@
+"""The contract of `emergency.events`, owned by emergency 突发事件应对: incidents with their grade
+and response level, and warnings 预警 as CAP alert chains acknowledged by staff."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from fazhi.contracts import EventContract, Term, TopicContract
+from fazhi.models import Id, LongText, Payload, ShortText
+from fazhi.roles import Role
+from fazhi.topology import EMERGENCY
+
+
+class Grade(Term):
+    """突发事件应对法 art. 3: four grades by social harm and reach, most serious first."""
+
+    PARTICULARLY_SERIOUS = "particularly_serious", "特别重大"
+    SERIOUS = "serious", "重大"
+    RELATIVELY_SERIOUS = "relatively_serious", "较大"
+    GENERAL = "general", "一般"
+
+    @property
+    def severity(self) -> int:
+        """4 for 特别重大 down to 1 for 一般, so `>=` reads as "at least as serious"."""
+        return len(Grade) - list(Grade).index(self)
+
+
+class ResponseLevel(Term):
+    """Art. 71: response levels one to four, level I the highest."""
+
+    I = "I", "一级", "Ⅰ级", "I级"  # noqa: E741 - the law's own name for the level
+    II = "II", "二级", "Ⅱ级", "II级"
+    III = "III", "三级", "Ⅲ级", "III级"
+    IV = "IV", "四级", "Ⅳ级", "IV级"
+
+
+class MsgType(Term):
+    """CAP msgType (Ack and Error are transport replies, not warnings, so they are not here)."""
+
+    ALERT = "alert", "发布", "Alert"
+    UPDATE = "update", "更新", "Update"
+    CANCEL = "cancel", "解除", "Cancel"
+
+
+class CapStatus(Term):
+    """CAP status: only `actual` warnings are ever shown to the public."""
+
+    ACTUAL = "actual", "实际", "Actual"
+    EXERCISE = "exercise", "演练", "Exercise"
+    SYSTEM = "system", "系统", "System"
+    TEST = "test", "测试", "Test"
+    DRAFT = "draft", "草稿", "Draft"
+
+
+class AlertLevel(Term):
+    """Art. 63: warning levels 一级 (red, the highest) to 四级 (blue), named by their colour."""
+
+    BLUE = "blue", "蓝色", "四级"
+    YELLOW = "yellow", "黄色", "三级"
+    ORANGE = "orange", "橙色", "二级"
+    RED = "red", "红色", "一级"
+
+    @property
+    def rank(self) -> int:
+        return list(AlertLevel).index(self) + 1
+
+
+class IncidentReported(Payload):
+    incident_id: Id
+    category: ShortText
+    grade: Grade
+    title: ShortText
+    location: ShortText
+    occurred_at: AwareDatetime
+
+
+class AlertIssued(Payload):
+    alert_id: Id
+    msg_type: MsgType
+    references: list[Id] = Field(default_factory=list, max_length=50)
+    status: CapStatus = CapStatus.ACTUAL
+    level: AlertLevel
+    category: ShortText
+    headline: ShortText
+    description: LongText
+    area: ShortText
+    effective: AwareDatetime
+    expires: AwareDatetime
+    instruction: LongText = ""
+
+    @property
+    def chain_id(self) -> str:
+        """The first alert of the chain: updates and cancels travel with it, in order."""
+        return self.references[0] if self.references else self.alert_id
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.msg_type is not MsgType.ALERT and not self.references:
+            raise ValueError(
+                f"an {self.msg_type} must reference the alert(s) it replaces or cancels"
+            )
+        if self.expires <= self.effective:
+            raise ValueError("expires must be after effective")
+        return self
+
+
+class AlertAcknowledged(Payload):
+    alert_id: Id
+    staff_id: Id
+    acknowledged_at: AwareDatetime
+
+
+class ResponseLevelChanged(Payload):
+    incident_id: Id
+    level: ResponseLevel
+    changed_at: AwareDatetime
+
+
+CONTRACT = TopicContract.of(
+    EMERGENCY,
+    "Incidents 突发事件 and alerts 预警 (CAP semantics) of emergency 突发事件应对.",
+    [
+        EventContract(
+            "emergency.incident.reported",
+            IncidentReported,
+            "incident_id",
+            "An incident is reported with its grade (art. 3).",
+        ),
+        EventContract(
+            "emergency.alert.issued",
+            AlertIssued,
+            "chain_id",
+            "A CAP alert is issued, updated or cancelled; the subject is the chain's first "
+            "alert (`references[0]`, else `alert_id`), so a chain keeps its order.",
+        ),
+        EventContract(
+            "emergency.alert.acknowledged",
+            AlertAcknowledged,
+            "alert_id",
+            "Staff of any unit acknowledge an alert.",
+            posters=frozenset({Role.STAFF, Role.OPERATOR}),
+        ),
+        EventContract(
+            "emergency.response.level_changed",
+            ResponseLevelChanged,
+            "incident_id",
+            "The response to an incident starts at, or changes to, a level (arts. 71-72).",
+        ),
+    ],
+)

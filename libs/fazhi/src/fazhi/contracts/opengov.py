@@ -1,0 +1,101 @@
+"""The contract of `opengov.events`, owned by open-government 政务公开: disclosure requests
+依申请公开 and their answers (政府信息公开条例 2019), and published documents."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime
+
+from fazhi.contracts import EventContract, Term, TopicContract
+from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.topology import OPEN_GOVERNMENT
+
+
+class Channel(Term):
+    """Art. 31: how the request came, which fixes its date of receipt. Its item (三) puts the
+    internet and the disclosure office's fax under one rule, so both are `online`."""
+
+    IN_PERSON = "in_person", "当面提交"
+    MAIL = "mail", "邮寄", "信函"
+    ONLINE = "online", "互联网渠道", "互联网", "传真"
+
+
+class AnswerType(Term):
+    """The reply to a request: art. 36's seven answers, art. 37's partial disclosure, and the
+    art. 35 refusal to process an unreasonable volume of requests."""
+
+    ALREADY_PUBLIC = "already_public", "已主动公开"  # 36(1) 告知获取方式、途径
+    DISCLOSED = "disclosed", "予以公开"  # 36(2)
+    NOT_DISCLOSED = "not_disclosed", "不予公开"  # 36(3) 说明理由
+    NOT_HELD = "not_held", "信息不存在", "政府信息不存在"  # 36(4) 经检索没有
+    NOT_OUR_REMIT = "not_our_remit", "不属于本机关负责公开", "不属于本行政机关负责公开"  # 36(5)
+    DUPLICATE = "duplicate", "不予重复处理", "重复申请"  # 36(6)
+    SPECIAL_PROCEDURE = "special_procedure", "依特别规定办理"  # 36(7) 工商、不动产登记资料等
+    PARTIALLY_DISCLOSED = "partially_disclosed", "部分公开"  # 37 不公开部分说明理由
+    NOT_PROCESSED = "not_processed", "不予处理"  # 35 数量、频次明显超过合理范围
+
+    @property
+    def needs_reason(self) -> bool:
+        """Whether the law makes the answer state its reasons (说明理由)."""
+        return self in _REASONED
+
+
+_REASONED = frozenset(
+    {
+        AnswerType.NOT_DISCLOSED,
+        AnswerType.NOT_OUR_REMIT,
+        AnswerType.PARTIALLY_DISCLOSED,
+        AnswerType.NOT_PROCESSED,
+    }
+)
+
+
+class RequestReceived(Payload):
+    request_id: Id
+    applicant: Applicant
+    content: LongText
+    channel: Channel
+    received_at: AwareDatetime
+
+
+class RequestAnswered(Payload):
+    request_id: Id
+    answer_type: AnswerType
+    answered_at: AwareDatetime
+    reason: ShortText = ""
+    """Why it is not (fully) disclosed: required for the answers of arts. 35, 36(3), 36(5), 37."""
+
+
+class DocumentPublished(Payload):
+    document_id: Id
+    doc_kind: ShortText
+    title: ShortText
+    number: str = ""
+    issuing_unit: UnitCode
+    body: LongText
+    published_at: AwareDatetime
+
+
+CONTRACT = TopicContract.of(
+    OPEN_GOVERNMENT,
+    "Disclosure requests 依申请公开 and published documents of open-government 政务公开.",
+    [
+        EventContract(
+            "opengov.request.received",
+            RequestReceived,
+            "request_id",
+            "A disclosure request is received (art. 31); its reply clock starts.",
+        ),
+        EventContract(
+            "opengov.request.answered",
+            RequestAnswered,
+            "request_id",
+            "A disclosure request is answered (arts. 35-37).",
+        ),
+        EventContract(
+            "opengov.document.published",
+            DocumentPublished,
+            "document_id",
+            "A government document is published proactively (主动公开).",
+        ),
+    ],
+)
