@@ -260,6 +260,37 @@ def test_a_request_is_answered_and_a_document_published(
     assert published["number"] == "碑政规〔2026〕1号"
 
 
+def test_a_red_alert_becomes_a_supervision_item_in_real_time(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    alert = f"A-{uuid.uuid4().hex[:8]}"
+    unit = "emergency-management"
+    with client_for(SERVICES["emergency"], keys["emergency"]) as http:
+        _post(
+            http,
+            event(
+                "emergency.alert.issued",
+                unit,
+                alert,
+                {
+                    "alert_id": alert,
+                    "msg_type": "alert",
+                    "level": "红色",
+                    "category": "气象",
+                    "headline": "暴雨红色预警",
+                    "description": "未来3小时将出现100毫米以上降水",
+                    "area": "碑林区",
+                    "effective": _at(),
+                    "expires": _at(0.5),
+                },
+            ),
+        )
+    with client_for(SERVICES["supervision"], keys["supervisor"]) as http:
+        item = _read(http, f"/v1/items/alert-{alert}", lambda d: d.get("status") == "opened")
+    assert (item["kind"], item["unit"], item["level"]) == ("alert", unit, "supervise")
+    assert [row["type"] for row in item["history"]] == ["supervision.item.opened"]
+
+
 def test_every_type_a_department_posts_has_its_end_to_end_test() -> None:
     """Runs after the lifecycles above (pytest keeps file order): a new type fails here."""
     postable = {

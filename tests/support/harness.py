@@ -6,24 +6,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fazhi.catalog import EventCatalog
 from fazhi.consumer import DeadLetter, EventProcessor, Handler, Outcome, Record
 from fazhi.envelope import CloudEvent
 from fazhi.metrics import service_metrics
 from fazhi.projection import LEDGER, MemoryStore
 from fazhi.publisher import FakePublisher
+from fazhi.worker import WorkerEntry
 
 
 class Harness:
-    """Feeds events to a service's handlers as its worker would, one partition per topic."""
+    """Feeds events to a service's worker as it would consume them (its reactions, the topics
+    they name), one partition per topic."""
 
     def __init__(
         self,
-        catalog: EventCatalog,
-        handlers: Mapping[str, Handler],
+        worker: WorkerEntry,
         store: MemoryStore | None = None,
+        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
-        self.catalog = catalog
+        subscription = worker.subscription()
+        self.catalog = worker.catalog
+        self.catalogs = subscription.catalogs
         self.store = store or MemoryStore()
         self.letters: list[DeadLetter] = []
         self.publisher = FakePublisher()
@@ -37,19 +40,21 @@ class Harness:
 
         self.processor = EventProcessor(
             store=self.store,
-            catalogs={catalog.topic: catalog},
-            handlers=handlers,
+            catalogs=self.catalogs,
+            handlers=subscription.handlers if handlers is None else handlers,
             dead_letter=sink,
             publisher=self.publisher,
-            metrics=service_metrics(f"harness_{catalog.service}"),
+            metrics=service_metrics(f"harness_{self.catalog.service}"),
             _sleep=no_sleep,
         )
 
     def records(self, *events: CloudEvent | bytes, partition: int = 0) -> list[Record]:
+        """Records on the topic of each event's type (the service's own for raw bytes)."""
         out = []
         for event in events:
             value = event if isinstance(event, bytes) else event.to_bytes()
-            out.append(Record(self.catalog.topic, partition, self.offset, b"k", value))
+            topic = self.catalog.topic if isinstance(event, bytes) else self.topic_of(event)
+            out.append(Record(topic, partition, self.offset, b"k", value))
             self.offset += 1
         return out
 
@@ -59,6 +64,9 @@ class Harness:
 
     async def replay(self, records: Sequence[Record]) -> list[Outcome]:
         return await self.processor.process_batch(records)
+
+    def topic_of(self, event: CloudEvent) -> str:
+        return next(t for t, c in self.catalogs.items() if event.type in c.types)
 
     def doc(self, collection: str, doc_id: str) -> dict[str, Any]:
         return self.store.table(collection)[doc_id]

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from emergency.events import CATALOG
 from emergency.store import ACKNOWLEDGEMENTS, ALERTS, INCIDENT_LEVELS, INCIDENTS
-from emergency.worker import HANDLERS
+from emergency.worker import WORKER
 from fazhi.consumer import Outcome
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
 from tests.support.harness import Harness
@@ -80,7 +79,7 @@ def ack(alert_id: str, staff: str, unit: str = "street-baishulin") -> CloudEvent
 
 @pytest.fixture
 def h() -> Harness:
-    return Harness(CATALOG, HANDLERS)
+    return Harness(WORKER)
 
 
 async def test_a_response_starts_then_changes_level_with_a_timeline(h: Harness) -> None:

@@ -10,9 +10,8 @@ import pytest
 
 from fazhi.consumer import Outcome
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
-from petition_mediation.events import CATALOG
 from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE
-from petition_mediation.worker import HANDLERS
+from petition_mediation.worker import WORKER
 from tests.support.harness import Harness
 
 FILED = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)  # a Monday
@@ -69,7 +68,7 @@ def decided(case_id: str, days: int = 20, **extra: Any) -> CloudEvent:
 
 @pytest.fixture
 def h() -> Harness:
-    return Harness(CATALOG, HANDLERS)
+    return Harness(WORKER)
 
 
 @pytest.mark.parametrize(

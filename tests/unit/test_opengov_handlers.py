@@ -10,9 +10,8 @@ import pytest
 
 from fazhi.consumer import Outcome
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
-from open_government.events import CATALOG
 from open_government.store import PRIVATE, REQUESTS
-from open_government.worker import HANDLERS
+from open_government.worker import WORKER
 from tests.support.harness import Harness
 
 RECEIVED = datetime(2026, 9, 25, 10, 0, tzinfo=CHINA_TZ)  # the README's worked example
@@ -54,7 +53,7 @@ def answered(request_id: str, answer_type: str, days: int = 10, **extra: Any) ->
 
 @pytest.fixture
 def h() -> Harness:
-    return Harness(CATALOG, HANDLERS)
+    return Harness(WORKER)
 
 
 async def test_a_request_carries_its_reply_due_date_across_the_holidays(h: Harness) -> None:

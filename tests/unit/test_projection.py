@@ -16,7 +16,7 @@ from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
 from fazhi.projection import LEDGER, ConflictError, MemoryStore, Save
 from supervision.events import CATALOG
 from supervision.store import TASK_HISTORY, TASKS
-from supervision.worker import HANDLERS
+from supervision.worker import WORKER
 from tests.support.harness import Harness as SharedHarness
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=CHINA_TZ)
@@ -61,7 +61,7 @@ class Harness(SharedHarness):
     def __init__(
         self, store: MemoryStore | None = None, handlers: dict[str, Handler] | None = None
     ) -> None:
-        super().__init__(CATALOG, HANDLERS if handlers is None else handlers, store)
+        super().__init__(WORKER, store, handlers)
 
     def task(self, task_id: str) -> dict[str, Any]:
         return self.doc(TASKS, task_id)

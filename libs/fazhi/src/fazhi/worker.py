@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from fazhi.catalog import EventCatalog
-from fazhi.consumer import AggregateCache, DeadLetter, EventProcessor, Handler, Record
+from fazhi.consumer import AggregateCache, DeadLetter, EventProcessor, Record
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
 from fazhi.projection import MongoStore
 from fazhi.publisher import KafkaPublisher, PublishError
+from fazhi.reactions import Reactions, Subscription, subscribe
 from fazhi.runtime import IndexSetup, mongo_client
 from fazhi.settings import ServiceSettings
 
@@ -32,14 +33,14 @@ def create_worker_app(
     *,
     catalog: EventCatalog,
     settings: ServiceSettings,
-    handlers: Mapping[str, Handler],
-    also_consume: Sequence[EventCatalog] = (),
+    reactions: Reactions,
     ensure_indexes: IndexSetup | None = None,
 ) -> faust.App:
-    """A faust app consuming the service's own topic plus `also_consume` topics.
+    """A faust app consuming the service's own topic and the topics its `reactions` name.
 
     Consumer group = `<service>-worker`, so more replicas share the partitions.
     """
+    subscription = subscribe(catalog, reactions)
     app_id = settings.consumer_group(catalog.service)
     datadir = Path(tempfile.gettempdir()) / "fazhi-faust" / app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +64,7 @@ def create_worker_app(
         logging_config=_logging_config(catalog.service, settings.log_level),
     )
     setup_prometheus_sensors(app, name_prefix=f"{catalog.service}_worker")
-    catalogs = {c.topic: c for c in (catalog, *also_consume)}
+    catalogs = subscription.catalogs
     topics = app.topic(
         *catalogs, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
     )
@@ -97,7 +98,7 @@ def create_worker_app(
             store=MongoStore(db),
             cache=AggregateCache(settings.aggregate_cache_size),
             catalogs=catalogs,
-            handlers=handlers,
+            handlers=subscription.handlers,
             dead_letter=send_dead_letter,
             publisher=publisher,
             metrics=metrics,
@@ -180,14 +181,17 @@ class WorkerEntry:
 
     catalog: EventCatalog
     settings: Callable[[], ServiceSettings]
-    handlers: Mapping[str, Handler]
+    reactions: Reactions
     ensure_indexes: IndexSetup | None = None
+
+    def subscription(self) -> Subscription:
+        return subscribe(self.catalog, self.reactions)
 
     def create(self, settings: ServiceSettings | None = None) -> faust.App:
         return create_worker_app(
             catalog=self.catalog,
             settings=settings or self.settings(),
-            handlers=self.handlers,
+            reactions=self.reactions,
             ensure_indexes=self.ensure_indexes,
         )
 

@@ -16,7 +16,7 @@ from emergency.domain import (
 )
 from emergency.events import CATALOG
 from emergency.store import ACKNOWLEDGEMENTS, ALERTS, INCIDENT_LEVELS, INCIDENTS, ensure_indexes
-from fazhi.consumer import Handler, HandlerContext, PoisonError
+from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.emergency import (
     AlertAcknowledged,
     AlertIssued,
@@ -27,6 +27,7 @@ from fazhi.contracts.emergency import (
     ResponseLevelChanged,
 )
 from fazhi.projection import Document, owned_by
+from fazhi.reactions import Reactions
 from fazhi.worker import WorkerEntry
 
 
@@ -130,15 +131,15 @@ async def on_alert_acknowledged(ctx: HandlerContext, data: AlertAcknowledged) ->
     )
 
 
-HANDLERS: dict[str, Handler] = {
-    "emergency.incident.reported": on_incident_reported,
-    "emergency.response.level_changed": on_level_changed,
-    "emergency.alert.issued": on_alert_issued,
-    "emergency.alert.acknowledged": on_alert_acknowledged,
+REACTIONS: Reactions = {
+    IncidentReported: [on_incident_reported],
+    ResponseLevelChanged: [on_level_changed],
+    AlertIssued: [on_alert_issued],
+    AlertAcknowledged: [on_alert_acknowledged],
 }
 
 
-WORKER = WorkerEntry(CATALOG, Settings, HANDLERS, ensure_indexes)
+WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes)
 create_worker = WORKER.create
 __getattr__ = WORKER.module_getattr  # `faust -A emergency.worker` builds `app` on first use
 main = WORKER.main

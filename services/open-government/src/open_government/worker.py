@@ -12,10 +12,11 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from fazhi.codec import clock_summary, decode, encode
-from fazhi.consumer import Handler, HandlerContext, PoisonError
+from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.opengov import DocumentPublished, RequestAnswered, RequestReceived
 from fazhi.envelope import CHINA_TZ
 from fazhi.projection import Document
+from fazhi.reactions import Reactions
 from fazhi.redaction import redact
 from fazhi.textsearch import index_tokens
 from fazhi.worker import WorkerEntry
@@ -81,14 +82,14 @@ async def on_document_published(ctx: HandlerContext, data: DocumentPublished) ->
     ctx.save(DOCUMENTS, doc)
 
 
-HANDLERS: dict[str, Handler] = {
-    "opengov.request.received": on_request_received,
-    "opengov.request.answered": on_request_answered,
-    "opengov.document.published": on_document_published,
+REACTIONS: Reactions = {
+    RequestReceived: [on_request_received],
+    RequestAnswered: [on_request_answered],
+    DocumentPublished: [on_document_published],
 }
 
 
-WORKER = WorkerEntry(CATALOG, Settings, HANDLERS, ensure_indexes)
+WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes)
 create_worker = WORKER.create
 __getattr__ = WORKER.module_getattr  # `faust -A open_government.worker` builds `app` on first use
 main = WORKER.main

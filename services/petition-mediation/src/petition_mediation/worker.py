@@ -14,11 +14,12 @@ from datetime import date, datetime
 from typing import Any
 
 from fazhi.codec import clock_summary
-from fazhi.consumer import Handler, HandlerContext, PoisonError
+from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.mediation import CaseAccepted, CaseDecided, CaseFiled
 from fazhi.envelope import CHINA_TZ
 from fazhi.models import Applicant
 from fazhi.projection import Document
+from fazhi.reactions import Reactions
 from fazhi.redaction import redact
 from fazhi.worker import WorkerEntry
 from petition_mediation.codec import decode_case, encode_case
@@ -141,14 +142,14 @@ def _day(at: datetime) -> date:
     return at.astimezone(CHINA_TZ).date()
 
 
-HANDLERS: dict[str, Handler] = {
-    "mediation.case.filed": on_filed,
-    "mediation.case.accepted": on_accepted,
-    "mediation.case.decided": on_decided,
+REACTIONS: Reactions = {
+    CaseFiled: [on_filed],
+    CaseAccepted: [on_accepted],
+    CaseDecided: [on_decided],
 }
 
 
-WORKER = WorkerEntry(CATALOG, Settings, HANDLERS, ensure_indexes)
+WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes)
 create_worker = WORKER.create
 __getattr__ = (
     WORKER.module_getattr

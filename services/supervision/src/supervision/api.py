@@ -1,14 +1,16 @@
-"""Supervision api (`uvicorn supervision.api:create_app --factory`)."""
+"""Supervision api (`uvicorn supervision.api:create_app --factory`): collects the routers of its
+features."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fazhi.app import Timeline, create_service_app, document_router
+from fazhi.app import create_service_app
 from fazhi.publisher import Publisher
+from supervision import items, tasks
 from supervision.config import Settings
 from supervision.events import CATALOG
-from supervision.store import TASK_HISTORY, TASKS, ensure_indexes
+from supervision.store import ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -18,15 +20,6 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
         catalog=CATALOG,
         settings=settings or Settings(),
         publisher=publisher,
-        routers=[
-            document_router(
-                path="/v1/tasks",
-                collection=TASKS,
-                id_name="task_id",
-                tag="tasks",
-                summary="A plan task's progress as reported by its units, with its history",
-                timelines=[Timeline("history", TASK_HISTORY, "task_id")],
-            )
-        ],
+        routers=[tasks.views.router(), items.views.router()],
         ensure_indexes=ensure_indexes,
     )

@@ -17,12 +17,17 @@ TASKS = "tasks"
 TASK_HISTORY = "task_history"
 """Insert-only: one row per report or completion of a task (its timeline)."""
 ITEMS = "items"
+ITEM_HISTORY = "item_history"
+"""Insert-only: one row per change of an item (opened, escalated, closed)."""
 
 
 HOT_QUERIES = (
     HotQuery(TASKS, {"_id": "M18-T1"}, "worker load, owner check at ingest, GET /v1/tasks/{id}"),
     HotQuery(TASKS, {"_id": "M18-T1", VERSION: 3}, "worker save"),
     HotQuery(TASK_HISTORY, {"task_id": "M18-T1"}, "GET /v1/tasks/{id}: its history"),
+    HotQuery(ITEMS, {"_id": "alert-A1"}, "worker load, GET /v1/items/{id}"),
+    HotQuery(ITEMS, {"_id": "alert-A1", VERSION: 3}, "worker save"),
+    HotQuery(ITEM_HISTORY, {"item_id": "alert-A1"}, "GET /v1/items/{id}: its history"),
 )
 
 
@@ -32,6 +37,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[TASKS].create_index([("due_at", ASCENDING)], name="due_at")
     await db[TASK_HISTORY].create_index([("task_id", ASCENDING)], name="task_id")
+    await db[ITEM_HISTORY].create_index([("item_id", ASCENDING)], name="item_id")
     await db[ITEMS].create_index([("status", ASCENDING), ("due_at", ASCENDING)], name="status_due")
     await db[ITEMS].create_index(
         [("unit", ASCENDING), ("opened_at", DESCENDING)], name="unit_opened"

@@ -53,6 +53,21 @@ class ItemChanged(Payload):
     level: str = Field(min_length=1, max_length=32)
 
 
+class ItemOpened(ItemChanged):
+    """督办: the item is opened at the ladder's first level (or higher, for a grave cause)."""
+
+
+class ItemEscalated(ItemChanged):
+    """The item climbs to `level` (约谈, 通报)."""
+
+
+class ItemClosed(ItemChanged):
+    """The item is closed; `level` is the level it had reached."""
+
+    resolution: str = Field(default="", max_length=2000)
+    """How it was resolved (整改 accepted, cause gone); the items machine needs one."""
+
+
 CONTRACT = TopicContract.of(
     SUPERVISION,
     "Plan tasks 任务 and supervision items 督办事项 of supervision 督查督办.",
@@ -79,21 +94,21 @@ CONTRACT = TopicContract.of(
         ),
         EventContract(
             "supervision.item.opened",
-            ItemChanged,
+            ItemOpened,
             "item_id",
             "A supervision item is opened (督办).",
             derived=True,
         ),
         EventContract(
             "supervision.item.escalated",
-            ItemChanged,
+            ItemEscalated,
             "item_id",
             "A supervision item climbs the ladder 督办 → 约谈 → 通报.",
             derived=True,
         ),
         EventContract(
             "supervision.item.closed",
-            ItemChanged,
+            ItemClosed,
             "item_id",
             "A supervision item is closed.",
             derived=True,

@@ -1,0 +1,53 @@
+"""Each worker's reactions: every type its service owns is projected, the topics it consumes
+follow from the payload classes it names, and a class that names no single type is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+import emergency.worker
+import open_government.worker
+import petition_mediation.worker
+import supervision.worker
+from fazhi.contracts.supervision import ItemChanged, TaskOverdue
+from fazhi.models import Payload
+from fazhi.reactions import subscribe
+from fazhi.worker import WorkerEntry
+
+WORKERS = {
+    "supervision": supervision.worker.WORKER,
+    "petition-mediation": petition_mediation.worker.WORKER,
+    "emergency": emergency.worker.WORKER,
+    "open-government": open_government.worker.WORKER,
+}
+
+
+@pytest.mark.parametrize("name", sorted(WORKERS))
+def test_every_type_a_service_owns_has_its_handler(name: str) -> None:
+    worker: WorkerEntry = WORKERS[name]
+    handled = set(worker.subscription().handlers)
+    assert set(worker.catalog.types) - handled == set()
+
+
+def test_supervision_consumes_the_emergency_topic_for_its_alert_reaction() -> None:
+    subscription = supervision.worker.WORKER.subscription()
+    assert subscription.topics == ["supervision.events", "emergency.events"]
+    assert "emergency.alert.issued" in subscription.handlers
+    assert "emergency.incident.reported" not in subscription.handlers
+
+
+def test_services_that_react_to_nothing_else_consume_only_their_own_topic() -> None:
+    assert emergency.worker.WORKER.subscription().topics == ["emergency.events"]
+
+
+class Unknown(Payload):
+    x: int
+
+
+@pytest.mark.parametrize("model", [Unknown, ItemChanged])
+def test_a_payload_class_of_no_single_type_is_refused(model: type[Payload]) -> None:
+    async def noop(ctx: object, data: object) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="must be the payload of one event type"):
+        subscribe(supervision.worker.WORKER.catalog, {model: [noop], TaskOverdue: [noop]})
