@@ -504,7 +504,7 @@ def load_plan(db: str = DB) -> None:
 
     from pymongo import AsyncMongoClient
 
-    from supervision.catalogue import load_plan as plan
+    from supervision.plan import load_plan as plan
     from supervision.store import load_plan_tasks
 
     async def load() -> None:

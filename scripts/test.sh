@@ -26,7 +26,7 @@ coverage report --show-missing --fail-under=95 --include="$(tr '\n' ',' <<'LIST'
 */fazhi/textsearch.py
 */fazhi/units.py
 */fazhi/statemachine.py
-*/supervision/catalogue.py
+*/supervision/plan.py
 */supervision/domain.py
 */emergency/domain.py
 */petition_mediation/domain/*

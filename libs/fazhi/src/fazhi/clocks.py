@@ -20,9 +20,9 @@ __all__ = [
     "ClockStatus",
     "DayUnit",
     "EventKind",
+    "ExplainedDay",
     "Explanation",
     "Rule",
-    "Step",
     "StepKind",
     "get_rule",
     "readme_example",
@@ -268,7 +268,7 @@ class ClockEvent:
 
 
 @dataclass(frozen=True)
-class Step:
+class ExplainedDay:
     """One line of an explanation: a day (counted or skipped, and why) or an event."""
 
     date: date
@@ -303,7 +303,7 @@ class Explanation:
     paused_on: date | None
     days_required: int
     days_counted: int
-    steps: tuple[Step, ...]
+    steps: tuple[ExplainedDay, ...]
 
     def to_text(self) -> str:
         rule = self.rule
@@ -390,7 +390,7 @@ class _Timeline:
     required: int
     counted: int
     provisional_years: tuple[int, ...]
-    steps: tuple[Step, ...]
+    steps: tuple[ExplainedDay, ...]
 
 
 def _window(events: tuple[ClockEvent, ...]) -> tuple[ClockEvent, ...]:
@@ -416,31 +416,31 @@ def _build(rule: Rule, events: tuple[ClockEvent, ...], calendar: WorkCalendar) -
             open_pause = None
 
     years: set[int] = set()
-    days: list[Step] = [Step(started_on, False, "start day (起算日不计入)")]
+    days: list[ExplainedDay] = [ExplainedDay(started_on, False, "start day (起算日不计入)")]
     count = 0
     d = started_on
     while count < required:
         d += _ONE_DAY
         if any(p < d <= r for p, r in pauses):
-            days.append(Step(d, False, "paused (暂停计算)"))
+            days.append(ExplainedDay(d, False, "paused (暂停计算)"))
             continue
         if rule.unit is DayUnit.CALENDAR:
             count += 1
-            days.append(Step(d, True, "calendar day"))
+            days.append(ExplainedDay(d, True, "calendar day"))
             continue
         info = calendar.day_info(d)
         if info.provisional:
             years.add(d.year)
         if info.working:
             count += 1
-        days.append(Step(d, info.working, info.reason))
+        days.append(ExplainedDay(d, info.working, info.reason))
 
     if rule.unit is DayUnit.CALENDAR:
         info = calendar.day_info(d)
         if info.provisional:
             years.add(d.year)
         if not info.working:
-            days[-1] = Step(
+            days[-1] = ExplainedDay(
                 d,
                 True,
                 f"last day of the period is a rest day ({info.reason}): "
@@ -454,13 +454,15 @@ def _build(rule: Rule, events: tuple[ClockEvent, ...], calendar: WorkCalendar) -
                 if info.working:
                     break
                 days.append(
-                    Step(
+                    ExplainedDay(
                         d,
                         False,
                         f"{info.reason} (period ends on a rest day: moved to next working day)",
                     )
                 )
-            days.append(Step(d, False, "due date: the first working day after the period (顺延)"))
+            days.append(
+                ExplainedDay(d, False, "due date: the first working day after the period (顺延)")
+            )
 
     counted = required
     if open_pause is not None:
@@ -469,27 +471,27 @@ def _build(rule: Rule, events: tuple[ClockEvent, ...], calendar: WorkCalendar) -
         counted = sum(1 for s in days if s.counted)
 
     starts = [e.on for e in events if e.kind in (EventKind.START, EventKind.RESTART)]
-    marks: list[tuple[date, int, Step]] = [(s.date, 1, s) for s in days]
+    marks: list[tuple[date, int, ExplainedDay]] = [(s.date, 1, s) for s in days]
     for e in window:
         if e.kind is EventKind.RESTART:
             reason = (
                 "restarted (补正): the corrected request arrived, the period starts again "
                 f"(previously started {starts[-2]})"
             )
-            marks.append((e.on, 0, Step(e.on, False, reason, StepKind.EVENT)))
+            marks.append((e.on, 0, ExplainedDay(e.on, False, reason, StepKind.EVENT)))
         elif e.kind is EventKind.PAUSE:
             reason = "paused (暂停计算): the following days do not count until resumed"
-            marks.append((e.on, 2, Step(e.on, False, reason, StepKind.EVENT)))
+            marks.append((e.on, 2, ExplainedDay(e.on, False, reason, StepKind.EVENT)))
         elif e.kind is EventKind.RESUME:
             reason = "resumed (恢复计算): counting continues the next day"
-            marks.append((e.on, 2, Step(e.on, False, reason, StepKind.EVENT)))
+            marks.append((e.on, 2, ExplainedDay(e.on, False, reason, StepKind.EVENT)))
         elif e.kind is EventKind.EXTEND:
             ext = rule.extension_days or 0
             reason = (
                 f"extended (延长) by {ext} {_unit_words(rule.unit, ext)}: the period is now "
                 f"{required} {_unit_words(rule.unit, required)}"
             )
-            marks.append((e.on, 2, Step(e.on, False, reason, StepKind.EVENT)))
+            marks.append((e.on, 2, ExplainedDay(e.on, False, reason, StepKind.EVENT)))
     marks.sort(key=lambda m: (m[0], m[1]))
     return _Timeline(
         due_on=d,

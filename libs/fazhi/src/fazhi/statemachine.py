@@ -1,10 +1,12 @@
-"""State-machine helpers shared by the domain modules: a transition table per aggregate and
-the one error every refused move raises, `IllegalTransition`."""
+"""State-machine helpers shared by the domain modules: a transition table per aggregate, the
+one error every refused move raises, `IllegalTransition`, and the history `Step`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Generic, NoReturn, TypeVar
 
 S = TypeVar("S", bound=str)
@@ -19,6 +21,22 @@ def action_name(action: object) -> str:
 
 def type_name(kind: type) -> str:
     return _CAMEL_BOUNDARY.sub("_", kind.__name__).lower()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of an aggregate's history: the action, its day, the state it led to; `due_on`
+    is the due date of the clock the step stopped, if it stopped one."""
+
+    action: str
+    on: date
+    state: str
+    note: str = ""
+    due_on: date | None = None
+
+    @property
+    def late(self) -> bool:
+        return self.due_on is not None and self.on > self.due_on
 
 
 class IllegalTransition(ValueError):

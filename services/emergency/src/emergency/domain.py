@@ -84,7 +84,7 @@ class Incident:
         return needs_public_notice(self.grade)
 
 
-INCIDENTS = Machine[IncidentState](
+INCIDENT_LIFECYCLE = Machine[IncidentState](
     "incident",
     {
         # A report that needs no response (false alarm, routine handling) closes directly.
@@ -97,19 +97,19 @@ INCIDENTS = Machine[IncidentState](
 
 
 def transition_incident(incident: Incident, action: IncidentAction) -> Incident:
-    INCIDENTS.check(incident.state, action)
+    INCIDENT_LIFECYCLE.check(incident.state, action)
     match action:
         case StartResponse(level=level, on=on):
             return _set_level(incident, IncidentState.RESPONDING, level, on)
         case ChangeResponseLevel(level=level, on=on):
             if level is incident.response_level:
-                INCIDENTS.refuse(
+                INCIDENT_LIFECYCLE.refuse(
                     incident.state, action, f"the response is already at level {level}"
                 )
             return _set_level(incident, IncidentState.RESPONDING, level, on)
         case Regrade(grade=grade):
             if grade is incident.grade:
-                INCIDENTS.refuse(incident.state, action, f"the grade is already {grade}")
+                INCIDENT_LIFECYCLE.refuse(incident.state, action, f"the grade is already {grade}")
             return replace(incident, grade=grade)
         case EndResponse(on=on):
             return _set_level(incident, IncidentState.RECOVERING, None, on)

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from fazhi.clocks import Clock, ClockError, ClockStatus, start_clock
 from fazhi.contracts.opengov import AnswerType, Channel
-from fazhi.statemachine import Machine, action_name
+from fazhi.statemachine import Machine, Step, action_name
 
 
 class Consultee(StrEnum):
@@ -96,14 +96,6 @@ Action = (
 
 
 @dataclass(frozen=True)
-class Step:
-    action: str
-    on: date
-    state: RequestState
-    note: str = ""
-
-
-@dataclass(frozen=True)
 class DisclosureRequest:
     """The reply clock (20 working days) runs from receipt; it pauses for a consultation and
     for a correction notice, restarts when the corrected request arrives, and is kept after the
@@ -137,7 +129,7 @@ def receive_request(request_id: str, channel: Channel, received_on: date) -> Dis
     return DisclosureRequest(request_id, channel, received_on, clock)
 
 
-REQUESTS = Machine[RequestState](
+REQUEST_LIFECYCLE = Machine[RequestState](
     "disclosure request",
     {
         RequestState.RECEIVED: {RequestCorrection, ConsultThirdParty, Extend, Answer},
@@ -150,7 +142,7 @@ REQUESTS = Machine[RequestState](
 
 def transition(request: DisclosureRequest, action: Action) -> DisclosureRequest:
     """Apply `action`; an illegal move raises `IllegalTransition`. Steps come in date order."""
-    m, s = REQUESTS, request.state
+    m, s = REQUEST_LIFECYCLE, request.state
     m.check(s, action)
     last = request.history[-1].on if request.history else request.received_on
     if action.on < last:

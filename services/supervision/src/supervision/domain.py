@@ -73,7 +73,7 @@ class PlanTask:
         return self.days_overdue(today) > 0
 
 
-TASKS = Machine[TaskState](
+TASK_LIFECYCLE = Machine[TaskState](
     "plan task",
     {
         TaskState.NOT_STARTED: {ReportProgress, Complete},
@@ -86,15 +86,15 @@ TASKS = Machine[TaskState](
 def transition_task(task: PlanTask, action: TaskAction) -> PlanTask:
     """Progress may be corrected down (a unit fixes a misreport) but stays within 0-100;
     reporting 100 % does not complete a task: completion needs evidence."""
-    TASKS.check(task.state, action)
+    TASK_LIFECYCLE.check(task.state, action)
     match action:
         case ReportProgress(progress_pct=pct):
             if not 0 <= pct <= 100:
-                TASKS.refuse(task.state, action, f"progress {pct} % is outside 0-100")
+                TASK_LIFECYCLE.refuse(task.state, action, f"progress {pct} % is outside 0-100")
             return replace(task, state=TaskState.IN_PROGRESS, progress_pct=pct)
         case Complete(completed_on=on, evidence=evidence):
             if not evidence.strip():
-                TASKS.refuse(task.state, action, "completion needs evidence")
+                TASK_LIFECYCLE.refuse(task.state, action, "completion needs evidence")
             return replace(
                 task,
                 state=TaskState.COMPLETED,
@@ -104,11 +104,11 @@ def transition_task(task: PlanTask, action: TaskAction) -> PlanTask:
             )
         case Reopen(by=by, role=role, reason=reason, reopened_on=on):
             if role != SUPERVISOR_ROLE:
-                TASKS.refuse(
+                TASK_LIFECYCLE.refuse(
                     task.state, action, f"only a {SUPERVISOR_ROLE} may reopen, not {role!r}"
                 )
             if not reason.strip():
-                TASKS.refuse(task.state, action, "reopening needs a reason")
+                TASK_LIFECYCLE.refuse(task.state, action, "reopening needs a reason")
             return replace(
                 task,
                 state=TaskState.IN_PROGRESS,
@@ -229,7 +229,7 @@ def open_item(
     return SupervisionItem(item_id, kind, unit, subject, opened_on, level, state)
 
 
-ITEMS = Machine[ItemState](
+ITEM_LIFECYCLE = Machine[ItemState](
     "supervision item",
     {
         ItemState.OPENED: {Escalate, AssessOverdue, Close},
@@ -240,11 +240,13 @@ ITEMS = Machine[ItemState](
 
 
 def transition_item(item: SupervisionItem, action: ItemAction) -> SupervisionItem:
-    ITEMS.check(item.state, action)
+    ITEM_LIFECYCLE.check(item.state, action)
     match action:
         case Escalate(to=to, on=on, reason=reason):
             if to.rank <= item.level.rank:
-                ITEMS.refuse(item.state, action, f"escalation never goes down: {item.level} → {to}")
+                ITEM_LIFECYCLE.refuse(
+                    item.state, action, f"escalation never goes down: {item.level} → {to}"
+                )
             return _raise(item, to, on, reason)
         case AssessOverdue(days_overdue=days, on=on, ladder=ladder):
             level = escalation_level(days, ladder)
@@ -253,7 +255,7 @@ def transition_item(item: SupervisionItem, action: ItemAction) -> SupervisionIte
             return _raise(item, level, on, f"{days} days overdue")
         case Close(on=on, resolution=resolution):
             if not resolution.strip():
-                ITEMS.refuse(item.state, action, "closing needs a resolution")
+                ITEM_LIFECYCLE.refuse(item.state, action, "closing needs a resolution")
             return replace(item, state=ItemState.CLOSED, closed_on=on, resolution=resolution)
 
 

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from fazhi import units
 from fazhi.envelope import CHINA_TZ
 from fazhi.projection import OWNERS, UPDATE_BATCH, VERSION, HotQuery
-from supervision.catalogue import Plan
+from supervision.plan import Plan
 
 TASKS = "tasks"
 TASK_HISTORY = "task_history"

@@ -13,9 +13,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from fazhi.reactions import Reactions
 from fazhi.worker import WorkerEntry
 from supervision import items, tasks
-from supervision.catalogue import load_plan
 from supervision.config import Settings
 from supervision.events import CATALOG
+from supervision.plan import load_plan
 from supervision.store import ensure_indexes, load_plan_tasks
 
 

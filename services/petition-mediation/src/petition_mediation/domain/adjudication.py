@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from fazhi.clocks import Clock, get_rule, start_clock
-from fazhi.statemachine import Machine
+from fazhi.statemachine import Machine, Step
 from petition_mediation.domain.commands import (
     Accept,
     Action,
@@ -16,7 +16,7 @@ from petition_mediation.domain.commands import (
     NotAccept,
     OpenHearing,
 )
-from petition_mediation.domain.common import Step, _Clocked, _general_only, _step
+from petition_mediation.domain.common import _Clocked, _general_only, _step
 
 
 class AdjudicationState(StrEnum):

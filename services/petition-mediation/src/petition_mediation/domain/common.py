@@ -1,37 +1,22 @@
-"""What the case types share: the history `Step`, the clocked case base and the helpers every
+"""What the case types share: the clocked case base and the helpers every
 machine uses to guard a move, drive its clock and record the step."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
 from fazhi.clocks import Clock, ClockError, ClockStatus
 from fazhi.contracts.mediation import Procedure
-from fazhi.statemachine import Machine, action_name
+from fazhi.statemachine import Machine, Step, action_name
 from petition_mediation.domain.commands import Action
 
 if TYPE_CHECKING:
     # Only for `C`'s bound: `cases` imports every case module, and each of them imports this one.
     from petition_mediation.domain.cases import Case
-
-
-@dataclass(frozen=True)
-class Step:
-    """One line of a case's history; `due_on` is the due date of the clock the step stopped."""
-
-    action: str
-    on: date
-    state: str
-    note: str = ""
-    due_on: date | None = None
-
-    @property
-    def late(self) -> bool:
-        return self.due_on is not None and self.on > self.due_on
 
 
 class _Clocked:

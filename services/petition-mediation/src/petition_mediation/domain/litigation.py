@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from fazhi.clocks import Clock, start_clock
-from fazhi.statemachine import Machine
+from fazhi.statemachine import Machine, Step
 from petition_mediation.domain.commands import (
     Action,
     AnswerRecommendation,
@@ -19,7 +19,7 @@ from petition_mediation.domain.commands import (
     RecordHearing,
     RecordJudgment,
 )
-from petition_mediation.domain.common import Step, _Clocked, _step
+from petition_mediation.domain.common import _Clocked, _step
 
 
 class LitigationState(StrEnum):

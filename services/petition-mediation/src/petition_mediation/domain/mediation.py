@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from fazhi.clocks import Clock
-from fazhi.statemachine import Machine
+from fazhi.statemachine import Machine, Step
 from petition_mediation.domain.commands import (
     Action,
     Channel,
@@ -16,7 +16,7 @@ from petition_mediation.domain.commands import (
     Refer,
     StartMediation,
 )
-from petition_mediation.domain.common import Step, _Clocked, _step
+from petition_mediation.domain.common import _Clocked, _step
 
 
 class MediationState(StrEnum):

@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from fazhi.clocks import Clock, start_clock
-from fazhi.statemachine import Machine
+from fazhi.statemachine import Machine, Step
 from petition_mediation.domain.commands import (
     Accept,
     Action,
@@ -20,7 +20,6 @@ from petition_mediation.domain.commands import (
     RequestReview,
 )
 from petition_mediation.domain.common import (
-    Step,
     _approved,
     _Clocked,
     _clocked,

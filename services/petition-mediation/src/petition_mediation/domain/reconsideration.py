@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from fazhi.clocks import Clock, start_clock
 from fazhi.contracts.mediation import Outcome, Procedure, SimplifiedGround
-from fazhi.statemachine import Machine
+from fazhi.statemachine import Machine, Step
 from petition_mediation.domain.commands import (
     Accept,
     Action,
@@ -26,7 +26,7 @@ from petition_mediation.domain.commands import (
     Suspend,
     Withdraw,
 )
-from petition_mediation.domain.common import Step, _approved, _Clocked, _clocked, _running, _step
+from petition_mediation.domain.common import _approved, _Clocked, _clocked, _running, _step
 
 
 class ReconsiderationState(StrEnum):

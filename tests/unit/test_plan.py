@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from fazhi import units
-from supervision import catalogue
-from supervision.catalogue import (
+from supervision import plan as plan_module
+from supervision.plan import (
     CatalogueError,
     UnknownMeasureError,
     chinese_numeral,
@@ -411,6 +411,6 @@ def test_load_plan_reports_invalid_json(monkeypatch: pytest.MonkeyPatch) -> None
         def read_text(self, encoding: str) -> str:
             return "{not json"
 
-    monkeypatch.setattr(catalogue.resources, "files", lambda package: Broken())
+    monkeypatch.setattr(plan_module.resources, "files", lambda package: Broken())
     with pytest.raises(CatalogueError, match="not valid JSON"):
         load_plan.__wrapped__()
