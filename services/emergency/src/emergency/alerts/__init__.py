@@ -1,0 +1,5 @@
+"""Alerts 预警 on CAP semantics, and their acknowledgements by staff."""
+
+from emergency.alerts import flows, views
+
+__all__ = ["flows", "views"]

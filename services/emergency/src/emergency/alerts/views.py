@@ -1,0 +1,21 @@
+"""`GET /v1/alerts/{alert_id}`: an alert with its acknowledgements."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from emergency.store import ACKNOWLEDGEMENTS, ALERTS
+from fazhi.app import Timeline, document_router
+from fazhi.contracts.emergency import AlertLevel, CapStatus, MsgType
+
+
+def router() -> APIRouter:
+    return document_router(
+        path="/v1/alerts",
+        collection=ALERTS,
+        id_name="alert_id",
+        tag="alerts",
+        summary="An alert, its state and acknowledgements",
+        timelines=[Timeline("acknowledgements", ACKNOWLEDGEMENTS, "alert_id")],
+        terms={"msg_type": MsgType, "cap_status": CapStatus, "level": AlertLevel},
+    )

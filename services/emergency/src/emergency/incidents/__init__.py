@@ -1,0 +1,5 @@
+"""Incidents 突发事件: grade, response levels I-IV, lifecycle."""
+
+from emergency.incidents import flows, views
+
+__all__ = ["flows", "views"]

@@ -1,0 +1,25 @@
+"""`GET /v1/incidents/{incident_id}`: an incident with its response levels."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from emergency.store import INCIDENT_LEVELS, INCIDENTS
+from fazhi.app import Timeline, document_router
+from fazhi.contracts.emergency import Grade, ResponseLevel
+
+
+def router() -> APIRouter:
+    return document_router(
+        path="/v1/incidents",
+        collection=INCIDENTS,
+        id_name="incident_id",
+        tag="incidents",
+        summary="An incident as reported and responded to, with its response levels",
+        timelines=[
+            Timeline(
+                "level_history", INCIDENT_LEVELS, "incident_id", terms={"level": ResponseLevel}
+            )
+        ],
+        terms={"grade": Grade, "response_level": ResponseLevel},
+    )

@@ -1,0 +1,19 @@
+"""`GET /v1/documents/{document_id}`: a published document."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from fazhi.app import document_router
+from open_government.store import DOCUMENTS
+
+
+def router() -> APIRouter:
+    return document_router(
+        path="/v1/documents",
+        collection=DOCUMENTS,
+        id_name="document_id",
+        tag="documents",
+        summary="A published document",
+        hidden=("tokens",),
+    )

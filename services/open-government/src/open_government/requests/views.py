@@ -1,0 +1,21 @@
+"""`GET /v1/requests/{request_id}`: a disclosure request with its reply due date."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from fazhi.app import document_router
+from fazhi.contracts.opengov import AnswerType, Channel
+from open_government.store import PRIVATE, REQUESTS
+
+
+def router() -> APIRouter:
+    return document_router(
+        path="/v1/requests",
+        collection=REQUESTS,
+        id_name="request_id",
+        tag="requests",
+        summary="A disclosure request, its state and its reply due date",
+        hidden=(PRIVATE, "request"),
+        terms={"channel": Channel, "answer_type": AnswerType},
+    )
