@@ -284,10 +284,6 @@ class EventProcessor:
     infra_backoff_max_s: float = 5.0
     _sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
 
-    async def process(self, record: Record) -> Outcome:
-        """Apply one record (a batch of one)."""
-        return (await self.process_batch([record]))[0]
-
     async def process_batch(self, records: Sequence[Record]) -> list[Outcome]:
         outcomes: dict[int, Outcome] = {}
         items: list[tuple[int, Record, CloudEvent]] = []
