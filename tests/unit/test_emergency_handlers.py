@@ -113,7 +113,21 @@ async def test_an_update_replaces_and_a_cancel_ends_the_chain(h: Harness) -> Non
 
 async def test_an_update_of_an_unknown_alert_is_refused(h: Harness) -> None:
     assert await h.run(alert("A9", "update", ("NOPE",))) == [Outcome.DEAD_LETTERED]
-    assert "unknown alerts ['NOPE']" in h.errors[0]
+    assert "references unknown alert 'NOPE'" in h.errors[0]
+
+
+async def test_the_chain_rules_refuse_an_update_after_a_cancel(h: Harness) -> None:
+    outcomes = await h.run(
+        alert("A1"), alert("A2", "cancel", ("A1",)), alert("A3", "update", ("A1",))
+    )
+    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert "alert in state 'cancelled' cannot update" in h.errors[0]
+
+
+async def test_an_acknowledgement_after_the_cancel_is_refused(h: Harness) -> None:
+    outcomes = await h.run(alert("A1"), alert("A2", "cancel", ("A1",)), ack("A1", "staff-1"))
+    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert "cannot acknowledge" in h.errors[0]
 
 
 async def test_staff_of_any_unit_acknowledge_and_each_is_kept(h: Harness) -> None:

@@ -1,7 +1,7 @@
 """Domain objects as stored: a frozen dataclass (an aggregate's rules-state) as a document
 and back, by its type hints.
 
-Dates are ISO strings (BSON has datetimes only), enums their codes, tuples lists, a statutory
+Dates and times are ISO strings (BSON has no dates, and keeps no zone), enums their codes, tuples lists, a statutory
 clock its rule and events: replayed on the current calendar when read, so an operator's holiday
 schedule moves its due date.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -75,6 +75,8 @@ def _decode(kind: Any, raw: Any) -> Any:
             ClockEvent(EventKind(e["kind"]), date.fromisoformat(e["on"])) for e in raw["events"]
         ]
         return replay_clock(raw["rule"], events)
+    if kind is datetime:
+        return datetime.fromisoformat(raw)
     if kind is date:
         return date.fromisoformat(raw)
     if isinstance(kind, type) and issubclass(kind, Enum):

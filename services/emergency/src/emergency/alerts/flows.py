@@ -3,56 +3,70 @@ acknowledgements by staff."""
 
 from __future__ import annotations
 
-from emergency.domain import AlertState
+from emergency.domain import (
+    Acknowledge,
+    Alert,
+    AlertMessage,
+    AlertState,
+    issue_alert,
+    transition_alert,
+)
 from emergency.store import ACKNOWLEDGEMENTS, ALERTS
+from fazhi.codec import decode, encode
 from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.emergency import AlertAcknowledged, AlertIssued, MsgType
-from fazhi.projection import Document, owned_by
+from fazhi.projection import Document
 from fazhi.reactions import Reactions
 
 
 async def on_alert_issued(ctx: HandlerContext, data: AlertIssued) -> None:
-    # An update replaces, a cancel ends, the alerts it references (CAP); all of one chain share
-    # a partition, so the referenced alerts are already here, and must be this unit's own.
-    referenced: list[Document] = []
-    missing, foreign = [], []
-    for ref in data.references:
-        doc = await ctx.get(ALERTS, ref)
-        if doc is None:
-            missing.append(ref)
-        elif not owned_by(doc, ctx.event.unit):
-            foreign.append(ref)
-        else:
-            referenced.append(doc)
-    if missing or foreign:
-        raise PoisonError(
-            f"alert {data.alert_id!r} references unknown alerts {sorted(missing)} "
-            f"or alerts of other units {sorted(foreign)}"
-        )
-    state = AlertState.CANCELLED if data.msg_type is MsgType.CANCEL else AlertState.IN_FORCE
-    alert: Document = await ctx.get(ALERTS, data.alert_id) or {"_id": data.alert_id}
-    alert.update(
+    """The chain's rules decide (`issue_alert`, `transition_alert`): an update or a cancel must
+    reference a message of a chain still pending or in force, keep its CAP status, and come from
+    the unit that owns it. The chain's state lives with its first message (all of one chain
+    share a partition); each message also has a document of its own, and the messages it
+    replaces are marked `replaced_by` (a cancel ends them all)."""
+    message = _message(ctx, data)
+    if data.msg_type is MsgType.ALERT and not data.references:
+        head: Document = {"_id": data.alert_id}
+        chain = issue_alert(message)
+    else:
+        found = await ctx.get(ALERTS, data.chain_id)
+        if found is None or "chain" not in found:
+            raise PoisonError(f"alert {data.alert_id!r} references unknown alert {data.chain_id!r}")
+        head = found
+        chain = transition_alert(decode(Alert, head["chain"]), message)
+    head["chain"] = encode(chain)
+    ctx.save(ALERTS, head)
+    status = AlertState.CANCELLED if data.msg_type is MsgType.CANCEL else AlertState.IN_FORCE
+    doc: Document = head if data.alert_id == data.chain_id else {"_id": data.alert_id}
+    doc.update(
         data.model_dump(exclude={"alert_id", "status"}),
+        chain_id=data.chain_id,
         cap_status=str(data.status),
-        status=str(state),
+        status=str(status),
     )
-    alert.setdefault("owner_units", [ctx.event.unit])
-    ctx.save(ALERTS, alert)
-    # The referenced messages stay as they were issued; `replaced_by` marks them as no longer
-    # current, and a cancel ends the whole chain.
-    for doc in referenced:
-        if "replaced_by" in doc or doc["_id"] == data.alert_id:
+    doc.setdefault("owner_units", [ctx.event.unit])
+    ctx.save(ALERTS, doc)
+    for ref in data.references:
+        replaced = await ctx.get(ALERTS, ref)
+        if replaced is None or "replaced_by" in replaced or ref == data.alert_id:
             continue
-        doc["replaced_by"] = data.alert_id
-        if state is AlertState.CANCELLED:
-            doc["status"] = str(AlertState.CANCELLED)
-        ctx.save(ALERTS, doc)
+        replaced["replaced_by"] = data.alert_id
+        if status is AlertState.CANCELLED:
+            replaced["status"] = str(AlertState.CANCELLED)
+        ctx.save(ALERTS, replaced)
 
 
 async def on_alert_acknowledged(ctx: HandlerContext, data: AlertAcknowledged) -> None:
+    """The chain's rules decide whether the message may still be acknowledged (not after the
+    chain ended); the acknowledgement is kept with the message, in its own timeline."""
     doc = await ctx.get(ALERTS, data.alert_id)
     if doc is None:
         raise PoisonError(f"alert {data.alert_id!r} does not exist (yet)")
+    head = doc if "chain" in doc else await ctx.get(ALERTS, doc.get("chain_id", data.alert_id))
+    if head is not None and "chain" in head:
+        ack = Acknowledge(data.alert_id, data.staff_id, data.acknowledged_at)
+        transition_alert(decode(Alert, head["chain"]), ack)
     doc["acknowledged"] = True
     ctx.save(ALERTS, doc)
     ctx.append(
@@ -63,6 +77,24 @@ async def on_alert_acknowledged(ctx: HandlerContext, data: AlertAcknowledged) ->
             "staff_id": data.staff_id,
             "at": data.acknowledged_at,
         },
+    )
+
+
+def _message(ctx: HandlerContext, data: AlertIssued) -> AlertMessage:
+    return AlertMessage(
+        alert_id=data.alert_id,
+        msg_type=data.msg_type,
+        level=data.level,
+        category=data.category,
+        headline=data.headline,
+        sent=ctx.event.time,
+        effective=data.effective,
+        expires=data.expires,
+        references=tuple(data.references),
+        description=data.description,
+        area=data.area,
+        instruction=data.instruction,
+        status=data.status,
     )
 
 
