@@ -631,6 +631,7 @@ NOISY = st.lists(
         [
             *"0123456789Xx +-()（）@._申请人被告张三李某王五欧阳娜娜，。：、局公司于向不服称与",
             *("转", " ext.", "a", "cn", ".com", "８", "６", "138", "0000", "029", "+86"),
+            *("\u200b", "\u2060", "١", "۳", "·", "—", "\u3000", "×"),
         ]
     ),
     max_size=40,
@@ -670,3 +671,208 @@ def test_replacement_spans_rebuild_the_output(text: str) -> None:
         last = r.end
     rebuilt.append(text[last:])
     assert "".join(rebuilt) == result.text
+
+
+# ---------------------------------------------------------------- numbers written to slip past
+
+ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e", "\ufe0f")
+SEPARATORS = (" ", ".", "-", " - ", "\u3000", "\u00a0", "\u2014", "\uff0d", "\u00b7", "\uff0e")
+DIGIT_ZEROS = {
+    "ascii": 0x30,
+    "full-width": 0xFF10,
+    "arabic-indic": 0x0660,
+    "extended arabic-indic": 0x06F0,
+}
+
+
+def plain_digits(text: str) -> str:
+    """The digits of ``text`` as ASCII, whatever script they were written in."""
+    return "".join(str(int(c)) if c.isdecimal() else c for c in text if c.isdecimal() or c in "Xx")
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("138.0013.8000", "phone"),
+        ("138 0013 8000", "phone"),
+        ("138-0013-8000", "phone"),
+        ("138 - 0013 - 8000", "phone"),
+        ("1380 013 8000", "phone"),
+        ("1 3 8 0 0 1 3 8 0 0 0", "phone"),
+        ("138\u200b0013\u200b8000", "phone"),
+        ("1\u200b3\u200c8\u200d0\u20600\ufeff1\u00ad38000", "phone"),
+        ("١٣٨٠٠١٣٨٠٠٠", "phone"),
+        ("۱۳۸۰۰۱۳۸۰۰۰", "phone"),
+        ("１３８．００１３．８０００", "phone"),
+        ("１３８\u3000００１３\u3000８０００", "phone"),
+        ("138\u20140013\u20148000", "phone"),
+        ("+86 138.0013.8000", "phone"),
+        ("029.8812.3456", "phone"),
+        ("029-8812-3456", "phone"),
+        ("٠٢٩-٨٨١٢٣٤٥٦", "phone"),
+        ("610103.19850302.1234", "id_number"),
+        ("610103-1985-0302-123X", "id_number"),
+        ("6101 0319 8503 0212 3X", "id_number"),
+        ("610103\u200b19850302\u200b123x", "id_number"),
+        ("٦١٠١٠٣١٩٨٥٠٣٠٢١٢٣٤", "id_number"),
+        ("61010319850302123Ｘ", "id_number"),
+        ("61010319850302123×", "id_number"),
+        ("610 103 850 302 123", "id_number"),
+    ],
+)
+def test_numbers_written_to_slip_past(value: str, kind: str) -> None:
+    text = f"其号码为{value}，请核对。"
+    result = redact(text)
+    assert result.text == f"其号码为{MARKERS[kind]}，请核对。"  # type: ignore[index]
+    assert [(r.kind, text[r.start : r.end]) for r in result.replacements] == [(kind, value)]
+    assert plain_digits(value) not in plain_digits(mask_for_log(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-05 2026-03-06 2026-03-07",
+        "2026.03.05—2026.04.05",
+        "第1.2.3条",
+        "共计 1234 5678 元",
+        "罚款人民币 138 元",
+    ],
+)
+def test_separated_ordinary_numbers_survive(text: str) -> None:
+    assert redact(text).text == text
+
+
+def test_a_name_broken_by_a_zero_width_space_is_still_a_name() -> None:
+    assert redact("申请人张\u200b三不服").text == "申请人张某不服"
+    assert redact("张\u200b三到场，张三签字", [Party("张三")]).text == "张某到场，张某签字"
+
+
+def test_spans_point_into_the_original_text() -> None:
+    text = "电话1\u200b3800138000，申请人王\u200b五"
+    result = redact(text)
+    assert result.text == "电话[电话已隐去]，申请人王某"
+    assert [text[r.start : r.end] for r in result.replacements] == [
+        "1\u200b3800138000",
+        "王\u200b五",
+    ]
+
+
+# ---------------------------------------------------------------- the known party's address
+
+ADDRESS = "陕西省西安市碑林区东关南街88号3单元"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"申请人张三，住{ADDRESS}。", "申请人张某，住[地址已隐去]。"),
+        ("申请人住西安市碑林区东关南街88号3单元。", "申请人住[地址已隐去]。"),
+        ("申请人住碑林区东关南街88号3单元。", "申请人住[地址已隐去]。"),
+        ("申请人住东关南街88号3单元。", "申请人住[地址已隐去]。"),
+        ("申请人住东关南街８８号３单元。", "申请人住[地址已隐去]。"),
+        ("申请人住东关南街88\u200b号3单元。", "申请人住[地址已隐去]。"),
+        ("向西安市碑林区人民政府申请", "向西安市碑林区人民政府申请"),
+        ("陕西省西安市碑林区", "陕西省西安市碑林区"),
+    ],
+)
+def test_the_known_partys_address_is_removed_whole_or_without_its_areas(
+    text: str, expected: str
+) -> None:
+    assert redact(text, [Party("张三", address=ADDRESS)]).text == expected
+
+
+def test_an_address_naming_only_an_area_is_no_ones_address() -> None:
+    party = Party("张三", address="西安市碑林区")
+    assert redact("西安市碑林区人民政府", [party]).text == "西安市碑林区人民政府"
+
+
+def test_mask_for_log_hides_the_address() -> None:
+    party = Party("张三", address=ADDRESS)
+    assert mask_for_log(f"张三 {ADDRESS}", [party]) == "张某 [地址已隐去]"
+
+
+# Hypothesis: every ID number and phone, however it is written, is gone.
+
+
+def _digit(draw: st.DrawFn, ch: str, script: str | None) -> str:
+    if not ch.isdigit():
+        return draw(st.sampled_from(["X", "x", "Ｘ", "ｘ"])) if ch in "Xx" else ch
+    zero = DIGIT_ZEROS[script or draw(st.sampled_from(sorted(DIGIT_ZEROS)))]
+    return chr(zero + int(ch))
+
+
+@st.composite
+def written(draw: st.DrawFn, digits: str, breakable_from: int = 1) -> str:
+    """``digits`` as someone might write them to get past a filter: in one or several scripts,
+    with separators between digits (from ``breakable_from`` on) and invisible characters."""
+    script = draw(st.one_of(st.none(), st.sampled_from(sorted(DIGIT_ZEROS))))
+    out = []
+    for i, ch in enumerate(digits):
+        if i:
+            gap = st.sampled_from(ZERO_WIDTH)
+            if i >= breakable_from:
+                gap = st.one_of(gap, st.sampled_from(SEPARATORS))
+            out.append(draw(st.one_of(st.just(""), gap)))
+        out.append(_digit(draw, ch, script))
+    return "".join(out)
+
+
+@st.composite
+def written_ids(draw: st.DrawFn) -> str:
+    return draw(written(draw(st.one_of(resident_ids(), old_ids()))))
+
+
+@st.composite
+def written_mobiles(draw: st.DrawFn) -> str:
+    number = (
+        "1" + draw(st.sampled_from("3456789")) + draw(st.text("0123456789", min_size=9, max_size=9))
+    )
+    prefix = draw(st.sampled_from(["", "+86 ", "+86", "86", "0086 ", "0086-"]))
+    return prefix + draw(written(number))
+
+
+@st.composite
+def written_landlines(draw: st.DrawFn) -> str:
+    area = draw(st.sampled_from(AREA_CODES))
+    size = 8 if len(area) == 3 else draw(st.sampled_from([7, 8]))
+    local = draw(st.sampled_from("23456789")) + draw(
+        st.text("0123456789", min_size=size - 1, max_size=size - 1)
+    )
+    # The area code is written whole; the local number may be broken anywhere.
+    sep = draw(st.sampled_from(["", "-", " ", "."]))
+    return draw(written(area + sep + local, breakable_from=len(area) + len(sep) + 1))
+
+
+WRITTEN_NUMBERS = st.one_of(written_ids(), written_mobiles(), written_landlines())
+
+
+@PROPERTY
+@given(value=WRITTEN_NUMBERS, sentence=st.sampled_from(SENTENCES), data=st.data())
+def test_numbers_never_survive_however_written(
+    value: str, sentence: str, data: st.DataObject
+) -> None:
+    at = data.draw(st.sampled_from(_insertion_points(sentence)))
+    text = sentence[:at] + value + sentence[at:]
+    result = redact(text)
+    assert value not in result.text
+    assert plain_digits(value) not in plain_digits(result.text)
+    assert result.text.startswith(sentence[:at])
+    assert result.text.endswith(sentence[at:])
+    assert plain_digits(value) not in plain_digits(mask_for_log(text))
+    assert redact(result.text).text == result.text
+
+
+@PROPERTY
+@given(
+    values=st.lists(WRITTEN_NUMBERS, min_size=1, max_size=4),
+    sentences=st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=4),
+)
+def test_several_numbers_however_written(values: list[str], sentences: list[str]) -> None:
+    text = "".join(s + v + "，" for s, v in zip(sentences, values, strict=False)) + "。".join(
+        sentences
+    )
+    out = redact(text).text
+    for value in values:
+        assert plain_digits(value) not in plain_digits(out)
+    for sentence in sentences:
+        assert sentence in out

@@ -1,4 +1,5 @@
-"""Redaction of personal data (names, ID numbers, phones, bank cards, e-mail) before publishing.
+"""Redaction of personal data (names, ID numbers, phones, bank cards, e-mail, the known parties'
+addresses) before publishing.
 
 Pure functions; :func:`redact` documents the rules.
 """
@@ -6,6 +7,7 @@ Pure functions; :func:`redact` documents the rules.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -30,9 +32,10 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
-ReplacementKind = Literal["name", "id_number", "phone", "bank_card", "email"]
+ReplacementKind = Literal["name", "id_number", "phone", "bank_card", "email", "address"]
 
 MARKERS: dict[ReplacementKind, str] = {
+    "address": "[地址已隐去]",
     "id_number": "[身份证号已隐去]",
     "phone": "[电话已隐去]",
     "bank_card": "[银行卡号已隐去]",
@@ -152,19 +155,85 @@ _NOT_NAME_WORDS = frozenset(
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 
-# Full-width ASCII and the ideographic space fold one-for-one, so spans stay valid.
-_FOLD = str.maketrans({chr(0xFF01 + i): chr(0x21 + i) for i in range(94)} | {"\u3000": " "})
 
-_ID18 = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{6}[ -]\d{8}[ -]\d{3}[\dXx])(?![\dXx])")
-_ID15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
-_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")
+def _fold_table() -> dict[int, int | None]:
+    """How text is read before matching (see :func:`redact`): one character for one, or none.
+
+    Full-width ASCII folds to ASCII; every Unicode decimal digit (Arabic-Indic ٣, full-width ３,
+    Devanagari ३, mathematical 𝟑 …) to its ASCII digit; spaces to " ", dashes and minus signs to
+    "-", middle dots and bullets to "."; × to X (written for an ID's check character); invisible
+    format characters (zero-width spaces and joiners, word joiner, BOM, soft hyphen, bidi marks,
+    variation selectors) are dropped.
+    """
+    table: dict[int, int | None] = {0xFF01 + i: 0x21 + i for i in range(94)}
+    for cp in range(0x20000):
+        ch = chr(cp)
+        category = unicodedata.category(ch)
+        if ch.isdecimal():
+            table[cp] = ord(str(unicodedata.decimal(ch)))
+        elif category == "Cf" or 0xFE00 <= cp <= 0xFE0F or cp == 0x034F:
+            table[cp] = None
+        elif category == "Zs":
+            table[cp] = ord(" ")
+        elif category == "Pd" or ch in "\u2212\u2043\uff0d\ufe63":
+            table[cp] = ord("-")
+    for ch in "\u00b7\u2022\u2024\u2027\u2219\u30fb\uff0e\ufe52\uff65":
+        table[ord(ch)] = ord(".")
+    table[ord("\u00d7")] = ord("X")
+    for cp in range(0xE0000, 0xE0080):  # language tags
+        table[cp] = None
+    for cp in range(0xE0100, 0xE01F0):  # variation selectors supplement
+        table[cp] = None
+    return table
+
+
+_FOLD = _fold_table()
+_DROPPED = frozenset(chr(cp) for cp, to in _FOLD.items() if to is None)
+
+
+@dataclass(frozen=True)
+class _View:
+    """``text`` as it is matched (folded, invisible characters dropped), with the way back to
+    the original: ``origin[i]`` is the index in the original of the folded ``text[i]``."""
+
+    text: str
+    origin: tuple[int, ...] | None
+    """None when nothing was dropped (the indexes are the same)."""
+
+    @classmethod
+    def of(cls, original: str) -> _View:
+        folded = original.translate(_FOLD)
+        if len(folded) == len(original):
+            return cls(folded, None)
+        return cls(folded, tuple(i for i, c in enumerate(original) if c not in _DROPPED))
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of the folded ``text[start:end]`` (invisible characters inside
+        it included)."""
+        if self.origin is None:
+            return start, end
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def _fold(value: str) -> str:
+    return value.translate(_FOLD)
+
+
+# Between the digits of a phone or ID number: nothing, or up to three spaces, dots or dashes
+# (138.0013.8000, 138 - 0013 - 8000, 1 3 8 0 0 1 3 8 0 0 0), after folding.
+_S = r"[ .\-]{0,3}"
+_ID18 = re.compile(rf"(?<!\d)\d(?:{_S}\d){{16}}{_S}[\dXx](?![\dXx])")
+_ID18_CLASSIC = re.compile(r"\d{17}[\dXx]|\d{6}([ -])\d{8}\1\d{3}[\dXx]")
+_ID15 = re.compile(rf"(?<!\d)[1-9](?:{_S}\d){{14}}(?!\d)")
+_MOBILE = re.compile(rf"(?<![\d+])(?:(?:\+|00)?86{_S})?1{_S}[3-9](?:{_S}\d){{9}}(?!\d)")
 _AREA = r"(?:10|2\d|[3-9]\d{2})"
+# The area code is written whole; the local number may be broken anywhere.
 _LANDLINE = re.compile(
-    rf"(?<![\d+])(?:\(0{_AREA}\) ?|0{_AREA}[ -]?|(?:\+|00)86[ -]?\(?{_AREA}\)?[ -]?)"
-    r"[2-9]\d{2,3}[ -]?\d{4}(?:(?:-|转|分机| ?ext\.? ?)\d{1,6})?(?!\d)",
+    rf"(?<![\d+])(?:\(0{_AREA}\){_S}|0{_AREA}{_S}|(?:\+|00)86{_S}\(?{_AREA}\)?{_S})"
+    rf"[2-9](?:{_S}\d){{6,7}}(?:(?:-|转|分机| ?ext\.? ?)\d{{1,6}})?(?!\d)",
     re.IGNORECASE,
 )
-_CARD_GROUPED = re.compile(r"(?<!\d)\d{4}(?:([ -])\d{4})(?:\1\d{4}){2}(?:\1\d{1,3})?(?!\d)")
+_CARD_GROUPED = re.compile(r"(?<!\d)\d{4}(?:([ .-])\d{4})(?:\1\d{4}){2}(?:\1\d{1,3})?(?!\d)")
 _CARD_PLAIN = re.compile(r"(?<!\d)(?:\d{16,17}|\d{19})(?!\d)")
 _CARD_CONTEXT = re.compile(r"(?:卡号|银行卡|账号|帐号|账户)\D{0,10}$")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -175,18 +244,21 @@ _PRIORITY: dict[ReplacementKind, int] = {
     "bank_card": 1,
     "phone": 2,
     "email": 3,
-    "name": 4,
+    "address": 4,
+    "name": 5,
 }
 
 
 @dataclass(frozen=True)
 class Party:
-    """A party known from the case; persons' names, IDs and phones are redacted everywhere."""
+    """A party known from the case; persons' names, IDs, phones and addresses are redacted
+    everywhere."""
 
     name: str
     kind: Literal["person", "organisation"] = "person"
     id_number: str | None = None
     phone: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,10 +313,10 @@ def pseudonym(name: str) -> str:
 
 
 def _digits_key(value: str) -> str:
-    folded = value.translate(_FOLD)
+    folded = _fold(value)
     if "@" in folded:
         return folded.strip().lower()
-    digits = "".join(c for c in folded if c.isdigit() or c in "Xx").upper()
+    digits = "".join(c for c in folded if c in "0123456789Xx").upper()
     return digits if len(digits) >= 5 else folded.strip()
 
 
@@ -272,21 +344,49 @@ def _plausible_date(mm: str, dd: str) -> bool:
     return 1 <= int(mm) <= 12 and 1 <= int(dd) <= 31
 
 
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_BIRTH_DAY = re.compile(r"(?:18|19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
+def _check_character_ok(digits: str) -> bool:
+    """The GB 11643 check character of an 18-character resident ID."""
+    total = sum(int(c) * w for c, w in zip(digits[:17], _ID_WEIGHTS, strict=True))
+    return "10X98765432"[total % 11] == digits[17]
+
+
+def _id18_kind(written: str) -> ReplacementKind | None:
+    digits = re.sub(r"[ .-]", "", written).upper()
+    # Broken up at unusual places, 18 digits are an ID only with a birth date or a valid check
+    # character: a list of dates or amounts is not one.
+    if not _ID18_CLASSIC.fullmatch(written) and not (
+        _BIRTH_DAY.fullmatch(digits, 6, 14) or _check_character_ok(digits)
+    ):
+        return None
+    if (
+        digits[-1].isdigit()
+        and not _plausible_date(digits[10:12], digits[12:14])
+        and _luhn_ok(digits)
+    ):
+        return "bank_card"
+    return "id_number"
+
+
+def _candidates(pattern: re.Pattern[str], folded: str) -> Iterator[tuple[int, int, str]]:
+    """Every match of ``pattern``, overlapping ones too: one that a filter refuses must not
+    hide another that starts inside it."""
+    for m in re.finditer(f"(?=({pattern.pattern}))", folded, pattern.flags):
+        yield m.start(1), m.end(1), m.group(1)
+
+
 def _number_hits(folded: str) -> Iterator[_Hit]:
-    for m in _ID18.finditer(folded):
-        digits = re.sub(r"[ -]", "", m.group())
-        kind: ReplacementKind = "id_number"
-        if (
-            digits[-1].isdigit()
-            and not _plausible_date(digits[10:12], digits[12:14])
-            and _luhn_ok(digits)
-        ):
-            kind = "bank_card"
-        yield _Hit(kind, m.start(), m.end(), _digits_key(digits))
-    for m in _ID15.finditer(folded):
-        digits = m.group()
-        if digits[0] != "0" and _plausible_date(digits[8:10], digits[10:12]):
-            yield _Hit("id_number", m.start(), m.end(), digits)
+    for start, end, written in _candidates(_ID18, folded):
+        kind = _id18_kind(written)
+        if kind is not None:
+            yield _Hit(kind, start, end, _digits_key(written))
+    for start, end, written in _candidates(_ID15, folded):
+        digits = re.sub(r"[ .-]", "", written)
+        if _plausible_date(digits[8:10], digits[10:12]):
+            yield _Hit("id_number", start, end, digits)
     for m in _CARD_GROUPED.finditer(folded):
         yield _Hit("bank_card", m.start(), m.end(), _digits_key(m.group()))
     for m in _CARD_PLAIN.finditer(folded):
@@ -303,14 +403,31 @@ def _number_hits(folded: str) -> Iterator[_Hit]:
 
 def _literal_hits(folded: str, value: str, kind: ReplacementKind) -> Iterator[_Hit]:
     """Exact occurrences of a value known from the case (any format the case recorded)."""
-    needle = value.translate(_FOLD).strip()
+    needle = _fold(value).strip()
     if len(needle) < 2:
         return
+    key = _phone_key(needle) if kind == "phone" else _digits_key(needle)
     start = folded.find(needle)
     while start >= 0:
-        key = _phone_key(needle) if kind == "phone" else _digits_key(needle)
         yield _Hit(kind, start, start + len(needle), key)
         start = folded.find(needle, start + len(needle))
+
+
+_ADMIN_LEVELS = "省市区县"
+_COARSE_ENDINGS = (*_ADMIN_LEVELS, "州", "旗", "镇", "乡", "街道", "社区")
+
+
+def _address_needles(address: str) -> list[str]:
+    """A known address and its tails without the province, city and district (西安市碑林区东关
+    南街88号 → 碑林区东关南街88号 → 东关南街88号): a text often repeats only the tail. A tail that
+    names no more than an area (碑林区, 东关街道) is no one's address."""
+    folded = _fold(address).strip()
+    tails, segment_start = [folded], 0
+    for i, ch in enumerate(folded):
+        if ch in _ADMIN_LEVELS and i - segment_start >= 1:
+            tails.append(folded[i + 1 :])
+            segment_start = i + 1
+    return [t for t in tails if len(t) >= 4 and not t.endswith(_COARSE_ENDINGS)]
 
 
 def _is_organisation(name: str) -> bool:
@@ -412,9 +529,15 @@ def _protected_spans(folded: str, parties: Sequence[Party]) -> list[tuple[int, i
 def _collect(
     text: str, parties: Sequence[Party], keep: Iterable[str]
 ) -> tuple[list[_Hit], dict[str, str]]:
-    folded = text.translate(_FOLD)
-    keep_keys = {f(k) for k in keep if k.strip() for f in (_digits_key, _phone_key)}
-    keep_names = {k.strip() for k in keep if k.strip()}
+    """The replacements to make in ``text`` (spans in ``text``), and the names' pseudonyms.
+
+    Everything is found in the folded view of the text (see :func:`redact`), so a zero-width
+    space inside a number or a name hides nothing; the spans are mapped back to the original."""
+    view = _View.of(text)
+    folded = view.text
+    keep = [_fold(k).strip() for k in keep]
+    keep_keys = {f(k) for k in keep if k for f in (_digits_key, _phone_key)}
+    keep_names = {k for k in keep if k}
 
     hits = list(_number_hits(folded))
     for party in parties:
@@ -422,23 +545,25 @@ def _collect(
             hits.extend(_literal_hits(folded, party.id_number, "id_number"))
         if party.phone:
             hits.extend(_literal_hits(folded, party.phone, "phone"))
+        for needle in _address_needles(party.address or ""):
+            hits.extend(_literal_hits(folded, needle, "address"))
 
     person_names = [
-        p.name.strip()
+        name
         for p in parties
-        if p.kind == "person" and p.name.strip() and p.name.strip() not in keep_names
+        if p.kind == "person" and (name := _fold(p.name).strip()) and name not in keep_names
     ]
     known = sorted({*person_names, *keep_names}, key=len, reverse=True)
-    person_names += [n for n in _marker_names(text, known) if n not in keep_names]
+    person_names += [n for n in _marker_names(folded, known) if n not in keep_names]
     names = _assign_pseudonyms(person_names)
     protected = _protected_spans(folded, parties)
     # Longer names first so 欧阳娜娜 is not split by a shorter party name inside it.
     for name in sorted(names, key=len, reverse=True):
-        for hit in _literal_hits(text, name, "name"):
+        for hit in _literal_hits(folded, name, "name"):
             if not any(s < hit.end and hit.start < e for s, e in protected):
                 hits.append(_Hit("name", hit.start, hit.end, name))
 
-    hits = [h for h in hits if h.kind == "name" or h.key not in keep_keys]
+    hits = [h for h in hits if h.kind in ("name", "address") or h.key not in keep_keys]
     # Longest match wins an overlap (a phone with its extension over the bare phone), then the
     # stronger kind.
     hits.sort(key=lambda h: (-(h.end - h.start), _PRIORITY[h.kind], h.start))
@@ -447,7 +572,7 @@ def _collect(
         if all(hit.end <= c.start or c.end <= hit.start for c in chosen):
             chosen.append(hit)
     chosen.sort(key=lambda h: h.start)
-    return chosen, names
+    return [_Hit(h.kind, *view.span(h.start, h.end), h.key) for h in chosen], names
 
 
 def _apply(
@@ -482,16 +607,27 @@ def redact(text: str, parties: Sequence[Party] = (), *, keep: Iterable[str] = ()
     街道…) are organisations and stay, as do all parties of kind "organisation". Names
     containing 某 are already redacted.
 
-    Numbers are matched on a copy with full-width ASCII folded to half-width (one character for
-    one, so spans stay valid), using digit lookarounds, not ``\\b``, so digits glued to Chinese
-    text are found. Every run of 17 digits + digit/X is an ID number, checksum or not (a typo'd
-    ID is still personal; no public document needs an 18-digit run); a 15-digit run only with a
-    plausible YYMMDD birth date, so 15-digit business registration numbers survive. Phones are
-    mobiles (1[3-9]x, 11 digits, optional +86/86/0086, 3-4-4 groups) and landlines with an area
-    code (029-88123456, (029)88123456, 02988123456, +86 29 8812 3456, optional extension). Bank cards are 16-19
+    Everything is matched on a folded view of the text, and the spans found are mapped back to
+    the original: full-width ASCII as ASCII, every Unicode decimal digit (full-width １, Arabic-
+    Indic ١, extended Arabic-Indic ۱, Devanagari १, …) as its ASCII digit, any space as " ", any
+    dash or minus sign as "-", middle dots and bullets as ".", × as X, and invisible format
+    characters (zero-width space, non-joiner and joiner, word joiner, BOM, soft hyphen, bidi
+    marks, variation selectors) dropped, so that none of them hides a number or a name. Digit
+    lookarounds, not ``\\b``, find digits glued to Chinese text. Between the digits of an ID
+    number or a phone, up to three spaces, dots or dashes may stand anywhere (138.0013.8000,
+    1 3 8 0 0 1 3 8 0 0 0, 610103-1985-0302-1234). Every run of 17 digits + digit/X is an ID
+    number, checksum or not (a typo'd ID is still personal; no public document needs an 18-digit
+    run), written whole or in its 6-8-4 groups; broken up elsewhere, 18 digits are an ID when
+    they hold a YYYYMMDD birth date or a valid GB 11643 check character (so a list of dates is
+    not one); 15 digits only with a plausible YYMMDD birth date, so 15-digit business
+    registration numbers survive. Phones are mobiles (1[3-9]x, 11 digits, optional
+    +86/86/0086) and landlines with an area code written whole (029-88123456, (029)88123456,
+    02988123456, +86 29 8812 3456, 029.8812.3456, optional extension). Bank cards are 16-19
     digits grouped by four, or an ungrouped 16, 17 or 19 digit run that passes the Luhn check
-    or closely follows 卡号/银行卡/账号/帐号/账户, so long serial numbers survive. Numbers become the
-    uniform ``MARKERS``.
+    or closely follows 卡号/银行卡/账号/帐号/账户, so long serial numbers survive. A party's
+    ``address`` is removed where the text repeats it, whole or without its leading province,
+    city and district (a tail naming no more than an area is kept). Numbers and addresses become
+    the uniform ``MARKERS``.
 
     ``keep`` lists names and numbers that must survive (an office's public hotline, the official
     who signs); a kept value is compared ignoring spaces, hyphens, brackets and a +86 prefix.
@@ -516,8 +652,10 @@ def _mask(hit: _Hit, original: str) -> str:
         local, _, domain = original.partition("@")
         return local[:1] + "***@" + domain
     # Keep separators and length so a log reader still sees the shape of the value.
+    if hit.kind == "address":
+        return MARKERS["address"]
     secret = "0123456789Xx" if hit.kind == "id_number" else "0123456789"
-    return "".join("*" if c.translate(_FOLD) in secret else c for c in original)
+    return "".join("*" if len(f := _fold(c)) == 1 and f in secret else c for c in original)
 
 
 def mask_for_log(value: str, parties: Sequence[Party] = ()) -> str:
