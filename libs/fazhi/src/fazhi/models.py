@@ -40,10 +40,11 @@ class Applicant(Payload):
     address: str | None = Field(default=None, max_length=500)
 
     def party(self) -> Party:
-        """The applicant as a known party, so redaction removes their name and numbers."""
+        """The applicant as a known party, so redaction removes their name, numbers and address."""
         return Party(
             name=self.name,
             kind="organisation" if self.kind == "organisation" else "person",
             id_number=self.id_number,
             phone=self.phone,
+            address=self.address,
         )
