@@ -81,11 +81,17 @@ async def on_filed(ctx: HandlerContext, data: CaseFiled) -> None:
     if await ctx.get(CASES, data.case_id) is not None:
         raise PoisonError(f"case {data.case_id!r} is already filed")
     case = FILE[data.case_type](data.case_id, _day(data.filed_at))
+    parties = [data.applicant.party()]
     doc: Document = {
         "_id": data.case_id,
-        **data.model_dump(exclude={"case_id", "applicant", "summary"}),
-        "summary": redact(data.summary, [data.applicant.party()]).text,
-        PRIVATE: {"applicant": data.applicant.model_dump(), "summary": data.summary},
+        **data.model_dump(exclude={"case_id", "applicant", "summary", "category"}),
+        "category": redact(data.category, parties).text,
+        "summary": redact(data.summary, parties).text,
+        PRIVATE: {
+            "applicant": data.applicant.model_dump(),
+            "category": data.category,
+            "summary": data.summary,
+        },
     }
     _keep(ctx, doc, case, "file", _day(data.filed_at))
 
@@ -99,17 +105,20 @@ async def on_accepted(ctx: HandlerContext, data: CaseAccepted) -> None:
 
 async def on_decided(ctx: HandlerContext, data: CaseDecided) -> None:
     doc, case = await _load(ctx, data.case_id)
-    after = transition(case, decide_action(CaseType(doc["case_type"]), data))
-    private = doc.setdefault(PRIVATE, {})
-    parties = [Applicant(**private["applicant"]).party()] if "applicant" in private else []
+    known = doc.get(PRIVATE, {})
+    parties = [Applicant(**known["applicant"]).party()] if "applicant" in known else []
+    # The machine keeps the decision in the case and as the note of its timeline step, which
+    # others read: it gets the redacted text, the private part the words as posted.
+    redacted = data.model_copy(update={"decision": redact(data.decision, parties).text})
+    after = transition(case, decide_action(CaseType(doc["case_type"]), redacted))
     doc.update(
-        decision=data.decision,
+        decision=redacted.decision,
         decided_at=data.decided_at,
         document_text=redact(data.document_text, parties).text,
     )
     if data.outcome is not None:
         doc["outcome"] = str(data.outcome)
-    private["document_text"] = data.document_text
+    doc.setdefault(PRIVATE, {}).update(decision=data.decision, document_text=data.document_text)
     _keep(ctx, doc, after)
 
 

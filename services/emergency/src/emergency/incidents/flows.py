@@ -9,11 +9,12 @@ from emergency.domain import (
     StartResponse,
     transition_incident,
 )
-from emergency.store import INCIDENT_LEVELS, INCIDENTS
+from emergency.store import INCIDENT_LEVELS, INCIDENTS, PRIVATE
 from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.emergency import Grade, IncidentReported, ResponseLevel, ResponseLevelChanged
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
+from fazhi.redaction import redact
 
 
 async def on_incident_reported(ctx: HandlerContext, data: IncidentReported) -> None:
@@ -22,7 +23,14 @@ async def on_incident_reported(ctx: HandlerContext, data: IncidentReported) -> N
         "status": str(IncidentState.REPORTED),
         "response_level": None,
     }
-    doc.update(data.model_dump(exclude={"incident_id"}))
+    # A title or location may name a person or a phone: the public part keeps their redacted
+    # text, the private part the words as reported.
+    doc.update(
+        data.model_dump(exclude={"incident_id", "title", "location"}),
+        title=redact(data.title).text,
+        location=redact(data.location).text,
+    )
+    doc[PRIVATE] = {"title": data.title, "location": data.location}
     ctx.save(INCIDENTS, doc)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from emergency.store import INCIDENT_LEVELS, INCIDENTS
+from emergency.store import INCIDENT_LEVELS, INCIDENTS, PRIVATE
 from fazhi.app import Timeline, document_router
 from fazhi.contracts.emergency import Grade, ResponseLevel
 
@@ -16,6 +16,7 @@ def router() -> APIRouter:
         id_name="incident_id",
         tag="incidents",
         summary="An incident as reported and responded to, with its response levels",
+        hidden=(PRIVATE,),
         timelines=[
             Timeline(
                 "level_history", INCIDENT_LEVELS, "incident_id", terms={"level": ResponseLevel}

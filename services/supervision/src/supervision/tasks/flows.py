@@ -11,6 +11,7 @@ from fazhi.contracts.supervision import TaskCompleted, TaskOverdue, TaskProgress
 from fazhi.envelope import CHINA_TZ
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
+from fazhi.redaction import redact
 from supervision.domain import (
     Complete,
     PlanTask,
@@ -29,7 +30,8 @@ async def on_progress_reported(ctx: HandlerContext, data: TaskProgressReported) 
         data.unit,
         ReportProgress(data.progress_pct, data.note, data.reported_at.astimezone(CHINA_TZ).date()),
         {"updated_at": data.reported_at},
-        {"progress_pct": data.progress_pct, "note": data.note},
+        # Reports are read by every unit of the task: only their redacted text is kept.
+        {"progress_pct": data.progress_pct, "note": redact(data.note).text},
     )
 
 
@@ -40,7 +42,7 @@ async def on_completed(ctx: HandlerContext, data: TaskCompleted) -> None:
         data.unit,
         Complete(data.completed_at.astimezone(CHINA_TZ).date(), data.evidence),
         {"completed_at": data.completed_at, "updated_at": data.completed_at},
-        {"evidence": data.evidence},
+        {"evidence": redact(data.evidence).text},
     )
 
 
