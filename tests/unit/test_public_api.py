@@ -14,7 +14,7 @@ PUBLIC_API = [
     "EnvelopeFieldsError", "EventCatalog", "EventProcessor", "EventType", "FakePublisher", "Handler",
     "HandlerContext", "IllegalTransition", "KafkaPublisher", "KeyStore", "MemoryStore", "MongoStore", "Outcome", "Party", "Payload",
     "PoisonError", "Principal", "Problem", "PublishError", "Publisher", "RULES", "Record", "Role", "Rule",
-    "ServiceSettings", "Store", "Term", "Timeline", "Unit", "UnitCode", "UnknownUnitError", "WorkCalendar", "WorkerEntry", "all_groups", "all_units",
+    "Scope", "ServiceSettings", "Store", "Term", "Timeline", "Unit", "UnitCode", "UnknownUnitError", "WorkCalendar", "WorkerEntry", "all_groups", "all_units",
     "configure_logging", "contains_personal_data", "create_service_app",
     "create_worker_app", "default_calendar", "derived_id", "document_router", "find_unit", "from_kafka",
     "get_unit", "index_tokens", "is_unit_code", "load_calendar", "mask_for_log", "mongo_filter", "new_event", "parse_http",

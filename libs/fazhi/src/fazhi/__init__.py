@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     # http
     "create_service_app": "app",
     "document_router": "app",
+    "Scope": "app",
     "Timeline": "app",
     "Problem": "problems",
     "KeyStore": "auth",
@@ -101,7 +102,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from fazhi.app import Timeline, create_service_app, document_router
+    from fazhi.app import Scope, Timeline, create_service_app, document_router
     from fazhi.auth import KeyStore, Principal
     from fazhi.calendarstore import CalendarCache, load_calendar
     from fazhi.catalog import Binding, EventCatalog, EventType

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic.json_schema import models_json_schema
 from pymongo.errors import PyMongoError
 
-from fazhi.auth import KeyStore
+from fazhi.auth import KeyStore, Principal
 from fazhi.calendarstore import calendar_router
 from fazhi.catalog import EventCatalog
 from fazhi.contracts.terms import Term, with_labels
@@ -23,8 +23,9 @@ from fazhi.logs import configure_logging
 from fazhi.metrics import service_metrics
 from fazhi.owners import OwnerCache
 from fazhi.problems import Problem, install_problem_handlers
-from fazhi.projection import INTERNAL_FIELDS
+from fazhi.projection import INTERNAL_FIELDS, OWNERS
 from fazhi.publisher import KafkaPublisher, Publisher
+from fazhi.roles import Role
 from fazhi.runtime import Caller, IndexSetup, ServiceRuntime, mongo_client, runtime
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail, tail_metrics
@@ -231,6 +232,59 @@ class Timeline:
     """The rows' fields holding a statutory term's code, answered with its `<field>_label_zh`."""
 
 
+PRIVATE = "private"
+"""The part of a document holding personal data: never returned, whatever a router hides."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who may read the documents of one read endpoint: the one rule `document_router` applies.
+
+    Supervisor and operator keys read every document. A key with one of `roles` does too (staff
+    read all emergency data). A department key reads a document its unit owns (`owner_units`)
+    or is named in by one of the `parties` fields (a unit code or a list of them). `public`
+    documents are read by any key. Every other key gets the answer of an unknown id, so it
+    learns nothing, not even that the id exists."""
+
+    owners: str
+    """What the owners of this kind of document are, in words (for the documentation)."""
+    parties: tuple[str, ...] = ()
+    roles: frozenset[Role] = frozenset()
+    public: bool = False
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The document fields the rule reads (never hidden from the read)."""
+        return (OWNERS, *self.parties)
+
+    def units(self, doc: Mapping[str, Any]) -> set[str]:
+        """The units that own the document or are party to it."""
+        found: set[str] = set()
+        for name in self.fields:
+            value = doc.get(name)
+            if isinstance(value, str):
+                found.add(value)
+            elif isinstance(value, list):
+                found.update(unit for unit in value if isinstance(unit, str))
+        return found
+
+    def allows(self, who: Principal, doc: Mapping[str, Any]) -> bool:
+        if self.public or who.has(Role.SUPERVISOR, Role.OPERATOR, *self.roles):
+            return True
+        return who.has(Role.DEPARTMENT) and who.unit in self.units(doc)
+
+    def describe(self) -> str:
+        """The rule in one sentence: the endpoint's OpenAPI description and its README row."""
+        if self.public:
+            return "any key"
+        readers = ["supervisor and operator keys"]
+        readers += [f"{role} keys of any unit" for role in sorted(self.roles)]
+        own = f"department keys of the units in `{OWNERS}` ({self.owners})"
+        if self.parties:
+            own += " or named in " + ", ".join(f"`{p}`" for p in self.parties)
+        return ", ".join([*readers, own]) + "; any other key: 404"
+
+
 def document_router(
     *,
     path: str,
@@ -238,34 +292,42 @@ def document_router(
     id_name: str,
     tag: str,
     summary: str,
+    scope: Scope,
     hidden: Sequence[str] = (),
     timelines: Sequence[Timeline] = (),
     terms: Mapping[str, type[Term]] | None = None,
 ) -> APIRouter:
-    """`GET <path>/{id}`: one projected document with its timelines, for any authenticated key.
+    """`GET <path>/{id}`: one projected document with its timelines, for the keys its `scope`
+    lets read it; any other key gets the same 404 as an unknown id.
 
     Each field of `terms` (the stored code of a statutory term) is answered with its Chinese
     term beside it: `"grade": "general", "grade_label_zh": "一般"`.
     """
+    if set(scope.fields) & {*hidden, PRIVATE}:
+        raise ValueError(f"{path}: the scope reads fields that are hidden: {scope.fields}")
     router = APIRouter(tags=[tag])
-    projection = {field: 0 for field in (*INTERNAL_FIELDS, *hidden)}
+    projection = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, *hidden)}
+    what = id_name.removesuffix("_id")
 
     @router.get(
         f"{path}/{{doc_id}}",
         summary=summary,
+        description=f"Who reads it: {scope.describe()}, exactly as for an unknown id.",
+        openapi_extra={"x-fazhi-read-scope": scope.describe()},
         responses={
             401: {"description": "Missing or unknown API key"},
-            404: {"description": "Not known (yet): events are projected asynchronously"},
+            404: {
+                "description": "Not known (yet): events are projected asynchronously; or not "
+                "readable with this key (the same answer)"
+            },
         },
     )
     async def get_document(
-        _: Caller, doc_id: str, rt: Annotated[ServiceRuntime, Depends(runtime)]
+        who: Caller, doc_id: str, rt: Annotated[ServiceRuntime, Depends(runtime)]
     ) -> dict[str, Any]:
         doc = await rt.db[collection].find_one({"_id": doc_id}, projection)
-        if doc is None:
-            raise Problem(
-                404, f"No {id_name.removesuffix('_id')} {doc_id!r} is known yet.", kind="not-found"
-            )
+        if doc is None or not scope.allows(who, doc):
+            raise Problem(404, f"No {what} {doc_id!r} is known yet.", kind="not-found")
         doc[id_name] = doc.pop("_id")
         with_labels(doc, terms or {})
         for timeline in timelines:

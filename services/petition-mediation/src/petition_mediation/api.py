@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fazhi.app import Timeline, create_service_app, document_router
+from fazhi.app import Scope, Timeline, create_service_app, document_router
 from fazhi.contracts.mediation import CaseType, Outcome, Procedure
 from fazhi.publisher import Publisher
 from petition_mediation.config import Settings
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                 id_name="case_id",
                 tag="cases",
                 summary="A case, its state, its running clock and its history",
+                scope=Scope(owners="the filing unit", parties=("respondent_unit",)),
                 hidden=(PRIVATE, "case"),
                 timelines=[Timeline("history", CASE_HISTORY, "case_id")],
                 terms={"case_type": CaseType, "procedure": Procedure, "outcome": Outcome},

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from emergency.store import INCIDENT_LEVELS, INCIDENTS, PRIVATE
-from fazhi.app import Timeline, document_router
+from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import Grade, ResponseLevel
+from fazhi.roles import Role
 
 
 def router() -> APIRouter:
@@ -16,6 +17,7 @@ def router() -> APIRouter:
         id_name="incident_id",
         tag="incidents",
         summary="An incident as reported and responded to, with its response levels",
+        scope=Scope(owners="the reporting unit", roles=frozenset({Role.STAFF})),
         hidden=(PRIVATE,),
         timelines=[
             Timeline(

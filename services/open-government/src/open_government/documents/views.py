@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fazhi.app import document_router
+from fazhi.app import Scope, document_router
 from open_government.store import DOCUMENTS
 
 
@@ -15,5 +15,7 @@ def router() -> APIRouter:
         id_name="document_id",
         tag="documents",
         summary="A published document",
+        # Published: the portal shows it to everyone.
+        scope=Scope(owners="the publishing unit", public=True),
         hidden=("tokens",),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fazhi.app import document_router
+from fazhi.app import Scope, document_router
 from fazhi.contracts.opengov import AnswerType, Channel
 from open_government.store import PRIVATE, REQUESTS
 
@@ -16,6 +16,7 @@ def router() -> APIRouter:
         id_name="request_id",
         tag="requests",
         summary="A disclosure request, its state and its reply due date",
+        scope=Scope(owners="the receiving unit"),
         hidden=(PRIVATE, "request"),
         terms={"channel": Channel, "answer_type": AnswerType},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fazhi.app import Timeline, document_router
+from fazhi.app import Scope, Timeline, document_router
 from supervision.store import TASK_HISTORY, TASKS
 
 
@@ -15,5 +15,9 @@ def router() -> APIRouter:
         id_name="task_id",
         tag="tasks",
         summary="A plan task's progress as reported by its units, with its history",
+        scope=Scope(
+            owners="its lead and responsible units; a task outside the plan: the unit that "
+            "first reported it"
+        ),
         timelines=[Timeline("history", TASK_HISTORY, "task_id")],
     )
