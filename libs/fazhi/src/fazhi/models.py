@@ -1,13 +1,56 @@
-"""Payload pieces shared by the services' event models."""
+"""Payload pieces shared by the services' event models.
+
+Every event's `data` is a `Payload`, and every `Payload` is strict, whatever its fields:
+
+- no type coercion: an integer is a JSON integer (not `"60"`, `60.0` or `true`), a string a
+  JSON string, a boolean `true` or `false`;
+- a date-time is an RFC 3339 string with its zone (`fazhi.envelope.rfc3339`), never a number;
+  a date is `YYYY-MM-DD`;
+- no string holds a control character other than tab and line breaks, a bidi mark, embedding,
+  override or isolate, or a lone surrogate (`TEXT_UNSAFE`);
+- ids (`Id`) are of the envelope's id characters (`fazhi.envelope.ID_PATTERN`), so each one is
+  one segment of its read URL;
+- unknown fields are refused, so a typo is caught at the door.
+
+The rules are applied to the model's validation schema when the class is made (see
+`Payload.__get_pydantic_core_schema__`), so they hold for the fields of every subclass, in
+Python and JSON input alike, at the api and in the workers.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    StringConstraints,
+)
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
+from fazhi.envelope import ID_MAX_LENGTH, ID_PATTERN, RFC3339_PATTERN, rfc3339
 from fazhi.redaction import Party
-from fazhi.units import is_unit_code
+from fazhi.units import all_units, is_unit_code
+
+_UNSAFE = (
+    "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f"
+    "\\u202a-\\u202e\\u2066-\\u2069\\ufff9-\\ufffb"
+)
+TEXT_UNSAFE = re.compile(f"[{_UNSAFE}\\ud800-\\udfff]")
+"""Characters no text field holds: C0 controls but tab, LF and CR; C1 controls; bidi marks,
+embeddings, overrides and isolates; interlinear annotations; lone surrogates."""
+TEXT_PATTERN = f"^[^{_UNSAFE}]*$"
+"""TEXT_UNSAFE as a JSON-schema pattern (lone surrogates cannot be sent in UTF-8 JSON)."""
+SHORT_TEXT_PATTERN = f"^[^{_UNSAFE}\\u0009\\u000a\\u000d]*$"
+"""One line of text: TEXT_PATTERN without tab, LF and CR."""
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_STRICT_MARK = "fazhi_strict"
 
 
 def _known_unit(code: str) -> str:
@@ -16,18 +59,118 @@ def _known_unit(code: str) -> str:
     return code
 
 
+def _text(value: str) -> str:
+    found = TEXT_UNSAFE.search(value)
+    if found is not None:
+        raise PydanticCustomError(
+            "unsafe_character",
+            "Control, bidi and unpaired surrogate characters are not allowed ({char} at {at})",
+            {"char": f"U+{ord(found.group()):04X}", "at": found.start()},
+        )
+    return value
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise PydanticCustomError(
+                "iso_date", "Input should be a valid date: {reason}", {"reason": str(exc)}
+            ) from None
+    raise PydanticCustomError("iso_date", "Input should be a date string YYYY-MM-DD")
+
+
+def _marked(schema: Mapping[str, Any], **json_schema: Any) -> dict[str, Any]:
+    metadata: dict[str, Any] = {**(schema.get("metadata") or {}), _STRICT_MARK: True}
+    if json_schema:
+        # What the rule adds shows in the JSON schema (OpenAPI) too.
+        metadata["pydantic_js_updates"] = json_schema
+    return {**schema, "metadata": metadata}
+
+
+def _strict(schema: Any, own: type) -> None:
+    """Make `schema` (a pydantic-core validation schema) strict, in place (see the module)."""
+    if isinstance(schema, list):
+        for item in schema:
+            _strict(item, own)
+        return
+    if not isinstance(schema, dict):
+        return
+    kind = schema.get("type")
+    if (schema.get("metadata") or {}).get(_STRICT_MARK):
+        return  # made strict already (a nested model's schema, or a field seen twice)
+    if kind == "model" and schema.get("cls") is not own:
+        return  # another model: strict if it is a Payload, its own business if not
+    for key, value in schema.items():
+        if key not in ("metadata", "serialization", "cls", "ref", "function"):
+            _strict(value, own)
+    if kind in ("int", "bool", "float"):
+        schema["strict"] = True
+    elif kind == "str":
+        inner = {**schema, "strict": True}
+        shown = {} if "pattern" in inner else {"pattern": TEXT_PATTERN}
+        schema.clear()
+        schema.update(_marked(core_schema.no_info_after_validator_function(_text, inner), **shown))
+    elif kind == "datetime":
+        inner = dict(schema)
+        schema.clear()
+        schema.update(
+            _marked(
+                core_schema.no_info_before_validator_function(rfc3339, inner),
+                pattern=RFC3339_PATTERN,
+            )
+        )
+    elif kind == "date":
+        inner = dict(schema)
+        schema.clear()
+        schema.update(_marked(core_schema.no_info_before_validator_function(_iso_date, inner)))
+
+
+def _unit_codes(schema: dict[str, Any]) -> None:
+    # Read when a JSON schema is made, not at import: the registry loads lazily.
+    schema["enum"] = [unit.code for unit in all_units()]
+
+
 UnitCode = Annotated[
-    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_unit)
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(_known_unit),
+    Field(json_schema_extra=_unit_codes),
 ]
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+"""A unit's code in the registry (`GET /v1/units`)."""
+Id = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=False, min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN
+    ),
+]
+"""An aggregate's or a person's id: ASCII letters, digits and `.` `_` `~` `:` `-`."""
+ShortText = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=500, pattern=SHORT_TEXT_PATTERN
+    ),
+]
+"""One line of at most 500 characters."""
 LongText = Annotated[str, StringConstraints(max_length=200_000)]
+"""At most 200,000 characters (600 kB of Chinese text: an event stays under Kafka's 1 MB)."""
 
 
 class Payload(BaseModel):
-    """Base of every event's `data`: unknown fields are refused so a typo is caught at the door."""
+    """Base of every event's `data`: strict, and unknown fields are refused (see the module)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[BaseModel], handler: GetCoreSchemaHandler, /
+    ) -> CoreSchema:
+        schema = handler(source)
+        _strict(schema, cls)
+        return schema
 
 
 class Applicant(Payload):

@@ -1,0 +1,124 @@
+"""One valid `data` of every event type a department posts, by service, for tests that mutate
+valid events (strictness, hostile input, document sizes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fazhi.catalog import EventCatalog
+from fazhi.envelope import CHINA_TZ
+
+AT = datetime(2026, 11, 27, 10, 0, tzinfo=CHINA_TZ).isoformat()
+LATER = datetime(2026, 11, 28, 10, 0, tzinfo=CHINA_TZ).isoformat()
+APPLICANT = {"name": "王五", "id_number": "610103198503021234", "phone": "13991234567"}
+
+Sample = Callable[[str, str], dict[str, Any]]
+"""(aggregate id, unit) -> data."""
+
+SAMPLES: dict[str, Sample] = {
+    "supervision.task.progress_reported": lambda agg, unit: {
+        "task_id": agg,
+        "unit": unit,
+        "progress_pct": 60,
+        "note": "行政复议决定书网上公开已上线",
+        "reported_at": AT,
+    },
+    "supervision.task.completed": lambda agg, unit: {
+        "task_id": agg,
+        "unit": unit,
+        "completed_at": AT,
+        "evidence": "验收报告",
+    },
+    "mediation.case.filed": lambda agg, unit: {
+        "case_id": agg,
+        "case_type": "reconsideration",
+        "category": "行政处罚",
+        "applicant": dict(APPLICANT),
+        "respondent_unit": "market-regulation",
+        "summary": "申请人王五不服行政处罚决定",
+        "filed_at": AT,
+    },
+    "mediation.case.accepted": lambda agg, unit: {
+        "case_id": agg,
+        "accepted_at": LATER,
+        "procedure": "general",
+    },
+    "mediation.case.decided": lambda agg, unit: {
+        "case_id": agg,
+        "decision": "撤销原行政处罚决定",
+        "decided_at": LATER,
+        "document_text": "本机关决定撤销。",
+        "outcome": "revoked",
+    },
+    "emergency.incident.reported": lambda agg, unit: {
+        "incident_id": agg,
+        "category": "自然灾害",
+        "grade": "relatively_serious",
+        "title": "暴雨引发内涝",
+        "location": "碑林区长安路",
+        "occurred_at": AT,
+    },
+    "emergency.response.level_changed": lambda agg, unit: {
+        "incident_id": agg,
+        "level": "III",
+        "changed_at": LATER,
+    },
+    "emergency.alert.issued": lambda agg, unit: {
+        "alert_id": agg,
+        "msg_type": "alert",
+        "level": "red",
+        "category": "气象",
+        "headline": "暴雨红色预警",
+        "description": "未来3小时将出现100毫米以上降水",
+        "area": "碑林区",
+        "effective": AT,
+        "expires": LATER,
+    },
+    "emergency.alert.acknowledged": lambda agg, unit: {
+        "alert_id": agg,
+        "staff_id": "staff-042",
+        "acknowledged_at": LATER,
+    },
+    "opengov.request.received": lambda agg, unit: {
+        "request_id": agg,
+        "applicant": dict(APPLICANT),
+        "content": "申请公开2026年度行政复议案件统计",
+        "channel": "online",
+        "received_at": AT,
+    },
+    "opengov.request.answered": lambda agg, unit: {
+        "request_id": agg,
+        "answer_type": "disclosed",
+        "answered_at": LATER,
+    },
+    "opengov.document.published": lambda agg, unit: {
+        "document_id": agg,
+        "doc_kind": "normative",
+        "title": "碑林区行政规范性文件管理办法",
+        "number": "碑政规〔2026〕1号",
+        "issuing_unit": unit,
+        "body": "第一条 为规范行政规范性文件管理……",
+        "published_at": AT,
+    },
+}
+
+
+def sample(event_type: str, aggregate: str, unit: str = "justice") -> dict[str, Any]:
+    return SAMPLES[event_type](aggregate, unit)
+
+
+def catalogs() -> dict[str, EventCatalog]:
+    """The catalogues of the four services, by service name."""
+    from emergency.events import CATALOG as EMERGENCY
+    from open_government.events import CATALOG as OPENGOV
+    from petition_mediation.events import CATALOG as MEDIATION
+    from supervision.events import CATALOG as SUPERVISION
+
+    return {
+        "supervision": SUPERVISION,
+        "petition-mediation": MEDIATION,
+        "emergency": EMERGENCY,
+        "open-government": OPENGOV,
+    }
