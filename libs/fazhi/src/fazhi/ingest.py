@@ -16,10 +16,11 @@ from fazhi.envelope import (
     STRUCTURED,
     CloudEvent,
     EnvelopeError,
-    EnvelopeFieldsError,
+    HttpEvents,
     http_mode,
-    parse_http,
+    read_http,
 )
+from fazhi.eventschema import event_schema
 from fazhi.metrics import service_metrics
 from fazhi.problems import Problem, field_errors, invalid_fields
 from fazhi.projection import OWNERS
@@ -53,7 +54,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def _check_event(
     event: CloudEvent, index: int | None, catalog: EventCatalog, who: Principal
 ) -> tuple[EventType, BaseModel]:
-    """The event's type and validated data, or the Problem that refuses it."""
+    """The event's type and validated data, or the Problem that refuses it: 400 or 403 at the
+    first reason, 422 naming every invalid field."""
     where = f"event [{index}]" if index is not None else "the event"
     prefix = f"[{index}]." if index is not None else ""
     event_type = catalog.types.get(event.type)
@@ -74,45 +76,43 @@ def _check_event(
             f"This key may only post as '/units/{who.unit}'; {where} has source {event.source!r}.",
             kind="forbidden-source",
         )
-    if unit is None or not is_unit_code(unit):
-        message = (
-            f"unknown unit {unit!r}; see GET /v1/units" if unit else "must be '/units/<unit code>'"
-        )
-        raise invalid_fields([{"field": prefix + "source", "message": message}], what="event")
     if not operator and not who.roles & event_type.posters:
         allowed = ", ".join(sorted(event_type.posters))
         raise Problem(
             403, f"Posting {event.type} needs one of the roles: {allowed}.", kind="forbidden-role"
         )
+    errors: list[dict[str, str]] = []
+    if unit is None or not is_unit_code(unit):
+        message = (
+            f"unknown unit {unit!r}; see GET /v1/units" if unit else "must be '/units/<unit code>'"
+        )
+        errors.append({"field": prefix + "source", "message": message})
     try:
         data = event_type.model.model_validate(event.data)
     except ValidationError as exc:
-        raise invalid_fields(
-            field_errors(exc.errors(), prefix=(f"{prefix}data",)), what="event"
-        ) from exc
+        errors += field_errors(exc.errors(), prefix=(f"{prefix}data",))
+        raise invalid_fields(errors, what="event") from exc
     data_unit = getattr(data, "unit", None)
-    if data_unit is not None and data_unit != unit:
+    if data_unit is not None and unit is not None and data_unit != unit:
         if not operator:
             raise Problem(
                 403,
                 f"This key belongs to unit {who.unit!r}; {where} reports for unit {data_unit!r}.",
                 kind="forbidden-source",
             )
-        raise invalid_fields(
-            [{"field": prefix + "data.unit", "message": f"must be the source's unit {unit!r}"}],
-            what="event",
+        errors.append(
+            {"field": prefix + "data.unit", "message": f"must be the source's unit {unit!r}"}
         )
     aggregate = event_type.aggregate_id(data)
     if aggregate is not None and event.subject != aggregate:
-        raise invalid_fields(
-            [
-                {
-                    "field": prefix + "subject",
-                    "message": f"must be the aggregate id {aggregate!r} (data.{event_type.aggregate})",
-                }
-            ],
-            what="event",
+        errors.append(
+            {
+                "field": prefix + "subject",
+                "message": f"must be the aggregate id {aggregate!r} (data.{event_type.aggregate})",
+            }
         )
+    if errors:
+        raise invalid_fields(errors, what="event")
     return event_type, data
 
 
@@ -120,6 +120,94 @@ def as_published(event: CloudEvent, data: BaseModel) -> CloudEvent:
     """The event as its topic carries it: `data` as validated, so a statutory term posted in
     Chinese (一般) travels, and is stored, as its code (`general`)."""
     return event.model_copy(update={"data": data.model_dump(mode="json", exclude_unset=True)})
+
+
+# Which refusal a request gets when its events are refused for different reasons: the key's
+# rights first, then what the service does not take, then size, then invalid fields.
+_PRECEDENCE = (403, 400, 413, 422)
+# The attribute a refusal without field errors is about.
+_REFUSED_ATTRIBUTE = {
+    "unknown-event-type": "type",
+    "forbidden-role": "type",
+    "forbidden-source": "source",
+}
+
+
+def _entry(error: dict[str, str]) -> tuple[int, str]:
+    head = error["field"].split(".", 1)[0]
+    if head.startswith("[") and head.endswith("]") and head[1:-1].isdigit():
+        return int(head[1:-1]), error["field"]
+    return -1, error["field"]
+
+
+def _refusal(
+    refused: list[tuple[int | None, Problem]], invalid: list[dict[str, str]], total: int
+) -> Problem:
+    """One problem for every refused entry of a request: the first of `_PRECEDENCE` decides the
+    status, and `errors` names what is wrong with each entry (`[2].time`, `[3].type`, ...)."""
+    if not invalid and len(refused) == 1:
+        return refused[0][1]
+    errors = list(invalid)
+    for index, problem in refused:
+        found = problem.extensions.get("errors")
+        if isinstance(found, list):
+            errors += found
+        else:
+            where = f"[{index}]" if index is not None else ""
+            attribute = _REFUSED_ATTRIBUTE.get(problem.kind, "")
+            field = ".".join(part for part in (where, attribute) if part) or "(event)"
+            errors.append({"field": field, "message": problem.detail})
+    errors.sort(key=_entry)
+    lead = min(
+        (problem for _, problem in refused),
+        key=lambda p: _PRECEDENCE.index(p.status) if p.status in _PRECEDENCE else 0,
+        default=None,
+    )
+    if lead is None or lead.status == 422:
+        return invalid_fields(errors, what="batch" if total > 1 else "CloudEvent")
+    entries = sorted(
+        {e["field"].split(".", 1)[0] for e in errors}, key=lambda e: _entry({"field": e})
+    )
+    extensions = {k: v for k, v in lead.extensions.items() if k != "errors"}
+    return Problem(
+        lead.status,
+        f"{len(entries)} of the {total} events are refused ({', '.join(entries)}); "
+        f"nothing was accepted. {lead.detail}",
+        kind=lead.kind,
+        title=lead.title,
+        headers=lead.headers,
+        **extensions,
+        errors=errors,
+    )
+
+
+def check_events(
+    parsed: HttpEvents, catalog: EventCatalog, who: Principal
+) -> list[tuple[CloudEvent, EventType]]:
+    """Every event of a request as its topic carries it (see `as_published`) with its type, or
+    one Problem naming every refused entry."""
+    checked: list[tuple[CloudEvent, EventType]] = []
+    refused: list[tuple[int | None, Problem]] = []
+    for i, event in enumerate(parsed.entries):
+        if event is None:
+            continue
+        index = i if parsed.batch else None
+        try:
+            event_type, data = _check_event(event, index, catalog, who)
+            published = as_published(event, data)
+            if len(published.to_bytes()) > MAX_RECORD_BYTES:
+                raise Problem(
+                    413,
+                    f"Event {event.id!r} is larger than {MAX_RECORD_BYTES} bytes, the most one record of the event log holds.",
+                    kind="payload-too-large",
+                )
+        except Problem as problem:
+            refused.append((index, problem))
+            continue
+        checked.append((published, event_type))
+    if refused or parsed.errors:
+        raise _refusal(refused, parsed.errors, len(parsed.entries))
+    return checked
 
 
 async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, EventType]]) -> None:
@@ -150,10 +238,7 @@ async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, Even
 def events_router(catalog: EventCatalog) -> APIRouter:
     router = APIRouter(tags=["events"])
     metrics = service_metrics(catalog.service)
-    event_schema: dict[str, Any] = {
-        "type": "object",
-        "required": ["specversion", "id", "source", "type", "subject", "time", "data"],
-    }
+    schema: dict[str, Any] = event_schema(catalog)
 
     @router.post(
         "/v1/events",
@@ -173,8 +258,8 @@ def events_router(catalog: EventCatalog) -> APIRouter:
             "requestBody": {
                 "required": True,
                 "content": {
-                    STRUCTURED: {"schema": event_schema},
-                    BATCH: {"schema": {"type": "array", "items": event_schema}},
+                    STRUCTURED: {"schema": schema},
+                    BATCH: {"schema": {"type": "array", "minItems": 1, "items": schema}},
                 },
             }
         },
@@ -193,24 +278,12 @@ def events_router(catalog: EventCatalog) -> APIRouter:
             )
         body = await _read_body(request, rt.settings.max_body_bytes)
         try:
-            events = parse_http(content_type, request.headers, body)
+            parsed = read_http(content_type, request.headers, body)
         except EnvelopeError as exc:
             raise Problem(400, f"Not a CloudEvent: {exc}.", kind="malformed-event") from exc
-        except EnvelopeFieldsError as exc:
-            raise invalid_fields(exc.errors, what="CloudEvent") from exc
-        batch = len(events) > 1 or http_mode(content_type, request.headers) == "batch"
-        checked: list[tuple[CloudEvent, EventType]] = []
+        events = parsed.events
         try:
-            for i, posted in enumerate(events):
-                event_type, data = _check_event(posted, i if batch else None, catalog, who)
-                event = as_published(posted, data)
-                if len(event.to_bytes()) > MAX_RECORD_BYTES:
-                    raise Problem(
-                        413,
-                        f"Event {event.id!r} is larger than {MAX_RECORD_BYTES} bytes, the most one record of the event log holds.",
-                        kind="payload-too-large",
-                    )
-                checked.append((event, event_type))
+            checked = check_events(parsed, catalog, who)
             await _check_owners(rt, checked)
         except Problem:
             for event in events:
