@@ -25,11 +25,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from fazhi.problems import Problem, invalid_fields
+from fazhi.envelope import EnvelopeError, load_json, media_type
+from fazhi.models import SHORT_TEXT_PATTERN
+from fazhi.problems import Problem, field_errors, invalid_fields
 from fazhi.runtime import Caller, Operator, ServiceRuntime, runtime
 from fazhi.workdays import DaySource, WorkCalendar
 
@@ -88,7 +90,7 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 class ScheduleIn(BaseModel):
     """An official holiday schedule for one year, as an operator loads it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     holidays: list[IsoDate] = Field(
         min_length=1,
@@ -103,6 +105,7 @@ class ScheduleIn(BaseModel):
     note: str = Field(
         default="",
         max_length=500,
+        pattern=SHORT_TEXT_PATTERN,
         description="Where the schedule comes from, e.g. the State Council notice number.",
     )
 
@@ -387,7 +390,49 @@ def _effective(doc: Mapping[str, Any] | None, year: int) -> YearSchedule:
     return schedule
 
 
-YearPath = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description="Calendar year")]
+_YEAR = re.compile(r"[0-9]{4}")
+MAX_SCHEDULE_BYTES = 64 * 1024
+
+
+def _year_digits(value: object) -> object:
+    # Lax int parsing would serve /v1/calendar/2026.0 (or "+2026", " 2026") as 2026.
+    if isinstance(value, str) and not _YEAR.fullmatch(value):
+        raise ValueError("a year is written as four digits, e.g. 2026")
+    return value
+
+
+YearPath = Annotated[
+    int,
+    Path(ge=MIN_YEAR, le=MAX_YEAR, description="Calendar year (four digits)"),
+    BeforeValidator(_year_digits),
+]
+
+
+async def _schedule_body(request: Request) -> ScheduleIn:
+    """The body of a PUT, read only once the caller is known to be an operator: FastAPI would
+    parse a declared body before any dependency ran, so a request without a key would learn
+    how its JSON was wrong."""
+    if media_type(request.headers.get("content-type")) != "application/json":
+        raise Problem(415, "Send the schedule as application/json.", kind="unsupported-media-type")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_SCHEDULE_BYTES:
+            raise Problem(
+                413,
+                f"The body is larger than {MAX_SCHEDULE_BYTES} bytes.",
+                kind="payload-too-large",
+            )
+    try:
+        obj = load_json(bytes(body))
+    except EnvelopeError as exc:
+        raise Problem(400, f"The body is not JSON: {exc}.", kind="malformed-body") from exc
+    try:
+        return ScheduleIn.model_validate(obj)
+    except ValidationError as exc:
+        raise invalid_fields(field_errors(exc.errors()), what="schedule") from exc
+
+
 _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or unknown API key"},
     422: {"description": "Year out of range, or invalid dates; the problem lists the fields"},
@@ -421,17 +466,26 @@ def calendar_router() -> APIRouter:
         summary="Load (or replace) the official holiday schedule of a year (operators)",
         responses={
             **_AUTH_RESPONSES,
-            400: {"description": "The body could not be parsed (e.g. not UTF-8)"},
+            400: {"description": "The body is not JSON (UTF-8, no key twice, not too deep)"},
             403: {"description": "The key lacks the operator role"},
+            413: {"description": f"Body larger than {MAX_SCHEDULE_BYTES} bytes"},
+            415: {"description": "Not application/json"},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ScheduleIn.model_json_schema()}},
+            }
         },
     )
     async def put_calendar(
         who: Operator,
         year: YearPath,
-        body: ScheduleIn,
+        request: Request,
         rt: Annotated[ServiceRuntime, Depends(runtime)],
         cache: Annotated[CalendarCache, Depends(calendar_cache)],
     ) -> YearSchedule:
+        body = await _schedule_body(request)
         holidays, workdays, ignored = check_schedule(year, body)
         try:
             doc = await store_schedule(
