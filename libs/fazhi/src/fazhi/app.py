@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic.json_schema import models_json_schema
 from pymongo.errors import PyMongoError
@@ -18,6 +18,7 @@ from fazhi.auth import KeyStore, Principal
 from fazhi.calendarstore import calendar_router
 from fazhi.catalog import EventCatalog
 from fazhi.contracts.terms import Term, with_labels
+from fazhi.envelope import ID_PATTERN
 from fazhi.ingest import events_router
 from fazhi.logs import configure_logging
 from fazhi.metrics import service_metrics
@@ -320,10 +321,13 @@ def document_router(
                 "description": "Not known (yet): events are projected asynchronously; or not "
                 "readable with this key (the same answer)"
             },
+            422: {"description": "Not an id: no event can have made it"},
         },
     )
     async def get_document(
-        who: Caller, doc_id: str, rt: Annotated[ServiceRuntime, Depends(runtime)]
+        who: Caller,
+        doc_id: Annotated[str, Path(pattern=ID_PATTERN, description="An id (see the events)")],
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
     ) -> dict[str, Any]:
         doc = await rt.db[collection].find_one({"_id": doc_id}, projection)
         if doc is None or not scope.allows(who, doc):
