@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -60,8 +61,17 @@ async def runtime(request: Request) -> ServiceRuntime:
     return rt
 
 
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="An API key bound to a unit and its roles: `Authorization: Bearer <key>`.",
+)
+"""Names the key in the OpenAPI document (`securitySchemes`) of every route that needs one."""
+
+
 async def caller(
     request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
     """The key's holder, or 401: resolved before the request's parameters and body are
