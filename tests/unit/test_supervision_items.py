@@ -11,6 +11,7 @@ import pytest
 
 from fazhi.consumer import Outcome
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
+from supervision.items.flows import alert_item_id
 from supervision.store import ITEM_HISTORY, ITEMS
 from supervision.worker import WORKER
 from tests.support.harness import Harness
@@ -119,3 +120,11 @@ async def test_an_item_climbs_the_ladder_and_closes_with_a_resolution(h: Harness
         "escalated",
         "closed",
     ]
+
+
+def test_an_alert_id_too_long_for_an_item_id_gets_a_derived_one() -> None:
+    long_id = "A" * 128
+    item_id = alert_item_id(long_id)
+    assert len(item_id) <= 128
+    assert item_id == alert_item_id(long_id)
+    assert alert_item_id("A1") == "alert-A1"

@@ -9,7 +9,7 @@ from datetime import date
 from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.emergency import AlertIssued, AlertLevel, CapStatus, MsgType
 from fazhi.contracts.supervision import ItemClosed, ItemEscalated, ItemKind, ItemOpened
-from fazhi.envelope import CHINA_TZ, derived_id, new_event
+from fazhi.envelope import CHINA_TZ, ID_MAX_LENGTH, derived_id, new_event
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
 from supervision.domain import (
@@ -56,7 +56,7 @@ async def open_for_alert(ctx: HandlerContext, data: AlertIssued) -> None:
         return
     if data.level not in ALERT_LEVELS_SUPERVISED or ctx.event.unit is None:
         return
-    item_id = f"alert-{data.chain_id}"
+    item_id = alert_item_id(data.chain_id)
     if await ctx.get(ITEMS, item_id) is not None:
         return
     opened = ItemOpened(
@@ -72,6 +72,14 @@ async def open_for_alert(ctx: HandlerContext, data: AlertIssued) -> None:
             time=ctx.event.time,
             data=opened.model_dump(mode="json"),
         ),
+    )
+
+
+def alert_item_id(chain_id: str) -> str:
+    """`alert-<chain id>`, or for a chain id too long to carry, a name derived from it."""
+    item_id = f"alert-{chain_id}"
+    return (
+        item_id if len(item_id) <= ID_MAX_LENGTH else f"alert-{derived_id(chain_id, 'alert-item')}"
     )
 
 
