@@ -148,6 +148,7 @@ def create_service_app(
                 [catalog.topic],
                 tail_metrics(catalog.service),
                 worker_group=settings.consumer_group(catalog.service),
+                known_types=frozenset(catalog.types),
             )
             if settings.live_tail
             else None
