@@ -59,6 +59,8 @@ REQUIRED_RULES = {
     "petition.review": (30, DayUnit.CALENDAR, None, "第三十五条"),
     "petition.rereview": (30, DayUnit.CALENDAR, None, "第三十六条第一款"),
     "litigation.defence": (15, DayUnit.CALENDAR, None, "第六十七条第一款"),
+    "litigation.reply": (60, DayUnit.CALENDAR, None, "第九十六条第（四）项"),
+    "reconsideration.execution": (60, DayUnit.CALENDAR, None, "第七十七条、第七十六条"),
     "decision.public_comment": (30, DayUnit.CALENDAR, None, "第十五条第一款"),
 }
 

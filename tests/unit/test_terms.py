@@ -21,7 +21,17 @@ from fazhi.contracts.emergency import (
     ResponseLevel,
     ResponseLevelChanged,
 )
-from fazhi.contracts.mediation import CaseAccepted, CaseType, Outcome, Procedure, SimplifiedGround
+from fazhi.contracts.mediation import (
+    CaseAccepted,
+    CaseType,
+    Outcome,
+    Procedure,
+    RecommendationKind,
+    SimplifiedGround,
+)
+from fazhi.contracts.mediation import (
+    Channel as MediationChannel,
+)
 from fazhi.contracts.opengov import AnswerType, Channel
 from fazhi.contracts.terms import LABELS_KEY, Term, with_labels
 from fazhi.envelope import CloudEvent, new_event
@@ -40,6 +50,8 @@ STATUTORY = {
     AlertLevel: {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
     ResponseLevel: {"I": "一级", "II": "二级", "III": "三级", "IV": "四级"},
     Procedure: {"general": "普通程序", "simplified": "简易程序"},
+    MediationChannel: {"administrative": "行政调解", "peoples": "人民调解", "judicial": "司法调解"},
+    RecommendationKind: {"judicial": "司法建议", "procuratorial": "检察建议"},
     SimplifiedGround: {
         "on_the_spot": "当场作出",
         "warning_or_criticism": "警告或者通报批评",

@@ -181,6 +181,17 @@ RULES: Mapping[str, Rule] = MappingProxyType(
                 30,
                 DayUnit.CALENDAR,
             ),
+            # Art. 77 binds the respondent to carry a decision out but sets no period (art. 66
+            # leaves it to the decision); execution is tracked against art. 76's 60 days, the
+            # period the same law gives a unit to report the correction an opinion asks for.
+            Rule(
+                "reconsideration.execution",
+                "行政复议决定履行 carrying out a reconsideration decision",
+                _ARL,
+                "第七十七条、第七十六条",
+                60,
+                DayUnit.CALENDAR,
+            ),
             Rule(
                 "petition.acceptance",
                 "信访事项受理告知 petition acceptance notice",
@@ -228,6 +239,17 @@ RULES: Mapping[str, Rule] = MappingProxyType(
                 _ALL,
                 "第六十七条第一款",
                 15,
+                DayUnit.CALENDAR,
+            ),
+            # Art. 96(4) makes the unit answer a judicial recommendation without a period;
+            # the two months of a procuratorial one (检察建议工作规定 art. 19) are counted as
+            # 60 days for both.
+            Rule(
+                "litigation.reply",
+                "司法建议、检察建议回复 reply to a judicial or procuratorial recommendation",
+                _ALL,
+                "第九十六条第（四）项",
+                60,
                 DayUnit.CALENDAR,
             ),
             Rule(

@@ -6,8 +6,8 @@ import asyncio
 import logging
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,32 @@ from fazhi.consumer import AggregateCache, DeadLetter, EventProcessor, Record
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
 from fazhi.projection import MongoStore
-from fazhi.publisher import KafkaPublisher, PublishError
+from fazhi.publisher import KafkaPublisher, Publisher, PublishError
 from fazhi.reactions import Reactions, Subscription, subscribe
 from fazhi.runtime import IndexSetup, mongo_client
 from fazhi.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TimerContext:
+    """What a timer tick reaches: the service's database, the shared one (keys, calendar) and
+    a publisher. Events a tick derives get deterministic ids: every replica's timer runs."""
+
+    db: AsyncDatabase[dict[str, Any]]
+    shared_db: AsyncDatabase[dict[str, Any]]
+    publisher: Publisher
+    topic: str
+
+
+@dataclass(frozen=True)
+class Timer:
+    """Periodic work of a worker (time passing is no event): `tick` every
+    `settings.timer_interval_s`; a tick that fails on MongoDB or Kafka is tried at the next."""
+
+    name: str
+    tick: Callable[[TimerContext], Awaitable[None]]
 
 
 def create_worker_app(
@@ -35,8 +55,10 @@ def create_worker_app(
     settings: ServiceSettings,
     reactions: Reactions,
     ensure_indexes: IndexSetup | None = None,
+    timers: Sequence[Timer] = (),
 ) -> faust.App:
-    """A faust app consuming the service's own topic and the topics its `reactions` name.
+    """A faust app consuming the service's own topic and the topics its `reactions` name, and
+    running its `timers`.
 
     Consumer group = `<service>-worker`, so more replicas share the partitions.
     """
@@ -132,7 +154,43 @@ def create_worker_app(
             await publisher.stop()
             await mongo.close()
 
+    _add_timers(app, catalog, settings, timers)
     return app
+
+
+def _add_timers(
+    app: faust.App, catalog: EventCatalog, settings: ServiceSettings, timers: Sequence[Timer]
+) -> None:
+    made: list[TimerContext] = []
+
+    async def context() -> TimerContext:
+        if not made:
+            mongo = mongo_client(settings)
+            publisher = KafkaPublisher(
+                settings.kafka_bootstrap, client_id=f"{catalog.service}-timer"
+            )
+            await publisher.start()
+            made.append(
+                TimerContext(
+                    db=mongo[settings.mongo_db],
+                    shared_db=mongo[settings.auth_db],
+                    publisher=publisher,
+                    topic=catalog.topic,
+                )
+            )
+        return made[0]
+
+    def ticking(timer: Timer) -> Callable[[], Awaitable[None]]:
+        async def tick() -> None:
+            try:
+                await timer.tick(await context())
+            except (PyMongoError, PublishError) as exc:
+                log.warning("timer tick failed", extra={"timer": timer.name, "error": repr(exc)})
+
+        return tick
+
+    for timer in timers:
+        app.timer(settings.timer_interval_s, name=f"{catalog.service}-{timer.name}")(ticking(timer))
 
 
 async def _ensure(db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup | None) -> None:
@@ -183,6 +241,7 @@ class WorkerEntry:
     settings: Callable[[], ServiceSettings]
     reactions: Reactions
     ensure_indexes: IndexSetup | None = None
+    timers: Sequence[Timer] = field(default_factory=tuple)
 
     def subscription(self) -> Subscription:
         return subscribe(self.catalog, self.reactions)
@@ -193,6 +252,7 @@ class WorkerEntry:
             settings=settings or self.settings(),
             reactions=self.reactions,
             ensure_indexes=self.ensure_indexes,
+            timers=self.timers,
         )
 
     def module_getattr(self, name: str) -> faust.App:

@@ -12,14 +12,32 @@ from fazhi.projection import VERSION, HotQuery
 CASES = "cases"
 CASE_HISTORY = "case_history"
 """Insert-only: one row per step of a case (filing, acceptance, decision, ...)."""
+MARKS = "timer_marks"
+"""What the worker's timer has done: the last day swept for overdue clocks, and the holiday
+schedule of each year its provisional clocks were recomputed on."""
 PRIVATE = "private"
 """The part of a document holding personal data: stored, never returned or published."""
 
+LIST_FILTERS = ("case_type", "status", "units", "overdue", "category", "year")
+"""The fields `GET /v1/cases` and `GET /v1/stats` filter on, each by equality on its index."""
 
 HOT_QUERIES = (
     HotQuery(CASES, {"_id": "C-1"}, "worker load, owner check at ingest, GET /v1/cases/{id}"),
-    HotQuery(CASES, {"_id": "C-1", VERSION: 3}, "worker save"),
+    HotQuery(CASES, {"_id": "C-1", VERSION: 3}, "worker save, timer recompute"),
     HotQuery(CASE_HISTORY, {"case_id": "C-1"}, "GET /v1/cases/{id}: its history"),
+    HotQuery(CASES, {"due_days": "2026-12-01"}, "timer: the clocks that passed yesterday"),
+    HotQuery(CASES, {"provisional_years": 2027}, "timer: clocks waiting for a year's schedule"),
+    HotQuery(MARKS, {"_id": "overdue"}, "timer: the last day swept"),
+    HotQuery(CASES, {"year": 2026}, "GET /v1/stats?year="),
+    *(
+        HotQuery(CASES, {name: example}, f"GET /v1/cases?{name.removesuffix('s')}=")
+        for name, example in (
+            ("case_type", "petition"),
+            ("status", "accepted"),
+            ("units", "justice"),
+            ("category", "行政处罚"),
+        )
+    ),
 )
 
 
@@ -27,8 +45,10 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[CASES].create_index(
         [("case_type", ASCENDING), ("filed_at", DESCENDING)], name="type_filed"
     )
-    await db[CASES].create_index([("due_at", ASCENDING)], name="due_at")
     await db[CASES].create_index(
         [("respondent_unit", ASCENDING), ("status", ASCENDING)], name="unit_status"
     )
+    for name in ("due_days", "provisional_years", "year", "units", "status", "category"):
+        await db[CASES].create_index([(name, ASCENDING)], name=name)
+    await db[CASES].create_index([("overdue", ASCENDING)], name="overdue")
     await db[CASE_HISTORY].create_index([("case_id", ASCENDING)], name="case_id")

@@ -59,6 +59,21 @@ class Outcome(Term):
         return self not in (Outcome.UPHELD, Outcome.DISMISSED)
 
 
+class Channel(Term):
+    """三调联动: the three mediation channels a dispute moves between, keeping one thread."""
+
+    ADMINISTRATIVE = "administrative", "行政调解"
+    PEOPLES = "peoples", "人民调解"
+    JUDICIAL = "judicial", "司法调解"
+
+
+class RecommendationKind(Term):
+    """行政诉讼法 arts. 25(4), 93, 96(4): recommendations a unit must answer."""
+
+    JUDICIAL = "judicial", "司法建议"
+    PROCURATORIAL = "procuratorial", "检察建议"
+
+
 class ClockName(Term):
     """The statutory clocks a case may carry, named by the step they time."""
 
@@ -98,6 +113,140 @@ class CaseDecided(Payload):
     """The decision type of a reconsideration (行政复议法 arts. 63-73)."""
 
 
+class CaseNotAccepted(Payload):
+    """Not accepted (不予受理), with the reason the applicant is told."""
+
+    case_id: Id
+    decided_at: AwareDatetime
+    reason: ShortText
+
+
+class CorrectionRequested(Payload):
+    """行政复议法 art. 31: the applicant is told, once, what to correct (补正)."""
+
+    case_id: Id
+    requested_at: AwareDatetime
+
+
+class CaseCorrected(Payload):
+    """The corrected application arrived: the acceptance review starts again."""
+
+    case_id: Id
+    received_at: AwareDatetime
+
+
+class CaseExtended(Payload):
+    """The running period is extended once, as its rule allows, with the head's approval."""
+
+    case_id: Id
+    extended_at: AwareDatetime
+    approved_by: ShortText
+    reason: ShortText
+
+
+class ProcedureConverted(Payload):
+    """行政复议法 art. 55: a simplified case moves to the general procedure."""
+
+    case_id: Id
+    converted_at: AwareDatetime
+    approved_by: ShortText
+
+
+class CaseSuspended(Payload):
+    """行政复议中止 (art. 39): the decision period stops."""
+
+    case_id: Id
+    suspended_at: AwareDatetime
+    reason: ShortText
+
+
+class CaseResumed(Payload):
+    case_id: Id
+    resumed_at: AwareDatetime
+
+
+class HearingOpened(Payload):
+    """A hearing (听证) opens: a petition re-review's period stops meanwhile (信访工作条例
+    art. 36); an adjudication is heard before it is decided."""
+
+    case_id: Id
+    opened_at: AwareDatetime
+
+
+class HearingClosed(Payload):
+    case_id: Id
+    closed_at: AwareDatetime
+
+
+class ReviewRequested(Payload):
+    """A petitioner asks the next level for review (复查) or re-review (复核), within 30 days
+    of receiving the written reply."""
+
+    case_id: Id
+    requested_at: AwareDatetime
+    reply_received_at: AwareDatetime
+    to_unit: ShortText
+
+
+class CaseReferred(Payload):
+    """三调联动: the dispute moves to another mediation channel; the case keeps its id and
+    its timeline across the hand-off."""
+
+    case_id: Id
+    referred_at: AwareDatetime
+    to_channel: Channel
+    body: ShortText
+    """The receiving body (a people's mediation committee, a court)."""
+
+
+class MediationFailed(Payload):
+    case_id: Id
+    failed_at: AwareDatetime
+    reason: ShortText
+
+
+class DefenceFiled(Payload):
+    """行政诉讼法 art. 67: the defendant unit files its defence and evidence."""
+
+    case_id: Id
+    defence_filed_at: AwareDatetime
+
+
+class HearingHeld(Payload):
+    """A court hearing, and whether the head of the unit appeared (负责人出庭应诉, art. 3)."""
+
+    case_id: Id
+    held_at: AwareDatetime
+    head_appeared: bool
+
+
+class RecommendationReceived(Payload):
+    case_id: Id
+    recommendation_id: Id
+    kind: RecommendationKind
+    text: LongText
+    received_at: AwareDatetime
+
+
+class RecommendationAnswered(Payload):
+    case_id: Id
+    recommendation_id: Id
+    answer: LongText
+    answered_at: AwareDatetime
+
+
+class CaseWithdrawn(Payload):
+    case_id: Id
+    withdrawn_at: AwareDatetime
+    reason: ShortText
+
+
+class CaseClosed(Payload):
+    case_id: Id
+    closed_at: AwareDatetime
+    reason: ShortText
+
+
 class CaseOverdue(Payload):
     """A statutory clock of a case passed its due date; `unit` is the unit that must act."""
 
@@ -131,6 +280,10 @@ class DecisionExecuted(Payload):
     note: LongText = ""
 
 
+def _step(name: str, model: type[Payload], summary: str) -> EventContract:
+    return EventContract(f"mediation.case.{name}", model, "case_id", summary)
+
+
 CONTRACT = TopicContract.of(
     PETITION_MEDIATION,
     "Cases of petition-mediation 矛盾纠纷调处: petitions 信访, mediation 行政调解, adjudication "
@@ -155,6 +308,56 @@ CONTRACT = TopicContract.of(
             "A case is decided: a petition's handling, review or re-review opinion, a mediation "
             "agreement, an adjudication or reconsideration decision, a court's judgment.",
         ),
+        _step("not_accepted", CaseNotAccepted, "A case is not accepted (不予受理)."),
+        _step(
+            "correction_requested",
+            CorrectionRequested,
+            "A reconsideration applicant is asked to correct the application (补正).",
+        ),
+        _step(
+            "corrected",
+            CaseCorrected,
+            "The corrected application arrived; the acceptance review starts again.",
+        ),
+        _step("extended", CaseExtended, "The running period is extended with approval (延长)."),
+        _step(
+            "procedure_converted",
+            ProcedureConverted,
+            "A simplified reconsideration moves to the general procedure.",
+        ),
+        _step("suspended", CaseSuspended, "A reconsideration is suspended (中止)."),
+        _step("resumed", CaseResumed, "A suspended reconsideration resumes (恢复)."),
+        _step("hearing_opened", HearingOpened, "A hearing (听证) opens."),
+        _step("hearing_closed", HearingClosed, "A hearing (听证) closes."),
+        _step(
+            "review_requested",
+            ReviewRequested,
+            "A petitioner asks for review (复查) or re-review (复核).",
+        ),
+        _step(
+            "referred",
+            CaseReferred,
+            "A dispute is referred to another mediation channel (三调联动).",
+        ),
+        _step("failed", MediationFailed, "A mediation fails (调解不成)."),
+        _step("defence_filed", DefenceFiled, "The defence and evidence are filed (答辩)."),
+        _step(
+            "hearing_held",
+            HearingHeld,
+            "A court hearing is held, with whether the unit's head appeared (出庭应诉).",
+        ),
+        _step(
+            "recommendation_received",
+            RecommendationReceived,
+            "A judicial or procuratorial recommendation arrives; its reply is due.",
+        ),
+        _step(
+            "recommendation_answered",
+            RecommendationAnswered,
+            "A recommendation is answered (回复).",
+        ),
+        _step("withdrawn", CaseWithdrawn, "The applicant withdraws (撤回)."),
+        _step("closed", CaseClosed, "A case is closed (结案)."),
         EventContract(
             "mediation.case.overdue",
             CaseOverdue,

@@ -5,22 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
+# The contract's terms are the machines' vocabulary too.
+from fazhi.contracts.mediation import Channel as Channel
 from fazhi.contracts.mediation import Outcome, Procedure, SimplifiedGround
-
-
-class Channel(StrEnum):
-    """三调联动: the three mediation channels a dispute can move between."""
-
-    ADMINISTRATIVE = "administrative"  # 行政调解
-    PEOPLES = "peoples"  # 人民调解
-    JUDICIAL = "judicial"  # 司法调解
-
-
-class RecommendationKind(StrEnum):
-    JUDICIAL = "judicial"  # 司法建议
-    PROCURATORIAL = "procuratorial"  # 检察建议
+from fazhi.contracts.mediation import RecommendationKind as RecommendationKind
 
 
 @dataclass(frozen=True)

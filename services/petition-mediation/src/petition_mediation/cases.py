@@ -1,0 +1,122 @@
+"""A case document as the worker keeps it: the machine's state, the clock board, and the fields
+the reads and timers find it by (a due day of each running clock, the years whose schedule a
+provisional clock waits for, the units party to it); and the overdue events its clocks owe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from fazhi.codec import clock_summary, decode, encode
+from fazhi.contracts.mediation import CaseOverdue, CaseType
+from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
+from fazhi.models import Applicant
+from fazhi.projection import Document
+from fazhi.redaction import Party
+from petition_mediation.codec import encode_case
+from petition_mediation.domain import Case, LitigationCase, MediationCase
+from petition_mediation.domain.board import (
+    Actor,
+    Board,
+    TrackedClock,
+    met_late,
+    overdue,
+    running,
+    track,
+)
+from petition_mediation.store import PRIVATE
+
+BOARD = "board"
+"""The clock board as stored (rules and events, replayed on the current calendar when read)."""
+FINAL = frozenset(
+    {"not_accepted", "closed", "agreed", "failed", "rejected", "withdrawn", "executed"}
+)
+"""States in which a case is done with (a failed mediation may still be referred on)."""
+
+
+def today() -> date:
+    return datetime.now(CHINA_TZ).date()
+
+
+def parties_of(doc: Document) -> list[Party]:
+    """The case's known parties, so redaction removes their names, numbers and address."""
+    known = doc.get(PRIVATE, {})
+    return [Applicant(**known["applicant"]).party()] if "applicant" in known else []
+
+
+def board_of(doc: Document) -> Board:
+    return tuple(decode(TrackedClock, raw) for raw in doc.get(BOARD, []))
+
+
+def acting_unit(doc: Document, tracked: TrackedClock) -> str:
+    return str(doc["respondent_unit"] if tracked.actor is Actor.RESPONDENT else doc["unit"])
+
+
+def keep_case(
+    doc: Document, before: Case | None, case: Case, on: date, now: date
+) -> list[CloudEvent]:
+    """Put `case` (what a step taken on `on` made of `before`) into `doc`; the overdue events
+    of its running clocks already past due on `now`."""
+    board = track(board_of(doc), before, case, on)
+    doc.update(status=str(case.state), case=encode_case(case), clock=clock_summary(case.clock))
+    if isinstance(case, LitigationCase):
+        doc["hearings"] = len(case.hearings)
+        doc["head_appearances"] = sum(1 for h in case.hearings if h.head_appeared)
+    if isinstance(case, MediationCase):
+        doc["channel"] = str(case.channel)
+        doc["referrals"] = len(case.referrals)
+    return refresh(doc, board, now)
+
+
+def refresh(doc: Document, board: Board, now: date) -> list[CloudEvent]:
+    """The board's fields in `doc` as of `now` (also after a schedule moved its dates)."""
+    doc[BOARD] = [encode(t) for t in board]
+    doc["clocks"] = [t.view(now) for t in board]
+    doc["due_days"] = sorted({t.clock.due_on.isoformat() for t in running(board)})
+    doc["provisional_years"] = sorted(
+        {y for t in running(board) for y in t.clock.explain().provisional_years}
+    )
+    late = overdue(board, now)
+    doc["overdue"] = bool(late)
+    doc["late"] = bool(late) or met_late(board)
+    doc["final"] = doc["status"] in FINAL
+    return overdue_events(doc, late, now)
+
+
+def overdue_events(doc: Document, clocks: Iterable[TrackedClock], now: date) -> list[CloudEvent]:
+    """`mediation.case.overdue` for each clock, one id per case, clock and due date (and one
+    source, the handling unit's), so a replay, a second timer tick or the projection and the
+    timer together never double it."""
+    events = []
+    for tracked in clocks:
+        due = tracked.clock.due_on
+        data = CaseOverdue(
+            case_id=doc["_id"],
+            case_type=CaseType(doc["case_type"]),
+            clock=tracked.name,
+            unit=acting_unit(doc, tracked),
+            due_date=due,
+            days_overdue=tracked.days_overdue(now),
+        )
+        events.append(
+            new_event(
+                type="mediation.case.overdue",
+                source=f"/units/{doc['unit']}",
+                subject=doc["_id"],
+                id=derived_id(
+                    f"{doc['_id']}/{tracked.slot}/{due.isoformat()}", "mediation.case.overdue"
+                ),
+                data=data.model_dump(mode="json"),
+            )
+        )
+    return events
+
+
+def views(doc: Document, now: date, calendar: Any = None) -> list[dict[str, Any]]:
+    """The clocks of a stored case as of `now`, on `calendar` when given (a read recomputes
+    them on the schedules loaded since the case last moved)."""
+    board = board_of(doc)
+    if calendar is not None:
+        board = tuple(t.on_calendar(calendar) for t in board)
+    return [t.view(now) for t in board]
