@@ -67,7 +67,7 @@ class FakeCursor:
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
 
-    async def to_list(self, length: int | None) -> list[dict[str, Any]]:
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
         return self.rows
 
 
@@ -106,7 +106,7 @@ def runtime(docs: dict[str, dict[str, dict[str, Any]]]) -> ServiceRuntime:
     settings = ServiceSettings()
     return ServiceRuntime(
         settings=settings,
-        mongo={settings.mongo_db: collections},  # type: ignore[arg-type]
+        mongo={settings.mongo_db: collections, settings.auth_db: FakeDatabase()},  # type: ignore[arg-type]
         publisher=FakePublisher(),
         keys=FakeKeys(),  # type: ignore[arg-type]
     )
@@ -141,6 +141,7 @@ READERS = {
     ("supervision", "/v1/tasks/T1"): {"justice", "supervisor", "operator"},
     ("supervision", "/v1/items/alert-A1"): {"emergency", "court", "supervisor", "operator"},
     ("petition-mediation", "/v1/cases/C1"): {"justice", "market", "supervisor", "operator"},
+    ("petition-mediation", "/v1/cases/C1/applicant"): {"justice", "market", "operator"},
     ("emergency", "/v1/incidents/I1"): {
         "emergency",
         "staff",

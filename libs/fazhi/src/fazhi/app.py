@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic.json_schema import models_json_schema
 from pymongo.errors import PyMongoError
@@ -237,6 +237,9 @@ class Timeline:
 PRIVATE = "private"
 """The part of a document holding personal data: never returned, whatever a router hides."""
 
+Render = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Completes a read document from what is stored (see `document_router`)."""
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -298,9 +301,14 @@ def document_router(
     hidden: Sequence[str] = (),
     timelines: Sequence[Timeline] = (),
     terms: Mapping[str, type[Term]] | None = None,
+    render: Render | None = None,
 ) -> APIRouter:
     """`GET <path>/{id}`: one projected document with its timelines, for the keys its `scope`
     lets read it; any other key gets the same 404 as an unknown id.
+
+    `render` completes the answer from the document as stored, `hidden` fields included (never
+    the private part); they are dropped after it (a case's clocks worked out on today's
+    calendar from the clock events it keeps hidden).
 
     Each field of `terms` (the stored code of a statutory term) is answered with its Chinese
     term beside it: `"grade": "general", "grade_label_zh": "一般"`.
@@ -308,7 +316,8 @@ def document_router(
     if set(scope.fields) & {*hidden, PRIVATE}:
         raise ValueError(f"{path}: the scope reads fields that are hidden: {scope.fields}")
     router = APIRouter(tags=[tag])
-    projection = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, *hidden)}
+    shown = () if render is not None else hidden
+    projection = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, *shown)}
     what = id_name.removesuffix("_id")
 
     @router.get(
@@ -326,6 +335,7 @@ def document_router(
         },
     )
     async def get_document(
+        request: Request,
         who: Caller,
         doc_id: Annotated[str, Path(pattern=ID_PATTERN, description="An id (see the events)")],
         rt: Annotated[ServiceRuntime, Depends(runtime)],
@@ -333,6 +343,10 @@ def document_router(
         doc = await rt.db[collection].find_one({"_id": doc_id}, projection)
         if doc is None or not scope.allows(who, doc):
             raise Problem(404, f"No {what} {doc_id!r} is known yet.", kind="not-found")
+        if render is not None:
+            doc = await render(request, doc)
+            for name in hidden:
+                doc.pop(name, None)
         doc[id_name] = doc.pop("_id")
         with_labels(doc, terms or {})
         for timeline in timelines:

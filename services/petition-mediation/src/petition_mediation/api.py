@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fazhi.app import Scope, Timeline, create_service_app, document_router
-from fazhi.contracts.mediation import CaseType, Outcome, Procedure
+from fazhi.app import Timeline, create_service_app, document_router
+from fazhi.contracts.mediation import CaseType, Channel, Outcome, Procedure
 from fazhi.publisher import Publisher
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG
-from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE, ensure_indexes
+from petition_mediation.reads import HIDDEN, SCOPE, cases_router, render_case
+from petition_mediation.store import CASE_HISTORY, CASES, ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -20,16 +21,24 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
         settings=settings or Settings(),
         publisher=publisher,
         routers=[
+            cases_router(),
             document_router(
                 path="/v1/cases",
                 collection=CASES,
                 id_name="case_id",
                 tag="cases",
-                summary="A case, its state, its running clock and its history",
-                scope=Scope(owners="the filing unit", parties=("respondent_unit",)),
-                hidden=(PRIVATE, "case"),
+                summary="A case, its state, its clocks (worked out on today's calendar, each "
+                "with its explanation) and its history",
+                scope=SCOPE,
+                hidden=HIDDEN,
                 timelines=[Timeline("history", CASE_HISTORY, "case_id")],
-                terms={"case_type": CaseType, "procedure": Procedure, "outcome": Outcome},
+                terms={
+                    "case_type": CaseType,
+                    "procedure": Procedure,
+                    "outcome": Outcome,
+                    "channel": Channel,
+                },
+                render=render_case,
             ),
         ],
         ensure_indexes=ensure_indexes,

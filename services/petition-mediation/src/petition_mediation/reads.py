@@ -1,0 +1,315 @@
+"""What the api reads of cases: the list (filters, cursor pages, CSV), one case with its clocks
+worked out on today's calendar, the yearly statistics, and the applicant for those who handle
+the case."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from fazhi.app import Scope
+from fazhi.auth import Principal
+from fazhi.calendarstore import calendar_cache, work_calendar
+from fazhi.contracts.mediation import CaseType
+from fazhi.contracts.terms import with_labels
+from fazhi.envelope import ID_PATTERN
+from fazhi.pagination import PageParams, PageQuery, fetch_page
+from fazhi.problems import Problem
+from fazhi.projection import INTERNAL_FIELDS
+from fazhi.roles import Role
+from fazhi.runtime import Caller, ServiceRuntime, runtime
+from fazhi.workdays import WorkCalendar
+from petition_mediation.cases import BOARD, today, views
+from petition_mediation.store import CASES, PRIVATE
+
+SCOPE = Scope(owners="the filing unit", parties=("respondent_unit",))
+HIDDEN = (PRIVATE, "case", BOARD, "due_days", "provisional_years", "units")
+APPLICANT_SCOPE = (
+    "operator keys, department keys of the units in `owner_units` (the filing unit) or named "
+    "in `respondent_unit`; supervisor and any other key: 404"
+)
+CSV_COLUMNS = (
+    "case_id",
+    "case_type",
+    "category",
+    "unit",
+    "respondent_unit",
+    "status",
+    "filed_at",
+    "overdue",
+    "late",
+    "clocks",
+)
+
+
+async def _calendar(request: Request) -> WorkCalendar:
+    rt = await runtime(request)
+    return await work_calendar(rt, await calendar_cache(request))
+
+
+async def render_case(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
+    """A case as read: its clocks worked out on today's calendar (a schedule loaded since the
+    case last moved counts, and a clock passed since shows `overdue`)."""
+    doc["clocks"] = views(doc, today(), await _calendar(request))
+    return doc
+
+
+def _visible(who: Principal) -> dict[str, Any]:
+    """The cases a key may list: all for supervisors and operators, else those its unit owns
+    or is party to (the read scope of one case, as a filter)."""
+    if who.has(Role.SUPERVISOR, Role.OPERATOR):
+        return {}
+    return {"units": who.unit}
+
+
+def _filters(
+    who: Principal,
+    year: int,
+    case_type: CaseType | None,
+    status: str | None,
+    unit: str | None,
+    overdue: bool | None,
+    category: str | None,
+) -> dict[str, Any]:
+    conditions: list[dict[str, Any]] = [{"year": year}, _visible(who)]
+    if unit is not None:
+        conditions.append({"units": unit})
+    for name, value in (
+        ("case_type", str(case_type) if case_type is not None else None),
+        ("status", status),
+        ("overdue", overdue),
+        ("category", category),
+    ):
+        if value is not None:
+            conditions.append({name: value})
+    merged: dict[str, Any] = {}
+    rest: list[dict[str, Any]] = []
+    for condition in conditions:
+        if condition.keys() & merged.keys():
+            rest.append(condition)
+        else:
+            merged.update(condition)
+    return {"$and": [merged, *rest]} if rest else merged
+
+
+_PROJECTION = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, "case")}
+
+
+def _item(doc: dict[str, Any], now: date, calendar: WorkCalendar) -> dict[str, Any]:
+    doc["clocks"] = views(doc, now, calendar)
+    doc["case_id"] = doc.pop("_id")
+    for name in HIDDEN:
+        doc.pop(name, None)
+    with_labels(doc, {"case_type": CaseType})
+    return doc
+
+
+Year = Annotated[
+    int | None,
+    Query(ge=2000, le=2100, description="The year cases were filed in (default: this year)"),
+]
+
+
+def cases_router() -> APIRouter:
+    router = APIRouter(tags=["cases"])
+
+    @router.get(
+        "/v1/cases",
+        summary="Cases of a year, newest first, with their clocks (cursor pages; CSV with "
+        "format=csv)",
+        description="Supervisor and operator keys list every case; any other key the cases "
+        "its unit filed or is the respondent of. `unit` matches either.",
+        responses={400: {"description": "Bad cursor"}},
+    )
+    async def list_cases(
+        request: Request,
+        who: Caller,
+        page: PageQuery,
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+        year: Year = None,
+        case_type: CaseType | None = None,
+        status: Annotated[str | None, Query(max_length=40, pattern="^[a-z_]+$")] = None,
+        unit: Annotated[str | None, Query(max_length=64, pattern="^[a-z0-9-]+$")] = None,
+        overdue: bool | None = None,
+        category: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+        format: Literal["json", "csv"] = "json",
+    ) -> Any:
+        now = today()
+        query = _filters(who, year or now.year, case_type, status, unit, overdue, category)
+        calendar = await _calendar(request)
+        if format == "csv":
+            return _csv_response(
+                _all_cases(rt, query, now, calendar), f"cases-{year or now.year}.csv"
+            )
+        found = await fetch_page(
+            rt.db[CASES], query, page, key="filed_at", descending=True, projection=_PROJECTION
+        )
+        return found.body([_item(doc, now, calendar) for doc in found.items])
+
+    @router.get(
+        "/v1/stats",
+        summary="A year's cases by type, category and unit: received, closed, closed on time, "
+        "overdue, and how often the unit's head appeared in court (CSV with format=csv)",
+        description="Counted over the cases the key may list (see `GET /v1/cases`).",
+    )
+    async def stats(
+        who: Caller,
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+        year: Year = None,
+        format: Literal["json", "csv"] = "json",
+    ) -> Any:
+        year = year or today().year
+        query = _filters(who, year, None, None, None, None, None)
+        fields = ("case_type", "category", "respondent_unit", "final", "late", "overdue")
+        docs = (
+            await rt.db[CASES]
+            .find(query, {name: 1 for name in (*fields, "hearings", "head_appearances")})
+            .to_list(None)
+        )
+        body = {"year": year, **year_stats(docs)}
+        if format == "csv":
+            return Response(
+                _stats_csv(body),
+                media_type="text/csv; charset=utf-8",
+                headers={"content-disposition": f'attachment; filename="stats-{year}.csv"'},
+            )
+        return body
+
+    @router.get(
+        "/v1/cases/{doc_id}/applicant",
+        summary="The applicant of a case (personal data), for those who handle it",
+        description=f"Who reads it: {APPLICANT_SCOPE}, exactly as for an unknown id.",
+        openapi_extra={"x-fazhi-read-scope": APPLICANT_SCOPE},
+        responses={
+            401: {"description": "Missing or unknown API key"},
+            404: {"description": "Not known (yet), or not readable with this key"},
+            422: {"description": "Not an id"},
+        },
+    )
+    async def applicant(
+        who: Caller,
+        doc_id: Annotated[str, Path(pattern=ID_PATTERN, description="A case id")],
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+    ) -> dict[str, Any]:
+        doc = await rt.db[CASES].find_one({"_id": doc_id}, {"case": 0, BOARD: 0})
+        allowed = doc is not None and (
+            who.has(Role.OPERATOR) or (who.has(Role.DEPARTMENT) and who.unit in SCOPE.units(doc))
+        )
+        if doc is None or not allowed:
+            raise Problem(404, f"No case {doc_id!r} is known yet.", kind="not-found")
+        return {"case_id": doc_id, "applicant": doc.get(PRIVATE, {}).get("applicant")}
+
+    return router
+
+
+async def _all_cases(
+    rt: ServiceRuntime, query: dict[str, Any], now: date, calendar: WorkCalendar
+) -> AsyncIterator[dict[str, Any]]:
+    params = PageParams(limit=500)
+    while True:
+        found = await fetch_page(
+            rt.db[CASES], query, params, key="filed_at", descending=True, projection=_PROJECTION
+        )
+        for doc in found.items:
+            yield _item(doc, now, calendar)
+        if found.next is None:
+            return
+        last = found.items[-1]
+        params = PageParams(limit=500, after=(last["filed_at"], last["case_id"]))
+
+
+def _csv_response(items: AsyncIterator[dict[str, Any]], filename: str) -> StreamingResponse:
+    async def rows() -> AsyncIterator[str]:
+        yield _csv_line(CSV_COLUMNS)
+        async for item in items:
+            clocks = "; ".join(
+                f"{c['name']} {c['due_date']} {c['status']}" for c in item.get("clocks", [])
+            )
+            yield _csv_line(
+                [
+                    *(str(item.get(name, "")) for name in CSV_COLUMNS[:-1]),
+                    clocks,
+                ]
+            )
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _csv_line(values: Iterable[Any]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow([_cell(v) for v in values])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    text = str(value)
+    # A cell a spreadsheet would run as a formula is written as text.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
+def year_stats(docs: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by case type, category and (respondent) unit."""
+    tables: dict[str, dict[str, dict[str, int]]] = {
+        "by_type": defaultdict(_zero),
+        "by_category": defaultdict(_zero),
+        "by_unit": defaultdict(_zero),
+    }
+    for doc in docs:
+        keys = {
+            "by_type": str(doc.get("case_type")),
+            "by_category": str(doc.get("category")),
+            "by_unit": str(doc.get("respondent_unit")),
+        }
+        for table, key in keys.items():
+            row = tables[table][key]
+            row["received"] += 1
+            row["closed"] += int(bool(doc.get("final")))
+            row["closed_on_time"] += int(bool(doc.get("final")) and not doc.get("late"))
+            row["overdue"] += int(bool(doc.get("overdue")))
+            row["hearings"] += int(doc.get("hearings", 0))
+            row["head_appearances"] += int(doc.get("head_appearances", 0))
+    return {
+        name: {key: _with_rate(row) for key, row in sorted(table.items())}
+        for name, table in tables.items()
+    }
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(
+        ("received", "closed", "closed_on_time", "overdue", "hearings", "head_appearances"), 0
+    )
+
+
+def _with_rate(row: dict[str, int]) -> dict[str, Any]:
+    hearings = row["hearings"]
+    rate = round(row["head_appearances"] / hearings, 4) if hearings else None
+    return {**row, "court_appearance_rate": rate}
+
+
+def _stats_csv(body: dict[str, Any]) -> str:
+    columns = (
+        "received",
+        "closed",
+        "closed_on_time",
+        "overdue",
+        "hearings",
+        "head_appearances",
+        "court_appearance_rate",
+    )
+    lines = [_csv_line(("year", "by", "key", *columns))]
+    for table in ("by_type", "by_category", "by_unit"):
+        for key, row in body[table].items():
+            values = ["" if row[c] is None else row[c] for c in columns]
+            lines.append(_csv_line((body["year"], table.removeprefix("by_"), key, *values)))
+    return "".join(lines)
