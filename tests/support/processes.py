@@ -66,6 +66,8 @@ class Service:
             f"{self.prefix}_WORKER_GROUP": self.worker_group,
             f"{self.prefix}_PUBLISH_TIMEOUT_S": "5",
             f"{self.prefix}_CONSUMER_RETRY_BACKOFF_S": "0.05",
+            # Timers (overdue clocks, loaded schedules) tick often enough for a test to see.
+            f"{self.prefix}_TIMER_INTERVAL_S": "2",
             # A killed worker's partitions move to its successor within seconds, not 30 s.
             f"{self.prefix}_SESSION_TIMEOUT_S": "10",
         }
