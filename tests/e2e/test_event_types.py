@@ -153,6 +153,154 @@ def test_a_reconsideration_is_filed_accepted_and_decided(
     assert "王五" not in str(doc)
 
 
+def _lifecycle(
+    keys: dict[str, str], case_type: str, steps: list[tuple[str, dict[str, Any]]], final: str
+) -> list[str]:
+    """File a case of `case_type`, post its `steps` (kind, data) in order, and answer the
+    actions of its timeline once it reached `final`."""
+    case = f"C-{uuid.uuid4().hex[:8]}"
+    with client_for(SERVICES["petition-mediation"], keys["justice"]) as http:
+        filed = {
+            "case_id": case,
+            "case_type": case_type,
+            "category": "行政处罚",
+            "applicant": APPLICANT,
+            "respondent_unit": "market-regulation",
+            "summary": "申请人王五（电话13991234567）不服行政处罚决定",
+            "filed_at": _at(),
+        }
+        _post(http, event("mediation.case.filed", "justice", case, filed))
+        for kind, data in steps:
+            _post(http, event(f"mediation.case.{kind}", "justice", case, {"case_id": case, **data}))
+        doc = _read(http, f"/v1/cases/{case}", lambda d: d.get("status") == final)
+    assert "王五" not in str(doc)
+    assert "13991234567" not in str(doc)
+    return [step["action"] for step in doc["history"] if step["action"] != "overdue"]
+
+
+def test_a_petition_is_not_accepted(services_up: ServiceProcesses, keys: dict[str, str]) -> None:
+    steps = [("not_accepted", {"decided_at": _at(1), "reason": "不属于信访事项"})]
+    assert _lifecycle(keys, "petition", steps, "not_accepted") == ["file", "not_accept"]
+
+
+def test_a_petition_is_handled_reviewed_and_re_reviewed_after_a_hearing(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    def opinion(days: int) -> dict[str, Any]:
+        return {"decision": "处理意见", "decided_at": _at(days), "document_text": "意见书"}
+
+    def review(days: int) -> dict[str, Any]:
+        return {"requested_at": _at(days), "reply_received_at": _at(days - 1), "to_unit": "区政府"}
+
+    steps = [
+        ("accepted", {"accepted_at": _at(1)}),
+        ("extended", {"extended_at": _at(2), "approved_by": "局长", "reason": "情况复杂"}),
+        ("decided", opinion(3)),
+        ("review_requested", review(5)),
+        ("decided", opinion(6)),
+        ("review_requested", review(8)),
+        ("hearing_opened", {"opened_at": _at(9)}),
+        ("hearing_closed", {"closed_at": _at(10)}),
+        ("decided", opinion(11)),
+    ]
+    assert _lifecycle(keys, "petition", steps, "closed") == [
+        "file",
+        "accept",
+        "extend",
+        "issue_opinion",
+        "request_review",
+        "issue_opinion",
+        "request_review",
+        "open_hearing",
+        "close_hearing",
+        "issue_opinion",
+    ]
+
+
+def test_a_mediation_is_referred_between_channels_on_one_thread(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    steps = [
+        ("accepted", {"accepted_at": _at(1)}),
+        (
+            "referred",
+            {"referred_at": _at(2), "to_channel": "peoples", "body": "南院门街道人民调解委员会"},
+        ),
+        ("accepted", {"accepted_at": _at(3)}),
+        ("failed", {"failed_at": _at(4), "reason": "双方未达成一致"}),
+    ]
+    assert _lifecycle(keys, "mediation", steps, "failed") == [
+        "file",
+        "start_mediation",
+        "refer",
+        "start_mediation",
+        "record_failure",
+    ]
+
+
+def test_a_reconsideration_is_corrected_converted_suspended_and_withdrawn(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    steps = [
+        ("correction_requested", {"requested_at": _at(1)}),
+        ("corrected", {"received_at": _at(2)}),
+        (
+            "accepted",
+            {
+                "accepted_at": _at(3),
+                "procedure": "simplified",
+                "simplified_ground": "parties_agree",
+            },
+        ),
+        ("procedure_converted", {"converted_at": _at(4), "approved_by": "局长"}),
+        ("suspended", {"suspended_at": _at(5), "reason": "等待相关案件结果"}),
+        ("resumed", {"resumed_at": _at(6)}),
+        ("withdrawn", {"withdrawn_at": _at(7), "reason": "申请人撤回"}),
+    ]
+    assert _lifecycle(keys, "reconsideration", steps, "withdrawn") == [
+        "file",
+        "request_correction",
+        "receive_correction",
+        "accept",
+        "convert_to_general",
+        "suspend",
+        "resume",
+        "withdraw",
+    ]
+
+
+def test_a_litigation_is_defended_heard_judged_and_its_recommendation_answered(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    rec = "JY-2026-7"
+    steps = [
+        ("defence_filed", {"defence_filed_at": _at(1)}),
+        ("hearing_held", {"held_at": _at(2), "head_appeared": True}),
+        (
+            "recommendation_received",
+            {"recommendation_id": rec, "kind": "judicial", "text": "建议", "received_at": _at(3)},
+        ),
+        (
+            "decided",
+            {"decision": "驳回诉讼请求", "decided_at": _at(4), "document_text": "判决书"},
+        ),
+        (
+            "recommendation_answered",
+            {"recommendation_id": rec, "answer": "已整改", "answered_at": _at(5)},
+        ),
+        ("closed", {"closed_at": _at(6), "reason": "结案"}),
+    ]
+    assert _lifecycle(keys, "litigation", steps, "closed") == [
+        "file",
+        "file_defence",
+        "record_hearing",
+        "receive_recommendation",
+        "record_judgment",
+        "answer_recommendation",
+        "close",
+    ]
+
+
 def test_an_incident_gets_a_response_level_and_an_alert_its_acknowledgement(
     services_up: ServiceProcesses, keys: dict[str, str]
 ) -> None:
