@@ -25,6 +25,7 @@ FIRST_LOOK_BACK = timedelta(days=7)
 when it was projected."""
 _SWEPT = "overdue"
 _REFRESHED = (
+    "clock",
     "status",
     "case",
     "board",
@@ -56,7 +57,7 @@ async def load_schedules(ctx: TimerContext, calendar: WorkCalendar) -> None:
         mark = await ctx.db[MARKS].find_one({"_id": mark_id})
         if mark is not None and mark.get("loaded_at") == schedule.get("loaded_at"):
             continue
-        await recompute(ctx, year)
+        await recompute(ctx, year, calendar)
         await ctx.db[MARKS].replace_one(
             {"_id": mark_id},
             {"_id": mark_id, "loaded_at": schedule.get("loaded_at")},
@@ -64,14 +65,14 @@ async def load_schedules(ctx: TimerContext, calendar: WorkCalendar) -> None:
         )
 
 
-async def recompute(ctx: TimerContext, year: int) -> None:
+async def recompute(ctx: TimerContext, year: int, calendar: WorkCalendar) -> None:
     """Work the clocks of every case provisional in `year` out again on the calendar as it
     now is; a case that changed meanwhile was worked out on it by its handler already."""
     now = today()
     updates: list[UpdateOne] = []
     events: list[CloudEvent] = []
     async for doc in ctx.db[CASES].find({"provisional_years": year}):
-        events += _refreshed(doc, now)
+        events += _refreshed(doc, now, calendar)
         fields = {name: doc[name] for name in _REFRESHED if name in doc}
         updates.append(
             UpdateOne(
@@ -85,10 +86,11 @@ async def recompute(ctx: TimerContext, year: int) -> None:
         await ctx.publisher.publish(ctx.topic, events)
 
 
-def _refreshed(doc: Document, now: date) -> list[CloudEvent]:
+def _refreshed(doc: Document, now: date, calendar: WorkCalendar) -> list[CloudEvent]:
     case = decode_case(CaseType(doc["case_type"]), doc["case"])
-    doc["clock"] = clock_summary(case.clock)
-    return refresh(doc, board_of(doc), now)
+    running = case.clock.recompute(calendar=calendar) if case.clock is not None else None
+    doc["clock"] = clock_summary(running)
+    return refresh(doc, tuple(t.on_calendar(calendar) for t in board_of(doc)), now)
 
 
 async def sweep(ctx: TimerContext, now: date) -> None:
