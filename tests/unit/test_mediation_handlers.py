@@ -239,3 +239,38 @@ async def test_an_upheld_decision_leaves_nothing_to_carry_out(h: Harness) -> Non
     await h.run(filed("C1", "reconsideration"), accepted("C1"), decided("C1", outcome="upheld"))
     assert await h.run(executed("C1")) == [Outcome.DEAD_LETTERED]
     assert "leaves the respondent nothing to do" in h.errors[0]
+
+
+async def test_a_case_posted_after_its_clock_passed_is_reported_overdue_once(
+    h: Harness,
+) -> None:
+    late = filed("C1", "petition")
+    late = late.model_copy(
+        update={
+            "data": {**late.data, "filed_at": datetime(2026, 1, 5, 9, tzinfo=CHINA_TZ).isoformat()}
+        }
+    )
+    await h.run(late)
+    overdue = [e for _, e in h.publisher.published if e.type == "mediation.case.overdue"]
+    assert [e.data["clock"] for e in overdue] == ["acceptance"]
+    assert overdue[0].data["due_date"] == "2026-01-20"
+    assert overdue[0].data["unit"] == "justice"
+    assert h.doc(CASES, "C1")["overdue"] is True
+    # Another step on the case reports the same clock with the same id.
+    await h.run(accepted("C1", days=-300))
+    ids = {e.id for _, e in h.publisher.published if e.type == "mediation.case.overdue"}
+    handling = [e for _, e in h.publisher.published if e.data.get("clock") == "handling"]
+    assert len(ids) == 1 + len({e.id for e in handling})
+
+
+async def test_step_texts_are_redacted_before_the_timeline_keeps_them(h: Harness) -> None:
+    await h.run(filed("C1", "petition"))
+    not_accepted = _event(
+        "not_accepted",
+        "C1",
+        {"decided_at": (FILED + timedelta(days=1)).isoformat(), "reason": "张三所诉不属信访事项"},
+    )
+    assert await h.run(not_accepted) == [Outcome.APPLIED]
+    (row,) = [r for r in h.rows(CASE_HISTORY, case_id="C1") if r["action"] == "not_accept"]
+    assert "张三" not in row["note"]
+    assert h.doc(CASES, "C1")["status"] == "not_accepted"
