@@ -5,11 +5,12 @@ published and carried out."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.models import PERSONAL, Applicant, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.topology import PETITION_MEDIATION
 
 
@@ -74,10 +75,10 @@ class ClockName(Term):
 class CaseFiled(Payload):
     case_id: Id
     case_type: CaseType
-    category: ShortText
-    applicant: Applicant
+    category: Annotated[ShortText, PERSONAL]
+    applicant: Annotated[Applicant, PERSONAL]
     respondent_unit: UnitCode
-    summary: LongText
+    summary: Annotated[LongText, PERSONAL]
     filed_at: AwareDatetime
 
 
@@ -91,9 +92,9 @@ class CaseAccepted(Payload):
 
 class CaseDecided(Payload):
     case_id: Id
-    decision: ShortText
+    decision: Annotated[ShortText, PERSONAL]
     decided_at: AwareDatetime
-    document_text: LongText
+    document_text: Annotated[LongText, PERSONAL]
     outcome: Outcome | None = None
     """The decision type of a reconsideration (行政复议法 arts. 63-73)."""
 
