@@ -422,6 +422,31 @@ def test_a_request_is_answered_and_a_document_published(
     assert published["number"] == "碑政规〔2026〕1号"
 
 
+def test_a_major_decision_is_adopted_then_evaluated(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    decision = f"MD-{uuid.uuid4().hex[:8]}"
+    with client_for(SERVICES["open-government"], keys["justice"]) as http:
+        for kind, data in (
+            ("adopted", {"year": 2026, "title": "碑林区法治政府建设考核办法", "adopted_at": _at()}),
+            ("evaluated", {"evaluated_at": _at(1), "summary": "执行良好，继续实施"}),
+        ):
+            _post(
+                http,
+                event(
+                    f"opengov.decision.{kind}",
+                    "justice",
+                    decision,
+                    {"decision_id": decision, "unit": "justice", **data},
+                ),
+            )
+        evaluated = _read(
+            http, f"/v1/decisions/{decision}", lambda d: d.get("status") == "evaluated"
+        )
+    assert evaluated["title"] == "碑林区法治政府建设考核办法"
+    assert evaluated["evaluation"] == "执行良好，继续实施"
+
+
 def test_a_red_alert_becomes_a_supervision_item_in_real_time(
     services_up: ServiceProcesses, keys: dict[str, str]
 ) -> None:

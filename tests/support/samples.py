@@ -173,6 +173,19 @@ SAMPLES: dict[str, Sample] = {
         "answer_type": "disclosed",
         "answered_at": LATER,
     },
+    "opengov.decision.adopted": lambda agg, unit: {
+        "decision_id": agg,
+        "year": 2026,
+        "title": "碑林区老旧小区改造三年行动计划",
+        "unit": unit,
+        "adopted_at": AT,
+    },
+    "opengov.decision.evaluated": lambda agg, unit: {
+        "decision_id": agg,
+        "unit": unit,
+        "evaluated_at": LATER,
+        "summary": "决策执行情况良好，建议继续实施",
+    },
     "opengov.document.published": lambda agg, unit: {
         "document_id": agg,
         "doc_kind": "normative",

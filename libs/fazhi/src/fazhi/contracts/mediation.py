@@ -5,11 +5,12 @@ published and carried out."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.models import PERSONAL, Applicant, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.topology import PETITION_MEDIATION
 
 
@@ -89,10 +90,10 @@ class ClockName(Term):
 class CaseFiled(Payload):
     case_id: Id
     case_type: CaseType
-    category: ShortText
-    applicant: Applicant
+    category: Annotated[ShortText, PERSONAL]
+    applicant: Annotated[Applicant, PERSONAL]
     respondent_unit: UnitCode
-    summary: LongText
+    summary: Annotated[LongText, PERSONAL]
     filed_at: AwareDatetime
 
 
@@ -106,9 +107,9 @@ class CaseAccepted(Payload):
 
 class CaseDecided(Payload):
     case_id: Id
-    decision: ShortText
+    decision: Annotated[ShortText, PERSONAL]
     decided_at: AwareDatetime
-    document_text: LongText
+    document_text: Annotated[LongText, PERSONAL]
     outcome: Outcome | None = None
     """The decision type of a reconsideration (行政复议法 arts. 63-73)."""
 
@@ -118,7 +119,7 @@ class CaseNotAccepted(Payload):
 
     case_id: Id
     decided_at: AwareDatetime
-    reason: ShortText
+    reason: Annotated[ShortText, PERSONAL]
 
 
 class CorrectionRequested(Payload):
@@ -140,8 +141,8 @@ class CaseExtended(Payload):
 
     case_id: Id
     extended_at: AwareDatetime
-    approved_by: ShortText
-    reason: ShortText
+    approved_by: Annotated[ShortText, PERSONAL]
+    reason: Annotated[ShortText, PERSONAL]
 
 
 class ProcedureConverted(Payload):
@@ -149,7 +150,7 @@ class ProcedureConverted(Payload):
 
     case_id: Id
     converted_at: AwareDatetime
-    approved_by: ShortText
+    approved_by: Annotated[ShortText, PERSONAL]
 
 
 class CaseSuspended(Payload):
@@ -157,7 +158,7 @@ class CaseSuspended(Payload):
 
     case_id: Id
     suspended_at: AwareDatetime
-    reason: ShortText
+    reason: Annotated[ShortText, PERSONAL]
 
 
 class CaseResumed(Payload):
@@ -202,7 +203,7 @@ class CaseReferred(Payload):
 class MediationFailed(Payload):
     case_id: Id
     failed_at: AwareDatetime
-    reason: ShortText
+    reason: Annotated[ShortText, PERSONAL]
 
 
 class DefenceFiled(Payload):
@@ -224,27 +225,27 @@ class RecommendationReceived(Payload):
     case_id: Id
     recommendation_id: Id
     kind: RecommendationKind
-    text: LongText
+    text: Annotated[LongText, PERSONAL]
     received_at: AwareDatetime
 
 
 class RecommendationAnswered(Payload):
     case_id: Id
     recommendation_id: Id
-    answer: LongText
+    answer: Annotated[LongText, PERSONAL]
     answered_at: AwareDatetime
 
 
 class CaseWithdrawn(Payload):
     case_id: Id
     withdrawn_at: AwareDatetime
-    reason: ShortText
+    reason: Annotated[ShortText, PERSONAL]
 
 
 class CaseClosed(Payload):
     case_id: Id
     closed_at: AwareDatetime
-    reason: ShortText
+    reason: Annotated[ShortText, PERSONAL]
 
 
 class CaseOverdue(Payload):
@@ -277,7 +278,7 @@ class DecisionExecuted(Payload):
 
     case_id: Id
     executed_at: AwareDatetime
-    note: LongText = ""
+    note: Annotated[LongText, PERSONAL] = ""
 
 
 def _step(name: str, model: type[Payload], summary: str) -> EventContract:
