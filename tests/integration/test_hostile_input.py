@@ -260,9 +260,9 @@ def broken_event(draw: st.DrawFn, service: str) -> dict[str, Any]:
             )
         elif what == "data-extra":
             data[f"{MARK}_extra"] = 1
-        elif what == "data-missing":
+        elif what == "data-missing" and data:
             data.pop(draw(st.sampled_from(sorted(data))))
-        elif what == "data-deep":
+        elif what == "data-deep" and data:
             data[draw(st.sampled_from(sorted(data)))] = draw(
                 st.sampled_from([deep(17), deep(500), deep_object(994)])
             )
@@ -274,6 +274,7 @@ def broken_event(draw: st.DrawFn, service: str) -> dict[str, Any]:
         or (w == "data-text" and not texts)
         or (w == "data-time" and not times)
         or (w == "data-id" and not ids)
+        or (w in ("data-missing", "data-deep") and not data)
         for w in breaks
     ):
         event["id"] = "a/b"

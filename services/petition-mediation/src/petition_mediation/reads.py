@@ -20,6 +20,7 @@ from fazhi.calendarstore import calendar_cache, work_calendar
 from fazhi.contracts.mediation import CaseType
 from fazhi.contracts.terms import with_labels
 from fazhi.envelope import ID_PATTERN
+from fazhi.models import SHORT_TEXT_PATTERN
 from fazhi.pagination import PageParams, PageQuery, fetch_page
 from fazhi.problems import Problem
 from fazhi.projection import INTERNAL_FIELDS
@@ -111,6 +112,26 @@ def _item(doc: dict[str, Any], now: date, calendar: WorkCalendar) -> dict[str, A
     return doc
 
 
+_PROBLEM: dict[str, Any] = {"application/problem+json": {}}
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A page of items, or with format=csv all of them as CSV",
+        "content": {"application/json": {}, "text/csv": {}},
+    },
+    400: {"description": "A cursor this API did not give", "content": _PROBLEM},
+    401: {"description": "Missing or unknown API key", "content": _PROBLEM},
+    422: {"description": "A filter out of its range or pattern", "content": _PROBLEM},
+}
+
+STATS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The counts, or with format=csv as CSV",
+        "content": LIST_RESPONSES[200]["content"],
+    },
+    401: LIST_RESPONSES[401],
+    422: LIST_RESPONSES[422],
+}
+
 Year = Annotated[
     int | None,
     Query(ge=2000, le=2100, description="The year cases were filed in (default: this year)"),
@@ -126,7 +147,7 @@ def cases_router() -> APIRouter:
         "format=csv)",
         description="Supervisor and operator keys list every case; any other key the cases "
         "its unit filed or is the respondent of. `unit` matches either.",
-        responses={400: {"description": "Bad cursor"}},
+        responses=LIST_RESPONSES,
     )
     async def list_cases(
         request: Request,
@@ -138,7 +159,9 @@ def cases_router() -> APIRouter:
         status: Annotated[str | None, Query(max_length=40, pattern="^[a-z_]+$")] = None,
         unit: Annotated[str | None, Query(max_length=64, pattern="^[a-z0-9-]+$")] = None,
         overdue: bool | None = None,
-        category: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+        category: Annotated[
+            str | None, Query(min_length=1, max_length=500, pattern=SHORT_TEXT_PATTERN)
+        ] = None,
         format: Literal["json", "csv"] = "json",
     ) -> Any:
         now = today()
@@ -158,6 +181,7 @@ def cases_router() -> APIRouter:
         summary="A year's cases by type, category and unit: received, closed, closed on time, "
         "overdue, and how often the unit's head appeared in court (CSV with format=csv)",
         description="Counted over the cases the key may list (see `GET /v1/cases`).",
+        responses=STATS_RESPONSES,
     )
     async def stats(
         who: Caller,
@@ -188,9 +212,9 @@ def cases_router() -> APIRouter:
         description=f"Who reads it: {APPLICANT_SCOPE}, exactly as for an unknown id.",
         openapi_extra={"x-fazhi-read-scope": APPLICANT_SCOPE},
         responses={
-            401: {"description": "Missing or unknown API key"},
+            401: LIST_RESPONSES[401],
             404: {"description": "Not known (yet), or not readable with this key"},
-            422: {"description": "Not an id"},
+            422: {"description": "Not an id", "content": _PROBLEM},
         },
     )
     async def applicant(
