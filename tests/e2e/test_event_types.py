@@ -301,6 +301,29 @@ def test_a_litigation_is_defended_heard_judged_and_its_recommendation_answered(
     ]
 
 
+def test_a_unit_publishes_its_list_of_adjudicable_matters(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    list_id = f"L-{uuid.uuid4().hex[:8]}"
+    matters = [
+        {"name": "自然资源权属争议", "basis": "《中华人民共和国土地管理法》第十四条"},
+        {"name": "政府采购投诉", "basis": "《中华人民共和国政府采购法》第五十六条"},
+    ]
+    with client_for(SERVICES["petition-mediation"], keys["justice"]) as http:
+        data = {
+            "list_id": list_id,
+            "unit": "justice",
+            "title": "区司法局行政裁决事项清单",
+            "matters": matters,
+            "published_at": _at(),
+        }
+        _post(http, event("mediation.matters.published", "justice", list_id, data))
+    with client_for(SERVICES["petition-mediation"], keys["staff"]) as http:
+        doc = _read(http, f"/v1/matters/{list_id}", lambda d: True)
+    assert doc["matters"] == matters
+    assert doc["unit"] == "justice"
+
+
 def test_an_incident_gets_a_response_level_and_an_alert_its_acknowledgement(
     services_up: ServiceProcesses, keys: dict[str, str]
 ) -> None:

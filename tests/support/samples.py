@@ -127,6 +127,13 @@ SAMPLES: dict[str, Sample] = {
         "closed_at": LATER,
         "reason": "结案",
     },
+    "mediation.matters.published": lambda agg, unit: {
+        "list_id": agg,
+        "unit": unit,
+        "title": "区司法局行政裁决事项清单",
+        "matters": [{"name": "自然资源权属争议", "basis": "《中华人民共和国土地管理法》第十四条"}],
+        "published_at": AT,
+    },
     "mediation.decision.executed": lambda agg, unit: {
         "case_id": agg,
         "executed_at": LATER,

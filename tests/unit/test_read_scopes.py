@@ -56,6 +56,7 @@ DOCS: dict[str, dict[str, dict[str, Any]]] = {
             "private": SECRET,
         }
     },
+    "matters": {"L1": {"owner_units": ["justice"], "title": "清单"}},
     "incidents": {"I1": {"owner_units": ["emergency-management"], "private": SECRET}},
     "alerts": {"A1": {"owner_units": ["emergency-management"], "level": "red"}},
     "requests": {"R1": {"owner_units": ["justice"], "request": {}, "private": SECRET}},
@@ -143,6 +144,7 @@ READERS = {
     ("supervision", "/v1/items/alert-A1"): {"emergency", "court", "supervisor", "operator"},
     ("petition-mediation", "/v1/cases/C1"): {"justice", "market", "supervisor", "operator"},
     ("petition-mediation", "/v1/cases/C1/applicant"): {"justice", "market", "operator"},
+    ("petition-mediation", "/v1/matters/L1"): set(KEYS),
     ("emergency", "/v1/incidents/I1"): {
         "emergency",
         "staff",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fazhi.app import Timeline, create_service_app, document_router
+from fazhi.app import Scope, Timeline, create_service_app, document_router
 from fazhi.contracts.mediation import CaseType, Channel, Outcome, Procedure
 from fazhi.publisher import Publisher
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG
 from petition_mediation.reads import HIDDEN, SCOPE, cases_router, render_case
-from petition_mediation.store import CASE_HISTORY, CASES, ensure_indexes
+from petition_mediation.store import CASE_HISTORY, CASES, MATTERS, ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
@@ -39,6 +39,14 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
                     "channel": Channel,
                 },
                 render=render_case,
+            ),
+            document_router(
+                path="/v1/matters",
+                collection=MATTERS,
+                id_name="list_id",
+                tag="matters",
+                summary="A unit's published list of adjudicable matters (行政裁决事项清单)",
+                scope=Scope(owners="the publishing unit", public=True),
             ),
         ],
         ensure_indexes=ensure_indexes,

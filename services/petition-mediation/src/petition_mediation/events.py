@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from fazhi.catalog import Binding, EventCatalog
 from fazhi.contracts.mediation import CONTRACT
-from petition_mediation.store import CASES
+from petition_mediation.store import CASES, MATTERS
 
 CATALOG = EventCatalog.bind(
     CONTRACT,
     {
         name: Binding(
-            CASES,
-            creates=name == "mediation.case.filed",
+            MATTERS if name == "mediation.matters.published" else CASES,
+            creates=name in ("mediation.case.filed", "mediation.matters.published"),
             # The respondent unit reports carrying out the decision; the worker checks it is
             # that unit (or the case's owner).
             any_unit=name == "mediation.decision.executed",

@@ -12,6 +12,8 @@ from fazhi.projection import VERSION, HotQuery
 CASES = "cases"
 CASE_HISTORY = "case_history"
 """Insert-only: one row per step of a case (filing, acceptance, decision, ...)."""
+MATTERS = "matters"
+"""Each unit's published list of adjudicable matters (行政裁决事项清单), by list id."""
 MARKS = "timer_marks"
 """What the worker's timer has done: the last day swept for overdue clocks, and the holiday
 schedule of each year its provisional clocks were recomputed on."""
@@ -28,6 +30,7 @@ HOT_QUERIES = (
     HotQuery(CASES, {"due_days": "2026-12-01"}, "timer: the clocks that passed yesterday"),
     HotQuery(CASES, {"provisional_years": 2027}, "timer: clocks waiting for a year's schedule"),
     HotQuery(MARKS, {"_id": "overdue"}, "timer: the last day swept"),
+    HotQuery(MATTERS, {"_id": "L-1"}, "worker load, GET /v1/matters/{id}"),
     HotQuery(CASES, {"year": 2026}, "GET /v1/stats?year="),
     *(
         HotQuery(CASES, {name: example}, f"GET /v1/cases?{name.removesuffix('s')}=")

@@ -35,6 +35,7 @@ from fazhi.contracts.mediation import (
     HearingClosed,
     HearingHeld,
     HearingOpened,
+    MattersPublished,
     MediationFailed,
     ProcedureConverted,
     RecommendationAnswered,
@@ -86,7 +87,7 @@ from petition_mediation.domain import (
     transition,
 )
 from petition_mediation.events import CATALOG
-from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE, ensure_indexes
+from petition_mediation.store import CASE_HISTORY, CASES, MATTERS, PRIVATE, ensure_indexes
 from petition_mediation.timers import TIMERS
 
 FILE: dict[CaseType, Callable[[str, date], Case]] = {
@@ -316,6 +317,19 @@ async def on_published(ctx: HandlerContext, data: DecisionPublished) -> None:
     )
 
 
+async def on_matters(ctx: HandlerContext, data: MattersPublished) -> None:
+    """A unit's list of adjudicable matters, as published: a revision replaces it whole."""
+    if ctx.event.unit != data.unit:
+        raise PoisonError(f"unit {ctx.event.unit!r} cannot publish the list of {data.unit!r}")
+    ctx.save(
+        MATTERS,
+        {
+            "_id": data.list_id,
+            **data.model_dump(mode="python", exclude={"list_id"}),
+        },
+    )
+
+
 async def _load(ctx: HandlerContext, case_id: str) -> tuple[Document, Case]:
     doc = await ctx.get(CASES, case_id)
     if doc is None:
@@ -382,6 +396,7 @@ REACTIONS: Reactions = {
     DecisionExecuted: [on_executed],
     CaseOverdue: [on_overdue],
     DecisionPublished: [on_published],
+    MattersPublished: [on_matters],
     **{step: [on_step] for step in _STEPS},
 }
 

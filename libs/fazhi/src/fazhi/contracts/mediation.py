@@ -281,6 +281,24 @@ class DecisionExecuted(Payload):
     note: Annotated[LongText, PERSONAL] = ""
 
 
+class AdjudicableMatter(Payload):
+    name: ShortText
+    """The kind of dispute, e.g. 自然资源权属争议."""
+    basis: ShortText
+    """The law or regulation giving the unit the power to adjudicate it (法律依据)."""
+
+
+class MattersPublished(Payload):
+    """Measure 十七: a unit's list of adjudicable matters (行政裁决事项清单), published or revised
+    as a whole; open-government puts it on the portal."""
+
+    list_id: Id
+    unit: UnitCode
+    title: ShortText
+    matters: list[AdjudicableMatter] = Field(min_length=1, max_length=200)
+    published_at: AwareDatetime
+
+
 def _step(name: str, model: type[Payload], summary: str) -> EventContract:
     return EventContract(f"mediation.case.{name}", model, "case_id", summary)
 
@@ -359,6 +377,12 @@ CONTRACT = TopicContract.of(
         ),
         _step("withdrawn", CaseWithdrawn, "The applicant withdraws (撤回)."),
         _step("closed", CaseClosed, "A case is closed (结案)."),
+        EventContract(
+            "mediation.matters.published",
+            MattersPublished,
+            "list_id",
+            "A unit publishes (or revises) its list of adjudicable matters (行政裁决事项清单).",
+        ),
         EventContract(
             "mediation.case.overdue",
             CaseOverdue,
