@@ -274,3 +274,29 @@ async def test_step_texts_are_redacted_before_the_timeline_keeps_them(h: Harness
     (row,) = [r for r in h.rows(CASE_HISTORY, case_id="C1") if r["action"] == "not_accept"]
     assert "张三" not in row["note"]
     assert h.doc(CASES, "C1")["status"] == "not_accepted"
+
+
+async def test_an_overdue_report_for_a_clock_met_since_leaves_the_case_not_overdue(
+    h: Harness,
+) -> None:
+    await h.run(filed("C1", "reconsideration"), accepted("C1", days=1))
+    report = new_event(
+        type="mediation.case.overdue",
+        source=f"/units/{UNIT}",
+        subject="C1",
+        data={
+            "case_id": "C1",
+            "case_type": "reconsideration",
+            "clock": "acceptance",
+            "unit": UNIT,
+            "due_date": "2026-11-09",
+            "days_overdue": 1,
+        },
+    )
+    assert await h.run(report) == [Outcome.APPLIED]
+    rows = h.rows(CASE_HISTORY, case_id="C1")
+    assert rows[-1]["action"] == "overdue"
+    assert rows[-1]["note"] == "acceptance due 2026-11-09, justice to act"
+    accepted_case = h.doc(CASES, "C1")
+    decision = next(c for c in accepted_case["clocks"] if c["name"] == "decision")
+    assert accepted_case["overdue"] is (decision["status"] == "overdue")

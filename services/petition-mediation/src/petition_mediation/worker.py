@@ -48,7 +48,7 @@ from fazhi.projection import Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import Party, redact
 from fazhi.worker import WorkerEntry
-from petition_mediation.cases import keep_case, parties_of, today
+from petition_mediation.cases import board_of, keep_case, parties_of, today
 from petition_mediation.codec import decode_case
 from petition_mediation.config import Settings
 from petition_mediation.domain import (
@@ -86,6 +86,7 @@ from petition_mediation.domain import (
     file_reconsideration,
     transition,
 )
+from petition_mediation.domain.board import overdue
 from petition_mediation.events import CATALOG
 from petition_mediation.store import CASE_HISTORY, CASES, MATTERS, PRIVATE, ensure_indexes
 from petition_mediation.timers import TIMERS
@@ -286,7 +287,8 @@ async def on_overdue(ctx: HandlerContext, data: CaseOverdue) -> None:
     doc = await ctx.get(CASES, data.case_id)
     if doc is None:
         raise PoisonError(f"case {data.case_id!r} does not exist (yet)")
-    doc["overdue"] = True
+    # The case may have moved on since the timer looked: its board says whether it still is.
+    doc["overdue"] = bool(overdue(board_of(doc), today()))
     ctx.save(CASES, doc)
     ctx.append(
         CASE_HISTORY,
