@@ -329,3 +329,12 @@ def test_loading_a_years_schedule_recomputes_its_provisional_clocks(
             assert stored["provisional_years"] == []
         finally:
             operator.delete("/v1/calendar/2031")
+
+
+def test_a_list_refuses_a_filter_it_does_not_know(
+    services_up: ServiceProcesses, justice: httpx.Client
+) -> None:
+    refused = justice.get("/v1/cases", params={"yaer": 2026})
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [{"field": "query.yaer", "message": "unknown parameter"}]
+    assert justice.get("/v1/stats", params={"year": 2026, "by": "x"}).status_code == 422

@@ -22,7 +22,7 @@ from fazhi.contracts.terms import with_labels
 from fazhi.envelope import ID_PATTERN
 from fazhi.models import SHORT_TEXT_PATTERN
 from fazhi.pagination import PageParams, PageQuery, fetch_page
-from fazhi.problems import Problem
+from fazhi.problems import Problem, invalid_fields
 from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
@@ -138,6 +138,27 @@ Year = Annotated[
 ]
 
 
+def _only(*names: str) -> Any:
+    """A dependency refusing query parameters the endpoint does not take (a typo in a filter
+    would otherwise widen the list silently)."""
+
+    async def check(request: Request) -> None:
+        unknown = [name for name in request.query_params if name not in names]
+        if unknown:
+            errors = [
+                {"field": f"query.{name}", "message": "unknown parameter"} for name in unknown
+            ]
+            raise invalid_fields(errors)
+
+    return Depends(check)
+
+
+LIST_PARAMS = _only(
+    "limit", "cursor", "year", "case_type", "status", "unit", "overdue", "category", "format"
+)
+STATS_PARAMS = _only("year", "format")
+
+
 def cases_router() -> APIRouter:
     router = APIRouter(tags=["cases"])
 
@@ -152,6 +173,7 @@ def cases_router() -> APIRouter:
     async def list_cases(
         request: Request,
         who: Caller,
+        _: Annotated[None, LIST_PARAMS],
         page: PageQuery,
         rt: Annotated[ServiceRuntime, Depends(runtime)],
         year: Year = None,
@@ -185,6 +207,7 @@ def cases_router() -> APIRouter:
     )
     async def stats(
         who: Caller,
+        _: Annotated[None, STATS_PARAMS],
         rt: Annotated[ServiceRuntime, Depends(runtime)],
         year: Year = None,
         format: Literal["json", "csv"] = "json",
