@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fazhi.topology import AUTH_DATABASE
@@ -42,6 +42,18 @@ class ServiceSettings(BaseSettings):
     """How long the api trusts the owners it read of an aggregate (0: read them every time)."""
     owner_cache_size: int = Field(default=20_000, ge=0)
     """How many aggregates' owners the api keeps (least recently used ones go first)."""
+
+    master_key: SecretStr = SecretStr("")
+    """The key that wraps the service's data keys: 32 random bytes in base64, from a secret
+    (empty: the development key, which anyone can read; see `fazhi.sealing`)."""
+    data_key_cache_size: int = Field(default=20_000, ge=0)
+    """How many aggregates' data keys the api and the worker keep unwrapped."""
+    data_key_cache_ttl_s: float = Field(default=60.0, ge=0)
+    """How long a process keeps a data key it read: a shredded key is forgotten within it."""
+    personal_data_retention_days: int = Field(default=1095, ge=1)
+    """Days after an aggregate's last event when its data key and private part are purged."""
+    retention_interval_s: float = Field(default=3600.0, ge=0)
+    """How often the worker runs the retention job (0: never; `fazhi personal-data purge`)."""
 
     def consumer_group(self, service: str) -> str:
         return self.worker_group or f"{service}-worker"
