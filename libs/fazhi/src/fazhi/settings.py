@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fazhi.topology import AUTH_DATABASE
@@ -12,7 +12,8 @@ class ServiceSettings(BaseSettings):
     """Each service subclasses this with its env prefix (`SUPERVISION_KAFKA_BOOTSTRAP`, ...)
     and its own database name and worker port."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # A mistyped secret (a master key, a URL with a password) is never echoed in an error.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     mongo_url: str = "mongodb://127.0.0.1:27017"
@@ -54,6 +55,15 @@ class ServiceSettings(BaseSettings):
     """Days after an aggregate's last event when its data key and private part are purged."""
     retention_interval_s: float = Field(default=3600.0, ge=0)
     """How often the worker runs the retention job (0: never; `fazhi personal-data purge`)."""
+
+    @field_validator("master_key")
+    @classmethod
+    def _a_master_key(cls, value: SecretStr) -> SecretStr:
+        from fazhi.sealing import MasterKey  # cryptography only where a key is read
+
+        if value.get_secret_value():
+            MasterKey(value.get_secret_value())
+        return value
 
     def consumer_group(self, service: str) -> str:
         return self.worker_group or f"{service}-worker"
