@@ -18,6 +18,7 @@ from tests.support.samples import SAMPLES, sample
 MARKED = {
     "mediation.case.filed": {"applicant", "category", "summary"},
     "mediation.case.decided": {"decision", "document_text"},
+    "mediation.decision.executed": {"note"},
     "opengov.request.received": {"applicant", "content"},
     "opengov.request.answered": {"reason"},
     "emergency.incident.reported": {"title", "location"},
