@@ -52,6 +52,8 @@ PREFIX = "sealed:v1:"
 KID_BYTES = 8
 NONCE_BYTES = 12
 KEY_BYTES = 32
+CONCURRENCY = 16
+"""The most key lookups or inserts in flight at once (a small server's connection pool)."""
 DEVELOPMENT_MASTER_KEY = base64.b64encode(
     hashlib.sha256(b"fazhi development master key: never use it in production").digest()
 ).decode()
@@ -243,7 +245,7 @@ class DataKeyStore(Protocol):
 class MongoDataKeys:
     """`data_keys` of a service's database; every query is by `_id` (or `created_day`)."""
 
-    def __init__(self, db: AsyncDatabase[Document], concurrency: int = 16) -> None:
+    def __init__(self, db: AsyncDatabase[Document], concurrency: int = CONCURRENCY) -> None:
         self.collection = db[DATA_KEYS]
         self.concurrency = concurrency
 
@@ -342,11 +344,14 @@ class Keyring:
         if not missing:
             return keys
         found = await self.store.find(missing)
-        if create:
-            today = datetime.now(CHINA_TZ).date()
-            for doc_id in missing:
-                if doc_id not in found:
-                    found[doc_id] = await self.store.create(self.master.new_key(doc_id, today))
+        new = [doc_id for doc_id in missing if doc_id not in found] if create else []
+        today = datetime.now(CHINA_TZ).date()
+        for start in range(0, len(new), CONCURRENCY):
+            chunk = new[start : start + CONCURRENCY]
+            made = await asyncio.gather(
+                *(self.store.create(self.master.new_key(doc_id, today)) for doc_id in chunk)
+            )
+            found.update(zip(chunk, made, strict=True))
         for doc_id, doc in found.items():
             key = self.master.unwrap(doc)
             keys[doc_id] = key
