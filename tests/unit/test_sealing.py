@@ -281,3 +281,30 @@ def test_an_id_that_reads_as_an_id_number_or_phone_is_refused(value: str) -> Non
 )
 def test_case_numbers_and_uuids_are_taken_as_ids(value: str) -> None:
     assert personal_id(value) is None
+
+
+async def test_the_retention_day_follows_the_last_event_even_without_personal_data() -> None:
+    h = Harness(WORKER)
+    accepted = new_event(
+        type="mediation.case.accepted",
+        source="/units/justice",
+        subject="C-1",
+        data={"case_id": "C-1", "accepted_at": "2026-12-03T09:00:00+08:00"},
+        time=datetime.fromisoformat("2026-12-03T09:00:00+08:00"),
+    )
+    assert await h.run(await h.sealed(filed()), accepted) == [Outcome.APPLIED, Outcome.APPLIED]
+    assert h.doc(CASES, "C-1")[RETENTION_DAY] == "2026-12-03"
+
+
+async def test_an_aggregate_without_personal_data_gets_no_retention_day() -> None:
+    from emergency.worker import WORKER as EMERGENCY
+
+    h = Harness(EMERGENCY)
+    alert = new_event(
+        type="emergency.alert.issued",
+        source="/units/emergency-management",
+        subject="A-1",
+        data=sample("emergency.alert.issued", "A-1"),
+    )
+    assert await h.run(alert) == [Outcome.APPLIED]
+    assert RETENTION_DAY not in h.doc("alerts", "A-1")
