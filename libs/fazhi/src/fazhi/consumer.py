@@ -16,9 +16,10 @@ applies, and its aggregate is marked `personal_data: "erased"`. Another service'
 a reaction with every personal field erased.
 
 Failures caused by the record (not a CloudEvent, invalid data, a sealed field altered, a
-transition the domain refuses, a handler that keeps raising) send it to `<topic>.dlq` so the partition keeps flowing; the rest
-of its batch is applied. Failures of the infrastructure (MongoDB unreachable) are retried without
-limit instead: the records are fine and must not be lost.
+transition the domain refuses, a handler that keeps raising) send it to `<topic>.dlq` so the
+partition keeps flowing; the rest of its batch is applied. Failures of the infrastructure
+(MongoDB unreachable) are retried without limit instead: the records are fine and must not be
+lost.
 """
 
 from __future__ import annotations
