@@ -5,6 +5,7 @@ keeps the rest, and a second run changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import subprocess
 import sys
@@ -144,3 +145,33 @@ async def test_the_cli_runs_the_job_with_the_services_settings(
     assert due[PERSONAL_DATA] == ERASED
     assert PRIVATE in recent
     assert await db[DATA_KEYS].find_one({"_id": "cases:due"}) is None
+
+
+async def test_the_cli_rewraps_data_keys_under_a_new_master_key(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    old, new = base64.b64encode(os.urandom(32)).decode(), base64.b64encode(os.urandom(32)).decode()
+    made = Keyring(MongoDataKeys(db), MasterKey(old), ttl_s=0)
+    before = await made.get(["cases:C-1", "cases:C-2"], create=True)
+    env = {
+        **os.environ,
+        "PETITION_MEDIATION_MONGO_URL": MONGO,
+        "PETITION_MEDIATION_MONGO_DB": db.name,
+        "PETITION_MEDIATION_MASTER_KEY": new,
+        "PETITION_MEDIATION_MASTER_KEY_PREVIOUS": old,
+    }
+    argv = [sys.executable, "-m", "fazhi.cli", "personal-data", "rewrap"]
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [*argv, "--service", "petition-mediation"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 data keys rewrapped" in done.stderr
+    after = await Keyring(MongoDataKeys(db), MasterKey(new), ttl_s=0).get(
+        ["cases:C-1", "cases:C-2"]
+    )
+    assert {k: v.kid for k, v in after.items()} == {k: v.kid for k, v in before.items()}

@@ -308,3 +308,19 @@ async def test_an_aggregate_without_personal_data_gets_no_retention_day() -> Non
     )
     assert await h.run(alert) == [Outcome.APPLIED]
     assert RETENTION_DAY not in h.doc("alerts", "A-1")
+
+
+async def test_a_rotated_master_key_still_unwraps_old_keys_until_they_are_rewrapped() -> None:
+    old, new = base64.b64encode(b"\x01" * 32).decode(), base64.b64encode(b"\x02" * 32).decode()
+    store = MemoryDataKeys()
+    made = (await Keyring(store, MasterKey(old)).get(["cases:C-1"], create=True))["cases:C-1"]
+    sealed = seal(filed(), CaseFiled, made)
+    rotated = MasterKey(new, [old])
+    assert rotated.older_fingerprints == [MasterKey(old).fingerprint]
+    doc = store.docs["cases:C-1"]
+    assert unseal(sealed, CaseFiled, rotated.unwrap(doc)).erased == ()
+    moved = {**doc, **rotated.rewrap(doc)}
+    assert moved["kek"] == MasterKey(new).fingerprint
+    assert unseal(sealed, CaseFiled, MasterKey(new).unwrap(moved)).erased == ()
+    with pytest.raises(MasterKeyError):
+        MasterKey(old).unwrap(moved)

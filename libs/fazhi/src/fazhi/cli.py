@@ -22,6 +22,7 @@ from fazhi.auth import KeyStore
 from fazhi.catalog import EventCatalog
 from fazhi.envelope import CHINA_TZ
 from fazhi.roles import Role
+from fazhi.sealing import MongoDataKeys
 from fazhi.settings import ServiceSettings
 from fazhi.topology import AUTH_DATABASE, SERVICES, service
 from fazhi.units import all_units
@@ -164,6 +165,22 @@ async def _erase(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _rewrap(args: argparse.Namespace) -> int:
+    settings, _ = _service(args.service)
+    master = settings.master()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongo_url, serverSelectionTimeoutMS=5000
+    )
+    try:
+        moved, left = await MongoDataKeys(client[settings.mongo_db]).rewrap(master)
+    finally:
+        await client.close()
+    print(f"{moved} data keys rewrapped under master key {master.fingerprint}", file=sys.stderr)
+    if left:
+        print(f"{left} data keys are under a master key not configured", file=sys.stderr)
+    return 1 if left else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fazhi", description="Fazhi administration")
     parser.add_argument(
@@ -209,6 +226,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     erase.add_argument("collection", help="where the aggregates are projected (e.g. cases)")
     erase.add_argument("ids", nargs="+", help="aggregate ids")
     erase.set_defaults(run=_erase)
+    rewrap = personal.add_parser(
+        "rewrap",
+        help="move data keys to the current MASTER_KEY from those in MASTER_KEY_PREVIOUS",
+    )
+    rewrap.add_argument("--service", required=True, choices=names)
+    rewrap.set_defaults(run=_rewrap)
     args = parser.parse_args(argv)
     try:
         return int(asyncio.run(args.run(args)))

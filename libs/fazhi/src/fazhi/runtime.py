@@ -17,7 +17,7 @@ from fazhi.owners import OwnerCache
 from fazhi.problems import Problem
 from fazhi.publisher import Publisher
 from fazhi.roles import Role
-from fazhi.sealing import DEVELOPMENT_MASTER_KEY, Keyring, MasterKey, MongoDataKeys
+from fazhi.sealing import Keyring, MongoDataKeys
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail
 
@@ -39,10 +39,9 @@ def mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
 
 def keyring(settings: ServiceSettings, db: AsyncDatabase[dict[str, Any]]) -> Keyring:
     """The data keys of a service's database, unwrapped with its configured master key."""
-    master = MasterKey(settings.master_key.get_secret_value() or DEVELOPMENT_MASTER_KEY)
     return Keyring(
         MongoDataKeys(db),
-        master,
+        settings.master(),
         max_entries=settings.data_key_cache_size,
         ttl_s=settings.data_key_cache_ttl_s,
     )

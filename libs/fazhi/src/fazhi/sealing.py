@@ -88,21 +88,32 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class MasterKey:
-    """Wraps and unwraps data keys (AES-256-GCM, bound to the key's `_id` and generation)."""
+def _master(secret: str) -> tuple[AESGCM, str]:
+    try:
+        raw = base64.b64decode(secret, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != KEY_BYTES:
+        raise ValueError("the master key is 32 random bytes in base64 (openssl rand -base64 32)")
+    return AESGCM(raw), hashlib.sha256(b"fazhi master key\n" + raw).hexdigest()[:16]
 
-    def __init__(self, secret: str) -> None:
-        try:
-            raw = base64.b64decode(secret, validate=True)
-        except (binascii.Error, ValueError):
-            raw = b""
-        if len(raw) != KEY_BYTES:
-            raise ValueError(
-                "the master key is 32 random bytes in base64 (openssl rand -base64 32)"
-            )
-        self._aead = AESGCM(raw)
-        self.fingerprint = hashlib.sha256(b"fazhi master key\n" + raw).hexdigest()[:16]
+
+class MasterKey:
+    """Wraps and unwraps data keys (AES-256-GCM, bound to the key's `_id` and generation).
+
+    Keys are wrapped under `secret`; those wrapped under a `previous` master key still unwrap,
+    until `rewrap` (`fazhi personal-data rewrap`) has moved them to the current one: rotation
+    without a moment in which a key cannot be read."""
+
+    def __init__(self, secret: str, previous: Sequence[str] = ()) -> None:
+        self._aead, self.fingerprint = _master(secret)
+        self._older = dict(_master(old)[::-1] for old in previous)
+        self._older.pop(self.fingerprint, None)
         self.development = secret == DEVELOPMENT_MASTER_KEY
+
+    @property
+    def older_fingerprints(self) -> list[str]:
+        return list(self._older)
 
     @staticmethod
     def _aad(doc_id: str, kid: bytes) -> bytes:
@@ -112,20 +123,29 @@ class MasterKey:
         nonce = os.urandom(NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, raw, self._aad(doc_id, kid))
 
-    def unwrap(self, doc: Mapping[str, Any]) -> DataKey:
+    def _raw(self, doc: Mapping[str, Any]) -> bytes:
         doc_id, kid, wrapped = doc["_id"], bytes(doc["kid"]), bytes(doc["wrapped"])
-        if doc.get("kek") != self.fingerprint:
+        kek = doc.get("kek")
+        aead = self._aead if kek == self.fingerprint else self._older.get(str(kek))
+        if aead is None:
             raise MasterKeyError(
-                f"data key {doc_id!r} is wrapped under master key {doc.get('kek')!r}, "
-                f"not the configured {self.fingerprint!r}"
+                f"data key {doc_id!r} is wrapped under master key {kek!r}, which is neither "
+                f"the configured {self.fingerprint!r} nor a previous one"
             )
         try:
-            raw = self._aead.decrypt(
+            return aead.decrypt(
                 wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], self._aad(doc_id, kid)
             )
         except InvalidTag as exc:
             raise MasterKeyError(f"data key {doc_id!r} does not unwrap") from exc
-        return DataKey(doc_id, kid, AESGCM(raw))
+
+    def unwrap(self, doc: Mapping[str, Any]) -> DataKey:
+        return DataKey(doc["_id"], bytes(doc["kid"]), AESGCM(self._raw(doc)))
+
+    def rewrap(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields that move `doc` to the current master key."""
+        kid = bytes(doc["kid"])
+        return {"wrapped": self.wrap(doc["_id"], kid, self._raw(doc)), "kek": self.fingerprint}
 
     def new_key(self, doc_id: str, today: date) -> Document:
         kid = os.urandom(KID_BYTES)
@@ -268,6 +288,20 @@ class MongoDataKeys:
                 if existing is not None:
                     return existing
                 # Shredded between the two: insert again.
+
+    async def rewrap(self, master: MasterKey) -> tuple[int, int]:
+        """Move every key wrapped under a previous master key to the current one (a rare,
+        manual job: it reads the keys of each previous master key whole). Returns how many
+        moved and how many are still under another master key."""
+        moved = 0
+        for old in master.older_fingerprints:
+            for doc in await self.collection.find({"kek": old}).to_list(None):
+                done = await self.collection.update_one(
+                    {"_id": doc["_id"], "kek": old}, {"$set": master.rewrap(doc)}
+                )
+                moved += done.modified_count
+        left = await self.collection.count_documents({"kek": {"$ne": master.fingerprint}})
+        return moved, left
 
     async def delete(self, ids: Sequence[str]) -> int:
         deleted = 0

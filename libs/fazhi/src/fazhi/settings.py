@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fazhi.topology import AUTH_DATABASE
+
+if TYPE_CHECKING:
+    from fazhi.sealing import MasterKey
 
 
 class ServiceSettings(BaseSettings):
@@ -47,6 +52,9 @@ class ServiceSettings(BaseSettings):
     master_key: SecretStr = SecretStr("")
     """The key that wraps the service's data keys: 32 random bytes in base64, from a secret
     (empty: the development key, which anyone can read; see `fazhi.sealing`)."""
+    master_key_previous: SecretStr = SecretStr("")
+    """Master keys replaced by `master_key`, comma-separated: data keys wrapped under them still
+    unwrap until `fazhi personal-data rewrap` has moved them."""
     data_key_cache_size: int = Field(default=20_000, ge=0)
     """How many aggregates' data keys the api and the worker keep unwrapped."""
     data_key_cache_ttl_s: float = Field(default=60.0, ge=0)
@@ -56,14 +64,25 @@ class ServiceSettings(BaseSettings):
     retention_interval_s: float = Field(default=3600.0, ge=0)
     """How often the worker runs the retention job (0: never; `fazhi personal-data purge`)."""
 
-    @field_validator("master_key")
+    @field_validator("master_key", "master_key_previous")
     @classmethod
-    def _a_master_key(cls, value: SecretStr) -> SecretStr:
+    def _master_keys(cls, value: SecretStr) -> SecretStr:
         from fazhi.sealing import MasterKey  # cryptography only where a key is read
 
-        if value.get_secret_value():
-            MasterKey(value.get_secret_value())
+        for key in value.get_secret_value().split(","):
+            if key.strip():
+                MasterKey(key.strip())
         return value
+
+    def master(self) -> MasterKey:
+        """The master key that wraps the service's data keys (see `fazhi.sealing`)."""
+        from fazhi.sealing import DEVELOPMENT_MASTER_KEY, MasterKey
+
+        previous = self.master_key_previous.get_secret_value().split(",")
+        return MasterKey(
+            self.master_key.get_secret_value() or DEVELOPMENT_MASTER_KEY,
+            [key.strip() for key in previous if key.strip()],
+        )
 
     def consumer_group(self, service: str) -> str:
         return self.worker_group or f"{service}-worker"
