@@ -231,7 +231,19 @@ def _supervision(load: Load, new: Any) -> list[dict[str, Any]]:
                 "evidence": f"验收人{p.name}（身份证号{p.id_number}）签字确认。",
             }
             events.append(event("supervision.task.completed", "justice", task_id, data))
-    return events
+    poison = []
+    for i in range(3):  # progress on a completed task: the task's machine refuses it
+        p, task_id = new(), f"T-{load.tag}-{10 + i}"
+        data = {
+            "task_id": task_id,
+            "unit": "justice",
+            "progress_pct": 99,
+            "note": f"补充：联系人{p.name}，电话{p.phone}",
+            "reported_at": _at(0.2),
+        }
+        poison.append(event("supervision.task.progress_reported", "justice", task_id, data))
+    load.poison[TOPOLOGY[0].topic] = len(poison)
+    return events + poison
 
 
 def _texts(record: ConsumerRecord[bytes, bytes]) -> Iterator[str]:
