@@ -6,8 +6,8 @@ import asyncio
 import logging
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +29,32 @@ from fazhi.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class TimerContext:
+    """What a worker timer gets: the worker's settings, database and publisher."""
+
+    settings: ServiceSettings
+    db: AsyncDatabase[dict[str, Any]]
+    publisher: KafkaPublisher
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A periodic job of the worker (a faust timer run by the group's leader only): it derives
+    events from time passing, so it must give them deterministic ids."""
+
+    name: str
+    interval_s: Callable[[ServiceSettings], float]
+    run: Callable[[TimerContext], Awaitable[None]]
+
+
 def create_worker_app(
     *,
     catalog: EventCatalog,
     settings: ServiceSettings,
     reactions: Reactions,
     ensure_indexes: IndexSetup | None = None,
+    timers: Sequence[Timer] = (),
 ) -> faust.App:
     """A faust app consuming the service's own topic and the topics its `reactions` name.
 
@@ -132,7 +152,35 @@ def create_worker_app(
             await publisher.stop()
             await mongo.close()
 
+    for timer in timers:
+        _add_timer(app, catalog, settings, timer)
     return app
+
+
+def _add_timer(
+    app: faust.App, catalog: EventCatalog, settings: ServiceSettings, timer: Timer
+) -> None:
+    held: list[TimerContext] = []
+
+    async def context() -> TimerContext:
+        if not held:
+            publisher = KafkaPublisher(
+                settings.kafka_bootstrap, client_id=f"{catalog.service}-{timer.name}"
+            )
+            await publisher.start()
+            held.append(
+                TimerContext(settings, mongo_client(settings)[settings.mongo_db], publisher)
+            )
+        return held[0]
+
+    async def tick() -> None:
+        try:
+            await timer.run(await context())
+        except (PyMongoError, PublishError) as exc:  # the next tick tries again
+            log.warning("timer failed", extra={"timer": timer.name, "error": repr(exc)})
+
+    tick.__name__ = tick.__qualname__ = f"{catalog.service}_{timer.name}"
+    app.timer(timer.interval_s(settings), on_leader=True, name=timer.name)(tick)
 
 
 async def _ensure(db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup | None) -> None:
@@ -183,6 +231,7 @@ class WorkerEntry:
     settings: Callable[[], ServiceSettings]
     reactions: Reactions
     ensure_indexes: IndexSetup | None = None
+    timers: Sequence[Timer] = field(default=())
 
     def subscription(self) -> Subscription:
         return subscribe(self.catalog, self.reactions)
@@ -193,6 +242,7 @@ class WorkerEntry:
             settings=settings or self.settings(),
             reactions=self.reactions,
             ensure_indexes=self.ensure_indexes,
+            timers=self.timers,
         )
 
     def module_getattr(self, name: str) -> faust.App:
