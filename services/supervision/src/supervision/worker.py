@@ -42,7 +42,9 @@ def _merged(*parts: Reactions) -> Reactions:
     return merged
 
 
-REACTIONS: Reactions = _merged(tasks.flows.REACTIONS, items.flows.REACTIONS)
+REACTIONS: Reactions = _merged(
+    tasks.flows.REACTIONS, items.flows.REACTIONS, items.triggers.REACTIONS
+)
 
 _watchers: dict[int, DeadlineWatcher] = {}
 

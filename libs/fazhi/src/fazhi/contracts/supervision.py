@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import Id, LongText, Payload, ShortText, UnitCode
+from fazhi.models import PERSONAL, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.roles import Role
 from fazhi.topology import SUPERVISION
 
@@ -69,7 +70,7 @@ class TaskProgressReported(Payload):
     task_id: Id
     unit: UnitCode
     progress_pct: int = Field(ge=0, le=100)
-    note: LongText = ""
+    note: Annotated[LongText, PERSONAL] = ""
     reported_at: AwareDatetime
 
 
@@ -77,7 +78,7 @@ class TaskCompleted(Payload):
     task_id: Id
     unit: UnitCode
     completed_at: AwareDatetime
-    evidence: LongText = Field(min_length=1)
+    evidence: Annotated[LongText, PERSONAL] = Field(min_length=1)
 
 
 class TaskOverdue(Payload):
@@ -139,7 +140,7 @@ class ItemRectified(Payload):
     item_id: Id
     unit: UnitCode
     rectified_at: AwareDatetime
-    note: LongText = Field(min_length=1)
+    note: Annotated[LongText, PERSONAL] = Field(min_length=1)
 
 
 class ItemAccepted(Payload):
@@ -147,7 +148,7 @@ class ItemAccepted(Payload):
 
     item_id: Id
     accepted_at: AwareDatetime
-    note: LongText = ""
+    note: Annotated[LongText, PERSONAL] = ""
 
 
 class ItemReopened(Payload):
@@ -155,7 +156,7 @@ class ItemReopened(Payload):
 
     item_id: Id
     reopened_at: AwareDatetime
-    reason: LongText = Field(min_length=1)
+    reason: Annotated[LongText, PERSONAL] = Field(min_length=1)
 
 
 class FindingRecorded(Payload):
@@ -164,7 +165,7 @@ class FindingRecorded(Payload):
     finding_id: Id
     target_unit: UnitCode
     title: ShortText
-    description: LongText = ""
+    description: Annotated[LongText, PERSONAL] = ""
     level: ItemLevel = ItemLevel.BLUE
     due_date: date
     recorded_at: AwareDatetime
