@@ -27,6 +27,7 @@ from supervision.config import Settings
 from supervision.events import CATALOG
 from supervision.overview import overview
 from supervision.reports import KIND_ZH, unit_name
+from supervision.responses import documented, strict_query
 from supervision.store import ITEMS
 
 STREAM_TYPES = frozenset(
@@ -66,7 +67,8 @@ def router() -> APIRouter:
         "with it as `Last-Event-ID` to get exactly what was missed. `event` is the CloudEvent "
         "type, `data` the structured CloudEvent.",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}},
+        # An endless stream: schema fuzzers would wait on it forever (README, "Live").
+        include_in_schema=False,
     )
     async def stream(
         who: Supervisor,
@@ -88,6 +90,8 @@ def router() -> APIRouter:
         "/dashboard/panel",
         response_class=HTMLResponse,
         summary="The dashboard's panel, rendered by the server (supervisor or operator key)",
+        responses=documented(supervisor=True, media=("text/html",)),
+        dependencies=[Depends(strict_query())],
     )
     async def panel(
         who: Supervisor, rt: Annotated[ServiceRuntime, Depends(runtime)]

@@ -25,6 +25,7 @@ from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.units import find_unit
 from supervision.domain import LECTURES_DUTY, STUDY_HOURS_DUTY, median
 from supervision.plan import load_plan
+from supervision.responses import documented, strict_query
 from supervision.store import ITEMS, MEASURE, MILESTONE, TASK, TASKS, TRAININGS
 
 Year = Annotated[int, Query(ge=2021, le=2100, description="The year (e.g. 2025)")]
@@ -279,6 +280,8 @@ def router() -> APIRouter:
     @api.get(
         "/v1/scorecards",
         summary="Scorecards per unit for a year: tasks on time / late / open, items, training",
+        responses=documented(supervisor=True),
+        dependencies=[Depends(strict_query("year"))],
     )
     async def get_scorecards(
         who: Caller, year: Year, rt: Annotated[ServiceRuntime, Depends(runtime)]
@@ -295,6 +298,8 @@ def router() -> APIRouter:
         "items and its training records.",
         openapi_extra={"x-fazhi-read-scope": READ_SCOPE},
         response_class=HTMLResponse,
+        responses=documented(supervisor=True, media=("text/html", "text/markdown")),
+        dependencies=[Depends(strict_query("format"))],
     )
     async def annual_report(
         who: Caller,

@@ -21,8 +21,10 @@ from fazhi.pagination import PageParams, PageQuery, fetch_page
 from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
+from supervision.responses import documented, strict_query
 from supervision.store import ITEM_HISTORY, ITEMS
 
+ITEM_FILTERS = ("kind", "unit", "status", "level", "source_event_id")
 TERMS = {"escalation": Escalation, "level": ItemLevel, "status": ItemStatus}
 HIDDEN = {name: 0 for name in INTERNAL_FIELDS}
 CSV_FIELDS = (
@@ -99,6 +101,8 @@ def router() -> APIRouter:
         description="Supervisor and operator keys list every unit's items; a department key "
         "lists its own unit's. Filters are exact: `source_event_id` finds the item a trigger "
         "event opened.",
+        responses=documented(paged=True),
+        dependencies=[Depends(strict_query(*ITEM_FILTERS, "limit", "cursor"))],
     )
     async def list_items(
         found: Filters,
@@ -114,6 +118,8 @@ def router() -> APIRouter:
         "/v1/items.csv",
         summary="Supervision items as CSV (UTF-8 with BOM, opens in spreadsheet programs)",
         response_class=StreamingResponse,
+        responses=documented(media=("text/csv",)),
+        dependencies=[Depends(strict_query(*ITEM_FILTERS))],
     )
     async def items_csv(
         found: Filters, rt: Annotated[ServiceRuntime, Depends(runtime)]

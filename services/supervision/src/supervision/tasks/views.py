@@ -21,8 +21,10 @@ from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.units import find_unit
 from supervision.domain import TaskState
 from supervision.items.flows import task_item_id
+from supervision.responses import documented, strict_query
 from supervision.store import MEASURE, MILESTONE, TASK, TASK_HISTORY, TASKS
 
+TASK_FILTERS = ("unit", "status", "overdue", "chapter", "kind")
 HIDDEN = {name: 0 for name in INTERNAL_FIELDS}
 CSV_FIELDS = (
     "task_id",
@@ -153,6 +155,8 @@ def router() -> APIRouter:
         description="Progress of a measure is rolled up (weighted) from its tasks and "
         "milestones; a measure is overdue while one of its milestones is past due and "
         "unfinished. `kind=task` or `kind=milestone` lists those instead.",
+        responses=documented(paged=True),
+        dependencies=[Depends(strict_query(*TASK_FILTERS, "limit", "cursor"))],
     )
     async def list_tasks(
         found: Filters,
@@ -166,6 +170,8 @@ def router() -> APIRouter:
         "/v1/tasks.csv",
         summary="Measures, tasks and milestones as CSV (UTF-8 with BOM)",
         response_class=StreamingResponse,
+        responses=documented(media=("text/csv",)),
+        dependencies=[Depends(strict_query())],
     )
     async def tasks_csv(
         who: Caller, rt: Annotated[ServiceRuntime, Depends(runtime)]
