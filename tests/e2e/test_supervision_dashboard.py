@@ -4,7 +4,7 @@ tab's sessionStorage), shows the server-rendered panel, and a new item appears w
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -45,7 +45,7 @@ async def test_a_new_item_appears_on_the_dashboard_without_reloading(
             "target_unit": "urban-management",
             "title": "占道经营执法记录不全",
             "level": "orange",
-            "due_date": (date.today() + timedelta(days=15)).isoformat(),
+            "due_date": (datetime.now(CST).date() + timedelta(days=15)).isoformat(),
             "recorded_at": datetime.now(CST).isoformat(),
         },
     )
