@@ -4,6 +4,8 @@ stream, and a worker killed in the middle of a burst of triggers losing and doub
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import threading
 import uuid
@@ -20,6 +22,7 @@ from tests.support.processes import (
     SERVICES,
     ServiceProcesses,
     event,
+    sample_value,
     structured,
     wait_until,
 )
@@ -344,3 +347,44 @@ def test_killing_the_worker_during_a_burst_of_1000_triggers_loses_and_doubles_no
     assert len({item["item_id"] for item in items}) == 1000
     sources = [s for item in items for s in item["source_event_ids"]]
     assert sorted(sources) == sorted(expected)  # each trigger in exactly one item, once
+
+
+def test_exports_the_annual_report_and_the_metrics_follow_the_data(
+    supervisor: httpx.Client, keys: dict[str, str]
+) -> None:
+    wait_until(
+        lambda: len(all_items(supervisor, kind="task_overdue")) >= 36,
+        timeout=60,
+        what="the plan's items",
+    )
+    tasks_csv = supervisor.get("/v1/tasks.csv")
+    assert tasks_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(tasks_csv.text.removeprefix("\ufeff"))))
+    assert len([r for r in rows if r["kind"] == "measure"]) == 31
+    assert {r["overdue"] for r in rows if r["kind"] == "measure"} == {"是"}
+    items_csv = supervisor.get("/v1/items.csv", params={"kind": "task_overdue"})
+    listed = list(csv.DictReader(io.StringIO(items_csv.text.removeprefix("\ufeff"))))
+    assert len(listed) == len(all_items(supervisor, kind="task_overdue"))
+    assert supervisor.get("/v1/items.csv", params={"kidn": "alert"}).status_code == 422
+
+    year = china_today().year
+    markdown = supervisor.get(f"/v1/reports/annual/{year}", params={"format": "md"})
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert markdown.text.startswith(f"# 碑林区{year}年法治政府建设年度报告（草稿）")
+    assert "逾期未完成31项" in markdown.text
+    page = supervisor.get(f"/v1/reports/annual/{year}")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h2>三、督查督办</h2>" in page.text
+    with client_for(SUPERVISION, keys["justice"]) as unit:
+        assert unit.get(f"/v1/reports/annual/{year}").status_code == 403
+
+    def api_metrics() -> str | None:
+        text = httpx.get(f"{SUPERVISION.url}/metrics").text
+        return text if 'supervision_open_items{kind="task_overdue"' in text else None
+
+    text = wait_until(api_metrics, timeout=30, what="the api's gauges refreshed")
+    assert sample_value(text, "supervision_overdue_tasks", unit="justice") >= 1
+    worker = httpx.get(f"{SUPERVISION.worker_url}/metrics").text
+    assert (
+        sample_value(worker, "supervision_trigger_to_item_seconds_count", kind="task_overdue") >= 1
+    )
