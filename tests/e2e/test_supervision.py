@@ -384,7 +384,6 @@ def test_exports_the_annual_report_and_the_metrics_follow_the_data(
 
     text = wait_until(api_metrics, timeout=30, what="the api's gauges refreshed")
     assert sample_value(text, "supervision_overdue_tasks", unit="justice") >= 1
+    # The worker's own histogram (it counts the items this process opened, of any kind).
     worker = httpx.get(f"{SUPERVISION.worker_url}/metrics").text
-    assert (
-        sample_value(worker, "supervision_trigger_to_item_seconds_count", kind="task_overdue") >= 1
-    )
+    assert sample_value(worker, "supervision_trigger_to_item_seconds_count") >= 1
