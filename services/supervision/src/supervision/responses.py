@@ -7,7 +7,9 @@ from typing import Any
 
 from fastapi import Request
 
+from fazhi.auth import Principal
 from fazhi.problems import Problem
+from fazhi.runtime import Caller
 
 
 def documented(
@@ -26,12 +28,12 @@ def documented(
     return answers
 
 
-def strict_query(*names: str) -> Callable[[Request], Awaitable[None]]:
+def strict_query(*names: str) -> Callable[[Request, Principal], Awaitable[None]]:
     """A dependency refusing (422) query parameters the route does not take, as events refuse
     unknown fields: a misspelt filter must not silently list everything."""
     known = frozenset(names)
 
-    async def check(request: Request) -> None:
+    async def check(request: Request, _: Caller) -> None:  # the key first, as on every route
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise Problem(
