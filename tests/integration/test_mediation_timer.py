@@ -18,6 +18,7 @@ from fazhi.envelope import CHINA_TZ, from_kafka, new_event
 from fazhi.publisher import KafkaPublisher
 from fazhi.workdays import WorkCalendar
 from fazhi.worker import TimerContext
+from petition_mediation.config import Settings
 from petition_mediation.store import CASES, MARKS, ensure_indexes
 from petition_mediation.timers import load_schedules, sweep
 from petition_mediation.worker import WORKER
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def ctx() -> AsyncIterator[TimerContext]:
+async def timer() -> AsyncIterator[tuple[TimerContext, str]]:
     topic = f"test.mediation.timer.{uuid.uuid4().hex[:10]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
@@ -41,7 +42,8 @@ async def ctx() -> AsyncIterator[TimerContext]:
     await publisher.start()
     try:
         await ensure_indexes(db)
-        yield TimerContext(db=db, shared_db=shared, publisher=publisher, topic=topic)
+        settings = Settings(auth_db=shared.name)
+        yield TimerContext(settings, db, publisher), topic
     finally:
         await publisher.stop()
         await client.drop_database(db.name)
@@ -77,16 +79,17 @@ async def _case(ctx: TimerContext, case_type: str, filed: date) -> dict[str, Any
 
 
 async def test_a_clock_due_on_a_day_not_yet_swept_is_reported_overdue_once(
-    ctx: TimerContext,
+    timer: tuple[TimerContext, str],
 ) -> None:
+    ctx, topic = timer
     doc = await _case(ctx, "petition", date(2026, 9, 16))
     assert doc["due_days"] == ["2026-10-08"]
     await ctx.db[MARKS].insert_one({"_id": "overdue", "through": "2026-10-06"})
-    await sweep(ctx, date(2026, 10, 8))  # sweeps 10-07: nothing is due yet
-    assert await read_topic(ctx.topic) == []
-    await sweep(ctx, date(2026, 10, 10))  # sweeps 10-08 and 10-09
-    await sweep(ctx, date(2026, 10, 11))
-    events = [from_kafka(r.value) for r in await read_topic(ctx.topic)]
+    await sweep(ctx, date(2026, 10, 8), topic)  # sweeps 10-07: nothing is due yet
+    assert await read_topic(topic) == []
+    await sweep(ctx, date(2026, 10, 10), topic)  # sweeps 10-08 and 10-09
+    await sweep(ctx, date(2026, 10, 11), topic)
+    events = [from_kafka(r.value) for r in await read_topic(topic)]
     assert [(e.type, e.subject) for e in events] == [("mediation.case.overdue", "C1")]
     assert events[0].data == {
         "case_id": "C1",
@@ -100,11 +103,12 @@ async def test_a_clock_due_on_a_day_not_yet_swept_is_reported_overdue_once(
 
 
 async def test_a_loaded_schedule_moves_the_stored_clocks_that_waited_for_it(
-    ctx: TimerContext,
+    timer: tuple[TimerContext, str],
 ) -> None:
+    ctx, topic = timer
     doc = await _case(ctx, "reconsideration", date(2031, 9, 30))
     assert (doc["due_days"], doc["provisional_years"]) == (["2031-10-07"], [2031])
-    await ctx.shared_db[SCHEDULES].insert_one(
+    await ctx.db.client[ctx.settings.auth_db][SCHEDULES].insert_one(
         {
             "_id": 2031,
             "holidays": [f"2031-10-0{d}" for d in range(1, 8)],
@@ -113,7 +117,7 @@ async def test_a_loaded_schedule_moves_the_stored_clocks_that_waited_for_it(
         }
     )
     calendar = WorkCalendar()
-    await load_schedules(ctx, calendar)
+    await load_schedules(ctx, calendar, topic)
     assert not calendar.is_provisional(2031)
     stored = await ctx.db[CASES].find_one({"_id": "C1"})
     assert stored is not None

@@ -40,8 +40,6 @@ class ServiceSettings(BaseSettings):
     worker_web_bind: str = "127.0.0.1"
     session_timeout_s: float = Field(default=30.0, ge=6, le=300)
     """Kafka session timeout of the worker: how soon a dead worker's partitions move on."""
-    timer_interval_s: float = Field(default=60.0, gt=0)
-    """How often the worker's timers tick (overdue clocks, schedules loaded)."""
     worker_group: str = ""
     """Kafka consumer group (faust app id) of the worker; default `<service>-worker`."""
     live_tail: bool = True

@@ -24,7 +24,7 @@ from fazhi.envelope import CHINA_TZ
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
 from fazhi.projection import MongoStore
-from fazhi.publisher import KafkaPublisher, Publisher, PublishError
+from fazhi.publisher import KafkaPublisher, PublishError
 from fazhi.reactions import Reactions, Subscription, subscribe
 from fazhi.runtime import IndexSetup, keyring, mongo_client
 from fazhi.sealing import Keyring
@@ -35,22 +35,21 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TimerContext:
-    """What a timer tick reaches: the service's database, the shared one (keys, calendar) and
-    a publisher. Events a tick derives get deterministic ids: every replica's timer runs."""
+    """What a worker timer gets: the worker's settings, database and publisher."""
 
+    settings: ServiceSettings
     db: AsyncDatabase[dict[str, Any]]
-    shared_db: AsyncDatabase[dict[str, Any]]
-    publisher: Publisher
-    topic: str
+    publisher: KafkaPublisher
 
 
 @dataclass(frozen=True)
 class Timer:
-    """Periodic work of a worker (time passing is no event): `tick` every
-    `settings.timer_interval_s`; a tick that fails on MongoDB or Kafka is tried at the next."""
+    """A periodic job of the worker (a faust timer run by the group's leader only): it derives
+    events from time passing, so it must give them deterministic ids."""
 
     name: str
-    tick: Callable[[TimerContext], Awaitable[None]]
+    interval_s: Callable[[ServiceSettings], float]
+    run: Callable[[TimerContext], Awaitable[None]]
 
 
 def create_worker_app(
@@ -61,8 +60,7 @@ def create_worker_app(
     ensure_indexes: IndexSetup | None = None,
     timers: Sequence[Timer] = (),
 ) -> faust.App:
-    """A faust app consuming the service's own topic and the topics its `reactions` name, and
-    running its `timers`.
+    """A faust app consuming the service's own topic and the topics its `reactions` name.
 
     Consumer group = `<service>-worker`, so more replicas share the partitions.
     """
@@ -184,43 +182,35 @@ def create_worker_app(
 
     if settings.retention_interval_s > 0:
         app.timer(interval=settings.retention_interval_s)(purge_personal_data)
-    _add_timers(app, catalog, settings, timers)
+    for timer in timers:
+        _add_timer(app, catalog, settings, timer)
     return app
 
 
-def _add_timers(
-    app: faust.App, catalog: EventCatalog, settings: ServiceSettings, timers: Sequence[Timer]
+def _add_timer(
+    app: faust.App, catalog: EventCatalog, settings: ServiceSettings, timer: Timer
 ) -> None:
-    made: list[TimerContext] = []
+    held: list[TimerContext] = []
 
     async def context() -> TimerContext:
-        if not made:
-            mongo = mongo_client(settings)
+        if not held:
             publisher = KafkaPublisher(
-                settings.kafka_bootstrap, client_id=f"{catalog.service}-timer"
+                settings.kafka_bootstrap, client_id=f"{catalog.service}-{timer.name}"
             )
             await publisher.start()
-            made.append(
-                TimerContext(
-                    db=mongo[settings.mongo_db],
-                    shared_db=mongo[settings.auth_db],
-                    publisher=publisher,
-                    topic=catalog.topic,
-                )
+            held.append(
+                TimerContext(settings, mongo_client(settings)[settings.mongo_db], publisher)
             )
-        return made[0]
+        return held[0]
 
-    def ticking(timer: Timer) -> Callable[[], Awaitable[None]]:
-        async def tick() -> None:
-            try:
-                await timer.tick(await context())
-            except (PyMongoError, PublishError) as exc:
-                log.warning("timer tick failed", extra={"timer": timer.name, "error": repr(exc)})
+    async def tick() -> None:
+        try:
+            await timer.run(await context())
+        except (PyMongoError, PublishError) as exc:  # the next tick tries again
+            log.warning("timer failed", extra={"timer": timer.name, "error": repr(exc)})
 
-        return tick
-
-    for timer in timers:
-        app.timer(settings.timer_interval_s, name=f"{catalog.service}-{timer.name}")(ticking(timer))
+    tick.__name__ = tick.__qualname__ = f"{catalog.service}_{timer.name}"
+    app.timer(timer.interval_s(settings), on_leader=True, name=timer.name)(tick)
 
 
 async def _ensure(db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup | None) -> None:
@@ -271,7 +261,7 @@ class WorkerEntry:
     settings: Callable[[], ServiceSettings]
     reactions: Reactions
     ensure_indexes: IndexSetup | None = None
-    timers: Sequence[Timer] = field(default_factory=tuple)
+    timers: Sequence[Timer] = field(default=())
 
     def subscription(self) -> Subscription:
         return subscribe(self.catalog, self.reactions)

@@ -7,17 +7,21 @@ from datetime import date, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.calendarstore import COLLECTION as SCHEDULES
 from fazhi.codec import clock_summary
 from fazhi.contracts.mediation import CaseType
 from fazhi.envelope import CloudEvent
 from fazhi.projection import UPDATE_BATCH, VERSION, Document
+from fazhi.settings import ServiceSettings
 from fazhi.workdays import WorkCalendar, default_calendar
 from fazhi.worker import Timer, TimerContext
 from petition_mediation.cases import board_of, overdue_events, refresh, today
 from petition_mediation.codec import decode_case
+from petition_mediation.config import Settings
 from petition_mediation.domain.board import overdue
+from petition_mediation.events import CATALOG
 from petition_mediation.store import CASES, MARKS
 
 FIRST_LOOK_BACK = timedelta(days=7)
@@ -43,10 +47,22 @@ async def tick(ctx: TimerContext) -> None:
     await sweep(ctx, today())
 
 
-async def load_schedules(ctx: TimerContext, calendar: WorkCalendar) -> None:
+def _interval(settings: ServiceSettings) -> float:
+    assert isinstance(settings, Settings)
+    return settings.timer_interval_s
+
+
+def _shared(ctx: TimerContext) -> AsyncDatabase[dict[str, Any]]:
+    """The database every service shares (keys, holiday schedules)."""
+    return ctx.db.client[ctx.settings.auth_db]
+
+
+async def load_schedules(
+    ctx: TimerContext, calendar: WorkCalendar, topic: str = CATALOG.topic
+) -> None:
     """Load every stored schedule into `calendar` (the one the machines count on); for each
     year loaded or changed since, recompute the cases whose clocks waited for it."""
-    for schedule in await ctx.shared_db[SCHEDULES].find({}).to_list():
+    for schedule in await _shared(ctx)[SCHEDULES].find({}).to_list():
         year = schedule["_id"]
         calendar.load_schedule(
             year,
@@ -57,7 +73,7 @@ async def load_schedules(ctx: TimerContext, calendar: WorkCalendar) -> None:
         mark = await ctx.db[MARKS].find_one({"_id": mark_id})
         if mark is not None and mark.get("loaded_at") == schedule.get("loaded_at"):
             continue
-        await recompute(ctx, year, calendar)
+        await recompute(ctx, year, calendar, topic)
         await ctx.db[MARKS].replace_one(
             {"_id": mark_id},
             {"_id": mark_id, "loaded_at": schedule.get("loaded_at")},
@@ -65,7 +81,9 @@ async def load_schedules(ctx: TimerContext, calendar: WorkCalendar) -> None:
         )
 
 
-async def recompute(ctx: TimerContext, year: int, calendar: WorkCalendar) -> None:
+async def recompute(
+    ctx: TimerContext, year: int, calendar: WorkCalendar, topic: str = CATALOG.topic
+) -> None:
     """Work the clocks of every case provisional in `year` out again on the calendar as it
     now is; a case that changed meanwhile was worked out on it by its handler already."""
     now = today()
@@ -83,7 +101,7 @@ async def recompute(ctx: TimerContext, year: int, calendar: WorkCalendar) -> Non
     for i in range(0, len(updates), UPDATE_BATCH):
         await ctx.db[CASES].bulk_write(updates[i : i + UPDATE_BATCH], ordered=False)
     if events:
-        await ctx.publisher.publish(ctx.topic, events)
+        await ctx.publisher.publish(topic, events)
 
 
 def _refreshed(doc: Document, now: date, calendar: WorkCalendar) -> list[CloudEvent]:
@@ -93,7 +111,7 @@ def _refreshed(doc: Document, now: date, calendar: WorkCalendar) -> list[CloudEv
     return refresh(doc, tuple(t.on_calendar(calendar) for t in board_of(doc)), now)
 
 
-async def sweep(ctx: TimerContext, now: date) -> None:
+async def sweep(ctx: TimerContext, now: date, topic: str = CATALOG.topic) -> None:
     """Report the clocks due on each day since the last sweep that are now past due: one
     equality query per day, on the due days of running clocks."""
     mark: dict[str, Any] | None = await ctx.db[MARKS].find_one({"_id": _SWEPT})
@@ -104,11 +122,11 @@ async def sweep(ctx: TimerContext, now: date) -> None:
             late = [t for t in overdue(board_of(doc), now) if t.clock.due_on == day]
             events += overdue_events(doc, late, now)
         if events:
-            await ctx.publisher.publish(ctx.topic, events)
+            await ctx.publisher.publish(topic, events)
         await ctx.db[MARKS].replace_one(
             {"_id": _SWEPT}, {"_id": _SWEPT, "through": day.isoformat()}, upsert=True
         )
         day += timedelta(days=1)
 
 
-TIMERS = (Timer("clocks", tick),)
+TIMERS = (Timer("clocks", _interval, tick),)

@@ -403,7 +403,7 @@ REACTIONS: Reactions = {
 }
 
 
-WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes, TIMERS)
+WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes, timers=TIMERS)
 create_worker = WORKER.create
 __getattr__ = (
     WORKER.module_getattr
