@@ -1,0 +1,211 @@
+"""The public data as JSON under `/v1/` (no key: what the portal shows), and the registry's
+numbers (`POST /v1/registry/numbers`, for the issuing unit's key)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from fazhi.contracts.opengov import DocKind
+from fazhi.envelope import ID_PATTERN
+from fazhi.models import Id, UnitCode
+from fazhi.problems import Problem
+from fazhi.roles import Role
+from fazhi.runtime import Caller, ServiceRuntime, runtime
+from fazhi.units import is_unit_code
+from open_government.documents.numbers import NumberConflict, issue_number
+from open_government.portal import service
+from open_government.portal.search import Filters, search
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime)]
+Year = Annotated[int, Path(ge=2000, le=2100, description="A year, four digits")]
+DocId = Annotated[str, Path(pattern=ID_PATTERN, max_length=128, description="An id")]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Not known (yet): events are projected asynchronously"}
+}
+
+
+class NumberRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    document_id: Id
+    unit: UnitCode
+    year: int = Field(ge=2000, le=2100)
+
+
+class IssuedNumber(BaseModel):
+    document_id: str
+    unit: str
+    year: int
+    seq: int
+    number: str
+
+
+def _unit(unit: str | None) -> str | None:
+    if unit is not None and not is_unit_code(unit):
+        raise Problem(422, f"Unknown unit {unit!r}; see GET /v1/units.", kind="unknown-unit")
+    return unit
+
+
+def _kind(kind: str | None) -> str | None:
+    if kind is None:
+        return None
+    try:
+        return str(DocKind(kind))
+    except ValueError:
+        raise Problem(
+            422, f"Unknown kind {kind!r}; one of: {DocKind.accepted()}.", kind="unknown-kind"
+        ) from None
+
+
+def router() -> APIRouter:
+    # Read without a key: what the portal shows, as JSON.
+    public = APIRouter(tags=["public"])
+    anyone = {"x-fazhi-public": True}
+
+    @public.get(
+        "/v1/search",
+        summary="Search everything published (Chinese full text)",
+        openapi_extra=anyone,
+    )
+    async def search_json(
+        rt: Runtime,
+        q: Annotated[str, Query(min_length=1, max_length=200)],
+        kind: Annotated[str | None, Query(max_length=32)] = None,
+        unit: Annotated[str | None, Query(max_length=64)] = None,
+        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        offset: Annotated[int, Query(ge=0, le=5000)] = 0,
+    ) -> dict[str, Any]:
+        filters = Filters(kind=_kind(kind), unit=_unit(unit), year=year)
+        found = await search(rt.db, q, filters, limit=limit, offset=offset)
+        return {
+            "query": q,
+            "total": found.total,
+            "capped": found.capped,
+            "items": [
+                {
+                    **_public_id(hit.doc),
+                    "score": round(hit.score, 4),
+                    "title_html": hit.title_html,
+                    "snippet_html": hit.snippet_html,
+                }
+                for hit in found.hits
+            ],
+        }
+
+    @public.get(
+        "/v1/publications",
+        summary="Published items of a year, by kind or unit",
+        openapi_extra=anyone,
+    )
+    async def publications(
+        rt: Runtime,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        kind: Annotated[str | None, Query(max_length=32)] = None,
+        unit: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> dict[str, Any]:
+        docs = await service.listing(rt.db, year=year, kind=_kind(kind), unit=_unit(unit))
+        return {"items": [_public_id(d) for d in docs]}
+
+    @public.get(
+        "/v1/publications/{document_id}",
+        summary="A published item, its versions and its reviews and validity",
+        responses=NOT_FOUND,
+        openapi_extra=anyone,
+    )
+    async def publication(rt: Runtime, document_id: DocId) -> dict[str, Any]:
+        doc = await service.publication(rt.db, document_id)
+        if doc is None:
+            raise Problem(404, f"No publication {document_id!r} is known.", kind="not-found")
+        return _public_id(doc)
+
+    @public.get(
+        "/v1/publications/{document_id}/versions/{version}",
+        summary="One version of a published item, as it read then",
+        responses=NOT_FOUND,
+        openapi_extra=anyone,
+    )
+    async def publication_version(
+        rt: Runtime, document_id: DocId, version: Annotated[int, Path(ge=1, le=100_000)]
+    ) -> dict[str, Any]:
+        found = await service.version(rt.db, document_id, version)
+        if found is None:
+            raise Problem(404, f"{document_id!r} has no version {version}.", kind="not-found")
+        return found
+
+    @public.get(
+        "/v1/registry/cleanup/{year}",
+        summary="Normative documents due for review (清理)",
+        openapi_extra=anyone,
+    )
+    async def cleanup(rt: Runtime, year: Year) -> dict[str, Any]:
+        return {"year": year, "items": [_public_id(d) for d in await service.cleanup(rt.db, year)]}
+
+    @public.get(
+        "/v1/catalogue/{year}",
+        summary="The major decisions catalogue of a year",
+        openapi_extra=anyone,
+    )
+    async def catalogue(rt: Runtime, year: Year) -> dict[str, Any]:
+        found = await service.catalogue(rt.db, year)
+        found["decisions"] = [_public_id(d, "decision_id") for d in found["decisions"]]
+        return found
+
+    @public.get(
+        "/v1/tracking/{tracking_number}",
+        summary="A disclosure request's status and due date, by its tracking number",
+        responses=NOT_FOUND,
+        openapi_extra=anyone,
+    )
+    async def tracking(rt: Runtime, tracking_number: DocId) -> dict[str, Any]:
+        found = await service.tracking(rt.db, tracking_number)
+        if found is None:
+            raise Problem(404, f"No request {tracking_number!r} is known yet.", kind="not-found")
+        return found
+
+    @public.get(
+        "/v1/reports/{year}",
+        summary="政府信息公开工作年度报告: the tables of a year",
+        openapi_extra=anyone,
+    )
+    async def report(rt: Runtime, year: Year) -> dict[str, Any]:
+        return await service.annual_report(rt.db, year)
+
+    @public.post(
+        "/v1/registry/numbers",
+        summary="Issue the next number of a unit's normative documents of a year (统一编号)",
+        description="The issuing unit's department key (or an operator's). The same document "
+        "id always gets the same number; numbers of a unit and year are consecutive.",
+        response_model=IssuedNumber,
+        responses={
+            401: {"description": "Missing or unknown API key"},
+            403: {"description": "Not the issuing unit's key"},
+            409: {"description": "The document id is registered for another unit or year"},
+        },
+    )
+    async def number(who: Caller, rt: Runtime, body: NumberRequest) -> IssuedNumber:
+        if not who.has(Role.OPERATOR) and not (who.has(Role.DEPARTMENT) and who.unit == body.unit):
+            raise Problem(
+                403, f"Only unit {body.unit!r} numbers its documents.", kind="forbidden-unit"
+            )
+        try:
+            issued = await issue_number(
+                rt.db,
+                unit=body.unit,
+                year=body.year,
+                document_id=body.document_id,
+                at=service.now(),
+            )
+        except NumberConflict as exc:
+            raise Problem(409, str(exc), kind="number-conflict") from exc
+        return IssuedNumber(**issued)
+
+    return public
+
+
+def _public_id(doc: dict[str, Any], name: str = "document_id") -> dict[str, Any]:
+    out = {name: doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
+    return out
