@@ -15,7 +15,7 @@ from emergency.events import CATALOG as EMERGENCY
 from open_government.events import CATALOG as OPENGOV
 from petition_mediation.events import CATALOG as MEDIATION
 from supervision.events import CATALOG as SUPERVISION
-from tests.conftest import client_for
+from tests.conftest import client_for, create_key
 from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -133,8 +133,22 @@ def test_a_reconsideration_is_filed_accepted_and_decided(
                 },
             ),
         )
-        doc = _read(http, f"/v1/cases/{case}", lambda d: d.get("status") == "decided")
-    assert [step["action"] for step in doc["history"]] == ["file", "accept", "decide"]
+        _read(http, f"/v1/cases/{case}", lambda d: d.get("status") == "decided")
+    with client_for(
+        SERVICES["petition-mediation"], create_key("market-regulation", "department")
+    ) as http:
+        _post(
+            http,
+            event(
+                "mediation.decision.executed",
+                "market-regulation",
+                case,
+                {"case_id": case, "executed_at": _at(30), "note": "已撤销处罚并退还罚款"},
+            ),
+        )
+        doc = _read(http, f"/v1/cases/{case}", lambda d: d.get("status") == "executed")
+    steps = [step["action"] for step in doc["history"]]
+    assert steps == ["file", "accept", "decide", "publish", "record_execution"]
     assert "13991234567" not in doc["document_text"]
     assert "王五" not in str(doc)
 

@@ -52,6 +52,11 @@ SAMPLES: dict[str, Sample] = {
         "document_text": "本机关决定撤销。",
         "outcome": "revoked",
     },
+    "mediation.decision.executed": lambda agg, unit: {
+        "case_id": agg,
+        "executed_at": LATER,
+        "note": "已按决定退还罚款",
+    },
     "emergency.incident.reported": lambda agg, unit: {
         "incident_id": agg,
         "category": "自然灾害",

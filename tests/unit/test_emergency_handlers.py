@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from emergency.store import ACKNOWLEDGEMENTS, ALERTS, INCIDENT_LEVELS, INCIDENTS
+from emergency.store import ACKNOWLEDGEMENTS, ALERTS, INCIDENT_LEVELS, INCIDENTS, NOTICES
 from emergency.worker import WORKER
 from fazhi.consumer import Outcome
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
@@ -143,3 +143,55 @@ async def test_staff_of_any_unit_acknowledge_and_each_is_kept(h: Harness) -> Non
 async def test_an_acknowledgement_of_an_unknown_alert_is_refused(h: Harness) -> None:
     assert await h.run(ack("NOPE", "staff-1")) == [Outcome.DEAD_LETTERED]
     assert "does not exist" in h.errors[0]
+
+
+def escalated(alert_id: str, chain_id: str) -> CloudEvent:
+    return _event(
+        "alert.escalated",
+        chain_id,
+        {
+            "alert_id": alert_id,
+            "chain_id": chain_id,
+            "level": "red",
+            "unit": UNIT,
+            "issued_at": T0.isoformat(),
+            "window_minutes": 5,
+            "escalated_at": (T0 + timedelta(minutes=5)).isoformat(),
+        },
+    )
+
+
+def notice(notice_id: str, state: str) -> CloudEvent:
+    return _event(
+        "notice.published",
+        notice_id,
+        {
+            "notice_id": notice_id,
+            "source_kind": "alert",
+            "source_id": "A1",
+            "unit": UNIT,
+            "title": "暴雨红色预警",
+            "body": "未来3小时将出现100毫米以上降水",
+            "level": "red",
+            "area": "碑林区",
+            "published_at": T0.isoformat(),
+            "state": state,
+        },
+    )
+
+
+async def test_an_escalation_marks_the_unacknowledged_message(h: Harness) -> None:
+    outcomes = await h.run(alert("A1"), escalated("A1", "A1"))
+    assert outcomes == [Outcome.APPLIED] * 2
+    assert h.doc(ALERTS, "A1")["escalated_at"] == T0 + timedelta(minutes=5)
+
+
+async def test_a_notice_keeps_its_latest_state(h: Harness) -> None:
+    outcomes = await h.run(notice("N1", "active"), notice("N1", "withdrawn"))
+    assert outcomes == [Outcome.APPLIED] * 2
+    assert h.doc(NOTICES, "N1")["state"] == "withdrawn"
+
+
+async def test_derived_types_are_refused_over_http(h: Harness) -> None:
+    assert "emergency.alert.escalated" not in h.catalog.accepted_over_http()
+    assert "emergency.notice.published" not in h.catalog.accepted_over_http()

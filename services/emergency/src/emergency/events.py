@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emergency.store import ALERTS, INCIDENTS
+from emergency.store import ALERTS, INCIDENTS, NOTICES
 from fazhi.catalog import Binding, EventCatalog
 from fazhi.contracts.emergency import CONTRACT
 
@@ -14,5 +14,7 @@ CATALOG = EventCatalog.bind(
         # Staff of any unit acknowledge the alerts of every unit.
         "emergency.alert.acknowledged": Binding(ALERTS, any_unit=True),
         "emergency.response.level_changed": Binding(INCIDENTS),
+        "emergency.alert.escalated": Binding(ALERTS),
+        "emergency.notice.published": Binding(NOTICES, creates=True),
     },
 )

@@ -15,6 +15,8 @@ INCIDENT_LEVELS = "incident_levels"
 ALERTS = "alerts"
 ACKNOWLEDGEMENTS = "acknowledgements"
 """Insert-only: one row per acknowledgement of an alert by staff."""
+NOTICES = "notices"
+"""Public notices derived from alerts and incidents, as last published."""
 PRIVATE = "private"
 """The part of a document holding personal data: stored, never returned or published."""
 

@@ -5,14 +5,18 @@ Run with `python -m emergency.worker` (or `faust -A emergency.worker worker`).
 
 from __future__ import annotations
 
-from emergency import alerts, incidents
+from emergency import alerts, incidents, notices
 from emergency.config import Settings
 from emergency.events import CATALOG
 from emergency.store import ensure_indexes
 from fazhi.reactions import Reactions
 from fazhi.worker import WorkerEntry
 
-REACTIONS: Reactions = {**incidents.flows.REACTIONS, **alerts.flows.REACTIONS}
+REACTIONS: Reactions = {
+    **incidents.flows.REACTIONS,
+    **alerts.flows.REACTIONS,
+    **notices.flows.REACTIONS,
+}
 
 WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes)
 create_worker = WORKER.create

@@ -3,12 +3,12 @@ and response level, and warnings 预警 as CAP alert chains acknowledged by staf
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import Id, LongText, Payload, ShortText
+from fazhi.models import PERSONAL, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.roles import Role
 from fazhi.topology import EMERGENCY
 
@@ -71,8 +71,8 @@ class IncidentReported(Payload):
     incident_id: Id
     category: ShortText
     grade: Grade
-    title: ShortText
-    location: ShortText
+    title: Annotated[ShortText, PERSONAL]
+    location: Annotated[ShortText, PERSONAL]
     occurred_at: AwareDatetime
 
 
@@ -112,6 +112,55 @@ class AlertAcknowledged(Payload):
     acknowledged_at: AwareDatetime
 
 
+class AlertEscalated(Payload):
+    """An alert nobody acknowledged within its level's window; the subject is its chain."""
+
+    alert_id: Id
+    """The message that went unacknowledged (the chain's current one)."""
+    chain_id: Id
+    level: AlertLevel
+    unit: UnitCode
+    """The issuing unit."""
+    issued_at: AwareDatetime
+    """When the unacknowledged message was sent (the window runs from there)."""
+    window_minutes: int = Field(ge=0)
+    """The acknowledgement window of the level, in whole minutes (0 for a window under one)."""
+    escalated_at: AwareDatetime
+    window_seconds: int | None = Field(default=None, ge=0)
+    """The window exactly, in seconds."""
+
+
+class NoticeSourceKind(Term):
+    ALERT = "alert", "预警"
+    INCIDENT = "incident", "突发事件"
+
+
+class NoticeState(Term):
+    """A notice as the portal shows it: first published, replaced by newer words, withdrawn."""
+
+    ACTIVE = "active", "发布"
+    UPDATED = "updated", "更新"
+    WITHDRAWN = "withdrawn", "撤销"
+
+
+class NoticePublished(Payload):
+    """An authoritative public notice 权威信息发布 for the portal: an actual orange or red
+    alert, or an incident graded 较大 or above. No personal data."""
+
+    notice_id: Id
+    source_kind: NoticeSourceKind
+    source_id: Id
+    """The alert chain or the incident the notice is about."""
+    unit: UnitCode
+    title: ShortText
+    body: LongText
+    level: str = Field(min_length=1, max_length=32)
+    """The alert level (`red`) or the incident grade (`serious`)."""
+    area: str = Field(default="", max_length=500)
+    published_at: AwareDatetime
+    state: NoticeState
+
+
 class ResponseLevelChanged(Payload):
     incident_id: Id
     level: ResponseLevel
@@ -147,6 +196,22 @@ CONTRACT = TopicContract.of(
             ResponseLevelChanged,
             "incident_id",
             "The response to an incident starts at, or changes to, a level (arts. 71-72).",
+        ),
+        EventContract(
+            "emergency.alert.escalated",
+            AlertEscalated,
+            "chain_id",
+            "An alert went unacknowledged by staff within its level's window (red 5 minutes, "
+            "orange 15, yellow 60; blue is never chased).",
+            derived=True,
+        ),
+        EventContract(
+            "emergency.notice.published",
+            NoticePublished,
+            "notice_id",
+            "A public notice is published, updated or withdrawn as its alert or incident is "
+            "(actual orange and red alerts, incidents graded 较大 or above); no personal data.",
+            derived=True,
         ),
     ],
 )

@@ -5,11 +5,12 @@ decisions 重大行政决策 (重大行政决策程序暂行条例 2019)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.models import PERSONAL, Applicant, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.topology import OPEN_GOVERNMENT
 
 
@@ -117,8 +118,8 @@ class StepStatus(Term):
 
 class RequestReceived(Payload):
     request_id: Id
-    applicant: Applicant
-    content: LongText
+    applicant: Annotated[Applicant, PERSONAL]
+    content: Annotated[LongText, PERSONAL]
     channel: Channel
     received_at: AwareDatetime
 
@@ -127,7 +128,7 @@ class RequestAnswered(Payload):
     request_id: Id
     answer_type: AnswerType
     answered_at: AwareDatetime
-    reason: ShortText = ""
+    reason: Annotated[ShortText, PERSONAL] = ""
     """Why it is not (fully) disclosed: required for the answers of arts. 35, 36(3), 36(5), 37."""
 
 
@@ -135,7 +136,8 @@ class CorrectionRequested(Payload):
     """Art. 30: the one notice listing what to correct (补正), within 7 working days."""
 
     request_id: Id
-    items: ShortText
+    items: Annotated[ShortText, PERSONAL]
+    """What to correct, as told to the applicant (may name them)."""
     requested_at: AwareDatetime
 
 

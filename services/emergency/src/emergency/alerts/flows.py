@@ -14,7 +14,7 @@ from emergency.domain import (
 from emergency.store import ACKNOWLEDGEMENTS, ALERTS
 from fazhi.codec import decode, encode
 from fazhi.consumer import HandlerContext, PoisonError
-from fazhi.contracts.emergency import AlertAcknowledged, AlertIssued, MsgType
+from fazhi.contracts.emergency import AlertAcknowledged, AlertEscalated, AlertIssued, MsgType
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
 
@@ -80,6 +80,15 @@ async def on_alert_acknowledged(ctx: HandlerContext, data: AlertAcknowledged) ->
     )
 
 
+async def on_alert_escalated(ctx: HandlerContext, data: AlertEscalated) -> None:
+    """The unacknowledged message shows when it was escalated (once: the id is derived)."""
+    doc = await ctx.get(ALERTS, data.alert_id)
+    if doc is None:
+        raise PoisonError(f"alert {data.alert_id!r} does not exist (yet)")
+    doc.setdefault("escalated_at", data.escalated_at)
+    ctx.save(ALERTS, doc)
+
+
 def _message(ctx: HandlerContext, data: AlertIssued) -> AlertMessage:
     return AlertMessage(
         alert_id=data.alert_id,
@@ -101,4 +110,5 @@ def _message(ctx: HandlerContext, data: AlertIssued) -> AlertMessage:
 REACTIONS: Reactions = {
     AlertIssued: [on_alert_issued],
     AlertAcknowledged: [on_alert_acknowledged],
+    AlertEscalated: [on_alert_escalated],
 }
