@@ -159,3 +159,53 @@ async def test_reviews_and_validity_are_recorded_with_their_history(h: Harness) 
     doc = h.doc(DOCUMENTS, "D1")
     assert (doc["filing_review"], doc["validity"], doc["version"]) == ("passed", "repealed", 1)
     assert len(h.rows(DOCUMENT_HISTORY, document_id="D1")) == 3
+
+
+async def test_reconsideration_decisions_and_emergency_notices_are_published(h: Harness) -> None:
+    decided = new_event(
+        type="mediation.decision.published",
+        source="/units/justice",
+        subject="C-1",
+        time=AT,
+        data={
+            "case_id": "C-1",
+            "case_type": "reconsideration",
+            "category": "行政处罚",
+            "outcome": "revoked",
+            "respondent_unit": "market-regulation",
+            "decided_at": AT.isoformat(),
+            "title": "行政复议决定书（碑政复决〔2026〕3号）",
+            "text": "申请人王某，身份证号610103198503021234，电话13991234567。本机关决定撤销。",
+        },
+    )
+    notice = {
+        "notice_id": "N-1",
+        "source_kind": "alert",
+        "source_id": "A-1",
+        "unit": "emergency-management",
+        "title": "暴雨红色预警",
+        "body": "未来3小时将出现100毫米以上降水",
+        "level": "red",
+        "area": "碑林区",
+        "published_at": AT.isoformat(),
+    }
+    issued, withdrawn = (
+        new_event(
+            type="emergency.notice.published",
+            source="/units/emergency-management",
+            subject="N-1",
+            time=AT,
+            data={**notice, "state": state},
+        )
+        for state in ("active", "withdrawn")
+    )
+    assert await h.run(decided, issued, withdrawn) == [Outcome.APPLIED] * 3
+    decision = h.doc(DOCUMENTS, "RD-C-1")
+    assert decision["doc_kind"] == "reconsideration"
+    assert "610103198503021234" not in decision["body"]
+    assert "13991234567" not in decision["body"]
+    assert decision["owner_units"] == []
+    notice_doc = h.doc(DOCUMENTS, "EN-N-1")
+    assert (notice_doc["notice_state"], notice_doc["version"]) == ("withdrawn", 2)
+    # A department cannot post over them.
+    assert await h.run(published("RD-C-1")) == [Outcome.DEAD_LETTERED]

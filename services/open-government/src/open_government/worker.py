@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 REACTIONS: Reactions = {
     **requests.flows.REACTIONS,
     **documents.flows.REACTIONS,
+    **documents.published_elsewhere.REACTIONS,
     **decisions.flows.REACTIONS,
 }
 

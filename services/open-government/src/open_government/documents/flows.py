@@ -30,7 +30,7 @@ from open_government.domain.documents import (
 )
 from open_government.store import DOCUMENT_HISTORY, DOCUMENT_VERSIONS, DOCUMENTS, NUMBERS
 
-PUBLIC_TEXTS = ("title", "number", "body", "basis", "item_type", "version_note")
+PUBLIC_TEXTS = ("title", "number", "body", "basis", "item_type", "version_note", "category")
 """The free texts of a published item, each redacted before it is kept."""
 
 
