@@ -201,3 +201,33 @@ async def test_a_request_found_past_its_due_date_derives_overdue_once(h: Harness
     assert derived.data["unit"] == "gov-office"
     await h.run(derived)
     assert h.doc(REQUESTS, "R1")["overdue"] is True
+
+
+async def test_the_reply_clock_counts_the_national_day_make_up_working_day(h: Harness) -> None:
+    await h.run(received("R1"))
+    explanation = h.doc(REQUESTS, "R1")["explanation"]
+    assert "2026-10-07 Wed: not counted — holiday: 国庆节 National Day" in explanation
+    assert "2026-10-10 Sat: counted (6/20) — make-up working day (调休)" in explanation
+    assert "届满 Due: 2026-10-29 Thu" in explanation
+
+
+async def test_a_request_in_a_year_without_an_official_schedule_is_provisional(
+    h: Harness,
+) -> None:
+    later = RECEIVED.replace(year=2027)
+    event = _event(
+        "received",
+        "R2027",
+        {
+            "applicant": {"name": "李四"},
+            "content": "申请公开2027年度预算",
+            "channel": "mail",
+            "received_at": later.isoformat(),
+        },
+    )
+    await h.run(event)
+    request = h.doc(REQUESTS, "R2027")
+    # Saturday 2027-09-25, weekends only (no National Day holiday known yet): four full weeks
+    # from Monday 09-27 end on Friday 2027-10-22.
+    assert (request["due_date"], request["provisional"]) == ("2027-10-22", True)
+    assert "provisional" in request["explanation"].lower()

@@ -19,9 +19,11 @@ DOCUMENT_VERSIONS = "document_versions"
 DOCUMENT_HISTORY = "document_history"
 """Insert-only: reviews and validity changes of published items."""
 NUMBERS = "document_numbers"
-"""One per registered normative document: the number the registry issued to it."""
+"""One per registered normative document (`_id` its id): the number the registry issued to it."""
+NUMBER_CLAIMS = "number_claims"
+"""One per issued number (`_id` unit:year:number, `document_id` unique): the insert that takes it."""
 SEQUENCES = "number_sequences"
-"""One per (issuing unit, year): the last number issued, raised by one atomic `$inc`."""
+"""One per (issuing unit, year): the last number known taken, where the next claim starts."""
 DECISIONS = "decisions"
 DECISION_HISTORY = "decision_history"
 """Insert-only: every catalogue change and procedure step of every major decision."""
@@ -51,7 +53,9 @@ HOT_QUERIES = (
     HotQuery(DOCUMENT_VERSIONS, {"document_id": "D-1"}, "a document page: its versions"),
     HotQuery(DOCUMENT_VERSIONS, {"document_id": "D-1", "version": 1}, "one old version"),
     HotQuery(DOCUMENT_HISTORY, {"document_id": "D-1"}, "a document page: reviews, validity"),
-    HotQuery(NUMBERS, {"_id": "D-1"}, "registry: the number issued to a document"),
+    HotQuery(NUMBERS, {"_id": "D-1"}, "worker: the number the registry issued to a document"),
+    HotQuery(NUMBER_CLAIMS, {"document_id": "D-1"}, "registry: a document's number, if issued"),
+    HotQuery(NUMBER_CLAIMS, {"_id": "justice:2026:7"}, "registry: claiming a number"),
     HotQuery(SEQUENCES, {"_id": "justice:2026"}, "registry: the unit's sequence of the year"),
     HotQuery(
         DECISIONS, {"_id": "MD-1"}, "worker load, owner check at ingest, GET /v1/decisions/{id}"
@@ -80,6 +84,9 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         [("document_id", ASCENDING), ("version", ASCENDING)], name="document_version"
     )
     await db[DOCUMENT_HISTORY].create_index([("document_id", ASCENDING)], name="document_id")
+    await db[NUMBER_CLAIMS].create_index(
+        [("document_id", ASCENDING)], name="document_id", unique=True
+    )
     await db[DECISIONS].create_index([("year", ASCENDING)], name="year")
     await db[DECISION_HISTORY].create_index([("decision_id", ASCENDING)], name="decision_id")
     await db[DECISION_HISTORY].create_index([("year", ASCENDING)], name="year")
