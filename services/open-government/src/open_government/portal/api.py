@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fazhi.contracts.opengov import DocKind
 from fazhi.envelope import ID_PATTERN
 from fazhi.models import Id, UnitCode
+from fazhi.pagination import PageQuery, fetch_page
 from fazhi.problems import Problem
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
@@ -18,6 +19,7 @@ from fazhi.units import is_unit_code
 from open_government.documents.numbers import NumberConflict, issue_number
 from open_government.portal import service
 from open_government.portal.search import Filters, search
+from open_government.store import DOCUMENTS
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Year = Annotated[int, Path(ge=2000, le=2100, description="A year, four digits")]
@@ -98,17 +100,30 @@ def router() -> APIRouter:
 
     @public.get(
         "/v1/publications",
-        summary="Published items of a year, by kind or unit",
+        summary="Published items of a year, by kind or unit, newest first (cursor pages)",
         openapi_extra=anyone,
     )
     async def publications(
         rt: Runtime,
+        params: PageQuery,
         year: Annotated[int, Query(ge=2000, le=2100)],
         kind: Annotated[str | None, Query(max_length=32)] = None,
         unit: Annotated[str | None, Query(max_length=64)] = None,
     ) -> dict[str, Any]:
-        docs = await service.listing(rt.db, year=year, kind=_kind(kind), unit=_unit(unit))
-        return {"items": [_public_id(d) for d in docs]}
+        where: dict[str, Any] = {"year": year}
+        if kind:
+            where["doc_kind"] = _kind(kind)
+        if unit:
+            where["issuing_unit"] = _unit(unit)
+        page = await fetch_page(
+            rt.db[DOCUMENTS],
+            where,
+            params,
+            key="published_at",
+            descending=True,
+            projection=service.LISTED,
+        )
+        return {"items": [_public_id(d) for d in page.items], "next": page.next}
 
     @public.get(
         "/v1/publications/{document_id}",
