@@ -46,7 +46,15 @@ HOT_QUERIES = (
     HotQuery(DOCUMENTS, {"tokens": "复议", "doc_kind": "normative"}, "search within a kind"),
     HotQuery(DOCUMENTS, {"tokens": "复议", "issuing_unit": "justice"}, "search within a unit"),
     HotQuery(DOCUMENTS, {"tokens": "复议", "year": 2026}, "search within a year"),
-    HotQuery(DOCUMENTS, {"month": "2026-11"}, "portal home and feeds: the newest items"),
+    HotQuery(DOCUMENTS, {"published_on": "2026-11-30"}, "portal home and feeds: a day's items"),
+    HotQuery(
+        DOCUMENTS, {"published_on": "2026-11-30", "doc_kind": "news"}, "a kind's feed: a day's"
+    ),
+    HotQuery(
+        DOCUMENTS,
+        {"published_on": "2026-11-30", "issuing_unit": "justice"},
+        "a unit's feed: a day's items",
+    ),
     HotQuery(DOCUMENTS, {"doc_kind": "normative", "year": 2026}, "a kind's list for a year"),
     HotQuery(DOCUMENTS, {"issuing_unit": "justice", "year": 2026}, "a unit's list for a year"),
     HotQuery(DOCUMENTS, {"review_year": 2026}, "clean-up list: normative documents due"),
@@ -73,7 +81,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[REQUESTS].create_index([("year", ASCENDING)], name="year")
     await db[REQUEST_HISTORY].create_index([("request_id", ASCENDING)], name="request_id")
     await db[DOCUMENTS].create_index([("tokens", ASCENDING)], name="tokens")
-    await db[DOCUMENTS].create_index([("month", ASCENDING)], name="month")
+    await db[DOCUMENTS].create_index([("published_on", ASCENDING)], name="published_on")
     await db[DOCUMENTS].create_index([("doc_kind", ASCENDING), ("year", ASCENDING)], name="kind")
     await db[DOCUMENTS].create_index(
         [("issuing_unit", ASCENDING), ("year", ASCENDING)], name="unit"

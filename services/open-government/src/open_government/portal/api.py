@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field, ValidationError
 
 from fazhi.contracts.opengov import DocKind
-from fazhi.envelope import ID_PATTERN
-from fazhi.models import Id, UnitCode
+from fazhi.envelope import ID_PATTERN, EnvelopeError, load_json, media_type
+from fazhi.models import Id, Payload, UnitCode
 from fazhi.pagination import PageQuery, fetch_page
-from fazhi.problems import Problem
+from fazhi.problems import Problem, field_errors, invalid_fields
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.units import is_unit_code
 from open_government.documents.numbers import NumberConflict, issue_number
 from open_government.portal import service
 from open_government.portal.search import Filters, search
@@ -24,13 +23,14 @@ from open_government.store import DOCUMENTS
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Year = Annotated[int, Path(ge=2000, le=2100, description="A year, four digits")]
 DocId = Annotated[str, Path(pattern=ID_PATTERN, max_length=128, description="An id")]
+MAX_NUMBER_BODY = 4096
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "Not known (yet): events are projected asynchronously"}
 }
 
 
-class NumberRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class NumberRequest(Payload):
+    """Which document of which unit and year wants its number."""
 
     document_id: Id
     unit: UnitCode
@@ -43,23 +43,6 @@ class IssuedNumber(BaseModel):
     year: int
     seq: int
     number: str
-
-
-def _unit(unit: str | None) -> str | None:
-    if unit is not None and not is_unit_code(unit):
-        raise Problem(422, f"Unknown unit {unit!r}; see GET /v1/units.", kind="unknown-unit")
-    return unit
-
-
-def _kind(kind: str | None) -> str | None:
-    if kind is None:
-        return None
-    try:
-        return str(DocKind(kind))
-    except ValueError:
-        raise Problem(
-            422, f"Unknown kind {kind!r}; one of: {DocKind.accepted()}.", kind="unknown-kind"
-        ) from None
 
 
 def router() -> APIRouter:
@@ -75,13 +58,13 @@ def router() -> APIRouter:
     async def search_json(
         rt: Runtime,
         q: Annotated[str, Query(min_length=1, max_length=200)],
-        kind: Annotated[str | None, Query(max_length=32)] = None,
-        unit: Annotated[str | None, Query(max_length=64)] = None,
+        kind: Annotated[DocKind | None, Query()] = None,
+        unit: Annotated[UnitCode | None, Query()] = None,
         year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=5000)] = 0,
     ) -> dict[str, Any]:
-        filters = Filters(kind=_kind(kind), unit=_unit(unit), year=year)
+        filters = Filters(kind=str(kind) if kind else None, unit=unit, year=year)
         found = await search(rt.db, q, filters, limit=limit, offset=offset)
         return {
             "query": q,
@@ -102,19 +85,20 @@ def router() -> APIRouter:
         "/v1/publications",
         summary="Published items of a year, by kind or unit, newest first (cursor pages)",
         openapi_extra=anyone,
+        responses={400: {"description": "A cursor this api did not give"}},
     )
     async def publications(
         rt: Runtime,
         params: PageQuery,
         year: Annotated[int, Query(ge=2000, le=2100)],
-        kind: Annotated[str | None, Query(max_length=32)] = None,
-        unit: Annotated[str | None, Query(max_length=64)] = None,
+        kind: Annotated[DocKind | None, Query()] = None,
+        unit: Annotated[UnitCode | None, Query()] = None,
     ) -> dict[str, Any]:
         where: dict[str, Any] = {"year": year}
         if kind:
-            where["doc_kind"] = _kind(kind)
+            where["doc_kind"] = str(kind)
         if unit:
-            where["issuing_unit"] = _unit(unit)
+            where["issuing_unit"] = unit
         page = await fetch_page(
             rt.db[DOCUMENTS],
             where,
@@ -196,12 +180,23 @@ def router() -> APIRouter:
         "id always gets the same number; numbers of a unit and year are consecutive.",
         response_model=IssuedNumber,
         responses={
+            400: {"description": "The body is not JSON (UTF-8, no key twice, not too deep)"},
             401: {"description": "Missing or unknown API key"},
             403: {"description": "Not the issuing unit's key"},
             409: {"description": "The document id is registered for another unit or year"},
+            413: {"description": f"Body larger than {MAX_NUMBER_BODY} bytes"},
+            415: {"description": "Not application/json"},
+            422: {"description": "Invalid fields; the problem lists them"},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": NumberRequest.model_json_schema()}},
+            }
         },
     )
-    async def number(who: Caller, rt: Runtime, body: NumberRequest) -> IssuedNumber:
+    async def number(who: Caller, rt: Runtime, request: Request) -> IssuedNumber:
+        body = await _number_body(request)
         if not who.has(Role.OPERATOR) and not (who.has(Role.DEPARTMENT) and who.unit == body.unit):
             raise Problem(
                 403, f"Only unit {body.unit!r} numbers its documents.", kind="forbidden-unit"
@@ -219,6 +214,27 @@ def router() -> APIRouter:
         return IssuedNumber(**issued)
 
     return public
+
+
+async def _number_body(request: Request) -> NumberRequest:
+    """The body, read only once the caller is known (as the calendar's PUT reads its body)."""
+    if media_type(request.headers.get("content-type")) != "application/json":
+        raise Problem(415, "Send the request as application/json.", kind="unsupported-media-type")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_NUMBER_BODY:
+            raise Problem(
+                413, f"The body is larger than {MAX_NUMBER_BODY} bytes.", kind="payload-too-large"
+            )
+    try:
+        obj = load_json(bytes(body))
+    except EnvelopeError as exc:
+        raise Problem(400, f"The body is not JSON: {exc}.", kind="malformed-body") from exc
+    try:
+        return NumberRequest.model_validate(obj)
+    except ValidationError as exc:
+        raise invalid_fields(field_errors(exc.errors()), what="number request") from exc
 
 
 def _public_id(doc: dict[str, Any], name: str = "document_id") -> dict[str, Any]:

@@ -4,34 +4,29 @@ bounded set it returns checked for every token, ranked, and highlighted."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from fazhi.envelope import CHINA_TZ
 from fazhi.textsearch import query_tokens, score
 from open_government.store import DOCUMENTS
 
-PROBE_CAP = 2000
-"""How far each token's matches are counted when choosing the most selective one."""
-CANDIDATE_CAP = 5000
-"""The most documents ranked for one query: a query whose every token is in more documents is
-ranked over the first 5,000 its most selective token finds (narrow it with a filter)."""
-MAX_PROBES = 6
-LISTED = {
-    "_id": 1,
-    "title": 1,
-    "number": 1,
-    "doc_kind": 1,
-    "issuing_unit": 1,
-    "published_on": 1,
-    "year": 1,
-    "validity": 1,
-    "tokens": 1,
-}
+CANDIDATE_CAP = 100
+"""The most documents ranked for one query: those of its most selective token, newest years
+first. The local store reads every document it returns in full, so a bounded set is what keeps a
+query on a common word fast; `Results.capped` says the ranking covered only that many."""
+YEARS_BACK = 10
+COMMON = frozenset(
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其最外没看天政区市县街道关规范管执务公共建设服信息案件办督查监审批准责任单位内容实施通知意见决策依照"
+)
+"""Characters so frequent in a government's texts that a token made of them finds too many
+documents: the query's token with the fewest of them is the one looked up."""
+LISTED = {"owner_units": 0, "_v": 0, "_pos": 0}
 SNIPPET_BEFORE, SNIPPET_AFTER = 30, 90
 
 
@@ -82,71 +77,62 @@ async def search(
     if not tokens:
         return Results(query=query, total=0)
     where = filters.query()
-    best = await _most_selective(db, tokens, where)
-    found = (
-        await db[DOCUMENTS]
-        .find({"tokens": best, **where}, LISTED)
-        .limit(CANDIDATE_CAP + 1)
-        .to_list(None)
-    )
-    capped = len(found) > CANDIDATE_CAP
+    best = most_selective(tokens)
+    found = await _candidates(db, best, where, filters.year)
+    capped = len(found) >= CANDIDATE_CAP
     ranked: list[Hit] = []
-    for doc in found[:CANDIDATE_CAP]:
+    for doc in found:
         have = doc.pop("tokens", [])
         if not set(tokens) <= set(have):
             continue
         ranked.append(Hit(doc, score(query, have, title=doc.get("title", ""))))
     ranked.sort(key=lambda hit: (-hit.score, _newest_first(hit.doc)))
     page = ranked[offset : offset + limit]
-    await _with_bodies(db, best, where, page)
     for hit in page:
         hit.title_html = highlight(hit.doc.get("title", ""), query)
-        hit.snippet_html = snippet(hit.doc.pop("body", "") or "", query)
+        hit.snippet_html = snippet(hit.doc.get("body", "") or "", query)
+    for hit in ranked:
+        hit.doc.pop("body", None)
     return Results(query=query, total=len(ranked), hits=page, token=best, capped=capped)
+
+
+async def _candidates(
+    db: AsyncDatabase[dict[str, Any]], token: str, where: dict[str, Any], year: int | None
+) -> list[dict[str, Any]]:
+    """The documents holding `token` (and the filters), newest years first, at most
+    `CANDIDATE_CAP`: one indexed equality per year."""
+    if year is not None:
+        query = db[DOCUMENTS].find({"tokens": token, **where}, LISTED).limit(CANDIDATE_CAP)
+        return await query.to_list(None)
+    found: list[dict[str, Any]] = []
+    this_year = datetime.now(CHINA_TZ).year
+    for y in range(this_year + 1, this_year - YEARS_BACK, -1):
+        rows = (
+            await db[DOCUMENTS]
+            .find({"tokens": token, "year": y, **where}, LISTED)
+            .limit(CANDIDATE_CAP - len(found))
+            .to_list(None)
+        )
+        found += rows
+        if len(found) >= CANDIDATE_CAP:
+            break
+    return found
+
+
+def most_selective(tokens: list[str]) -> str:
+    """The token likely to find the fewest documents, without asking the store: the one with
+    the fewest very common characters, then the longest, then the last (the query's end is
+    usually its most specific part)."""
+    ranked = sorted(
+        enumerate(tokens),
+        key=lambda it: (sum(ch in COMMON for ch in it[1]) / len(it[1]), -len(it[1]), -it[0]),
+    )
+    return ranked[0][1]
 
 
 def _newest_first(doc: dict[str, Any]) -> tuple[int, ...]:
     on = doc.get("published_on") or "0000-00-00"
     return tuple(-int(part) for part in on.split("-"))
-
-
-async def _most_selective(
-    db: AsyncDatabase[dict[str, Any]], tokens: list[str], where: dict[str, Any]
-) -> str:
-    """The token with the fewest matches, each counted by one indexed equality up to the cap.
-    Longer tokens first: a word is usually rarer than its bigrams."""
-    probes = sorted(tokens, key=len, reverse=True)[:MAX_PROBES]
-    if len(probes) == 1:
-        return probes[0]
-
-    async def count(token: str) -> int:
-        rows = (
-            await db[DOCUMENTS]
-            .find({"tokens": token, **where}, {"_id": 1})
-            .limit(PROBE_CAP)
-            .to_list(None)
-        )
-        return len(rows)
-
-    counts = await asyncio.gather(*(count(t) for t in probes))
-    return min(zip(counts, range(len(probes)), probes, strict=True))[2]
-
-
-async def _with_bodies(
-    db: AsyncDatabase[dict[str, Any]], token: str, where: dict[str, Any], page: list[Hit]
-) -> None:
-    """The page's bodies, for snippets: `$in` over the page, bounded by the same equality."""
-    if not page:
-        return
-    ids = [hit.doc["_id"] for hit in page]
-    rows = (
-        await db[DOCUMENTS]
-        .find({"tokens": token, **where, "_id": {"$in": ids}}, {"body": 1})
-        .to_list(None)
-    )
-    bodies = {row["_id"]: row.get("body", "") for row in rows}
-    for hit in page:
-        hit.doc["body"] = bodies.get(hit.doc["_id"], "")
 
 
 def _needles(query: str) -> list[str]:

@@ -5,7 +5,7 @@ a tracking number), then sorted in the process over the bounded set it returns."
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -24,21 +24,14 @@ from open_government.store import (
 Db = AsyncDatabase[dict[str, Any]]
 LISTED = {"tokens": 0, "body": 0, "owner_units": 0, "_v": 0, "_pos": 0}
 SHOWN = {"tokens": 0, "owner_units": 0, "_v": 0, "_pos": 0}
-MONTHS_BACK = 3
-"""The home page and the feeds show the newest items of the current and the 3 months before."""
+DAYS_BACK = 92
+"""The home page and the feeds show the newest items of the last three months at most."""
+LIST_CAP = 500
+"""The most items a page lists for a year (the JSON API pages through all of them)."""
 
 
 def now() -> datetime:
     return datetime.now(CHINA_TZ)
-
-
-def _months(today: date, back: int) -> list[str]:
-    months = []
-    year, month = today.year, today.month
-    for _ in range(back + 1):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return months
 
 
 def _newest(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,19 +41,19 @@ def _newest(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def newest(
     db: Db, *, today: date, limit: int = 20, kind: str | None = None, unit: str | None = None
 ) -> list[dict[str, Any]]:
-    """The newest items: by month (all), or by kind or unit and year, newest first."""
+    """The newest items, newest first: day by day back from `today` (one equality on the day,
+    with the kind or the unit), until `limit` are found or three months are looked at."""
     found: list[dict[str, Any]] = []
-    if kind or unit:
-        field, value = ("doc_kind", kind) if kind else ("issuing_unit", unit)
-        for year in (today.year, today.year - 1):
-            found += await db[DOCUMENTS].find({field: value, "year": year}, LISTED).to_list(None)
-            if len(found) >= limit:
-                break
-    else:
-        for month in _months(today, MONTHS_BACK):
-            found += await db[DOCUMENTS].find({"month": month}, LISTED).to_list(None)
-            if len(found) >= limit:
-                break
+    where: dict[str, Any] = {}
+    if kind:
+        where["doc_kind"] = kind
+    if unit:
+        where["issuing_unit"] = unit
+    for back in range(DAYS_BACK):
+        day = (today - timedelta(days=back)).isoformat()
+        found += await db[DOCUMENTS].find({"published_on": day, **where}, LISTED).to_list(None)
+        if len(found) >= limit:
+            break
     return _newest(found)[:limit]
 
 
@@ -68,13 +61,12 @@ async def listing(
     db: Db, *, year: int, kind: str | None = None, unit: str | None = None
 ) -> list[dict[str, Any]]:
     """A kind's or a unit's items of a year (both: the kind's, kept to the unit), newest first."""
+    where: dict[str, Any] = {"year": year}
     if kind:
-        docs = await db[DOCUMENTS].find({"doc_kind": kind, "year": year}, LISTED).to_list(None)
-        docs = [d for d in docs if not unit or d.get("issuing_unit") == unit]
-    elif unit:
-        docs = await db[DOCUMENTS].find({"issuing_unit": unit, "year": year}, LISTED).to_list(None)
-    else:
-        docs = await db[DOCUMENTS].find({"year": year}, LISTED).to_list(None)
+        where["doc_kind"] = kind
+    if unit:
+        where["issuing_unit"] = unit
+    docs = await db[DOCUMENTS].find(where, LISTED).limit(LIST_CAP).to_list(None)
     return _newest(docs)
 
 
