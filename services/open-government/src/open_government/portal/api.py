@@ -24,8 +24,12 @@ Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Year = Annotated[int, Path(ge=2000, le=2100, description="A year, four digits")]
 DocId = Annotated[str, Path(pattern=ID_PATTERN, max_length=128, description="An id")]
 MAX_NUMBER_BODY = 4096
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Invalid parameters; the problem lists them"}
+}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Not known (yet): events are projected asynchronously"}
+    **INVALID,
+    404: {"description": "Not known (yet): events are projected asynchronously"},
 }
 
 
@@ -54,6 +58,7 @@ def router() -> APIRouter:
         "/v1/search",
         summary="Search everything published (Chinese full text)",
         openapi_extra=anyone,
+        responses=INVALID,
     )
     async def search_json(
         rt: Runtime,
@@ -85,7 +90,7 @@ def router() -> APIRouter:
         "/v1/publications",
         summary="Published items of a year, by kind or unit, newest first (cursor pages)",
         openapi_extra=anyone,
-        responses={400: {"description": "A cursor this api did not give"}},
+        responses={**INVALID, 400: {"description": "A cursor this api did not give"}},
     )
     async def publications(
         rt: Runtime,
@@ -139,6 +144,7 @@ def router() -> APIRouter:
         "/v1/registry/cleanup/{year}",
         summary="Normative documents due for review (清理)",
         openapi_extra=anyone,
+        responses=INVALID,
     )
     async def cleanup(rt: Runtime, year: Year) -> dict[str, Any]:
         return {"year": year, "items": [_public_id(d) for d in await service.cleanup(rt.db, year)]}
@@ -147,6 +153,7 @@ def router() -> APIRouter:
         "/v1/catalogue/{year}",
         summary="The major decisions catalogue of a year",
         openapi_extra=anyone,
+        responses=INVALID,
     )
     async def catalogue(rt: Runtime, year: Year) -> dict[str, Any]:
         found = await service.catalogue(rt.db, year)
@@ -169,6 +176,7 @@ def router() -> APIRouter:
         "/v1/reports/{year}",
         summary="政府信息公开工作年度报告: the tables of a year",
         openapi_extra=anyone,
+        responses=INVALID,
     )
     async def report(rt: Runtime, year: Year) -> dict[str, Any]:
         return await service.annual_report(rt.db, year)
