@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from fazhi.contracts.opengov import Channel, DocKind, RequestReceived, Validity
 from fazhi.envelope import CHINA_TZ, ID_PATTERN, new_event
+from fazhi.ingest import seal_personal
 from fazhi.publisher import PublishError
 from fazhi.runtime import ServiceRuntime, runtime
 from fazhi.units import all_units, get_unit, is_unit_code
@@ -299,7 +300,11 @@ def router() -> APIRouter:
             data=data.model_dump(mode="json", exclude_unset=True),
         )
         try:
-            await rt.publisher.publish(CATALOG.topic, [event])
+            # Sealed as `POST /v1/events` seals it: the applicant travels encrypted.
+            sealed = await seal_personal(
+                rt, CATALOG, [(event, CATALOG.types["opengov.request.received"])]
+            )
+            await rt.publisher.publish(CATALOG.topic, sealed)
         except PublishError:
             response = page(
                 "message.html",
