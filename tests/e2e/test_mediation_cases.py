@@ -338,3 +338,54 @@ def test_a_list_refuses_a_filter_it_does_not_know(
     assert refused.status_code == 422
     assert refused.json()["errors"] == [{"field": "query.yaer", "message": "unknown parameter"}]
     assert justice.get("/v1/stats", params={"year": 2026, "by": "x"}).status_code == 422
+
+
+def test_a_passed_clock_opens_a_supervision_item_and_a_decision_reaches_the_portal_redacted(
+    services_up: ServiceProcesses, keys: dict[str, str], justice: httpx.Client
+) -> None:
+    from fazhi.contracts.mediation import ClockName
+    from open_government.documents.published_elsewhere import decision_document_id
+    from supervision.items.triggers import case_item_id
+
+    late, decided = new_id(), new_id()
+    file(justice, late, "petition", "2026-09-16")
+    file(justice, decided, "reconsideration", "2026-11-02")
+    post(justice, "case.accepted", decided, {"accepted_at": at("2026-11-03")})
+    post(
+        justice,
+        "case.decided",
+        decided,
+        {
+            "decision": "撤销原处罚决定",
+            "decided_at": at("2026-11-20"),
+            "document_text": "申请人赵六，电话13991234567。本机关决定撤销原处罚决定。",
+            "outcome": "revoked",
+        },
+    )
+    with client_for(SERVICES["supervision"], keys["supervisor"]) as supervision:
+        item = wait_until(
+            lambda: (
+                (
+                    r := supervision.get(f"/v1/items/{case_item_id(late, ClockName.ACCEPTANCE)}")
+                ).status_code
+                == 200
+                and r.json()
+            ),
+            timeout=60,
+            what="the supervision item of the overdue case",
+        )
+    assert item["unit"] == "justice"
+    with client_for(SERVICES["open-government"], keys["justice"]) as opengov:
+        document = wait_until(
+            lambda: (
+                (r := opengov.get(f"/v1/documents/{decision_document_id(decided)}")).status_code
+                == 200
+                and r.json()
+            ),
+            timeout=60,
+            what="the decision on the portal",
+        )
+    body = json.dumps(document, ensure_ascii=False)
+    for secret in SECRETS:
+        assert secret not in body
+    assert "本机关决定撤销原处罚决定" in body
