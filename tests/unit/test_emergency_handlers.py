@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
+from emergency.alerts.timers import escalation_event, expiry_event
+from emergency.domain import Alert
 from emergency.store import ACKNOWLEDGEMENTS, ALERTS, INCIDENT_LEVELS, INCIDENTS, NOTICES
 from emergency.worker import WORKER
+from fazhi.codec import decode
 from fazhi.consumer import Outcome
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
 from tests.support.harness import Harness
@@ -195,3 +198,80 @@ async def test_a_notice_keeps_its_latest_state(h: Harness) -> None:
 async def test_derived_types_are_refused_over_http(h: Harness) -> None:
     assert "emergency.alert.escalated" not in h.catalog.accepted_over_http()
     assert "emergency.notice.published" not in h.catalog.accepted_over_http()
+
+
+def red(alert_id: str, status: str = "actual", minutes_to_expiry: int = 360) -> CloudEvent:
+    event = alert(alert_id)
+    data = {
+        **event.data,
+        "level": "red",
+        "status": status,
+        "expires": (T0 + timedelta(minutes=minutes_to_expiry)).isoformat(),
+    }
+    return _event("alert.issued", alert_id, data)
+
+
+async def test_an_update_replaces_the_message_in_force_and_a_cancel_ends_it(h: Harness) -> None:
+    await h.run(alert("A1"), alert("A2", "update", ("A1",)))
+    assert (h.doc(ALERTS, "A1")["status"], h.doc(ALERTS, "A2")["status"]) == ("replaced", "active")
+    assert "ack_bucket" not in h.doc(ALERTS, "A1")
+    assert h.doc(ALERTS, "A2")["ack_bucket"] == "2026-07-20T14:00"
+    await h.run(alert("A3", "cancel", ("A1", "A2")))
+    assert [h.doc(ALERTS, a)["status"] for a in ("A1", "A2", "A3")] == [
+        "replaced",
+        "cancelled",
+        "cancelled",
+    ]
+    assert "expires_bucket" not in h.doc(ALERTS, "A2")
+
+
+async def test_a_message_expires_when_the_timer_finds_it_run_out(h: Harness) -> None:
+    await h.run(red("A1", minutes_to_expiry=30))
+    doc = {"_id": "A1", **h.doc(ALERTS, "A1")}
+    assert doc["expires_bucket"] == "2026-07-20T14:30"
+    assert expiry_event(doc, T0 + timedelta(minutes=29)) is None
+    event = expiry_event(doc, T0 + timedelta(minutes=31))
+    assert event is not None
+    assert event.id == expiry_event(doc, T0 + timedelta(minutes=40)).id  # type: ignore[union-attr]
+    assert await h.run(event) == [Outcome.APPLIED]
+    assert h.doc(ALERTS, "A1")["status"] == "expired"
+    assert "expires_bucket" not in h.doc(ALERTS, "A1")
+
+
+async def test_an_expiry_of_a_replaced_message_changes_nothing(h: Harness) -> None:
+    await h.run(red("A1", minutes_to_expiry=30))
+    doc = {"_id": "A1", **h.doc(ALERTS, "A1")}
+    event = expiry_event(doc, T0 + timedelta(minutes=31))
+    assert event is not None
+    longer = alert("A2", "update", ("A1",))
+    await h.run(longer, event)
+    assert h.doc(ALERTS, "A2")["status"] == "active"
+    assert h.doc(ALERTS, "A1")["status"] == "replaced"
+
+
+def _chain(h: Harness, chain_id: str) -> Alert:
+    return decode(Alert, h.doc(ALERTS, chain_id)["chain"])
+
+
+async def test_an_unacknowledged_red_alert_is_escalated_after_its_window(h: Harness) -> None:
+    await h.run(red("A1"))
+    doc, window = h.doc(ALERTS, "A1"), timedelta(minutes=5)
+    assert escalation_event(doc, _chain(h, "A1"), window, T0 + timedelta(minutes=4)) is None
+    event = escalation_event(doc, _chain(h, "A1"), window, T0 + timedelta(minutes=6))
+    assert event is not None
+    assert event.type == "emergency.alert.escalated"
+    assert event.data["window_minutes"] == 5
+    assert event.data["escalated_at"] == (T0 + window).isoformat()
+    assert await h.run(event) == [Outcome.APPLIED]
+    assert h.doc(ALERTS, "A1")["escalated_at"] == T0 + window
+    later = T0 + timedelta(minutes=9)
+    assert escalation_event(h.doc(ALERTS, "A1"), _chain(h, "A1"), window, later) is None
+
+
+async def test_an_acknowledged_or_test_alert_is_never_escalated(h: Harness) -> None:
+    await h.run(red("A1"), ack("A1", "staff-1"), red("T1", status="test"))
+    late = T0 + timedelta(minutes=30)
+    window = timedelta(minutes=5)
+    assert escalation_event(h.doc(ALERTS, "A1"), _chain(h, "A1"), window, late) is None
+    assert escalation_event(h.doc(ALERTS, "T1"), _chain(h, "T1"), window, late) is None
+    assert "ack_bucket" not in h.doc(ALERTS, "T1")

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,33 @@ from fazhi.consumer import AggregateCache, DeadLetter, EventProcessor, Record
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
 from fazhi.projection import MongoStore
-from fazhi.publisher import KafkaPublisher, PublishError
+from fazhi.publisher import KafkaPublisher, Publisher, PublishError
 from fazhi.reactions import Reactions, Subscription, subscribe
 from fazhi.runtime import IndexSetup, mongo_client
 from fazhi.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TimerContext:
+    """What a timer tick sees: the service's database, a publisher and its settings. A tick
+    derives events (deterministic ids) and publishes them; the worker then projects them like
+    any other, so a timer never writes an aggregate itself."""
+
+    db: AsyncDatabase[dict[str, Any]]
+    publisher: Publisher
+    settings: ServiceSettings
+    topic: str
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A periodic job of the worker, run on the leader of its consumer group only."""
+
+    name: str
+    tick: Callable[[TimerContext], Awaitable[None]]
+    interval_s: Callable[[ServiceSettings], float] = lambda _: 1.0
 
 
 def create_worker_app(
@@ -35,6 +56,7 @@ def create_worker_app(
     settings: ServiceSettings,
     reactions: Reactions,
     ensure_indexes: IndexSetup | None = None,
+    timers: Sequence[Timer] = (),
 ) -> faust.App:
     """A faust app consuming the service's own topic and the topics its `reactions` name.
 
@@ -132,7 +154,38 @@ def create_worker_app(
             await publisher.stop()
             await mongo.close()
 
+    for timer in timers:
+        _add_timer(app, timer, catalog, settings)
     return app
+
+
+def _add_timer(
+    app: faust.App, timer: Timer, catalog: EventCatalog, settings: ServiceSettings
+) -> None:
+    held: list[TimerContext] = []
+
+    async def context() -> TimerContext:
+        if not held:
+            publisher = KafkaPublisher(
+                settings.kafka_bootstrap, client_id=f"{catalog.service}-timer-{timer.name}"
+            )
+            await publisher.start()
+            db = mongo_client(settings)[settings.mongo_db]
+            held.append(TimerContext(db, publisher, settings, catalog.topic))
+        return held[0]
+
+    async def tick() -> None:
+        # A failed tick (MongoDB or Kafka away) is tried again at the next one: ticks derive
+        # events from what is stored, with deterministic ids, so nothing is lost or doubled.
+        try:
+            await timer.tick(await context())
+        except (PyMongoError, PublishError) as exc:
+            log.warning("timer tick failed", extra={"timer": timer.name, "error": repr(exc)})
+
+    tick.__name__ = tick.__qualname__ = f"timer_{timer.name}"
+    app.timer(timer.interval_s(settings), on_leader=True, name=f"{catalog.service}-{timer.name}")(
+        tick
+    )
 
 
 async def _ensure(db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup | None) -> None:
@@ -183,6 +236,7 @@ class WorkerEntry:
     settings: Callable[[], ServiceSettings]
     reactions: Reactions
     ensure_indexes: IndexSetup | None = None
+    timers: Sequence[Timer] = ()
 
     def subscription(self) -> Subscription:
         return subscribe(self.catalog, self.reactions)
@@ -193,6 +247,7 @@ class WorkerEntry:
             settings=settings or self.settings(),
             reactions=self.reactions,
             ensure_indexes=self.ensure_indexes,
+            timers=self.timers,
         )
 
     def module_getattr(self, name: str) -> faust.App:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from fazhi.contracts.emergency import AlertLevel, CapStatus, Grade, MsgType, ResponseLevel
+from fazhi.envelope import CHINA_TZ
 from fazhi.statemachine import IllegalTransition, Machine, action_name
 
 
@@ -239,6 +240,48 @@ def acknowledgement_overdue(alert: Alert, now: datetime, window: timedelta) -> b
         and not alert.acknowledged()
         and now >= alert.current.sent + window
     )
+
+
+ACKNOWLEDGEMENT_WINDOWS: dict[AlertLevel, timedelta | None] = {
+    AlertLevel.RED: timedelta(minutes=5),
+    AlertLevel.ORANGE: timedelta(minutes=15),
+    AlertLevel.YELLOW: timedelta(minutes=60),
+    AlertLevel.BLUE: None,
+}
+"""How long staff have to acknowledge a message of each level before it is escalated (blue
+warnings are watched, not chased). Settings may override each one."""
+
+
+def expired(alert: Alert, message_id: str, now: datetime) -> bool:
+    """Whether `message_id`, still the chain's message in force, has run out by `now`."""
+    return alert.current.alert_id == message_id and alert.state_at(now) is AlertState.EXPIRED
+
+
+class MessageStatus(StrEnum):
+    """A message as readers see it: in force (or about to be), replaced by an update, ended by
+    a cancel, or run out."""
+
+    ACTIVE = "active"
+    REPLACED = "replaced"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+def minute_bucket(at: datetime) -> str:
+    """The minute of `at` in China time (`2026-07-20T14:05`): timers find what falls due in a
+    minute by equality on it (DESIGN.md, Storage)."""
+    return at.astimezone(CHINA_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def minute_buckets(start: datetime, end: datetime) -> list[str]:
+    """Every minute from `start`'s to `end`'s, both included (none when `end` is earlier)."""
+    first = start.astimezone(CHINA_TZ).replace(second=0, microsecond=0)
+    last = end.astimezone(CHINA_TZ).replace(second=0, microsecond=0)
+    out = []
+    while first <= last:
+        out.append(minute_bucket(first))
+        first += timedelta(minutes=1)
+    return out
 
 
 def raised(before: Alert, after: Alert) -> bool:

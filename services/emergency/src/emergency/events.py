@@ -15,6 +15,7 @@ CATALOG = EventCatalog.bind(
         "emergency.alert.acknowledged": Binding(ALERTS, any_unit=True),
         "emergency.response.level_changed": Binding(INCIDENTS),
         "emergency.alert.escalated": Binding(ALERTS),
+        "emergency.alert.expired": Binding(ALERTS),
         "emergency.notice.published": Binding(NOTICES, creates=True),
     },
 )

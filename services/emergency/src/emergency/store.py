@@ -7,7 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.projection import VERSION, HotQuery
+from fazhi.projection import OWNERS, VERSION, HotQuery
 
 INCIDENTS = "incidents"
 INCIDENT_LEVELS = "incident_levels"
@@ -15,6 +15,12 @@ INCIDENT_LEVELS = "incident_levels"
 ALERTS = "alerts"
 ACKNOWLEDGEMENTS = "acknowledgements"
 """Insert-only: one row per acknowledgement of an alert by staff."""
+ACK_BUCKET = "ack_bucket"
+"""On an active message awaiting acknowledgement: the minute it was sent (`minute_bucket`)."""
+EXPIRES_BUCKET = "expires_bucket"
+"""On an active message: the minute it expires."""
+TIMERS = "timers"
+"""One document per worker timer: the minute it has looked through."""
 NOTICES = "notices"
 """Public notices derived from alerts and incidents, as last published."""
 PRIVATE = "private"
@@ -30,6 +36,16 @@ HOT_QUERIES = (
     HotQuery(ALERTS, {"_id": "A-1"}, "worker load, owner check at ingest, GET /v1/alerts/{id}"),
     HotQuery(ALERTS, {"_id": "A-1", VERSION: 3}, "worker save"),
     HotQuery(ACKNOWLEDGEMENTS, {"alert_id": "A-1"}, "GET /v1/alerts/{id}: its acknowledgements"),
+    HotQuery(ALERTS, {"status": "active"}, "GET /v1/alerts?active=true, the console"),
+    HotQuery(
+        ALERTS,
+        {"status": "active", "owner_units": "emergency-management"},
+        "GET /v1/alerts?active=true with a department key",
+    ),
+    HotQuery(ALERTS, {EXPIRES_BUCKET: "2026-07-20T14:05"}, "worker timer: alerts expiring"),
+    HotQuery(ALERTS, {ACK_BUCKET: "2026-07-20T14:05"}, "worker timer: acknowledgements due"),
+    HotQuery(TIMERS, {"_id": "alert-expiry"}, "worker timer: where it stands"),
+    HotQuery(NOTICES, {"_id": "N-1"}, "worker load, GET /v1/notices/{id}"),
 )
 
 
@@ -42,5 +58,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         [("status", ASCENDING), ("expires", ASCENDING)], name="status_expires"
     )
     await db[ALERTS].create_index([("effective", DESCENDING)], name="effective")
+    await db[ALERTS].create_index([("status", ASCENDING), (OWNERS, ASCENDING)], name="status_owner")
+    await db[ALERTS].create_index([(EXPIRES_BUCKET, ASCENDING)], name=EXPIRES_BUCKET)
+    await db[ALERTS].create_index([(ACK_BUCKET, ASCENDING)], name=ACK_BUCKET)
     await db[INCIDENT_LEVELS].create_index([("incident_id", ASCENDING)], name="incident_id")
     await db[ACKNOWLEDGEMENTS].create_index([("alert_id", ASCENDING)], name="alert_id")

@@ -18,7 +18,7 @@ REACTIONS: Reactions = {
     **notices.flows.REACTIONS,
 }
 
-WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes)
+WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes, alerts.timers.TIMERS_OF_ALERTS)
 create_worker = WORKER.create
 __getattr__ = WORKER.module_getattr  # `faust -A emergency.worker` builds `app` on first use
 main = WORKER.main

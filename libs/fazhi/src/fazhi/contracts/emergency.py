@@ -130,6 +130,14 @@ class AlertEscalated(Payload):
     """The window exactly, in seconds."""
 
 
+class AlertExpired(Payload):
+    """The message in force of a chain reached its `expires`: the warning ended by itself."""
+
+    alert_id: Id
+    chain_id: Id
+    expired_at: AwareDatetime
+
+
 class NoticeSourceKind(Term):
     ALERT = "alert", "预警"
     INCIDENT = "incident", "突发事件"
@@ -203,6 +211,13 @@ CONTRACT = TopicContract.of(
             "chain_id",
             "An alert went unacknowledged by staff within its level's window (red 5 minutes, "
             "orange 15, yellow 60; blue is never chased).",
+            derived=True,
+        ),
+        EventContract(
+            "emergency.alert.expired",
+            AlertExpired,
+            "chain_id",
+            "An alert chain's message in force reached its `expires` (CAP): the warning ended.",
             derived=True,
         ),
         EventContract(
