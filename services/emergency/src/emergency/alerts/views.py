@@ -59,7 +59,8 @@ def router() -> APIRouter:
     @router.get(
         "/v1/alerts/{alert_id}.xml",
         summary="An alert message as OASIS CAP 1.2 XML",
-        description=f"Who reads it: {SCOPE.describe()}.",
+        description=f"Who reads it: {SCOPE.describe()}, exactly as for an unknown id.",
+        openapi_extra={"x-fazhi-read-scope": SCOPE.describe()},
         response_class=Response,
         responses={
             200: {"content": {"application/cap+xml": {}}, "description": "CAP 1.2"},
