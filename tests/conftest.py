@@ -13,6 +13,7 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from tests.support.browser import browser, context, page, phone_page  # noqa: F401 (fixtures)
 from tests.support.kafka import skip_to_end
 from tests.support.processes import AUTH_DB, MONGO, ROOT, SERVICES, Service, ServiceProcesses
 
