@@ -68,6 +68,8 @@ class Service:
             f"{self.prefix}_CONSUMER_RETRY_BACKOFF_S": "0.05",
             # A killed worker's partitions move to its successor within seconds, not 30 s.
             f"{self.prefix}_SESSION_TIMEOUT_S": "10",
+            # Red alerts are escalated after 3 s unacknowledged, not 5 minutes.
+            f"{self.prefix}_ACK_WINDOW_RED_S": "3",
         }
 
 

@@ -229,10 +229,12 @@ async def test_a_message_expires_when_the_timer_finds_it_run_out(h: Harness) -> 
     await h.run(red("A1", minutes_to_expiry=30))
     doc = {"_id": "A1", **h.doc(ALERTS, "A1")}
     assert doc["expires_bucket"] == "2026-07-20T14:30"
-    assert expiry_event(doc, T0 + timedelta(minutes=29)) is None
-    event = expiry_event(doc, T0 + timedelta(minutes=31))
+    assert expiry_event(doc, _chain(h, "A1"), T0 + timedelta(minutes=29)) is None
+    event = expiry_event(doc, _chain(h, "A1"), T0 + timedelta(minutes=31))
     assert event is not None
-    assert event.id == expiry_event(doc, T0 + timedelta(minutes=40)).id  # type: ignore[union-attr]
+    again = expiry_event(doc, _chain(h, "A1"), T0 + timedelta(minutes=40))
+    assert again is not None
+    assert event.id == again.id
     assert await h.run(event) == [Outcome.APPLIED]
     assert h.doc(ALERTS, "A1")["status"] == "expired"
     assert "expires_bucket" not in h.doc(ALERTS, "A1")
@@ -241,7 +243,7 @@ async def test_a_message_expires_when_the_timer_finds_it_run_out(h: Harness) -> 
 async def test_an_expiry_of_a_replaced_message_changes_nothing(h: Harness) -> None:
     await h.run(red("A1", minutes_to_expiry=30))
     doc = {"_id": "A1", **h.doc(ALERTS, "A1")}
-    event = expiry_event(doc, T0 + timedelta(minutes=31))
+    event = expiry_event(doc, _chain(h, "A1"), T0 + timedelta(minutes=31))
     assert event is not None
     longer = alert("A2", "update", ("A1",))
     await h.run(longer, event)

@@ -163,6 +163,7 @@ def _add_timer(
     app: faust.App, timer: Timer, catalog: EventCatalog, settings: ServiceSettings
 ) -> None:
     held: list[TimerContext] = []
+    clients: list[Any] = []
 
     async def context() -> TimerContext:
         if not held:
@@ -170,9 +171,21 @@ def _add_timer(
                 settings.kafka_bootstrap, client_id=f"{catalog.service}-timer-{timer.name}"
             )
             await publisher.start()
-            db = mongo_client(settings)[settings.mongo_db]
-            held.append(TimerContext(db, publisher, settings, catalog.topic))
+            mongo = mongo_client(settings)
+            clients.append(mongo)
+            held.append(TimerContext(mongo[settings.mongo_db], publisher, settings, catalog.topic))
         return held[0]
+
+    @app.on_before_shutdown.connect
+    async def close(_: Any, /, *__: Any, signal: Any, **___: Any) -> None:
+        for ctx in held:
+            stop = getattr(ctx.publisher, "stop", None)
+            if stop is not None:
+                await stop()
+        for mongo in clients:
+            await mongo.close()
+        held.clear()
+        clients.clear()
 
     async def tick() -> None:
         # A failed tick (MongoDB or Kafka away) is tried again at the next one: ticks derive

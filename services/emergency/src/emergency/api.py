@@ -19,6 +19,6 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
         catalog=CATALOG,
         settings=settings or Settings(),
         publisher=publisher,
-        routers=[incidents.views.router(), alerts.views.router()],
+        routers=[incidents.views.router(), alerts.views.router(CATALOG.topic)],
         ensure_indexes=ensure_indexes,
     )

@@ -1,5 +1,5 @@
 """Alerts 预警 on CAP semantics, and their acknowledgements by staff."""
 
-from emergency.alerts import flows, timers, views
+from emergency.alerts import flows, live, timers, views
 
-__all__ = ["flows", "timers", "views"]
+__all__ = ["flows", "live", "timers", "views"]

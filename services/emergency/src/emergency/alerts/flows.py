@@ -3,6 +3,8 @@ ends by itself at its `expires`) and record their acknowledgements by staff."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from emergency.domain import (
     Acknowledge,
     Alert,
@@ -14,6 +16,7 @@ from emergency.domain import (
     needs_acknowledgement,
     transition_alert,
 )
+from emergency.metrics import emergency_metrics
 from emergency.store import ACK_BUCKET, ACKNOWLEDGEMENTS, ALERTS, EXPIRES_BUCKET
 from fazhi.codec import decode, encode
 from fazhi.consumer import HandlerContext, PoisonError
@@ -109,6 +112,9 @@ async def on_alert_acknowledged(ctx: HandlerContext, data: AlertAcknowledged) ->
     if not doc.get("acknowledged"):
         doc["acknowledged"] = True
         doc["first_acknowledged_at"] = data.acknowledged_at
+        if isinstance(doc.get("sent"), datetime) and doc.get("level"):
+            waited = (data.acknowledged_at - doc["sent"]).total_seconds()
+            emergency_metrics().ack_seconds.labels(level=doc["level"]).observe(max(waited, 0))
     ctx.save(ALERTS, doc)
     ctx.append(
         ACKNOWLEDGEMENTS,
@@ -127,7 +133,9 @@ async def on_alert_escalated(ctx: HandlerContext, data: AlertEscalated) -> None:
     doc = await ctx.get(ALERTS, data.alert_id)
     if doc is None:
         raise PoisonError(f"alert {data.alert_id!r} does not exist (yet)")
-    doc.setdefault("escalated_at", data.escalated_at)
+    if "escalated_at" not in doc:
+        doc["escalated_at"] = data.escalated_at
+        emergency_metrics().escalations.labels(level=str(data.level)).inc()
     ctx.save(ALERTS, doc)
 
 

@@ -13,24 +13,31 @@ from emergency.domain import (
     Alert,
     MessageStatus,
     acknowledgement_overdue,
+    expired,
     minute_buckets,
 )
+from emergency.metrics import emergency_metrics
 from emergency.store import ACK_BUCKET, ALERTS, EXPIRES_BUCKET, TIMERS
 from fazhi.codec import decode
-from fazhi.contracts.emergency import AlertEscalated, AlertExpired, AlertLevel
+from fazhi.contracts.emergency import AlertEscalated, AlertExpired, AlertLevel, CapStatus
 from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
 from fazhi.worker import Timer, TimerContext
 
 LOOKBACK = timedelta(hours=24)
-"""How far back a timer looks the first time it runs (or after a day stopped)."""
+"""How far back a timer looks after its worker was stopped (a day at most)."""
+FIRST_LOOK = timedelta(hours=1)
+"""How far back a timer looks the first time it ever runs."""
 
 
-def expiry_event(doc: dict[str, Any], now: datetime) -> CloudEvent | None:
-    """`emergency.alert.expired` for an active message whose `expires` has come."""
-    if doc.get("status") != MessageStatus.ACTIVE or doc["expires"] > now:
+def expiry_event(doc: dict[str, Any], alert: Alert, now: datetime) -> CloudEvent | None:
+    """`emergency.alert.expired` for an active message, the chain's message in force, whose
+    `expires` has come (the domain decides; the time is the chain's own, to the microsecond)."""
+    if doc.get("status") != MessageStatus.ACTIVE or not expired(alert, doc["_id"], now):
         return None
-    data = AlertExpired(alert_id=doc["_id"], chain_id=doc["chain_id"], expired_at=doc["expires"])
-    return _event("emergency.alert.expired", doc, data.model_dump(mode="json"), doc["expires"])
+    at = alert.current.expires
+    assert at is not None
+    data = AlertExpired(alert_id=doc["_id"], chain_id=doc["chain_id"], expired_at=at)
+    return _event("emergency.alert.expired", doc, data.model_dump(mode="json"), at)
 
 
 def escalation_event(
@@ -73,11 +80,25 @@ async def expire_alerts(t: TimerContext) -> None:
     events = []
     for bucket in minute_buckets(since, now):
         async for doc in t.db[ALERTS].find({EXPIRES_BUCKET: bucket}):
-            event = expiry_event(doc, now)
+            head = await _head(t, doc)
+            event = expiry_event(doc, head, now) if head is not None else None
             if event is not None:
                 events.append(event)
     await _publish(t, events)
     await _looked(t, "alert-expiry", now)
+    await _count_active(t)
+
+
+async def _count_active(t: TimerContext) -> None:
+    counts = {(level, status): 0 for level in AlertLevel for status in CapStatus}
+    async for doc in t.db[ALERTS].find(
+        {"status": str(MessageStatus.ACTIVE)}, {"level": 1, "cap_status": 1}
+    ):
+        key = (AlertLevel(doc["level"]), CapStatus(doc.get("cap_status", "actual")))
+        counts[key] = counts.get(key, 0) + 1
+    gauge = emergency_metrics().active_alerts
+    for (level, status), n in counts.items():
+        gauge.labels(level=str(level), cap_status=str(status)).set(n)
 
 
 async def escalate_alerts(t: TimerContext) -> None:
@@ -100,13 +121,19 @@ async def _overdue(
     async for doc in t.db[ALERTS].find({ACK_BUCKET: bucket}):
         if doc.get("level") != level or doc.get("status") != MessageStatus.ACTIVE:
             continue
-        head = doc if "chain" in doc else await t.db[ALERTS].find_one({"_id": doc["chain_id"]})
-        if head is None or "chain" not in head:
+        head = await _head(t, doc)
+        if head is None:
             continue
-        event = escalation_event(doc, decode(Alert, head["chain"]), window, now)
+        event = escalation_event(doc, head, window, now)
         if event is not None:
             found.append(event)
     return found
+
+
+async def _head(t: TimerContext, doc: dict[str, Any]) -> Alert | None:
+    """The chain a message belongs to, as its first message keeps it."""
+    head = doc if "chain" in doc else await t.db[ALERTS].find_one({"_id": doc["chain_id"]})
+    return decode(Alert, head["chain"]) if head is not None and "chain" in head else None
 
 
 async def _publish(t: TimerContext, events: list[CloudEvent]) -> None:
@@ -117,7 +144,7 @@ async def _publish(t: TimerContext, events: list[CloudEvent]) -> None:
 async def _looked_through(t: TimerContext, name: str, now: datetime) -> datetime:
     doc = await t.db[TIMERS].find_one({"_id": name})
     through = doc.get("through") if doc else None
-    return max(through, now - LOOKBACK) if isinstance(through, datetime) else now - LOOKBACK
+    return max(through, now - LOOKBACK) if isinstance(through, datetime) else now - FIRST_LOOK
 
 
 async def _looked(t: TimerContext, name: str, now: datetime) -> None:

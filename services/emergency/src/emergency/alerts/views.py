@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from emergency.alerts import live
 from emergency.alerts.cap import to_cap
 from emergency.domain import MessageStatus
 from emergency.store import ACK_BUCKET, ACKNOWLEDGEMENTS, ALERTS, EXPIRES_BUCKET, PRIVATE
@@ -26,8 +27,9 @@ LIST_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, *HIDDEN)}
 XML_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, "chain")}
 
 
-def router() -> APIRouter:
+def router(topic: str) -> APIRouter:
     router = APIRouter(tags=["alerts"])
+    router.include_router(live.router(topic))
 
     @router.get(
         "/v1/alerts",
