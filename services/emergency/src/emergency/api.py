@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from emergency import alerts, incidents
+from emergency import alerts, console, incidents
 from emergency.config import Settings
 from emergency.events import CATALOG
 from emergency.store import ensure_indexes
@@ -19,6 +19,10 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
         catalog=CATALOG,
         settings=settings or Settings(),
         publisher=publisher,
-        routers=[incidents.views.router(), alerts.views.router(CATALOG.topic)],
+        routers=[
+            incidents.views.router(),
+            alerts.views.router(CATALOG.topic),
+            console.views.router(),
+        ],
         ensure_indexes=ensure_indexes,
     )

@@ -32,6 +32,12 @@ HOT_QUERIES = (
         INCIDENTS, {"_id": "I-1"}, "worker load, owner check at ingest, GET /v1/incidents/{id}"
     ),
     HotQuery(INCIDENTS, {"_id": "I-1", VERSION: 3}, "worker save"),
+    HotQuery(INCIDENTS, {"status": "responding"}, "GET /v1/incidents?status=, the board"),
+    HotQuery(
+        INCIDENTS,
+        {"status": "responding", "owner_units": "emergency-management"},
+        "GET /v1/incidents?status= with a department key",
+    ),
     HotQuery(INCIDENT_LEVELS, {"incident_id": "I-1"}, "GET /v1/incidents/{id}: its levels"),
     HotQuery(ALERTS, {"_id": "A-1"}, "worker load, owner check at ingest, GET /v1/alerts/{id}"),
     HotQuery(ALERTS, {"_id": "A-1", VERSION: 3}, "worker save"),
@@ -52,6 +58,12 @@ HOT_QUERIES = (
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INCIDENTS].create_index([("occurred_at", DESCENDING)], name="occurred_at")
     await db[INCIDENTS].create_index(
+        [("status", ASCENDING), ("occurred_at", DESCENDING), ("_id", DESCENDING)], name="status"
+    )
+    await db[INCIDENTS].create_index(
+        [("status", ASCENDING), (OWNERS, ASCENDING)], name="status_owner"
+    )
+    await db[INCIDENTS].create_index(
         [("grade", ASCENDING), ("occurred_at", DESCENDING)], name="grade"
     )
     await db[ALERTS].create_index(
@@ -59,6 +71,12 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[ALERTS].create_index([("effective", DESCENDING)], name="effective")
     await db[ALERTS].create_index([("status", ASCENDING), (OWNERS, ASCENDING)], name="status_owner")
+    await db[ALERTS].create_index(
+        [("status", ASCENDING), ("level_rank", DESCENDING), ("_id", DESCENDING)], name="status_rank"
+    )
+    await db[ALERTS].create_index(
+        [("status", ASCENDING), ("sent", DESCENDING), ("_id", DESCENDING)], name="status_sent"
+    )
     await db[ALERTS].create_index([(EXPIRES_BUCKET, ASCENDING)], name=EXPIRES_BUCKET)
     await db[ALERTS].create_index([(ACK_BUCKET, ASCENDING)], name=ACK_BUCKET)
     await db[INCIDENT_LEVELS].create_index([("incident_id", ASCENDING)], name="incident_id")

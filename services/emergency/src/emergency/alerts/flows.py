@@ -68,6 +68,7 @@ async def on_alert_issued(ctx: HandlerContext, data: AlertIssued) -> None:
         status=str(MessageStatus.CANCELLED if cancel else MessageStatus.ACTIVE),
         sent=ctx.event.time,
         unit=ctx.event.unit,
+        level_rank=data.level.rank,
     )
     if not cancel:
         doc[EXPIRES_BUCKET] = minute_bucket(data.expires)

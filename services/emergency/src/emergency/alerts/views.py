@@ -15,6 +15,7 @@ from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import AlertLevel, CapStatus, MsgType
 from fazhi.contracts.terms import with_labels
 from fazhi.envelope import ID_PATTERN
+from fazhi.pagination import PageQuery, fetch_page
 from fazhi.problems import Problem
 from fazhi.projection import INTERNAL_FIELDS, OWNERS
 from fazhi.roles import Role
@@ -33,18 +34,19 @@ def router(topic: str) -> APIRouter:
 
     @router.get(
         "/v1/alerts",
-        summary="Alerts by status: the active ones (in force or about to be), red first",
+        summary="Alerts by status: the active ones (in force or about to be) red first, the "
+        "ended ones (replaced, cancelled, expired) latest first",
         description=f"Who reads what: {SCOPE.describe().split(';')[0]}; a department key "
         "lists its unit's alerts only.",
     )
     async def list_alerts(
         who: Caller,
         rt: Annotated[ServiceRuntime, Depends(runtime)],
+        page: PageQuery,
         active: Annotated[
             bool | None, Query(description="true: the active alerts (status=active)")
         ] = None,
         status: Annotated[MessageStatus | None, Query(description="One status")] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 200,
     ) -> dict[str, Any]:
         if active is not None and status is not None:
             raise Problem(400, "Give `active` or `status`, not both.", kind="bad-query")
@@ -54,9 +56,12 @@ def router(topic: str) -> APIRouter:
         query: dict[str, Any] = {"status": str(wanted)}
         if not SCOPE.allows(who, {}):
             query[OWNERS] = who.unit
-        docs = await rt.db[ALERTS].find(query, LIST_FIELDS).limit(limit).to_list(None)
-        docs.sort(key=lambda d: (-AlertLevel(d["level"]).rank, -d["sent"].timestamp()))
-        return {"items": [_shown(doc) for doc in docs]}
+        # Active ones red first; ended ones latest first.
+        key = "level_rank" if wanted is MessageStatus.ACTIVE else "sent"
+        found = await fetch_page(
+            rt.db[ALERTS], query, page, key=key, descending=True, projection=LIST_FIELDS
+        )
+        return found.body([_shown(doc) for doc in found.items])
 
     @router.get(
         "/v1/alerts/{alert_id}.xml",
