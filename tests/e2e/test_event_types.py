@@ -15,7 +15,7 @@ from emergency.events import CATALOG as EMERGENCY
 from open_government.events import CATALOG as OPENGOV
 from petition_mediation.events import CATALOG as MEDIATION
 from supervision.events import CATALOG as SUPERVISION
-from tests.conftest import client_for
+from tests.conftest import client_for, create_key
 from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -133,8 +133,22 @@ def test_a_reconsideration_is_filed_accepted_and_decided(
                 },
             ),
         )
-        doc = _read(http, f"/v1/cases/{case}", lambda d: d.get("status") == "decided")
-    assert [step["action"] for step in doc["history"]] == ["file", "accept", "decide"]
+        _read(http, f"/v1/cases/{case}", lambda d: d.get("status") == "decided")
+    with client_for(
+        SERVICES["petition-mediation"], create_key("market-regulation", "department")
+    ) as http:
+        _post(
+            http,
+            event(
+                "mediation.decision.executed",
+                "market-regulation",
+                case,
+                {"case_id": case, "executed_at": _at(30), "note": "已撤销处罚并退还罚款"},
+            ),
+        )
+        doc = _read(http, f"/v1/cases/{case}", lambda d: d.get("status") == "executed")
+    steps = [step["action"] for step in doc["history"]]
+    assert steps == ["file", "accept", "decide", "publish", "record_execution"]
     assert "13991234567" not in doc["document_text"]
     assert "王五" not in str(doc)
 
@@ -258,6 +272,31 @@ def test_a_request_is_answered_and_a_document_published(
         published = _read(http, f"/v1/documents/{document}", lambda d: "title" in d)
     assert answered["answered_on_time"] is True
     assert published["number"] == "碑政规〔2026〕1号"
+
+
+def test_a_major_decision_is_adopted_then_evaluated(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    decision = f"MD-{uuid.uuid4().hex[:8]}"
+    with client_for(SERVICES["open-government"], keys["justice"]) as http:
+        for kind, data in (
+            ("adopted", {"year": 2026, "title": "碑林区法治政府建设考核办法", "adopted_at": _at()}),
+            ("evaluated", {"evaluated_at": _at(1), "summary": "执行良好，继续实施"}),
+        ):
+            _post(
+                http,
+                event(
+                    f"opengov.decision.{kind}",
+                    "justice",
+                    decision,
+                    {"decision_id": decision, "unit": "justice", **data},
+                ),
+            )
+        evaluated = _read(
+            http, f"/v1/decisions/{decision}", lambda d: d.get("status") == "evaluated"
+        )
+    assert evaluated["title"] == "碑林区法治政府建设考核办法"
+    assert evaluated["evaluation"] == "执行良好，继续实施"
 
 
 def test_a_red_alert_becomes_a_supervision_item_in_real_time(

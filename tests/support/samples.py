@@ -52,6 +52,11 @@ SAMPLES: dict[str, Sample] = {
         "document_text": "本机关决定撤销。",
         "outcome": "revoked",
     },
+    "mediation.decision.executed": lambda agg, unit: {
+        "case_id": agg,
+        "executed_at": LATER,
+        "note": "已按决定退还罚款",
+    },
     "emergency.incident.reported": lambda agg, unit: {
         "incident_id": agg,
         "category": "自然灾害",
@@ -92,6 +97,19 @@ SAMPLES: dict[str, Sample] = {
         "request_id": agg,
         "answer_type": "disclosed",
         "answered_at": LATER,
+    },
+    "opengov.decision.adopted": lambda agg, unit: {
+        "decision_id": agg,
+        "year": 2026,
+        "title": "碑林区老旧小区改造三年行动计划",
+        "unit": unit,
+        "adopted_at": AT,
+    },
+    "opengov.decision.evaluated": lambda agg, unit: {
+        "decision_id": agg,
+        "unit": unit,
+        "evaluated_at": LATER,
+        "summary": "决策执行情况良好，建议继续实施",
     },
     "opengov.document.published": lambda agg, unit: {
         "document_id": agg,

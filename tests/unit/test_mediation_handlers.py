@@ -180,3 +180,62 @@ async def test_a_case_filed_twice_keeps_its_first_filing(h: Harness) -> None:
 async def test_events_about_an_unknown_case_are_refused(h: Harness) -> None:
     assert await h.run(accepted("NOPE")) == [Outcome.DEAD_LETTERED]
     assert "does not exist" in h.errors[0]
+
+
+def executed(case_id: str, unit: str = "market-regulation") -> CloudEvent:
+    return new_event(
+        type="mediation.decision.executed",
+        source=f"/units/{unit}",
+        subject=case_id,
+        time=FILED,
+        data={
+            "case_id": case_id,
+            "executed_at": (FILED + timedelta(days=40)).isoformat(),
+            "note": "已退还罚款",
+        },
+    )
+
+
+async def test_a_reconsideration_decision_is_published_without_the_applicants_data(
+    h: Harness,
+) -> None:
+    await h.run(filed("C1", "reconsideration"), accepted("C1"), decided("C1", outcome="revoked"))
+    published = [e for _, e in h.publisher.published if e.type == "mediation.decision.published"]
+    assert len(published) == 1
+    data = published[0].data
+    assert data["outcome"] == "revoked"
+    assert data["respondent_unit"] == "market-regulation"
+    assert data["case_type"] == "reconsideration"
+    body = str(data)
+    for secret in ("张三", "610103198503021234", "13991234567"):
+        assert secret not in body
+    assert "本机关决定撤销原处罚决定" in data["text"]
+
+
+async def test_a_replayed_decision_publishes_the_same_event(h: Harness) -> None:
+    await h.run(filed("C1", "reconsideration"), accepted("C1"))
+    records = h.records(decided("C1", outcome="revoked"))
+    await h.replay(records)
+    await h.replay(records)
+    ids = {e.id for _, e in h.publisher.published if e.type == "mediation.decision.published"}
+    assert len(ids) == 1
+
+
+async def test_only_reconsideration_decisions_are_published(h: Harness) -> None:
+    await h.run(filed("C1", "adjudication"), accepted("C1"), decided("C1", outcome="revoked"))
+    assert not [e for _, e in h.publisher.published if e.type == "mediation.decision.published"]
+
+
+async def test_the_respondent_unit_reports_the_decision_carried_out(h: Harness) -> None:
+    await h.run(filed("C1", "reconsideration"), accepted("C1"), decided("C1", outcome="revoked"))
+    assert await h.run(executed("C1", unit="court")) == [Outcome.DEAD_LETTERED]
+    assert "only the respondent unit" in h.errors[0]
+    assert await h.run(executed("C1")) == [Outcome.APPLIED]
+    assert h.doc(CASES, "C1")["status"] == "executed"
+    assert [row["action"] for row in h.rows(CASE_HISTORY, case_id="C1")][-1] == "record_execution"
+
+
+async def test_an_upheld_decision_leaves_nothing_to_carry_out(h: Harness) -> None:
+    await h.run(filed("C1", "reconsideration"), accepted("C1"), decided("C1", outcome="upheld"))
+    assert await h.run(executed("C1")) == [Outcome.DEAD_LETTERED]
+    assert "leaves the respondent nothing to do" in h.errors[0]

@@ -10,7 +10,7 @@ import pytest
 
 from fazhi.consumer import Outcome
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
-from open_government.store import PRIVATE, REQUESTS
+from open_government.store import DECISIONS, PRIVATE, REQUESTS
 from open_government.worker import WORKER
 from tests.support.harness import Harness
 
@@ -92,3 +92,55 @@ async def test_a_request_is_answered_once(h: Harness) -> None:
     assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DEAD_LETTERED]
     assert "disclosure request in state 'answered' cannot answer" in h.errors[0]
     assert h.doc(REQUESTS, "R1")["answer_type"] == "disclosed"
+
+
+def overdue(request_id: str, due_date: str, days: int = 1) -> CloudEvent:
+    return _event(
+        "overdue", request_id, {"unit": "gov-office", "due_date": due_date, "days_overdue": days}
+    )
+
+
+async def test_an_overdue_request_is_marked_overdue(h: Harness) -> None:
+    await h.run(received("R1"), overdue("R1", "2026-10-29", days=3))
+    request = h.doc(REQUESTS, "R1")
+    assert request["overdue"] is True
+    assert request["days_overdue"] == 3
+
+
+async def test_overdue_for_a_due_date_that_moved_or_an_answered_request_changes_nothing(
+    h: Harness,
+) -> None:
+    await h.run(received("R1"), overdue("R1", "2026-10-20"))
+    await h.run(received("R2"), answered("R2", "disclosed"), overdue("R2", "2026-10-29"))
+    assert "overdue" not in h.doc(REQUESTS, "R1")
+    assert "overdue" not in h.doc(REQUESTS, "R2")
+
+
+def _decision(kind: str, data: dict[str, Any]) -> CloudEvent:
+    return new_event(
+        type=f"opengov.decision.{kind}",
+        source="/units/gov-office",
+        subject="MD-2026-01",
+        time=RECEIVED,
+        data={"decision_id": "MD-2026-01", "unit": "gov-office", **data},
+    )
+
+
+async def test_a_decision_is_adopted_then_evaluated(h: Harness) -> None:
+    adopted = _decision(
+        "adopted",
+        {"year": 2026, "title": "老旧小区改造三年行动计划", "adopted_at": RECEIVED.isoformat()},
+    )
+    evaluated = _decision(
+        "evaluated",
+        {"evaluated_at": (RECEIVED + timedelta(days=300)).isoformat(), "summary": "良好"},
+    )
+    assert await h.run(adopted, evaluated) == [Outcome.APPLIED] * 2
+    decision = h.doc(DECISIONS, "MD-2026-01")
+    assert decision["status"] == "evaluated"
+    assert decision["evaluation"] == "良好"
+
+
+async def test_a_decision_not_adopted_cannot_be_evaluated(h: Harness) -> None:
+    evaluated = _decision("evaluated", {"evaluated_at": RECEIVED.isoformat(), "summary": "良好"})
+    assert await h.run(evaluated) == [Outcome.DEAD_LETTERED]

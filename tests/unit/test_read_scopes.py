@@ -74,6 +74,7 @@ DOCS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "requests": {"R1": {"owner_units": ["justice"], "request": {}, "private": SECRET}},
     "documents": {"D1": {"owner_units": ["justice"], "title": "办法", "tokens": ["办法"]}},
+    "decisions": {"MD1": {"owner_units": ["gov-office"], "title": "老旧小区改造", "year": 2026}},
 }
 
 
@@ -178,6 +179,7 @@ READERS = {
     },
     ("open-government", "/v1/requests/R1"): {"justice", "supervisor", "operator"},
     ("open-government", "/v1/documents/D1"): set(KEYS),
+    ("open-government", "/v1/decisions/MD1"): set(KEYS),
 }
 
 

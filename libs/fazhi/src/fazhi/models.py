@@ -12,6 +12,9 @@ Every event's `data` is a `Payload`, and every `Payload` is strict, whatever its
   one segment of its read URL;
 - unknown fields are refused, so a typo is caught at the door.
 
+Fields that can carry personal data are marked `Annotated[..., PERSONAL]` (`x-personal` in
+their JSON schema): they travel sealed on the topics (see `fazhi.sealing`).
+
 The rules are applied to the model's validation schema when the class is made (see
 `Payload.__get_pydantic_core_schema__`), so they hold for the fields of every subclass, in
 Python and JSON input alike, at the api and in the workers.
@@ -21,8 +24,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from functools import cache
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -30,8 +35,10 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from fazhi.envelope import ID_MAX_LENGTH, ID_PATTERN, RFC3339_PATTERN, rfc3339
@@ -159,6 +166,50 @@ LongText = Annotated[str, StringConstraints(max_length=200_000)]
 """At most 200,000 characters (600 kB of Chinese text: an event stays under Kafka's 1 MB)."""
 
 
+ERASED_TEXT = "[个人信息已删除]"
+"""What a personal text reads as once its data key is gone (crypto-shredded)."""
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Marks a payload field that can carry personal data: a person's name, ID number, phone or
+    address, or a raw text a department wrote about a person (`Annotated[LongText, PERSONAL]`).
+
+    Such a field travels sealed on the topics, readable only by the owning service; its JSON
+    schema says `x-personal: true`. `erased` is what it reads as where it cannot be unsealed
+    (another service, or its data key shredded); by default `ERASED_TEXT`, or the `ERASED`
+    value of the field's model (`Applicant.ERASED`)."""
+
+    erased: Any = None
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        shown = handler(schema)
+        if "$ref" in shown:
+            shown = {"allOf": [shown]}
+        return {**shown, "x-personal": True}
+
+
+PERSONAL = PersonalData()
+
+
+@cache
+def personal_fields(model: type[BaseModel]) -> dict[str, Any]:
+    """The fields of `model` marked `PERSONAL`, each with what it reads as once erased (the JSON
+    form of a valid value: `ERASED_TEXT`, or the field's model's `ERASED`)."""
+    found: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        marker = next((m for m in info.metadata if isinstance(m, PersonalData)), None)
+        if marker is None:
+            continue
+        erased = marker.erased
+        if erased is None:
+            erased = getattr(info.annotation, "ERASED", ERASED_TEXT)
+        found[name] = erased
+    return found
+
+
 class Payload(BaseModel):
     """Base of every event's `data`: strict, and unknown fields are refused (see the module)."""
 
@@ -175,6 +226,9 @@ class Payload(BaseModel):
 
 class Applicant(Payload):
     """A person or organisation applying: personal data, stored but never published or logged."""
+
+    ERASED: ClassVar[dict[str, Any]] = {"name": ERASED_TEXT}
+    """The applicant once their data is erased: no name, no numbers."""
 
     name: ShortText
     kind: str = Field(default="person", pattern="^(person|organisation)$")

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from fazhi.app import create_service_app
 from fazhi.publisher import Publisher
-from open_government import documents, requests
+from open_government import decisions, documents, requests
 from open_government.config import Settings
 from open_government.events import CATALOG
 from open_government.store import ensure_indexes
@@ -19,6 +19,6 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
         catalog=CATALOG,
         settings=settings or Settings(),
         publisher=publisher,
-        routers=[requests.views.router(), documents.views.router()],
+        routers=[requests.views.router(), documents.views.router(), decisions.views.router()],
         ensure_indexes=ensure_indexes,
     )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from fazhi.catalog import Binding, EventCatalog
 from fazhi.contracts.opengov import CONTRACT
-from open_government.store import DOCUMENTS, REQUESTS
+from open_government.store import DECISIONS, DOCUMENTS, REQUESTS
 
 CATALOG = EventCatalog.bind(
     CONTRACT,
     {
         "opengov.request.received": Binding(REQUESTS, creates=True),
         "opengov.request.answered": Binding(REQUESTS),
+        "opengov.request.overdue": Binding(REQUESTS),
+        "opengov.decision.adopted": Binding(DECISIONS, creates=True),
+        "opengov.decision.evaluated": Binding(DECISIONS),
         "opengov.document.published": Binding(DOCUMENTS, creates=True),
     },
 )

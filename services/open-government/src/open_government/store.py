@@ -11,6 +11,7 @@ from fazhi.projection import VERSION, HotQuery
 
 REQUESTS = "requests"
 DOCUMENTS = "documents"
+DECISIONS = "decisions"
 PRIVATE = "private"
 """The part of a document holding personal data: stored, never returned or published."""
 
@@ -22,6 +23,10 @@ HOT_QUERIES = (
         DOCUMENTS, {"_id": "D-1"}, "worker load, owner check at ingest, GET /v1/documents/{id}"
     ),
     HotQuery(DOCUMENTS, {"_id": "D-1", VERSION: 3}, "worker save"),
+    HotQuery(
+        DECISIONS, {"_id": "MD-1"}, "worker load, owner check at ingest, GET /v1/decisions/{id}"
+    ),
+    HotQuery(DECISIONS, {"_id": "MD-1", VERSION: 3}, "worker save"),
 )
 
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from fazhi.reactions import Reactions
 from fazhi.worker import WorkerEntry
-from open_government import documents, requests
+from open_government import decisions, documents, requests
 from open_government.config import Settings
 from open_government.events import CATALOG
 from open_government.store import ensure_indexes
 
-REACTIONS: Reactions = {**requests.flows.REACTIONS, **documents.flows.REACTIONS}
+REACTIONS: Reactions = {
+    **requests.flows.REACTIONS,
+    **documents.flows.REACTIONS,
+    **decisions.flows.REACTIONS,
+}
 
 WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes)
 create_worker = WORKER.create

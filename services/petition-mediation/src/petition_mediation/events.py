@@ -10,8 +10,13 @@ from petition_mediation.store import CASES
 CATALOG = EventCatalog.bind(
     CONTRACT,
     {
-        "mediation.case.filed": Binding(CASES, creates=True),
-        "mediation.case.accepted": Binding(CASES),
-        "mediation.case.decided": Binding(CASES),
+        name: Binding(
+            CASES,
+            creates=name == "mediation.case.filed",
+            # The respondent unit reports carrying out the decision; the worker checks it is
+            # that unit (or the case's owner).
+            any_unit=name == "mediation.decision.executed",
+        )
+        for name in CONTRACT.types
     },
 )

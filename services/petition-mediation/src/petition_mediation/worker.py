@@ -10,15 +10,23 @@ Run with `python -m petition_mediation.worker` (or `faust -A petition_mediation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fazhi.codec import clock_summary
 from fazhi.consumer import HandlerContext, PoisonError
-from fazhi.contracts.mediation import CaseAccepted, CaseDecided, CaseFiled
-from fazhi.envelope import CHINA_TZ
+from fazhi.contracts.mediation import (
+    CaseAccepted,
+    CaseDecided,
+    CaseFiled,
+    CaseOverdue,
+    CaseType,
+    DecisionExecuted,
+    DecisionPublished,
+)
+from fazhi.envelope import CHINA_TZ, derived_id, new_event
 from fazhi.models import Applicant
-from fazhi.projection import Document
+from fazhi.projection import OWNERS, Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import redact
 from fazhi.worker import WorkerEntry
@@ -28,10 +36,10 @@ from petition_mediation.domain import (
     Accept,
     Action,
     Case,
-    CaseType,
     Decide,
     IssueOpinion,
     RecordAgreement,
+    RecordExecution,
     RecordJudgment,
     StartMediation,
     file_adjudication,
@@ -120,6 +128,82 @@ async def on_decided(ctx: HandlerContext, data: CaseDecided) -> None:
         doc["outcome"] = str(data.outcome)
     doc.setdefault(PRIVATE, {}).update(decision=data.decision, document_text=data.document_text)
     _keep(ctx, doc, after)
+    if data.outcome is not None and doc["case_type"] == CaseType.RECONSIDERATION:
+        _publish_decision(ctx, doc, data)
+
+
+def _publish_decision(ctx: HandlerContext, doc: Document, data: CaseDecided) -> None:
+    """决定书网上公开: the decision as others read it, redacted like every text the case
+    keeps (the stored `document_text` already is)."""
+    assert data.outcome is not None
+    published = DecisionPublished(
+        case_id=data.case_id,
+        case_type=CaseType.RECONSIDERATION,
+        category=doc["category"],
+        outcome=data.outcome,
+        respondent_unit=doc["respondent_unit"],
+        decided_at=data.decided_at,
+        title=f"行政复议决定书（{doc['category']}）",
+        text=doc["document_text"],
+    )
+    ctx.emit(
+        CATALOG.topic,
+        new_event(
+            type="mediation.decision.published",
+            source=ctx.event.source,
+            subject=data.case_id,
+            id=derived_id(ctx.event.key, "mediation.decision.published"),
+            time=ctx.event.time,
+            data=published.model_dump(mode="json"),
+        ),
+    )
+
+
+async def on_executed(ctx: HandlerContext, data: DecisionExecuted) -> None:
+    """The respondent unit (or the case's owner for it) reports the decision carried out."""
+    doc, case = await _load(ctx, data.case_id)
+    unit = ctx.event.unit
+    if unit != doc["respondent_unit"] and unit not in doc.get(OWNERS, []):
+        raise PoisonError(
+            f"only the respondent unit {doc['respondent_unit']!r} or the case's owner reports "
+            f"case {data.case_id!r} carried out, not {unit!r}"
+        )
+    after = transition(case, RecordExecution(_day(data.executed_at), data.note))
+    doc.update(executed_at=data.executed_at)
+    _keep(ctx, doc, after)
+
+
+async def on_overdue(ctx: HandlerContext, data: CaseOverdue) -> None:
+    """A clock passed: the case's timeline says so (supervision opens its item)."""
+    if await ctx.get(CASES, data.case_id) is None:
+        raise PoisonError(f"case {data.case_id!r} does not exist (yet)")
+    ctx.append(
+        CASE_HISTORY,
+        {
+            "case_id": data.case_id,
+            "seq": ctx.record.offset,
+            "action": "overdue",
+            "on": (data.due_date + timedelta(days=data.days_overdue)).isoformat(),
+            "status": "overdue",
+            "note": f"{data.clock} due {data.due_date.isoformat()} ({data.unit})",
+            "due_on": data.due_date.isoformat(),
+        },
+    )
+
+
+async def on_published(ctx: HandlerContext, data: DecisionPublished) -> None:
+    """The decision went out for publication: a step of the case's timeline."""
+    ctx.append(
+        CASE_HISTORY,
+        {
+            "case_id": data.case_id,
+            "seq": ctx.record.offset,
+            "action": "publish",
+            "on": _day(ctx.event.time).isoformat(),
+            "status": "published",
+            "note": data.title,
+        },
+    )
 
 
 async def _load(ctx: HandlerContext, case_id: str) -> tuple[Document, Case]:
@@ -155,6 +239,9 @@ REACTIONS: Reactions = {
     CaseFiled: [on_filed],
     CaseAccepted: [on_accepted],
     CaseDecided: [on_decided],
+    DecisionExecuted: [on_executed],
+    CaseOverdue: [on_overdue],
+    DecisionPublished: [on_published],
 }
 
 

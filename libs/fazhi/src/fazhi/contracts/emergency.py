@@ -3,12 +3,12 @@ and response level, and warnings 预警 as CAP alert chains acknowledged by staf
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import Id, LongText, Payload, ShortText, UnitCode
+from fazhi.models import PERSONAL, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.roles import Role
 from fazhi.topology import EMERGENCY
 
@@ -71,8 +71,8 @@ class IncidentReported(Payload):
     incident_id: Id
     category: ShortText
     grade: Grade
-    title: ShortText
-    location: ShortText
+    title: Annotated[ShortText, PERSONAL]
+    location: Annotated[ShortText, PERSONAL]
     occurred_at: AwareDatetime
 
 

@@ -1,12 +1,16 @@
 """The contract of `mediation.events`, owned by petition-mediation 矛盾纠纷调处: dispute cases of
-five types filed, accepted and decided."""
+five types, every step of their lifecycles, their statutory clocks passing, and the decisions
+published and carried out."""
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime
+from datetime import date
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.models import PERSONAL, Applicant, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.topology import PETITION_MEDIATION
 
 
@@ -56,13 +60,25 @@ class Outcome(Term):
         return self not in (Outcome.UPHELD, Outcome.DISMISSED)
 
 
+class ClockName(Term):
+    """The statutory clocks a case may carry, named by the step they time."""
+
+    ACCEPTANCE = "acceptance", "受理期限"
+    HANDLING = "handling", "办理期限"
+    REVIEW = "review", "复查复核期限"
+    DECISION = "decision", "决定期限"
+    EXECUTION = "execution", "履行期限"
+    DEFENCE = "defence", "答辩期限"
+    REPLY = "reply", "建议回复期限"
+
+
 class CaseFiled(Payload):
     case_id: Id
     case_type: CaseType
-    category: ShortText
-    applicant: Applicant
+    category: Annotated[ShortText, PERSONAL]
+    applicant: Annotated[Applicant, PERSONAL]
     respondent_unit: UnitCode
-    summary: LongText
+    summary: Annotated[LongText, PERSONAL]
     filed_at: AwareDatetime
 
 
@@ -76,11 +92,44 @@ class CaseAccepted(Payload):
 
 class CaseDecided(Payload):
     case_id: Id
-    decision: ShortText
+    decision: Annotated[ShortText, PERSONAL]
     decided_at: AwareDatetime
-    document_text: LongText
+    document_text: Annotated[LongText, PERSONAL]
     outcome: Outcome | None = None
     """The decision type of a reconsideration (行政复议法 arts. 63-73)."""
+
+
+class CaseOverdue(Payload):
+    """A statutory clock of a case passed its due date; `unit` is the unit that must act."""
+
+    case_id: Id
+    case_type: CaseType
+    clock: ClockName
+    unit: UnitCode
+    due_date: date
+    days_overdue: int = Field(ge=1)
+
+
+class DecisionPublished(Payload):
+    """A reconsideration decision as the public may read it (决定书网上公开, art. 79): its text
+    redacted with the case's known parties, so no name, ID number, phone or address."""
+
+    case_id: Id
+    case_type: CaseType
+    category: ShortText
+    outcome: Outcome
+    respondent_unit: UnitCode
+    decided_at: AwareDatetime
+    title: ShortText
+    text: LongText
+
+
+class DecisionExecuted(Payload):
+    """The respondent unit carried out a reconsideration decision (履行, art. 77)."""
+
+    case_id: Id
+    executed_at: AwareDatetime
+    note: LongText = ""
 
 
 CONTRACT = TopicContract.of(
@@ -101,7 +150,32 @@ CONTRACT = TopicContract.of(
             "A case is accepted (受理), under the ordinary or simplified procedure.",
         ),
         EventContract(
-            "mediation.case.decided", CaseDecided, "case_id", "A case is decided (决定)."
+            "mediation.case.decided",
+            CaseDecided,
+            "case_id",
+            "A case is decided: a petition's handling, review or re-review opinion, a mediation "
+            "agreement, an adjudication or reconsideration decision, a court's judgment.",
+        ),
+        EventContract(
+            "mediation.case.overdue",
+            CaseOverdue,
+            "case_id",
+            "A statutory clock of a case passed its due date (once per case, clock and due date).",
+            derived=True,
+        ),
+        EventContract(
+            "mediation.decision.published",
+            DecisionPublished,
+            "case_id",
+            "A reconsideration decision, redacted, for publication (决定书网上公开).",
+            derived=True,
+        ),
+        EventContract(
+            "mediation.decision.executed",
+            DecisionExecuted,
+            "case_id",
+            "The respondent unit carried out a reconsideration decision (履行); posted by that "
+            "unit, which does not own the case.",
         ),
     ],
 )

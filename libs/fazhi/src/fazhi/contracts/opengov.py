@@ -1,12 +1,16 @@
 """The contract of `opengov.events`, owned by open-government 政务公开: disclosure requests
-依申请公开 and their answers (政府信息公开条例 2019), and published documents."""
+依申请公开 and their answers (政府信息公开条例 2019), published documents, and major administrative
+decisions 重大行政决策 (重大行政决策程序暂行条例 2019)."""
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime
+from datetime import date
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import Applicant, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.models import PERSONAL, Applicant, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.topology import OPEN_GOVERNMENT
 
 
@@ -51,8 +55,8 @@ _REASONED = frozenset(
 
 class RequestReceived(Payload):
     request_id: Id
-    applicant: Applicant
-    content: LongText
+    applicant: Annotated[Applicant, PERSONAL]
+    content: Annotated[LongText, PERSONAL]
     channel: Channel
     received_at: AwareDatetime
 
@@ -61,8 +65,40 @@ class RequestAnswered(Payload):
     request_id: Id
     answer_type: AnswerType
     answered_at: AwareDatetime
-    reason: ShortText = ""
+    reason: Annotated[ShortText, PERSONAL] = ""
     """Why it is not (fully) disclosed: required for the answers of arts. 35, 36(3), 36(5), 37."""
+
+
+class RequestOverdue(Payload):
+    """A request's reply period ended unanswered (derived by the open-government timer)."""
+
+    request_id: Id
+    unit: UnitCode
+    """The receiving unit, which must answer."""
+    due_date: date
+    days_overdue: int = Field(ge=1)
+
+
+class DecisionAdopted(Payload):
+    """A major administrative decision (重大行政决策) is adopted (作出决策); its execution and
+    post-evaluation (决策后评估) are tracked from here (重大行政决策程序暂行条例 arts. 36-39)."""
+
+    decision_id: Id
+    year: int = Field(ge=2000, le=2100)
+    """The year of the catalogue (重大行政决策事项目录) that lists it."""
+    title: ShortText
+    unit: UnitCode
+    """The unit that carries it out (决策承办单位)."""
+    adopted_at: AwareDatetime
+
+
+class DecisionEvaluated(Payload):
+    """The post-evaluation (决策后评估) of an adopted decision is done."""
+
+    decision_id: Id
+    unit: UnitCode
+    evaluated_at: AwareDatetime
+    summary: LongText
 
 
 class DocumentPublished(Payload):
@@ -77,7 +113,8 @@ class DocumentPublished(Payload):
 
 CONTRACT = TopicContract.of(
     OPEN_GOVERNMENT,
-    "Disclosure requests 依申请公开 and published documents of open-government 政务公开.",
+    "Disclosure requests 依申请公开, published documents and major decisions 重大行政决策 of "
+    "open-government 政务公开.",
     [
         EventContract(
             "opengov.request.received",
@@ -90,6 +127,25 @@ CONTRACT = TopicContract.of(
             RequestAnswered,
             "request_id",
             "A disclosure request is answered (arts. 35-37).",
+        ),
+        EventContract(
+            "opengov.request.overdue",
+            RequestOverdue,
+            "request_id",
+            "A disclosure request's reply period ended unanswered.",
+            derived=True,
+        ),
+        EventContract(
+            "opengov.decision.adopted",
+            DecisionAdopted,
+            "decision_id",
+            "A major administrative decision is adopted; its execution is tracked.",
+        ),
+        EventContract(
+            "opengov.decision.evaluated",
+            DecisionEvaluated,
+            "decision_id",
+            "The post-evaluation of an adopted major decision is done.",
         ),
         EventContract(
             "opengov.document.published",

@@ -4,11 +4,12 @@ units report on them, and the supervision items the platform opens on what is ov
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, TopicContract
-from fazhi.models import Id, LongText, Payload, UnitCode
+from fazhi.models import PERSONAL, Id, LongText, Payload, UnitCode
 from fazhi.topology import SUPERVISION
 
 
@@ -28,7 +29,7 @@ class TaskProgressReported(Payload):
     task_id: Id
     unit: UnitCode
     progress_pct: int = Field(ge=0, le=100)
-    note: LongText = ""
+    note: Annotated[LongText, PERSONAL] = ""
     reported_at: AwareDatetime
 
 
@@ -36,7 +37,7 @@ class TaskCompleted(Payload):
     task_id: Id
     unit: UnitCode
     completed_at: AwareDatetime
-    evidence: LongText = Field(min_length=1)
+    evidence: Annotated[LongText, PERSONAL] = Field(min_length=1)
 
 
 class TaskOverdue(Payload):

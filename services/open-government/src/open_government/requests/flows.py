@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from fazhi.codec import clock_summary, decode, encode
 from fazhi.consumer import HandlerContext, PoisonError
-from fazhi.contracts.opengov import RequestAnswered, RequestReceived
+from fazhi.contracts.opengov import RequestAnswered, RequestOverdue, RequestReceived
 from fazhi.envelope import CHINA_TZ
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
@@ -44,6 +44,17 @@ async def on_request_answered(ctx: HandlerContext, data: RequestAnswered) -> Non
     _keep(ctx, doc, answered)
 
 
+async def on_request_overdue(ctx: HandlerContext, data: RequestOverdue) -> None:
+    """Marks the request overdue, unless it was answered or its due date moved meanwhile."""
+    doc = await ctx.get(REQUESTS, data.request_id)
+    if doc is None:
+        raise PoisonError(f"request {data.request_id!r} does not exist (yet)")
+    if doc.get("answered_at") is not None or doc.get("due_date") != data.due_date.isoformat():
+        return
+    doc.update(overdue=True, days_overdue=data.days_overdue)
+    ctx.save(REQUESTS, doc)
+
+
 def _keep(ctx: HandlerContext, doc: Document, request: DisclosureRequest) -> None:
     clock = clock_summary(request.clock) or {}
     answered = request.answered_on
@@ -64,4 +75,5 @@ def _day(at: datetime) -> date:
 REACTIONS: Reactions = {
     RequestReceived: [on_request_received],
     RequestAnswered: [on_request_answered],
+    RequestOverdue: [on_request_overdue],
 }
