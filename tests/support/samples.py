@@ -70,6 +70,16 @@ SAMPLES: dict[str, Sample] = {
         "level": "III",
         "changed_at": LATER,
     },
+    "emergency.response.ended": lambda agg, unit: {
+        "incident_id": agg,
+        "ended_at": LATER,
+        "note": "积水已排除",
+    },
+    "emergency.incident.closed": lambda agg, unit: {
+        "incident_id": agg,
+        "closed_at": LATER,
+        "assessment": "内涝处置及时，无人员伤亡。",
+    },
     "emergency.alert.issued": lambda agg, unit: {
         "alert_id": agg,
         "msg_type": "alert",

@@ -17,7 +17,8 @@ MARKED = {
     "mediation.case.decided": {"decision", "document_text"},
     "opengov.request.received": {"applicant", "content"},
     "opengov.request.answered": {"reason"},
-    "emergency.incident.reported": {"title", "location"},
+    "emergency.incident.reported": {"title", "location", "affected_persons"},
+    "emergency.incident.closed": {"assessment"},
     "supervision.task.progress_reported": {"note"},
     "supervision.task.completed": {"evidence"},
 }

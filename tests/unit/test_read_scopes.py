@@ -72,6 +72,7 @@ DOCS: dict[str, dict[str, dict[str, Any]]] = {
             "expires": datetime(2026, 7, 20, 20, 0, tzinfo=CHINA_TZ),
         }
     },
+    "notices": {"N1": {"owner_units": ["emergency-management"], "state": "active"}},
     "requests": {"R1": {"owner_units": ["justice"], "request": {}, "private": SECRET}},
     "documents": {"D1": {"owner_units": ["justice"], "title": "办法", "tokens": ["办法"]}},
     "decisions": {"MD1": {"owner_units": ["gov-office"], "title": "老旧小区改造", "year": 2026}},
@@ -163,6 +164,8 @@ READERS = {
         "supervisor",
         "operator",
     },
+    ("emergency", "/v1/incidents/I1/persons"): {"staff", "justice-staff"},
+    ("emergency", "/v1/notices/N1"): set(KEYS),
     ("emergency", "/v1/alerts/A1"): {
         "emergency",
         "staff",

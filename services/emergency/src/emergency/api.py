@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from emergency import alerts, console, incidents
+from emergency import alerts, console, incidents, notices
 from emergency.config import Settings
 from emergency.events import CATALOG
 from emergency.store import ensure_indexes
@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
         routers=[
             incidents.views.router(),
             alerts.views.router(CATALOG.topic),
+            notices.views.router(),
             console.views.router(),
         ],
         ensure_indexes=ensure_indexes,

@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from fazhi.contracts.emergency import AlertLevel, CapStatus, Grade, MsgType, ResponseLevel
+from fazhi.contracts.emergency import (
+    AlertLevel,
+    CapStatus,
+    Grade,
+    MsgType,
+    NoticeState,
+    ResponseLevel,
+)
 from fazhi.envelope import CHINA_TZ
 from fazhi.statemachine import IllegalTransition, Machine, action_name
 
@@ -339,3 +346,23 @@ def transition_alert(alert: Alert, action: AlertAction) -> Alert:
     if action.msg_type is MsgType.CANCEL:
         return replace(alert, messages=(*alert.messages, action), cancelled_at=action.sent)
     return replace(alert, messages=(*alert.messages, action))
+
+
+NOTICE_LEVELS = frozenset({AlertLevel.ORANGE, AlertLevel.RED})
+"""Warnings the public is told of on the portal (权威信息发布): actual orange and red ones."""
+
+
+def alert_needs_notice(alert: Alert) -> bool:
+    """An actual orange or red warning: drills, tests and drafts never reach the public."""
+    return is_public(alert) and alert.level in NOTICE_LEVELS
+
+
+def notice_change(published: bool, wanted: bool, ended: bool) -> NoticeState | None:
+    """What happens to a source's public notice: first `active` when it comes to need one,
+    `updated` while it still does, `withdrawn` when it ends or no longer needs one (a warning
+    lowered to yellow); nothing for a source that never had one and does not need one."""
+    if not published:
+        return NoticeState.ACTIVE if wanted and not ended else None
+    if ended or not wanted:
+        return NoticeState.WITHDRAWN
+    return NoticeState.UPDATED

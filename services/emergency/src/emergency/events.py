@@ -14,6 +14,9 @@ CATALOG = EventCatalog.bind(
         # Staff of any unit acknowledge the alerts of every unit.
         "emergency.alert.acknowledged": Binding(ALERTS, any_unit=True),
         "emergency.response.level_changed": Binding(INCIDENTS),
+        "emergency.response.ended": Binding(INCIDENTS),
+        "emergency.incident.closed": Binding(INCIDENTS),
+        "emergency.incident.personal_data_purged": Binding(INCIDENTS),
         "emergency.alert.escalated": Binding(ALERTS),
         "emergency.alert.expired": Binding(ALERTS),
         "emergency.notice.published": Binding(NOTICES, creates=True),

@@ -21,6 +21,8 @@ EXPIRES_BUCKET = "expires_bucket"
 """On an active message: the minute it expires."""
 TIMERS = "timers"
 """One document per worker timer: the minute it has looked through."""
+CLOSED_DAY = "closed_day"
+"""On a closed incident whose private part still names persons: the day it closed."""
 NOTICES = "notices"
 """Public notices derived from alerts and incidents, as last published."""
 PRIVATE = "private"
@@ -38,6 +40,7 @@ HOT_QUERIES = (
         {"status": "responding", "owner_units": "emergency-management"},
         "GET /v1/incidents?status= with a department key",
     ),
+    HotQuery(INCIDENTS, {CLOSED_DAY: "2026-11-01"}, "worker timer: personal data to purge"),
     HotQuery(INCIDENT_LEVELS, {"incident_id": "I-1"}, "GET /v1/incidents/{id}: its levels"),
     HotQuery(ALERTS, {"_id": "A-1"}, "worker load, owner check at ingest, GET /v1/alerts/{id}"),
     HotQuery(ALERTS, {"_id": "A-1", VERSION: 3}, "worker save"),
@@ -79,5 +82,6 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[ALERTS].create_index([(EXPIRES_BUCKET, ASCENDING)], name=EXPIRES_BUCKET)
     await db[ALERTS].create_index([(ACK_BUCKET, ASCENDING)], name=ACK_BUCKET)
+    await db[INCIDENTS].create_index([(CLOSED_DAY, ASCENDING)], name=CLOSED_DAY)
     await db[INCIDENT_LEVELS].create_index([("incident_id", ASCENDING)], name="incident_id")
     await db[ACKNOWLEDGEMENTS].create_index([("alert_id", ASCENDING)], name="alert_id")

@@ -18,7 +18,13 @@ REACTIONS: Reactions = {
     **notices.flows.REACTIONS,
 }
 
-WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes, alerts.timers.TIMERS_OF_ALERTS)
+WORKER = WorkerEntry(
+    CATALOG,
+    Settings,
+    REACTIONS,
+    ensure_indexes,
+    (*alerts.timers.TIMERS_OF_ALERTS, *incidents.timers.TIMERS_OF_INCIDENTS),
+)
 create_worker = WORKER.create
 __getattr__ = WORKER.module_getattr  # `faust -A emergency.worker` builds `app` on first use
 main = WORKER.main

@@ -3,12 +3,21 @@ and response level, and warnings 预警 as CAP alert chains acknowledged by staf
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import PERSONAL, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.models import (
+    ERASED_TEXT,
+    PERSONAL,
+    Id,
+    LongText,
+    Payload,
+    PersonalData,
+    ShortText,
+    UnitCode,
+)
 from fazhi.roles import Role
 from fazhi.topology import EMERGENCY
 
@@ -67,13 +76,40 @@ class AlertLevel(Term):
         return list(AlertLevel).index(self) + 1
 
 
+class IncidentCategory(Term):
+    """Art. 2: the four kinds of emergencies."""
+
+    NATURAL_DISASTER = "natural_disaster", "自然灾害"
+    ACCIDENT = "accident", "事故灾难"
+    PUBLIC_HEALTH = "public_health", "公共卫生事件"
+    SOCIAL_SECURITY = "social_security", "社会安全事件"
+
+
+class AffectedPerson(Payload):
+    """A person an incident report names (injured, missing, evacuated…): personal data, read
+    by staff only, never in events that leave emergency, purged after the retention period."""
+
+    ERASED: ClassVar[dict[str, Any]] = {"name": ERASED_TEXT}
+
+    name: ShortText
+    id_number: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, max_length=32)
+    condition: str = Field(default="", max_length=200)
+    """As reported: 受伤, 失联, 已转移安置…"""
+
+
 class IncidentReported(Payload):
     incident_id: Id
     category: ShortText
+    """One of the four kinds (`IncidentCategory`: 自然灾害, 事故灾难, 公共卫生事件, 社会安全事件)
+    or a finer category a department uses (暴雨, 火灾…)."""
     grade: Grade
     title: Annotated[ShortText, PERSONAL]
     location: Annotated[ShortText, PERSONAL]
     occurred_at: AwareDatetime
+    affected_persons: Annotated[
+        list[AffectedPerson], PersonalData(erased=[AffectedPerson.ERASED])
+    ] = Field(default_factory=list, max_length=500)
 
 
 class AlertIssued(Payload):
@@ -130,6 +166,15 @@ class AlertEscalated(Payload):
     """The window exactly, in seconds."""
 
 
+class PersonalDataPurged(Payload):
+    """The retention after an incident closed ended: the persons it named are erased."""
+
+    incident_id: Id
+    purged_at: AwareDatetime
+    persons: int = Field(ge=0)
+    """How many persons were erased."""
+
+
 class AlertExpired(Payload):
     """The message in force of a chain reached its `expires`: the warning ended by itself."""
 
@@ -170,9 +215,35 @@ class NoticePublished(Payload):
 
 
 class ResponseLevelChanged(Payload):
+    """Art. 72: a response is started or changed at a level with its scope, expected duration
+    and measures, proportionate to the harm (and ended as soon as it may be)."""
+
     incident_id: Id
     level: ResponseLevel
     changed_at: AwareDatetime
+    scope: str = Field(default="", max_length=500)
+    """Where and to whom the measures apply (碑林区长安路沿线…)."""
+    expected_hours: int = Field(default=0, ge=0, le=24 * 365)
+    """How long the response is expected to last, in hours (0: not stated)."""
+    measures: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+class ResponseEnded(Payload):
+    """Art. 86: the threat is over, the response measures are lifted and recovery begins."""
+
+    incident_id: Id
+    ended_at: AwareDatetime
+    note: LongText = ""
+
+
+class IncidentClosed(Payload):
+    """Recovery is done: the incident closes with its assessment report (调查评估报告, art. 87)."""
+
+    incident_id: Id
+    closed_at: AwareDatetime
+    assessment: Annotated[LongText, PERSONAL] = Field(min_length=1)
 
 
 CONTRACT = TopicContract.of(
@@ -203,7 +274,27 @@ CONTRACT = TopicContract.of(
             "emergency.response.level_changed",
             ResponseLevelChanged,
             "incident_id",
-            "The response to an incident starts at, or changes to, a level (arts. 71-72).",
+            "The response to an incident starts at, or changes to, a level (arts. 71-72), "
+            "with its scope, expected duration and measures.",
+        ),
+        EventContract(
+            "emergency.response.ended",
+            ResponseEnded,
+            "incident_id",
+            "The response to an incident is lifted; recovery begins (art. 86).",
+        ),
+        EventContract(
+            "emergency.incident.closed",
+            IncidentClosed,
+            "incident_id",
+            "An incident closes with its assessment report (art. 87).",
+        ),
+        EventContract(
+            "emergency.incident.personal_data_purged",
+            PersonalDataPurged,
+            "incident_id",
+            "The persons a closed incident named are erased once the retention ends (measure 十三).",
+            derived=True,
         ),
         EventContract(
             "emergency.alert.escalated",

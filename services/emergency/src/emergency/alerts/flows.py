@@ -10,6 +10,7 @@ from emergency.domain import (
     Alert,
     AlertMessage,
     MessageStatus,
+    alert_needs_notice,
     expired,
     issue_alert,
     minute_bucket,
@@ -17,6 +18,7 @@ from emergency.domain import (
     transition_alert,
 )
 from emergency.metrics import emergency_metrics
+from emergency.notices.flows import tell_public
 from emergency.store import ACK_BUCKET, ACKNOWLEDGEMENTS, ALERTS, EXPIRES_BUCKET
 from fazhi.codec import decode, encode
 from fazhi.consumer import HandlerContext, PoisonError
@@ -26,6 +28,7 @@ from fazhi.contracts.emergency import (
     AlertExpired,
     AlertIssued,
     MsgType,
+    NoticeSourceKind,
 )
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
@@ -52,6 +55,19 @@ async def on_alert_issued(ctx: HandlerContext, data: AlertIssued) -> None:
         chain = transition_alert(before, message)
     head["chain"] = encode(chain)
     cancel = data.msg_type is MsgType.CANCEL
+    current = chain.current
+    tell_public(
+        ctx,
+        head,
+        kind=NoticeSourceKind.ALERT,
+        wanted=alert_needs_notice(chain),
+        ended=cancel,
+        title=("【解除】" if cancel else "") + current.headline,
+        body=_notice_body(current),
+        level=str(current.level),
+        area=current.area,
+        at=ctx.event.time,
+    )
     if before is not None:
         ended_id = before.current.alert_id
         ended = head if ended_id == data.chain_id else await ctx.get(ALERTS, ended_id)
@@ -92,6 +108,20 @@ async def on_alert_expired(ctx: HandlerContext, data: AlertExpired) -> None:
     _end(doc, MessageStatus.EXPIRED)
     doc["expired_at"] = data.expired_at
     ctx.save(ALERTS, doc)
+    current = decode(Alert, head["chain"]).current
+    tell_public(
+        ctx,
+        head,
+        kind=NoticeSourceKind.ALERT,
+        wanted=False,
+        ended=True,
+        title="【已过期】" + current.headline,
+        body=_notice_body(current),
+        level=str(current.level),
+        area=current.area,
+        at=data.expired_at,
+    )
+    ctx.save(ALERTS, head)
 
 
 def _end(doc: Document, status: MessageStatus) -> None:
@@ -138,6 +168,11 @@ async def on_alert_escalated(ctx: HandlerContext, data: AlertEscalated) -> None:
         doc["escalated_at"] = data.escalated_at
         emergency_metrics().escalations.labels(level=str(data.level)).inc()
     ctx.save(ALERTS, doc)
+
+
+def _notice_body(message: AlertMessage) -> str:
+    parts = [message.description, f"防御措施：{message.instruction}" if message.instruction else ""]
+    return "\n".join(p for p in parts if p)
 
 
 def _message(ctx: HandlerContext, data: AlertIssued) -> AlertMessage:

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from emergency.domain import IncidentState
 from emergency.store import INCIDENT_LEVELS, INCIDENTS, PRIVATE
 from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import Grade, ResponseLevel
 from fazhi.contracts.terms import with_labels
+from fazhi.envelope import ID_PATTERN
 from fazhi.pagination import PageQuery, fetch_page
+from fazhi.problems import Problem
 from fazhi.projection import INTERNAL_FIELDS, OWNERS
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
 
 SCOPE = Scope(owners="the reporting unit", roles=frozenset({Role.STAFF}))
+PERSONS_SCOPE = "staff keys of any unit only; any other key: 404"
 TERMS = {"grade": Grade, "response_level": ResponseLevel}
 LIST_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE)}
 
@@ -49,6 +52,34 @@ def router() -> APIRouter:
             projection=LIST_FIELDS,
         )
         return found.body([_shown(doc) for doc in found.items])
+
+    @router.get(
+        "/v1/incidents/{incident_id}/persons",
+        summary="The persons an incident report names (personal data)",
+        description=f"Who reads it: {PERSONS_SCOPE}, exactly as for an unknown id. Kept until "
+        "the retention after the incident closes ends, then erased.",
+        openapi_extra={"x-fazhi-read-scope": PERSONS_SCOPE},
+        responses={
+            401: {"description": "Missing or unknown API key"},
+            404: {"description": "Not known (yet), or not readable with this key"},
+        },
+    )
+    async def persons(
+        who: Caller,
+        incident_id: Annotated[str, Path(pattern=ID_PATTERN)],
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+    ) -> dict[str, Any]:
+        doc = await rt.db[INCIDENTS].find_one(
+            {"_id": incident_id}, {PRIVATE: 1, "personal_data_purged_at": 1}
+        )
+        if doc is None or not who.has(Role.STAFF):
+            raise Problem(404, f"No incident {incident_id!r} is known yet.", kind="not-found")
+        private = doc.get(PRIVATE) or {}
+        return {
+            "incident_id": incident_id,
+            "affected_persons": private.get("affected_persons", []),
+            "purged_at": doc.get("personal_data_purged_at"),
+        }
 
     router.include_router(
         document_router(
