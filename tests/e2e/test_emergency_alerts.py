@@ -279,3 +279,37 @@ def test_an_unacknowledged_red_alert_is_escalated_and_an_acknowledged_one_is_not
     # The tick that escalated the other one found this one acknowledged.
     with client_for(EMERGENCY, keys["staff"]) as staff:
         assert "escalated_at" not in staff.get(f"/v1/alerts/{acked}").json()
+
+
+def test_an_actual_red_alert_is_told_to_the_public_and_an_exercise_never_is(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    drill, real, cancel = new_id(), new_id(), new_id()
+    with client_for(EMERGENCY, keys["emergency"]) as http:
+        post(http, issued(drill, "red", status="exercise"))
+        post(http, issued(real, "red"))
+        notice = wait_until(
+            lambda: (
+                (r := http.get(f"/v1/notices/notice-alert-{real}")).status_code == 200 and r.json()
+            ),
+            timeout=30,
+            what="the real alert's notice",
+        )
+        assert notice["state"] == "active"
+        assert notice["source_kind"] == "alert"
+        assert notice["level"] == "red"
+        read(http, drill, lambda d: d["status"] == "active" and d["cap_status"] == "exercise")
+        assert http.get(f"/v1/notices/notice-alert-{drill}").status_code == 404
+        post(http, issued(cancel, "red", "cancel", (real,)))
+        withdrawn = wait_until(
+            lambda: (
+                (r := http.get(f"/v1/notices/notice-alert-{real}")).json().get("state")
+                == "withdrawn"
+                and r.json()
+            ),
+            timeout=30,
+            what="the notice withdrawn with its alert",
+        )
+        assert withdrawn["title"].startswith("【解除】")
+        # By now the drill's chain has long been projected: still nothing public of it.
+        assert http.get(f"/v1/notices/notice-alert-{drill}").status_code == 404
