@@ -19,6 +19,7 @@ MARKED = {
     "opengov.request.answered": {"reason"},
     "emergency.incident.reported": {"title", "location", "affected_persons"},
     "emergency.incident.closed": {"assessment"},
+    "emergency.force.registered": {"contact"},
     "supervision.task.progress_reported": {"note"},
     "supervision.task.completed": {"evidence"},
 }

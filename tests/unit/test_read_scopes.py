@@ -72,6 +72,9 @@ DOCS: dict[str, dict[str, dict[str, Any]]] = {
             "expires": datetime(2026, 7, 20, 20, 0, tzinfo=CHINA_TZ),
         }
     },
+    "plans": {"P1": {"owner_units": ["emergency-management"], "owner_unit": "court"}},
+    "supplies": {"S1": {"owner_units": ["emergency-management"], "status": "low"}},
+    "forces": {"F1": {"owner_units": ["emergency-management"], "private": SECRET}},
     "notices": {"N1": {"owner_units": ["emergency-management"], "state": "active"}},
     "requests": {"R1": {"owner_units": ["justice"], "request": {}, "private": SECRET}},
     "documents": {"D1": {"owner_units": ["justice"], "title": "办法", "tokens": ["办法"]}},
@@ -166,6 +169,28 @@ READERS = {
     },
     ("emergency", "/v1/incidents/I1/persons"): {"staff", "justice-staff"},
     ("emergency", "/v1/notices/N1"): set(KEYS),
+    ("emergency", "/v1/plans/P1"): {
+        "emergency",
+        "court",
+        "staff",
+        "justice-staff",
+        "supervisor",
+        "operator",
+    },
+    ("emergency", "/v1/supplies/S1"): {
+        "emergency",
+        "staff",
+        "justice-staff",
+        "supervisor",
+        "operator",
+    },
+    ("emergency", "/v1/forces/F1"): {
+        "emergency",
+        "staff",
+        "justice-staff",
+        "supervisor",
+        "operator",
+    },
     ("emergency", "/v1/alerts/A1"): {
         "emergency",
         "staff",

@@ -25,6 +25,13 @@ CLOSED_DAY = "closed_day"
 """On a closed incident whose private part still names persons: the day it closed."""
 NOTICES = "notices"
 """Public notices derived from alerts and incidents, as last published."""
+PLANS = "plans"
+PLAN_DRILLS = "plan_drills"
+"""Insert-only: one row per drill of a plan."""
+SUPPLIES = "supplies"
+FORCES = "forces"
+FORCE_HISTORY = "force_history"
+"""Insert-only: one row per call-up or compensation of a force."""
 PRIVATE = "private"
 """The part of a document holding personal data: stored, never returned or published."""
 
@@ -55,6 +62,18 @@ HOT_QUERIES = (
     HotQuery(ALERTS, {ACK_BUCKET: "2026-07-20T14:05"}, "worker timer: acknowledgements due"),
     HotQuery(TIMERS, {"_id": "alert-expiry"}, "worker timer: where it stands"),
     HotQuery(NOTICES, {"_id": "N-1"}, "worker load, GET /v1/notices/{id}"),
+    HotQuery(PLANS, {"_id": "P-1"}, "worker load, GET /v1/plans/{id}"),
+    HotQuery(PLANS, {"reminder_days": "2026-11-01"}, "worker timer: plan revision reminders"),
+    HotQuery(PLAN_DRILLS, {"plan_id": "P-1"}, "GET /v1/plans/{id}: its drills"),
+    HotQuery(SUPPLIES, {"_id": "S-1"}, "worker load, GET /v1/supplies/{id}"),
+    HotQuery(SUPPLIES, {"status": "low"}, "GET /v1/supplies (below their minimum)"),
+    HotQuery(
+        SUPPLIES,
+        {"status": "low", "owner_units": "emergency-management"},
+        "GET /v1/supplies with a department key",
+    ),
+    HotQuery(FORCES, {"_id": "F-1"}, "worker load, GET /v1/forces/{id}"),
+    HotQuery(FORCE_HISTORY, {"force_id": "F-1"}, "GET /v1/forces/{id}: its call-ups"),
 )
 
 
@@ -85,3 +104,10 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INCIDENTS].create_index([(CLOSED_DAY, ASCENDING)], name=CLOSED_DAY)
     await db[INCIDENT_LEVELS].create_index([("incident_id", ASCENDING)], name="incident_id")
     await db[ACKNOWLEDGEMENTS].create_index([("alert_id", ASCENDING)], name="alert_id")
+    await db[PLANS].create_index([("reminder_days", ASCENDING)], name="reminder_days")
+    await db[PLAN_DRILLS].create_index([("plan_id", ASCENDING)], name="plan_id")
+    await db[SUPPLIES].create_index([("status", ASCENDING), ("_id", ASCENDING)], name="status")
+    await db[SUPPLIES].create_index(
+        [("status", ASCENDING), (OWNERS, ASCENDING)], name="status_owner"
+    )
+    await db[FORCE_HISTORY].create_index([("force_id", ASCENDING)], name="force_id")

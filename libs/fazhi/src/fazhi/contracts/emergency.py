@@ -3,6 +3,7 @@ and response level, and warnings 预警 as CAP alert chains acknowledged by staf
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -100,9 +101,9 @@ class AffectedPerson(Payload):
 
 class IncidentReported(Payload):
     incident_id: Id
-    category: ShortText
-    """One of the four kinds (`IncidentCategory`: 自然灾害, 事故灾难, 公共卫生事件, 社会安全事件)
-    or a finer category a department uses (暴雨, 火灾…)."""
+    category: IncidentCategory
+    kind: str = Field(default="", max_length=100)
+    """A finer kind in the department's words (暴雨, 火灾…)."""
     grade: Grade
     title: Annotated[ShortText, PERSONAL]
     location: Annotated[ShortText, PERSONAL]
@@ -246,6 +247,100 @@ class IncidentClosed(Payload):
     assessment: Annotated[LongText, PERSONAL] = Field(min_length=1)
 
 
+class PlanKind(Term):
+    """The plans system 应急预案体系 (art. 28): overall, special and department plans."""
+
+    OVERALL = "overall", "总体应急预案"
+    SPECIAL = "special", "专项应急预案"
+    DEPARTMENT = "department", "部门应急预案"
+
+
+class PlanRegistered(Payload):
+    """A plan 应急预案 enters the registry, or is revised (registered again with new dates)."""
+
+    plan_id: Id
+    kind: PlanKind
+    title: ShortText
+    owner_unit: UnitCode
+    approved_on: date
+    revision_due_on: date
+    """When the plan must next be assessed and revised (art. 29)."""
+    last_drill_on: date | None = None
+
+
+class PlanDrilled(Payload):
+    plan_id: Id
+    drilled_on: date
+    note: LongText = ""
+
+
+class PlanRevisionDue(Payload):
+    """A plan's revision comes due: a reminder 30 days before, and on the day."""
+
+    plan_id: Id
+    owner_unit: UnitCode
+    title: ShortText
+    revision_due_on: date
+    days_left: int = Field(ge=0)
+
+
+class SupplyStocked(Payload):
+    """A depot's count of one supply 应急物资 (art. 32), with the minimum it must hold."""
+
+    supply_id: Id
+    item: ShortText
+    depot: ShortText
+    quantity: int = Field(ge=0)
+    minimum: int = Field(ge=0)
+    measure: str = Field(default="件", min_length=1, max_length=16)
+    """The unit of measure (件, 顶, 吨…)."""
+    counted_at: AwareDatetime
+
+
+class SupplyLow(Payload):
+    """A supply fell below its minimum."""
+
+    supply_id: Id
+    item: ShortText
+    depot: ShortText
+    unit: UnitCode
+    quantity: int = Field(ge=0)
+    minimum: int = Field(ge=0)
+    measure: str = Field(min_length=1, max_length=16)
+    counted_at: AwareDatetime
+
+
+class ForceRegistered(Payload):
+    """A social emergency force 社会应急力量 registers (measure 十五): what it can do, how many,
+    whether its members are insured; the contact is personal data."""
+
+    force_id: Id
+    name: ShortText
+    capabilities: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        min_length=1, max_length=50
+    )
+    members: int = Field(ge=1)
+    contact: Annotated[ShortText, PERSONAL]
+    insured: bool
+    registered_on: date
+
+
+class ForceCalledUp(Payload):
+    force_id: Id
+    incident_id: Id | None = None
+    task: ShortText
+    called_at: AwareDatetime
+
+
+class ForceCompensated(Payload):
+    """Compensation for a call-up (requisition and compensation, measure 十三)."""
+
+    force_id: Id
+    amount_yuan: int = Field(ge=0)
+    basis: ShortText
+    compensated_at: AwareDatetime
+
+
 CONTRACT = TopicContract.of(
     EMERGENCY,
     "Incidents 突发事件 and alerts 预警 (CAP semantics) of emergency 突发事件应对.",
@@ -295,6 +390,56 @@ CONTRACT = TopicContract.of(
             "incident_id",
             "The persons a closed incident named are erased once the retention ends (measure 十三).",
             derived=True,
+        ),
+        EventContract(
+            "emergency.plan.registered",
+            PlanRegistered,
+            "plan_id",
+            "A plan 应急预案 is registered or revised (arts. 26-29).",
+        ),
+        EventContract(
+            "emergency.plan.drilled",
+            PlanDrilled,
+            "plan_id",
+            "A plan is drilled (演练).",
+        ),
+        EventContract(
+            "emergency.plan.revision_due",
+            PlanRevisionDue,
+            "plan_id",
+            "A plan's revision comes due: 30 days before, and on the day.",
+            derived=True,
+        ),
+        EventContract(
+            "emergency.supply.stocked",
+            SupplyStocked,
+            "supply_id",
+            "A depot counts one supply 应急物资, against the minimum it must hold.",
+        ),
+        EventContract(
+            "emergency.supply.low",
+            SupplyLow,
+            "supply_id",
+            "A supply fell below its minimum.",
+            derived=True,
+        ),
+        EventContract(
+            "emergency.force.registered",
+            ForceRegistered,
+            "force_id",
+            "A social emergency force 社会应急力量 registers (measure 十五).",
+        ),
+        EventContract(
+            "emergency.force.called_up",
+            ForceCalledUp,
+            "force_id",
+            "A registered force is called up, for an incident or a task.",
+        ),
+        EventContract(
+            "emergency.force.compensated",
+            ForceCompensated,
+            "force_id",
+            "A force is compensated for a call-up.",
         ),
         EventContract(
             "emergency.alert.escalated",

@@ -22,6 +22,7 @@ from emergency.store import CLOSED_DAY, INCIDENT_LEVELS, INCIDENTS, PRIVATE
 from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.emergency import (
     Grade,
+    IncidentCategory,
     IncidentClosed,
     IncidentReported,
     NoticeSourceKind,
@@ -158,7 +159,8 @@ def _notice(ctx: HandlerContext, doc: Document, *, ended: bool, closing: bool = 
         "recovering": "应急响应已结束，进入恢复重建",
         "closed": "处置完毕",
     }[doc["status"]]
-    lines = [f"{doc['category']}：{doc['title']}，地点：{doc['location']}。当前状态：{state}。"]
+    category = IncidentCategory(doc["category"]).label_zh
+    lines = [f"{category}：{doc['title']}，地点：{doc['location']}。当前状态：{state}。"]
     response = doc.get("response")
     if response:
         lines.append(f"已启动{ResponseLevel(response['level']).label_zh}应急响应。")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from emergency.domain import IncidentState
 from emergency.store import INCIDENT_LEVELS, INCIDENTS, PRIVATE
 from fazhi.app import Scope, Timeline, document_router
-from fazhi.contracts.emergency import Grade, ResponseLevel
+from fazhi.contracts.emergency import Grade, IncidentCategory, ResponseLevel
 from fazhi.contracts.terms import with_labels
 from fazhi.envelope import ID_PATTERN
 from fazhi.pagination import PageQuery, fetch_page
@@ -21,7 +21,7 @@ from fazhi.runtime import Caller, ServiceRuntime, runtime
 
 SCOPE = Scope(owners="the reporting unit", roles=frozenset({Role.STAFF}))
 PERSONS_SCOPE = "staff keys of any unit only; any other key: 404"
-TERMS = {"grade": Grade, "response_level": ResponseLevel}
+TERMS = {"grade": Grade, "response_level": ResponseLevel, "category": IncidentCategory}
 LIST_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE)}
 
 
