@@ -10,6 +10,7 @@
 #
 #   bench/run.sh
 #   INGEST_ARGS="--seconds 10" PROJECTION_ARGS="--sizes 1000,10000" STORE_ARGS="--samples 100" bench/run.sh
+#   ALERT_PUSH_ARGS="--alerts 50 --background 20" bench/run.sh
 set -Eeuo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -63,11 +64,13 @@ DIRTY=$([[ -n $(git status --porcelain -- . ':!bench/results' ':!bench/README.md
 "$PY" bench/projection.py ${PROJECTION_ARGS:-} >"$TMP/projection.json"
 # shellcheck disable=SC2086
 "$PY" bench/store.py ${STORE_ARGS:-} >"$TMP/store.json"
+# shellcheck disable=SC2086
+"$PY" bench/alert_push.py ${ALERT_PUSH_ARGS:-} >"$TMP/alert_push.json"
 
 mkdir -p "$RESULTS"
 DAY=$(date -u +%Y-%m-%d)
 "$PY" bench/report.py combine --commit "$COMMIT" --dirty "$DIRTY" \
-	"$TMP/ingest.json" "$TMP/projection.json" "$TMP/store.json" >"$TMP/all.json"
+	"$TMP/ingest.json" "$TMP/projection.json" "$TMP/store.json" "$TMP/alert_push.json" >"$TMP/all.json"
 cp "$TMP/all.json" "$RESULTS/$DAY.json"
 "$PY" bench/report.py readme "$RESULTS/$DAY.json" >&2
 cat "$RESULTS/$DAY.json"
