@@ -18,7 +18,15 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import client_for
-from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured, wait_until
+from tests.support.processes import (
+    CST,
+    SERVICES,
+    ServiceProcesses,
+    event,
+    sample_value,
+    structured,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -279,6 +287,12 @@ def test_an_unacknowledged_red_alert_is_escalated_and_an_acknowledged_one_is_not
     # The tick that escalated the other one found this one acknowledged.
     with client_for(EMERGENCY, keys["staff"]) as staff:
         assert "escalated_at" not in staff.get(f"/v1/alerts/{acked}").json()
+    worker = httpx.get(f"{EMERGENCY.worker_url}/metrics", timeout=10).text
+    assert sample_value(worker, "emergency_alert_escalations_total", level="red") >= 1
+    assert sample_value(worker, "emergency_alert_ack_seconds_count", level="red") >= 1
+    assert sample_value(worker, "emergency_alerts_active", level="red", cap_status="actual") >= 1
+    api = httpx.get(f"{EMERGENCY.url}/metrics", timeout=10).text
+    assert sample_value(api, "emergency_alert_push_seconds_count", channel="websocket") >= 1
 
 
 def test_an_actual_red_alert_is_told_to_the_public_and_an_exercise_never_is(
