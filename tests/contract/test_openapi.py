@@ -71,6 +71,19 @@ def _load(name: str, *, max_examples: int) -> OpenApiSchema:
                     },
                 }
                 for method, path in (("POST", "/v1/events"), ("PUT", "/v1/calendar/{year}"))
+            ]
+            + [
+                # A cursor of the schema's characters that no page gave is a 400 problem.
+                {
+                    "include-path": path,
+                    "include-method": "GET",
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": [*POSITIVE_STATUSES, "400"]
+                        }
+                    },
+                }
+                for path in ("/v1/alerts", "/v1/incidents", "/v1/supplies")
             ],
         }
     )

@@ -14,7 +14,12 @@ from fastapi.responses import StreamingResponse
 from emergency.metrics import emergency_metrics
 from fazhi.auth import Principal
 from fazhi.envelope import CHINA_TZ, CloudEvent
-from fazhi.live import KafkaFeed, sse_response, websocket_relay
+from fazhi.live import (
+    MAX_TOKEN_LENGTH,
+    KafkaFeed,
+    sse_response,
+    websocket_relay,
+)
 from fazhi.problems import Problem
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
@@ -29,6 +34,8 @@ ALERT_TYPES = frozenset(
 )
 """What staff follow: alerts issued, updated and cancelled, acknowledged, escalated, ended."""
 FOLLOWERS = (Role.STAFF, Role.SUPERVISOR, Role.OPERATOR)
+POSITION_CHARACTERS = r"^[0-9][0-9.:,]*$"
+"""What a position token is made of (the feed checks the rest: 400 for one it never gave)."""
 
 
 @dataclass(frozen=True)
@@ -70,16 +77,24 @@ def router(topic: str) -> APIRouter:
             400: {"description": "A Last-Event-ID this feed never gave"},
             401: {"description": "Missing or unknown API key"},
             403: {"description": "Not a staff, supervisor or operator key"},
+            422: {"description": "A Last-Event-ID not of a position's form"},
         },
     )
     async def stream(
         who: Caller,
         rt: Annotated[ServiceRuntime, Depends(runtime)],
-        last_event_id: Annotated[str | None, Header()] = None,
+        last_event_id: Annotated[
+            str,
+            Header(
+                pattern=POSITION_CHARACTERS,
+                max_length=MAX_TOKEN_LENGTH,
+                description="The `id` of the last event received, to resume after it",
+            ),
+        ] = "",
     ) -> StreamingResponse:
         if not may_follow(who):
             raise Problem(403, "Alerts are followed with a staff key.", kind="forbidden-role")
-        return sse_response(alerts_feed(rt, "sse"), last_event_id)
+        return sse_response(alerts_feed(rt, "sse"), last_event_id or None)
 
     @router.websocket("/v1/alerts/live")
     async def live(websocket: WebSocket) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from emergency import responses
 from emergency.alerts import live
 from emergency.alerts.cap import to_cap
 from emergency.domain import MessageStatus
@@ -38,6 +39,7 @@ def router(topic: str) -> APIRouter:
         "ended ones (replaced, cancelled, expired) latest first",
         description=f"Who reads what: {SCOPE.describe().split(';')[0]}; a department key "
         "lists its unit's alerts only.",
+        responses=responses.LIST,
     )
     async def list_alerts(
         who: Caller,
@@ -71,8 +73,7 @@ def router(topic: str) -> APIRouter:
         response_class=Response,
         responses={
             200: {"content": {"application/cap+xml": {}}, "description": "CAP 1.2"},
-            401: {"description": "Missing or unknown API key"},
-            404: {"description": "Not known (yet), or not readable with this key"},
+            **responses.READ,
         },
     )
     async def alert_xml(

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from emergency import responses
 from fazhi.runtime import Caller
 from fazhi.units import UnknownUnitError, get_unit
 
@@ -34,7 +35,12 @@ def router() -> APIRouter:
     async def console() -> HTMLResponse:
         return HTMLResponse(page, headers=HEADERS)
 
-    @router.get("/v1/whoami", tags=["console"], summary="The unit and roles of the key")
+    @router.get(
+        "/v1/whoami",
+        tags=["console"],
+        summary="The unit and roles of the key",
+        responses=responses.UNAUTHENTICATED,
+    )
     async def whoami(who: Caller) -> dict[str, Any]:
         try:
             name = get_unit(who.unit).name

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from emergency import responses
 from emergency.domain import IncidentState
 from emergency.store import INCIDENT_LEVELS, INCIDENTS, PRIVATE
 from fazhi.app import Scope, Timeline, document_router
@@ -33,6 +34,7 @@ def router() -> APIRouter:
         summary="Incidents of one status (the board), latest first",
         description=f"Who reads what: {SCOPE.describe().split(';')[0]}; a department key "
         "lists its unit's incidents only.",
+        responses=responses.LIST,
     )
     async def list_incidents(
         who: Caller,
@@ -59,10 +61,7 @@ def router() -> APIRouter:
         description=f"Who reads it: {PERSONS_SCOPE}, exactly as for an unknown id. Kept until "
         "the retention after the incident closes ends, then erased.",
         openapi_extra={"x-fazhi-read-scope": PERSONS_SCOPE},
-        responses={
-            401: {"description": "Missing or unknown API key"},
-            404: {"description": "Not known (yet), or not readable with this key"},
-        },
+        responses=responses.READ,
     )
     async def persons(
         who: Caller,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from emergency import responses
 from emergency.store import FORCE_HISTORY, FORCES, PLAN_DRILLS, PLANS, PRIVATE, SUPPLIES
 from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import PlanKind
@@ -28,6 +29,7 @@ def router() -> APIRouter:
         summary="Supplies below their minimum (`emergency.supply.low`)",
         description=f"Who reads what: {SUPPLY_SCOPE.describe().split(';')[0]}; a department "
         "key lists its unit's supplies only.",
+        responses=responses.LIST,
     )
     async def low_supplies(
         who: Caller, rt: Annotated[ServiceRuntime, Depends(runtime)], page: PageQuery
