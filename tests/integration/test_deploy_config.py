@@ -596,7 +596,7 @@ def test_k8s_api_deployment_service_hpa_and_pdb() -> None:
     assert f'--port "${{PORT:-{topology.CONTAINER_API_PORT}}}"' in dockerfile
     assert re.search(rf"^EXPOSE {topology.CONTAINER_API_PORT}$", dockerfile, re.M)
     env_from = {next(iter(e.values()))["name"] for e in container["envFrom"]}
-    assert env_from == {"fazhi-settings", "fazhi-mongo"}
+    assert env_from == {"fazhi-settings", "fazhi-mongo", "fazhi-master-keys"}
 
     service = objects[("Service", "api")]
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
@@ -649,3 +649,24 @@ def test_k8s_topic_job_creates_every_topic() -> None:
         "name": "fazhi-settings",
         "key": "KAFKA_TOPIC_PARTITIONS",
     }
+
+
+def test_every_process_gets_its_services_master_key_from_a_secret() -> None:
+    """The master keys seal personal data: compose requires each from the environment, k8s
+    reads them from the Secret `fazhi-master-keys` (placeholders a service refuses)."""
+    services = compose()["services"]
+    secret = load_yaml(K8S / "master-keys.yaml")
+    assert secret["kind"] == "Secret"
+    assert secret["metadata"]["name"] == "fazhi-master-keys"
+    assert set(secret["stringData"]) == {f"{s.env_prefix}MASTER_KEY" for s in SERVICES}
+    assert "master-keys.yaml" in load_yaml(K8S / "kustomization.yaml")["resources"]
+    for service in SERVICES:
+        name = f"{service.env_prefix}MASTER_KEY"
+        for process in ("api", "worker"):
+            value = environment(services[f"{service.name}-{process}"])[name]
+            assert value.startswith(f"${{{name}:?"), value
+    for kind in ("api", "worker"):
+        deployment = k8s_objects(K8S / "service" / f"{kind}.yaml")[("Deployment", kind)]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        refs = [e["secretRef"]["name"] for e in container["envFrom"] if "secretRef" in e]
+        assert "fazhi-master-keys" in refs

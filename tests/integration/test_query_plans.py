@@ -20,6 +20,7 @@ import emergency.store
 import open_government.store
 import petition_mediation.store
 import supervision.store
+from fazhi import retention
 from fazhi.auth import KEY_QUERIES, KeyStore
 from fazhi.consumer import LEDGER_QUERIES
 from fazhi.projection import HotQuery
@@ -39,6 +40,10 @@ async def _ledger_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     """The ledger is read by `_id` only: no index of its own."""
 
 
+async def _retention_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    await retention.ensure_indexes(db, ["cases"])
+
+
 STORES: dict[str, tuple[Setup, tuple[HotQuery, ...]]] = {
     "supervision": (supervision.store.ensure_indexes, supervision.store.HOT_QUERIES),
     "mediation": (petition_mediation.store.ensure_indexes, petition_mediation.store.HOT_QUERIES),
@@ -46,6 +51,7 @@ STORES: dict[str, tuple[Setup, tuple[HotQuery, ...]]] = {
     "opengov": (open_government.store.ensure_indexes, open_government.store.HOT_QUERIES),
     "ledger": (_ledger_indexes, LEDGER_QUERIES),
     "auth": (_auth_indexes, KEY_QUERIES),
+    "retention": (_retention_indexes, retention.hot_queries(["cases"])),
 }
 
 

@@ -11,6 +11,15 @@ from fazhi.envelope import CloudEvent
 from fazhi.metrics import service_metrics
 from fazhi.projection import LEDGER, MemoryStore
 from fazhi.publisher import FakePublisher
+from fazhi.sealing import (
+    DEVELOPMENT_MASTER_KEY,
+    Keyring,
+    MasterKey,
+    MemoryDataKeys,
+    key_id,
+    personal_present,
+    seal,
+)
 from fazhi.worker import WorkerEntry
 
 
@@ -31,6 +40,8 @@ class Harness:
         self.letters: list[DeadLetter] = []
         self.publisher = FakePublisher()
         self.offset = 0
+        self.data_keys = MemoryDataKeys()
+        self.keyring = Keyring(self.data_keys, MasterKey(DEVELOPMENT_MASTER_KEY), ttl_s=0)
 
         async def sink(letter: DeadLetter) -> None:
             self.letters.append(letter)
@@ -45,6 +56,8 @@ class Harness:
             dead_letter=sink,
             publisher=self.publisher,
             metrics=service_metrics(f"harness_{self.catalog.service}"),
+            keyring=self.keyring,
+            own_topic=self.catalog.topic,
             _sleep=no_sleep,
         )
 
@@ -64,6 +77,16 @@ class Harness:
 
     async def replay(self, records: Sequence[Record]) -> list[Outcome]:
         return await self.processor.process_batch(records)
+
+    async def sealed(self, event: CloudEvent) -> CloudEvent:
+        """The event as the owning api publishes it: personal fields sealed under its
+        aggregate's data key (made on first use)."""
+        event_type = self.catalog.types[event.type]
+        if not personal_present(event, event_type.model):
+            return event
+        name = key_id(event_type.collection, event.subject)
+        keys = await self.keyring.get([name], create=True)
+        return seal(event, event_type.model, keys[name])
 
     def topic_of(self, event: CloudEvent) -> str:
         return next(t for t, c in self.catalogs.items() if event.type in c.types)

@@ -3,18 +3,22 @@ document, and have an erased form their model accepts."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from fazhi.contracts import all_topics
 from fazhi.contracts.asyncapi import document
+from fazhi.envelope import new_event
 from fazhi.models import ERASED_TEXT, personal_fields
+from fazhi.sealing import DEVELOPMENT_MASTER_KEY, Keyring, MasterKey, MemoryDataKeys, seal
 from tests.support.samples import SAMPLES, sample
 
 MARKED = {
     "mediation.case.filed": {"applicant", "category", "summary"},
     "mediation.case.decided": {"decision", "document_text"},
+    "mediation.decision.executed": {"note"},
     "opengov.request.received": {"applicant", "content"},
     "opengov.request.answered": {"reason"},
     "emergency.incident.reported": {"title", "location", "affected_persons"},
@@ -49,10 +53,24 @@ def test_every_personal_field_has_an_erased_form_its_model_accepts(event_type: s
         assert ERASED_TEXT in str(getattr(validated, field)), field
 
 
-def test_the_asyncapi_document_marks_personal_fields() -> None:
+async def test_the_asyncapi_document_shows_personal_fields_sealed() -> None:
     schemas = document()["components"]["schemas"]
     case_filed = schemas["CaseFiled"]["properties"]
-    assert case_filed["applicant"]["x-personal"] is True
-    assert case_filed["summary"]["x-personal"] is True
+    for name in ("applicant", "summary", "category"):
+        assert case_filed[name]["x-personal"] is True
+        assert case_filed[name]["allOf"] == [{"$ref": "#/components/schemas/Sealed"}]
+    assert case_filed["applicant"]["x-plain"] == {
+        "allOf": [{"$ref": "#/components/schemas/Applicant"}]
+    }
     assert "x-personal" not in case_filed["case_id"]
     assert "x-personal" not in case_filed["respondent_unit"]
+    keys = Keyring(MemoryDataKeys(), MasterKey(DEVELOPMENT_MASTER_KEY))
+    key = (await keys.get(["cases:A-1"], create=True))["cases:A-1"]
+    event = new_event(
+        type="mediation.case.filed",
+        source="/units/justice",
+        subject="A-1",
+        data=sample("mediation.case.filed", "A-1"),
+    )
+    sealed = seal(event, CONTRACTS["mediation.case.filed"].model, key)
+    assert re.fullmatch(schemas["Sealed"]["pattern"], sealed.data["applicant"])

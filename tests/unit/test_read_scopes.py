@@ -22,6 +22,7 @@ from fazhi.problems import Problem
 from fazhi.publisher import FakePublisher
 from fazhi.roles import Role
 from fazhi.runtime import ServiceRuntime
+from fazhi.sealing import DEVELOPMENT_MASTER_KEY, Keyring, MasterKey, MemoryDataKeys
 from fazhi.settings import ServiceSettings
 from open_government.api import create_app as opengov_app
 from petition_mediation.api import create_app as mediation_app
@@ -128,6 +129,7 @@ def runtime(docs: dict[str, dict[str, dict[str, Any]]]) -> ServiceRuntime:
         mongo={settings.mongo_db: collections},  # type: ignore[arg-type]
         publisher=FakePublisher(),
         keys=FakeKeys(),  # type: ignore[arg-type]
+        data_keys=Keyring(MemoryDataKeys(), MasterKey(DEVELOPMENT_MASTER_KEY)),
     )
 
 

@@ -24,10 +24,10 @@ from fazhi.logs import configure_logging
 from fazhi.metrics import service_metrics
 from fazhi.owners import OwnerCache
 from fazhi.problems import Problem, install_problem_handlers
-from fazhi.projection import INTERNAL_FIELDS, OWNERS
+from fazhi.projection import INTERNAL_FIELDS, OWNERS, PRIVATE
 from fazhi.publisher import KafkaPublisher, Publisher
 from fazhi.roles import Role
-from fazhi.runtime import Caller, IndexSetup, ServiceRuntime, mongo_client, runtime
+from fazhi.runtime import Caller, IndexSetup, ServiceRuntime, keyring, mongo_client, runtime
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail, tail_metrics
 from fazhi.units import all_groups, all_units
@@ -158,6 +158,7 @@ def create_service_app(
             mongo=mongo,
             publisher=kafka,
             keys=KeyStore(mongo[settings.auth_db]),
+            data_keys=keyring(settings, mongo[settings.mongo_db]),
             tail=tail,
             owners=OwnerCache(
                 max_entries=settings.owner_cache_size, ttl_s=settings.owner_cache_ttl_s
@@ -171,6 +172,8 @@ def create_service_app(
         await prepare(rt)
         if tail is not None:
             tail.start()
+        if rt.data_keys.master.development:
+            log.warning("personal data is sealed with the development master key: set MASTER_KEY")
         log.info("api started", extra={"topic": catalog.topic})
         try:
             yield
@@ -232,10 +235,6 @@ class Timeline:
     """The rows' field naming the aggregate (indexed: the rows are found by equality)."""
     terms: Mapping[str, type[Term]] = field(default_factory=dict)
     """The rows' fields holding a statutory term's code, answered with its `<field>_label_zh`."""
-
-
-PRIVATE = "private"
-"""The part of a document holding personal data: never returned, whatever a router hides."""
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,30 @@
-"""`fazhi keys ...`: create, revoke and seed API keys in the shared `auth` database."""
+"""`fazhi keys ...`: create, revoke and seed API keys in the shared `auth` database.
+`fazhi personal-data ...`: purge what is past its retention period, or erase chosen aggregates
+(`fazhi.retention`), with the service's own settings (its env prefix)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from fazhi import retention
 from fazhi.auth import KeyStore
+from fazhi.catalog import EventCatalog
+from fazhi.envelope import CHINA_TZ
 from fazhi.roles import Role
-from fazhi.topology import AUTH_DATABASE
+from fazhi.sealing import MongoDataKeys
+from fazhi.settings import ServiceSettings
+from fazhi.topology import AUTH_DATABASE, SERVICES, service
 from fazhi.units import all_units
 
 OPERATOR_UNIT = "rule-of-law-office"
@@ -97,6 +106,81 @@ async def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _service(name: str) -> tuple[ServiceSettings, EventCatalog]:
+    """The service's settings (from its env prefix) and its event catalogue."""
+    package = service(name).package
+    settings = importlib.import_module(f"{package}.config").Settings()
+    catalog = importlib.import_module(f"{package}.events").CATALOG
+    assert isinstance(settings, ServiceSettings)
+    assert isinstance(catalog, EventCatalog)
+    return settings, catalog
+
+
+def _today(args: argparse.Namespace) -> date:
+    return date.fromisoformat(args.today) if args.today else datetime.now(CHINA_TZ).date()
+
+
+async def _purge(args: argparse.Namespace) -> int:
+    settings, catalog = _service(args.service)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongo_url, serverSelectionTimeoutMS=5000
+    )
+    try:
+        db = client[settings.mongo_db]
+        collections = retention.personal_collections(catalog)
+        await retention.ensure_indexes(db, collections)
+        purged = await retention.purge(
+            db,
+            collections,
+            today=_today(args),
+            days=args.days or settings.personal_data_retention_days,
+            window=args.window,
+        )
+    finally:
+        await client.close()
+    print(
+        f"{len(purged.aggregates)} aggregates and {len(purged.orphan_keys)} unused data keys purged",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _erase(args: argparse.Namespace) -> int:
+    settings, catalog = _service(args.service)
+    if args.collection not in retention.personal_collections(catalog):
+        raise ValueError(
+            f"{args.service} keeps personal data in: "
+            + ", ".join(retention.personal_collections(catalog))
+        )
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongo_url, serverSelectionTimeoutMS=5000
+    )
+    try:
+        await retention.erase(
+            client[settings.mongo_db], args.collection, args.ids, today=_today(args)
+        )
+    finally:
+        await client.close()
+    print(f"personal data of {len(args.ids)} {args.collection} erased", file=sys.stderr)
+    return 0
+
+
+async def _rewrap(args: argparse.Namespace) -> int:
+    settings, _ = _service(args.service)
+    master = settings.master()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongo_url, serverSelectionTimeoutMS=5000
+    )
+    try:
+        moved, left = await MongoDataKeys(client[settings.mongo_db]).rewrap(master)
+    finally:
+        await client.close()
+    print(f"{moved} data keys rewrapped under master key {master.fingerprint}", file=sys.stderr)
+    if left:
+        print(f"{left} data keys are under a master key not configured", file=sys.stderr)
+    return 1 if left else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fazhi", description="Fazhi administration")
     parser.add_argument(
@@ -117,6 +201,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = keys.add_parser("demo", help="write demo keys for every unit to a JSON file")
     demo.add_argument("--out", default=".local/demo-keys.json")
     demo.set_defaults(run=_demo)
+    personal = commands.add_parser(
+        "personal-data", help="retention and erasure of personal data"
+    ).add_subparsers(dest="command", required=True)
+    names = [s.name for s in SERVICES]
+    purge = personal.add_parser(
+        "purge", help="erase the aggregates past their retention period (the worker's job)"
+    )
+    purge.add_argument("--service", required=True, choices=names)
+    purge.add_argument("--today", help="YYYY-MM-DD (default: today in China)")
+    purge.add_argument("--days", type=int, help="retention period (default: the service's)")
+    purge.add_argument(
+        "--window",
+        type=int,
+        default=retention.WINDOW_DAYS,
+        help="how many days before the period's end to look back (catch up a stopped job)",
+    )
+    purge.set_defaults(run=_purge)
+    erase = personal.add_parser(
+        "erase", help="erase chosen aggregates' personal data now (their data keys shredded)"
+    )
+    erase.add_argument("--service", required=True, choices=names)
+    erase.add_argument("--today", help="YYYY-MM-DD (default: today in China)")
+    erase.add_argument("collection", help="where the aggregates are projected (e.g. cases)")
+    erase.add_argument("ids", nargs="+", help="aggregate ids")
+    erase.set_defaults(run=_erase)
+    rewrap = personal.add_parser(
+        "rewrap",
+        help="move data keys to the current MASTER_KEY from those in MASTER_KEY_PREVIOUS",
+    )
+    rewrap.add_argument("--service", required=True, choices=names)
+    rewrap.set_defaults(run=_rewrap)
     args = parser.parse_args(argv)
     try:
         return int(asyncio.run(args.run(args)))

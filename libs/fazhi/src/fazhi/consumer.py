@@ -9,10 +9,17 @@ committed. A crash anywhere replays the batch: the ledger tells a re-posted even
 record) from a replayed one (the same record), and each aggregate's partition offset tells
 whether a replayed record was applied to it already.
 
-Failures caused by the record (not a CloudEvent, invalid data, a transition the domain refuses,
-a handler that keeps raising) send it to `<topic>.dlq` so the partition keeps flowing; the rest
-of its batch is applied. Failures of the infrastructure (MongoDB unreachable) are retried without
-limit instead: the records are fine and must not be lost.
+Personal fields of the service's own events are unsealed (`fazhi.sealing`) before their data is
+validated, with the data keys of the batch's aggregates (one lookup each, or the keyring's
+cache), so handlers see plain data; a field whose key is gone reads as erased, the event still
+applies, and its aggregate is marked `personal_data: "erased"`. Another service's events reach
+a reaction with every personal field erased.
+
+Failures caused by the record (not a CloudEvent, invalid data, a sealed field altered, a
+transition the domain refuses, a handler that keeps raising) send it to `<topic>.dlq` so the
+partition keeps flowing; the rest of its batch is applied. Failures of the infrastructure
+(MongoDB unreachable) are retried without limit instead: the records are fine and must not be
+lost.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import copy
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -33,12 +40,16 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from fazhi.catalog import EventCatalog, EventType, dlq_topic
-from fazhi.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
+from fazhi.envelope import CHINA_TZ, CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
 from fazhi.metrics import Metrics
+from fazhi.models import personal_fields
 from fazhi.projection import (
+    ERASED,
     LEDGER,
     OWNERS,
+    PERSONAL_DATA,
     POSITIONS,
+    RETENTION_DAY,
     VERSION,
     ConflictError,
     Document,
@@ -52,6 +63,16 @@ from fazhi.projection import (
 )
 from fazhi.publisher import Publisher
 from fazhi.redaction import mask_for_log
+from fazhi.sealing import (
+    DataKey,
+    Keyring,
+    SealError,
+    is_sealed,
+    key_id,
+    personal_present,
+    seal,
+    unseal,
+)
 from fazhi.statemachine import IllegalTransition
 
 log = logging.getLogger(__name__)
@@ -265,6 +286,8 @@ class _Item:
     error: str = ""
     attempts: int = 0
     seconds: float = 0.0
+    erased: tuple[str, ...] = ()
+    """Its personal fields that read as erased (their data key is gone)."""
 
 
 @dataclass
@@ -279,6 +302,10 @@ class EventProcessor:
     metrics: Metrics
     group: str = ""
     cache: AggregateCache = field(default_factory=lambda: AggregateCache(0))
+    keyring: Keyring | None = None
+    """The data keys of the service's aggregates (None: sealed fields read as erased)."""
+    own_topic: str = ""
+    """The service's own topic: its events' personal fields are the service's to unseal."""
     max_attempts: int = 3
     backoff_s: float = 0.2
     infra_backoff_max_s: float = 5.0
@@ -341,8 +368,9 @@ class EventProcessor:
         batch = _Batch(self.store, self.cache)
         todo = [item for item in items if not self._reposted(item)]
         await batch.preload([k for item in todo if (k := self._primary(item.event))])
+        keys = await self._keys(item.event for item in todo)
         for item in todo:
-            await self._handle(batch, item)
+            await self._handle(batch, item, keys)
         await self._publish(batch.emitted)
         await batch.commit()
         for item in items:
@@ -391,7 +419,28 @@ class EventProcessor:
             return None
         return (event_type.collection, event.subject)
 
-    async def _handle(self, batch: _Batch, item: _Item) -> None:
+    def _key_id(self, event: CloudEvent) -> str | None:
+        """The data key of the own event's aggregate, when the event has sealed fields."""
+        event_type = self._event_type(event)
+        if event_type is None or event.subject is None:
+            return None
+        if not any(
+            is_sealed(event.data[name]) for name in personal_present(event, event_type.model)
+        ):
+            return None
+        return key_id(event_type.collection or self.own_topic, event.subject)
+
+    async def _keys(self, events: Iterable[CloudEvent]) -> dict[str, DataKey]:
+        if self.keyring is None:
+            return {}
+        own = (e for e in events if self._own(e))
+        return await self.keyring.get(k for event in own if (k := self._key_id(event)))
+
+    def _own(self, event: CloudEvent) -> bool:
+        catalog = self.catalogs.get(self.own_topic)
+        return catalog is not None and event.type in catalog.types
+
+    async def _handle(self, batch: _Batch, item: _Item, keys: Mapping[str, DataKey]) -> None:
         event, record = item.event, item.record
         handler = self.handlers.get(event.type)
         if handler is None:
@@ -403,7 +452,7 @@ class EventProcessor:
             item.outcome = Outcome.DUPLICATE  # a replayed record this aggregate already took
             return
         try:
-            data = self._data(event)
+            data = self._data(item, keys)
             self._check_primary(self._event_type(event), event, primary, doc)
         except PoisonError as exc:
             self._refuse(item, str(exc), 1)
@@ -437,6 +486,7 @@ class EventProcessor:
             break
         if primary is not None:
             self._stamp_primary(ctx, primary, batch)
+            self._stamp_personal(ctx, primary, item)
         batch.merge(ctx)
         item.outcome = Outcome.APPLIED
 
@@ -470,28 +520,73 @@ class EventProcessor:
         elif OWNERS not in staged and batch.peek(primary) is None:
             staged[OWNERS] = [ctx.event.unit]
 
+    def _stamp_personal(self, ctx: HandlerContext, primary: DocKey, item: _Item) -> None:
+        """An own aggregate with personal data keeps the day its retention counts from (its
+        last event's day), and says so when some of its personal data read as erased."""
+        staged = ctx.saved.get(primary)
+        event_type = self._event_type(item.event)
+        if staged is None or event_type is None or not self._own(item.event):
+            return
+        if RETENTION_DAY in staged or personal_present(item.event, event_type.model):
+            staged[RETENTION_DAY] = item.event.time.astimezone(CHINA_TZ).date().isoformat()
+        if item.erased:
+            staged[PERSONAL_DATA] = ERASED
+
     def _refuse(self, item: _Item, error: str, attempts: int) -> None:
         item.outcome = Outcome.DEAD_LETTERED
         item.error = error
         item.attempts = attempts
 
-    def _data(self, event: CloudEvent) -> Any:
+    def _data(self, item: _Item, keys: Mapping[str, DataKey]) -> Any:
+        event = item.event
         event_type = self._event_type(event)
         if event_type is None:
             return event.data
+        data = event.data
+        if personal_fields(event_type.model):
+            own = self._own(event)
+            key_name = self._key_id(event) if own else None
+            try:
+                unsealed = unseal(event, event_type.model, keys.get(key_name or ""), owner=own)
+            except SealError as exc:
+                raise PoisonError(str(exc)) from exc
+            data, item.erased = unsealed.data, unsealed.erased if own else ()
         try:
-            return event_type.model.model_validate(event.data)
+            return event_type.model.model_validate(data)
         except ValidationError as exc:
             raise PoisonError(
                 f"invalid data for {event.type}: {exc.errors(include_input=False, include_url=False)}"
             ) from exc
 
     async def _publish(self, emitted: Sequence[tuple[str, CloudEvent]]) -> None:
+        emitted = await self._seal_derived(emitted)
         by_topic: dict[str, list[CloudEvent]] = {}
         for topic, event in emitted:
             by_topic.setdefault(topic, []).append(event)
         for topic, events in by_topic.items():
             await self.publisher.publish(topic, events)
+
+    async def _seal_derived(
+        self, emitted: Sequence[tuple[str, CloudEvent]]
+    ) -> Sequence[tuple[str, CloudEvent]]:
+        """Derived events seal their personal fields, if any, under the service's own keys."""
+        if self.keyring is None:
+            return emitted
+        wanted: dict[int, tuple[str, type[Any]]] = {}
+        for i, (_, event) in enumerate(emitted):
+            event_type = self._event_type(event)
+            if event_type is not None and personal_present(event, event_type.model):
+                wanted[i] = (
+                    key_id(event_type.collection or self.own_topic, event.subject),
+                    event_type.model,
+                )
+        if not wanted:
+            return emitted
+        keys = await self.keyring.get((k for k, _ in wanted.values()), create=True)
+        return [
+            (topic, seal(event, wanted[i][1], keys[wanted[i][0]]) if i in wanted else event)
+            for i, (topic, event) in enumerate(emitted)
+        ]
 
     def _count(self, item: _Item) -> None:
         record, event = item.record, item.event

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Iterator
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -13,6 +16,7 @@ from fazhi.auth import Principal
 from fazhi.catalog import EventCatalog, EventType
 from fazhi.envelope import (
     BATCH,
+    ID_PATTERN,
     STRUCTURED,
     CloudEvent,
     EnvelopeError,
@@ -25,8 +29,10 @@ from fazhi.metrics import service_metrics
 from fazhi.problems import Problem, field_errors, invalid_fields
 from fazhi.projection import OWNERS
 from fazhi.publisher import PublishError
+from fazhi.redaction import numbers_in
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
+from fazhi.sealing import key_id, personal_present, seal
 from fazhi.units import is_unit_code
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,48 @@ MAX_RECORD_BYTES = 1_000_000
 
 class Accepted(BaseModel):
     accepted: list[str]
+
+
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_NUMBER_NAMES = {"id_number": "an ID number", "phone": "a phone number"}
+
+
+def personal_id(value: str) -> str | None:
+    """Why an id (a record key, a URL segment) cannot be taken: it reads as an ID number or a
+    phone by the rules of `fazhi.redaction`; None when it does not. UUIDs inside it are not
+    read (hex groups are no phone)."""
+    found = numbers_in(_UUID.sub("~", value))
+    kinds = [name for kind, name in _NUMBER_NAMES.items() if kind in found]
+    if not kinds:
+        return None
+    return (
+        f"reads as {' and '.join(kinds)}: ids travel in clear as record keys and in URLs, so "
+        "they must not carry personal data; use a case, file or serial number"
+    )
+
+
+@cache
+def _id_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` that hold ids (the envelope's id pattern), or lists of them."""
+    found = []
+    for name, prop in model.model_json_schema().get("properties", {}).items():
+        if ID_PATTERN in (prop.get("pattern"), prop.get("items", {}).get("pattern")):
+            found.append(name)
+    return tuple(found)
+
+
+def _personal_ids(event: CloudEvent, data: BaseModel, prefix: str) -> Iterator[dict[str, str]]:
+    for attribute in ("id", "subject"):
+        reason = personal_id(getattr(event, attribute))
+        if reason is not None:
+            yield {"field": prefix + attribute, "message": reason}
+    for name in _id_fields(type(data)):
+        value = getattr(data, name)
+        for i, item in enumerate(value if isinstance(value, list) else [value]):
+            reason = personal_id(item) if isinstance(item, str) else None
+            if reason is not None:
+                where = f"{name}[{i}]" if isinstance(value, list) else name
+                yield {"field": f"{prefix}data.{where}", "message": reason}
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -111,6 +159,7 @@ def _check_event(
                 "message": f"must be the aggregate id {aggregate!r} (data.{event_type.aggregate})",
             }
         )
+    errors += _personal_ids(event, data, prefix)
     if errors:
         raise invalid_fields(errors, what="event")
     return event_type, data
@@ -181,6 +230,15 @@ def _refusal(
     )
 
 
+def _check_size(event: CloudEvent) -> None:
+    if len(event.to_bytes()) > MAX_RECORD_BYTES:
+        raise Problem(
+            413,
+            f"Event {event.id!r} is larger than {MAX_RECORD_BYTES} bytes, the most one record of the event log holds.",
+            kind="payload-too-large",
+        )
+
+
 def check_events(
     parsed: HttpEvents, catalog: EventCatalog, who: Principal
 ) -> list[tuple[CloudEvent, EventType]]:
@@ -195,12 +253,7 @@ def check_events(
         try:
             event_type, data = _check_event(event, index, catalog, who)
             published = as_published(event, data)
-            if len(published.to_bytes()) > MAX_RECORD_BYTES:
-                raise Problem(
-                    413,
-                    f"Event {event.id!r} is larger than {MAX_RECORD_BYTES} bytes, the most one record of the event log holds.",
-                    kind="payload-too-large",
-                )
+            _check_size(published)
         except Problem as problem:
             refused.append((index, problem))
             continue
@@ -233,6 +286,29 @@ async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, Even
                 f"{event.subject!r} belongs to {', '.join(known)}; unit {event.unit!r} may not post about it.",
                 kind="forbidden-aggregate",
             )
+
+
+async def seal_personal(
+    rt: ServiceRuntime, catalog: EventCatalog, checked: list[tuple[CloudEvent, EventType]]
+) -> list[CloudEvent]:
+    """The events as their topic carries them: each personal field sealed under its aggregate's
+    data key (made on first use), one key lookup per aggregate not in the keyring's cache.
+    Sealing makes a text longer by a third: the size is checked again."""
+
+    def where(event: CloudEvent, event_type: EventType) -> str:
+        return key_id(event_type.collection or catalog.topic, event.subject)
+
+    personal = [(e, t) for e, t in checked if personal_present(e, t.model)]
+    if not personal:
+        return [event for event, _ in checked]
+    keys = await rt.data_keys.get((where(e, t) for e, t in personal), create=True)
+    sealed = [
+        seal(e, t.model, keys[where(e, t)]) if personal_present(e, t.model) else e
+        for e, t in checked
+    ]
+    for event in sealed:
+        _check_size(event)
+    return sealed
 
 
 def events_router(catalog: EventCatalog) -> APIRouter:
@@ -285,6 +361,7 @@ def events_router(catalog: EventCatalog) -> APIRouter:
         try:
             checked = check_events(parsed, catalog, who)
             await _check_owners(rt, checked)
+            published = await seal_personal(rt, catalog, checked)
         except Problem:
             for event in events:
                 # Only known types become label values, so junk cannot grow the series count.
@@ -292,7 +369,7 @@ def events_router(catalog: EventCatalog) -> APIRouter:
                 metrics.ingested.labels(type=label, outcome="rejected").inc()
             raise
         try:
-            await rt.publisher.publish(catalog.topic, [event for event, _ in checked])
+            await rt.publisher.publish(catalog.topic, published)
         except PublishError as exc:
             for event in events:
                 metrics.ingested.labels(type=event.type, outcome="unavailable").inc()

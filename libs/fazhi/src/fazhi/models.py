@@ -239,7 +239,7 @@ class Applicant(Payload):
     def party(self) -> Party:
         """The applicant as a known party, so redaction removes their name, numbers and address."""
         return Party(
-            name=self.name,
+            name="" if self.name == ERASED_TEXT else self.name,
             kind="organisation" if self.kind == "organisation" else "person",
             id_number=self.id_number,
             phone=self.phone,

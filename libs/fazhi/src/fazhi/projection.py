@@ -26,8 +26,17 @@ from pymongo.errors import BulkWriteError
 OWNERS = "owner_units"
 VERSION = "_v"
 POSITIONS = "_pos"
-INTERNAL_FIELDS = (VERSION, POSITIONS)
+RETENTION_DAY = "retention_day"
+"""The day of the last event about an aggregate with personal data (`YYYY-MM-DD`, indexed): its
+retention period counts from there (`fazhi.retention`)."""
+INTERNAL_FIELDS = (VERSION, POSITIONS, RETENTION_DAY)
 """Bookkeeping fields of aggregate documents, never returned by the read endpoints."""
+PRIVATE = "private"
+"""The part of a document holding personal data: stored, never returned or published, purged
+with the aggregate's data key."""
+PERSONAL_DATA = "personal_data"
+"""`"erased"` once an aggregate's personal data is gone (its data key shredded)."""
+ERASED = "erased"
 
 LEDGER = "processed_events"
 LOAD_CONCURRENCY = 16

@@ -23,6 +23,7 @@ __all__ = [
     "ReplacementKind",
     "contains_personal_data",
     "mask_for_log",
+    "numbers_in",
     "pseudonym",
     "redact",
 ]
@@ -640,6 +641,12 @@ def redact(text: str, parties: Sequence[Party] = (), *, keep: Iterable[str] = ()
 
     new_text, replacements = _apply(text, hits, render)
     return Redacted(new_text, replacements)
+
+
+def numbers_in(text: str) -> set[ReplacementKind]:
+    """The kinds of personal number in ``text`` (ID numbers, phones, bank cards, e-mail
+    addresses), found as :func:`redact` finds them, names and parties aside."""
+    return {hit.kind for hit in _number_hits(_fold(text))}
 
 
 def contains_personal_data(text: str, parties: Sequence[Party] = ()) -> bool:

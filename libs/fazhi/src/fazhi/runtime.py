@@ -17,6 +17,7 @@ from fazhi.owners import OwnerCache
 from fazhi.problems import Problem
 from fazhi.publisher import Publisher
 from fazhi.roles import Role
+from fazhi.sealing import Keyring, MongoDataKeys
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail
 
@@ -36,12 +37,24 @@ def mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
     )
 
 
+def keyring(settings: ServiceSettings, db: AsyncDatabase[dict[str, Any]]) -> Keyring:
+    """The data keys of a service's database, unwrapped with its configured master key."""
+    return Keyring(
+        MongoDataKeys(db),
+        settings.master(),
+        max_entries=settings.data_key_cache_size,
+        ttl_s=settings.data_key_cache_ttl_s,
+    )
+
+
 @dataclass
 class ServiceRuntime:
     settings: ServiceSettings
     mongo: AsyncMongoClient[dict[str, Any]]
     publisher: Publisher
     keys: KeyStore
+    data_keys: Keyring
+    """The service's data keys (personal data sealed at ingest, see `fazhi.sealing`)."""
     tail: LiveTail | None = None
     owners: OwnerCache = field(default_factory=OwnerCache)
     """Owners of the aggregates events were posted about, for the check at the door."""

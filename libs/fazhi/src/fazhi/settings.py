@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import TYPE_CHECKING
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fazhi.topology import AUTH_DATABASE
+
+if TYPE_CHECKING:
+    from fazhi.sealing import MasterKey
 
 
 class ServiceSettings(BaseSettings):
     """Each service subclasses this with its env prefix (`SUPERVISION_KAFKA_BOOTSTRAP`, ...)
     and its own database name and worker port."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # A mistyped secret (a master key, a URL with a password) is never echoed in an error.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     mongo_url: str = "mongodb://127.0.0.1:27017"
@@ -42,6 +48,41 @@ class ServiceSettings(BaseSettings):
     """How long the api trusts the owners it read of an aggregate (0: read them every time)."""
     owner_cache_size: int = Field(default=20_000, ge=0)
     """How many aggregates' owners the api keeps (least recently used ones go first)."""
+
+    master_key: SecretStr = SecretStr("")
+    """The key that wraps the service's data keys: 32 random bytes in base64, from a secret
+    (empty: the development key, which anyone can read; see `fazhi.sealing`)."""
+    master_key_previous: SecretStr = SecretStr("")
+    """Master keys replaced by `master_key`, comma-separated: data keys wrapped under them still
+    unwrap until `fazhi personal-data rewrap` has moved them."""
+    data_key_cache_size: int = Field(default=20_000, ge=0)
+    """How many aggregates' data keys the api and the worker keep unwrapped."""
+    data_key_cache_ttl_s: float = Field(default=60.0, ge=0)
+    """How long a process keeps a data key it read: a shredded key is forgotten within it."""
+    personal_data_retention_days: int = Field(default=1095, ge=1)
+    """Days after an aggregate's last event when its data key and private part are purged."""
+    retention_interval_s: float = Field(default=3600.0, ge=0)
+    """How often the worker runs the retention job (0: never; `fazhi personal-data purge`)."""
+
+    @field_validator("master_key", "master_key_previous")
+    @classmethod
+    def _master_keys(cls, value: SecretStr) -> SecretStr:
+        from fazhi.sealing import MasterKey  # cryptography only where a key is read
+
+        for key in value.get_secret_value().split(","):
+            if key.strip():
+                MasterKey(key.strip())
+        return value
+
+    def master(self) -> MasterKey:
+        """The master key that wraps the service's data keys (see `fazhi.sealing`)."""
+        from fazhi.sealing import DEVELOPMENT_MASTER_KEY, MasterKey
+
+        previous = self.master_key_previous.get_secret_value().split(",")
+        return MasterKey(
+            self.master_key.get_secret_value() or DEVELOPMENT_MASTER_KEY,
+            [key.strip() for key in previous if key.strip()],
+        )
 
     def consumer_group(self, service: str) -> str:
         return self.worker_group or f"{service}-worker"

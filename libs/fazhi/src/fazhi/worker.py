@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,17 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from fazhi import retention
 from fazhi.catalog import EventCatalog
 from fazhi.consumer import AggregateCache, DeadLetter, EventProcessor, Record
+from fazhi.envelope import CHINA_TZ
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
 from fazhi.projection import MongoStore
 from fazhi.publisher import KafkaPublisher, Publisher, PublishError
 from fazhi.reactions import Reactions, Subscription, subscribe
-from fazhi.runtime import IndexSetup, mongo_client
+from fazhi.runtime import IndexSetup, keyring, mongo_client
+from fazhi.sealing import Keyring
 from fazhi.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -91,6 +95,9 @@ def create_worker_app(
         *catalogs, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
     )
     metrics = service_metrics(catalog.service)
+    personal = retention.personal_collections(catalog)
+    held: dict[str, Keyring] = {}
+    """The agent's keyring, so the retention job makes it forget the keys it deletes."""
 
     @app.agent(topics, name=f"{catalog.service}-events")
     async def consume(stream: Any) -> None:
@@ -99,6 +106,10 @@ def create_worker_app(
         publisher = KafkaPublisher(settings.kafka_bootstrap, client_id=f"{catalog.service}-worker")
         await publisher.start()
         await _ensure(db, ensure_indexes)
+        await _ensure(db, lambda db: retention.ensure_indexes(db, personal))
+        keys = held.setdefault("keys", keyring(settings, db))
+        if keys.master.development:
+            log.warning("personal data is sealed with the development master key: set MASTER_KEY")
 
         async def send_dead_letter(letter: DeadLetter) -> None:
             delay = 0.2
@@ -124,6 +135,8 @@ def create_worker_app(
             dead_letter=send_dead_letter,
             publisher=publisher,
             metrics=metrics,
+            keyring=keys,
+            own_topic=catalog.topic,
             group=app_id,
             max_attempts=settings.consumer_max_attempts,
             backoff_s=settings.consumer_retry_backoff_s,
@@ -154,6 +167,23 @@ def create_worker_app(
             await publisher.stop()
             await mongo.close()
 
+    async def purge_personal_data() -> None:
+        mongo = mongo_client(settings)
+        try:
+            await retention.purge(
+                mongo[settings.mongo_db],
+                personal,
+                today=datetime.now(CHINA_TZ).date(),
+                days=settings.personal_data_retention_days,
+                keyring=held.get("keys"),
+            )
+        except PyMongoError as exc:  # the next tick tries again
+            log.warning("retention job failed", extra={"error": repr(exc)})
+        finally:
+            await mongo.close()
+
+    if settings.retention_interval_s > 0:
+        app.timer(interval=settings.retention_interval_s)(purge_personal_data)
     for timer in timers:
         _add_timer(app, timer, catalog, settings)
     return app

@@ -28,7 +28,7 @@ class Settings(ServiceSettings):
     ack_window_yellow_s: float | None = Field(default=_seconds(AlertLevel.YELLOW), gt=0)
     ack_window_blue_s: float | None = Field(default=_seconds(AlertLevel.BLUE), gt=0)
     """Acknowledgement windows by level before an alert is escalated (unset: never)."""
-    personal_retention_days: int = Field(default=180, ge=1, le=3650)
+    affected_persons_retention_days: int = Field(default=180, ge=1, le=3650)
     """How long after an incident closes the persons it names are kept (measure 十三)."""
     timer_interval_s: float = Field(default=1.0, gt=0, le=60)
     """How often the worker looks for alerts that expired or went unacknowledged."""

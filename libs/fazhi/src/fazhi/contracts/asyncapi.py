@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from fazhi.contracts import EventContract, TopicContract, all_topics
 from fazhi.envelope import STRUCTURED, CloudEvent
+from fazhi.sealing import PREFIX
 
 VERSION = "0.1.0"
 SCHEMAS = "#/components/schemas/"
@@ -41,7 +42,8 @@ def document() -> dict[str, Any]:
     )
     schemas: dict[str, Any] = {
         "CloudEvent": CloudEvent.model_json_schema(mode="serialization"),
-        **defs["$defs"],
+        SEALED: _sealed(),
+        **{name: _as_sealed(schema) for name, schema in defs["$defs"].items()},
     }
     messages: dict[str, Any] = {
         c.name: _message(c, refs[(c.model, "serialization")]) for c in contracts
@@ -64,6 +66,8 @@ def document() -> dict[str, Any]:
                 "after validation: statutory terms posted in Chinese travel as their codes), "
                 "its worker publishes the types the platform derives, and its worker projects "
                 "them; records a consumer cannot apply go to the topic's `.dlq` twin. "
+                "Fields that can carry personal data (`x-personal`) travel sealed (`Sealed`): "
+                "only the owning service reads them; every other consumer reads them as erased. "
                 "Generated from `fazhi.contracts`."
             ),
         },
@@ -72,6 +76,39 @@ def document() -> dict[str, Any]:
         "operations": operations,
         "components": {"schemas": schemas, "messages": messages},
     }
+
+
+SEALED = "Sealed"
+
+
+def _sealed() -> dict[str, Any]:
+    return {
+        "title": SEALED,
+        "type": "string",
+        "pattern": f"^{PREFIX}[A-Za-z0-9_-]+$",
+        "description": "A personal field as the topic carries it: AES-256-GCM under the data key "
+        "of the event's aggregate, which only the owning service's store holds (base64url of "
+        "the key generation, the nonce and the ciphertext of the field's JSON value, "
+        "authenticated with the event's source, id and type and the field's name). Once the "
+        "key is deleted (retention, erasure) nobody can read it again.",
+    }
+
+
+def _as_sealed(schema: dict[str, Any]) -> dict[str, Any]:
+    """A payload schema as its topic carries it: each personal field a `Sealed` string, the
+    plain field's schema kept under `x-plain` (what the owner reads, and what units post)."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not any(
+        p.get("x-personal") for p in properties.values()
+    ):
+        return schema
+    sealed: dict[str, Any] = {}
+    for name, prop in properties.items():
+        if prop.get("x-personal"):
+            plain = {k: v for k, v in prop.items() if k != "x-personal"}
+            prop = {"allOf": [{"$ref": SCHEMAS + SEALED}], "x-personal": True, "x-plain": plain}
+        sealed[name] = prop
+    return {**schema, "properties": sealed}
 
 
 def _channel_id(topic: TopicContract) -> str:

@@ -129,7 +129,7 @@ class DecisionExecuted(Payload):
 
     case_id: Id
     executed_at: AwareDatetime
-    note: LongText = ""
+    note: Annotated[LongText, PERSONAL] = ""
 
 
 CONTRACT = TopicContract.of(

@@ -42,7 +42,7 @@ async def purge_personal_data(t: TimerContext) -> None:
     settings = t.settings
     assert isinstance(settings, Settings)
     now = datetime.now(CHINA_TZ)
-    last = now.date() - timedelta(days=settings.personal_retention_days)
+    last = now.date() - timedelta(days=settings.affected_persons_retention_days)
     cursor = await t.db[TIMERS].find_one({"_id": "personal-data-purge"})
     done = cursor.get("through") if cursor else None
     first = date.fromisoformat(done) if isinstance(done, str) else last - timedelta(FIRST_LOOK_DAYS)
