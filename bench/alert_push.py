@@ -9,7 +9,7 @@ one at a time, `--interval` seconds apart; each one's latency runs from just bef
 its arrival at each of the `--viewers` WebSocket and `--viewers` SSE clients. Kafka's tool then
 runs on the same broker under the same background load. Prints one JSON object on stdout;
 asserts nothing. The tool's jar (`kafka-tools`, not a broker jar) is fetched once with Maven
-into `.local/bench-tools/`.
+into `.local/kafka-tools/` (`bench/triggers.py`).
 
     .local/venv/bin/python bench/alert_push.py
     .local/venv/bin/python bench/alert_push.py --alerts 50 --background 20 --viewers 2
@@ -27,7 +27,6 @@ import sys
 import time
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,13 +46,13 @@ from common import (
     say,
     wait_http_ok,
 )
+from triggers import kafka_tools_classpath
 from websockets.asyncio.client import connect
 
 API_PORT = 19003
 DB = "bench_emergency"
 AUTH_DB = "bench_auth_emergency"
 UNIT = "emergency-management"
-TOOLS = ROOT / ".local" / "bench-tools"
 
 
 def env() -> dict[str, str]:
@@ -249,37 +248,13 @@ async def measure(args: argparse.Namespace, staff: str, department: str) -> dict
     }
 
 
-def tools_jar() -> Path:
-    """Kafka's tools jar of the broker's version, fetched with Maven once."""
-    broker = sorted((ROOT / ".local" / "kafka" / "libs").glob("kafka_2.13-*.jar"))
-    if not broker:
-        raise SystemExit("no Kafka jars in .local/kafka/libs: run `scripts/stack.sh install`")
-    version = broker[0].name.removeprefix("kafka_2.13-").removesuffix(".jar")
-    jar = TOOLS / f"kafka-tools-{version}.jar"
-    if not jar.exists():
-        say(f"fetching org.apache.kafka:kafka-tools:{version} (Maven) into {TOOLS}")
-        TOOLS.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                *("mvn", "-q", "-B", "-Dstyle.color=never", "dependency:copy"),
-                f"-Dartifact=org.apache.kafka:kafka-tools:{version}",
-                f"-DoutputDirectory={TOOLS}",
-            ],
-            check=True,
-            stdout=sys.stderr,
-            timeout=600,
-        )
-    return jar
-
-
 def kafka_latency(args: argparse.Namespace) -> dict[str, Any]:
     """EndToEndLatency on the same broker: produce one record (acks=all), consume it, repeat."""
-    jar = tools_jar()
     size = len(json.dumps(alert("bench-a-000000000000")).encode())
     topic = f"bench-e2e-{uuid.uuid4().hex[:8]}"
     done = subprocess.run(
         [
-            *("java", "-cp", f"{jar}:{ROOT / '.local' / 'kafka' / 'libs'}/*"),
+            *("java", "-Xmx256m", "-cp", kafka_tools_classpath()),
             "org.apache.kafka.tools.EndToEndLatency",
             *("--bootstrap-server", BENCH_KAFKA, "--topic", topic),
             *("--num-records", str(args.kafka_records), "--producer-acks", "all"),

@@ -325,8 +325,13 @@ def test_a_red_alert_becomes_a_supervision_item_in_real_time(
             ),
         )
     with client_for(SERVICES["supervision"], keys["supervisor"]) as http:
-        item = _read(http, f"/v1/items/alert-{alert}", lambda d: d.get("status") == "opened")
-    assert (item["kind"], item["unit"], item["level"]) == ("alert", unit, "supervise")
+        item = _read(http, f"/v1/items/alert-{alert}", lambda d: d.get("status") == "open")
+    assert (item["kind"], item["unit"], item["level"], item["escalation"]) == (
+        "alert",
+        unit,
+        "red",
+        "supervise",
+    )
     assert [row["type"] for row in item["history"]] == ["supervision.item.opened"]
 
 
@@ -415,6 +420,117 @@ def test_plans_supplies_and_forces_are_registered(
         paid = _read(http, f"/v1/forces/{force}", lambda d: d.get("compensated_yuan") == 12000)
         assert paid["call_ups"] == 1
         assert "13800138000" not in str(paid)
+
+
+def test_a_finding_is_rectified_reopened_rectified_and_accepted(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    finding = f"F-{uuid.uuid4().hex[:8]}"
+    item_id = f"finding-{finding}"
+    with client_for(SERVICES["supervision"], keys["supervisor"]) as supervisor:
+        _post(
+            supervisor,
+            event(
+                "supervision.finding.recorded",
+                "gov-office",
+                finding,
+                {
+                    "finding_id": finding,
+                    "target_unit": "justice",
+                    "title": "行政复议决定书未按时网上公开",
+                    "description": "抽查发现三份决定书逾期未公开",
+                    "level": "橙色",
+                    "due_date": (NOW + timedelta(days=20)).date().isoformat(),
+                    "recorded_at": _at(),
+                },
+            ),
+        )
+        _read(supervisor, f"/v1/items/{item_id}", lambda d: d.get("status") == "open")
+        with client_for(SERVICES["supervision"], keys["justice"]) as unit:
+
+            def rectify(note: str) -> None:
+                _post(
+                    unit,
+                    event(
+                        "supervision.item.rectified",
+                        "justice",
+                        item_id,
+                        {
+                            "item_id": item_id,
+                            "unit": "justice",
+                            "rectified_at": _at(),
+                            "note": note,
+                        },
+                    ),
+                )
+                _read(unit, f"/v1/items/{item_id}", lambda d: d.get("status") == "rectifying")
+
+            rectify("已公开两份")
+            _post(
+                supervisor,
+                event(
+                    "supervision.item.reopened",
+                    "gov-office",
+                    item_id,
+                    {"item_id": item_id, "reopened_at": _at(), "reason": "仍有一份未公开"},
+                ),
+            )
+            _read(supervisor, f"/v1/items/{item_id}", lambda d: d.get("status") == "open")
+            rectify("三份均已公开")
+        _post(
+            supervisor,
+            event(
+                "supervision.item.accepted",
+                "gov-office",
+                item_id,
+                {"item_id": item_id, "accepted_at": _at(), "note": "验收通过"},
+            ),
+        )
+        item = _read(supervisor, f"/v1/items/{item_id}", lambda d: d.get("status") == "closed")
+    assert (item["unit"], item["level"], item["level_label_zh"]) == ("justice", "orange", "橙色")
+    assert [row["change"] for row in item["history"]] == [
+        "opened",
+        "rectified",
+        "open",
+        "rectified",
+        "closed",
+    ]
+
+
+def test_training_counts_against_the_duties_of_measure_30(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    year = NOW.year
+    with client_for(SERVICES["supervision"], keys["justice"]) as unit:
+        for hours in (40, 25):
+            training = f"TR-{uuid.uuid4().hex[:8]}"
+            _post(
+                unit,
+                event(
+                    "supervision.training.recorded",
+                    "justice",
+                    training,
+                    {
+                        "training_id": training,
+                        "unit": "justice",
+                        "kind": "学法培训",
+                        "title": "行政复议法专题培训",
+                        "hours": hours,
+                        "held_on": NOW.date().isoformat(),
+                    },
+                ),
+            )
+        assert unit.get("/v1/scorecards", params={"year": year}).status_code == 403
+    with client_for(SERVICES["supervision"], keys["supervisor"]) as supervisor:
+
+        def card() -> dict[str, Any] | None:
+            cards = supervisor.get("/v1/scorecards", params={"year": year}).json()["units"]
+            found = next((c for c in cards if c["unit"] == "justice"), None)
+            return found if found and found["study_hours"] >= 65 else None
+
+        justice = wait_until(card, timeout=60, what="the training in the scorecard")
+    assert (justice["study_hours_duty"], justice["study_duty_met"]) == (60, True)
+    assert justice["lectures_duty"] is None  # the lectures are the district government's duty
 
 
 def test_every_type_a_department_posts_has_its_end_to_end_test() -> None:

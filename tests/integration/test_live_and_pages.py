@@ -53,7 +53,9 @@ def thing(n: int, kind: str = SHOWN) -> CloudEvent:
 
 
 async def produce(topic: str, *events: CloudEvent) -> None:
-    """One at a time, each acknowledged before the next: the order a department posts them."""
+    """One at a time, each acknowledged before the next, a few milliseconds apart: the order
+    a department posts them. (Kafka stamps records to the millisecond; two appended to
+    different partitions within one millisecond have no order between them.)"""
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
     await producer.start()
     try:
@@ -61,6 +63,7 @@ async def produce(topic: str, *events: CloudEvent) -> None:
             await producer.send_and_wait(
                 topic, event.to_bytes(), key=event.subject.encode(), headers=kafka_headers(event)
             )
+            await asyncio.sleep(0.003)
     finally:
         await producer.stop()
 

@@ -76,8 +76,13 @@ def test_derived_and_unknown_types_are_refused_with_the_accepted_list() -> None:
             _check_event(progress().model_copy(update={"type": kind}), None, CATALOG, OPERATOR)
         assert refused.value.status == 400
         assert refused.value.extensions["accepted_types"] == [
+            "supervision.finding.recorded",
+            "supervision.item.accepted",
+            "supervision.item.rectified",
+            "supervision.item.reopened",
             "supervision.task.completed",
             "supervision.task.progress_reported",
+            "supervision.training.recorded",
         ]
 
 

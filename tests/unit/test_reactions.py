@@ -29,10 +29,17 @@ def test_every_type_a_service_owns_has_its_handler(name: str) -> None:
     assert set(worker.catalog.types) - handled == set()
 
 
-def test_supervision_consumes_the_emergency_topic_for_its_alert_reaction() -> None:
+def test_supervision_consumes_the_topics_its_reactions_name() -> None:
     subscription = supervision.worker.WORKER.subscription()
-    assert subscription.topics == ["supervision.events", "emergency.events"]
+    assert subscription.topics == [
+        "supervision.events",
+        "emergency.events",
+        "mediation.events",
+        "opengov.events",
+    ]
     assert "emergency.alert.issued" in subscription.handlers
+    assert "mediation.case.overdue" in subscription.handlers
+    assert "opengov.decision.evaluated" in subscription.handlers
     assert "emergency.incident.reported" not in subscription.handlers
 
 

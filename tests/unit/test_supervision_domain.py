@@ -5,27 +5,34 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fazhi.contracts.supervision import Escalation, ItemStatus
 from fazhi.statemachine import IllegalTransition, Machine, action_name
 from supervision.domain import (
     DEFAULT_LADDER,
     SUPERVISOR_ROLE,
-    AssessOverdue,
+    Accept,
     Close,
     Complete,
     Escalate,
     ItemKind,
-    ItemState,
     Ladder,
-    Level,
+    Overdue,
     PlanTask,
+    Rectify,
+    Reminder,
     Reopen,
+    ReopenItem,
     ReportProgress,
     SupervisionItem,
     TaskState,
-    escalation_level,
+    median,
+    next_watch_day,
     open_item,
+    rolled_up_progress,
     transition_item,
     transition_task,
+    watch_days,
+    watch_step,
 )
 
 DUE = date(2025, 12, 31)
@@ -36,8 +43,8 @@ def task() -> PlanTask:
     return PlanTask("measure-18", "sfj", DUE)
 
 
-def item(level: Level = Level.SUPERVISE) -> SupervisionItem:
-    return open_item("item-1", ItemKind.TASK_OVERDUE, "sfj", "measure-18", DAY, level)
+def item() -> SupervisionItem:
+    return open_item("item-1", ItemKind.TASK_OVERDUE, "sfj", DAY)
 
 
 def progress(pct: int, on: date = DAY) -> ReportProgress:
@@ -69,15 +76,15 @@ def test_illegal_transition_is_a_value_error_with_the_guard_reason() -> None:
         transition_task(task(), progress(101))
 
 
-def test_terminal_state_lists_no_allowed_actions() -> None:
+def test_a_closed_item_only_reopens() -> None:
     closed = transition_item(item(), Close(DAY, "done"))
-    with pytest.raises(IllegalTransition, match=r"allowed: none \(terminal state\)") as e:
+    with pytest.raises(IllegalTransition, match=r"allowed: reopen_item") as e:
         transition_item(closed, Close(DAY, "again"))
-    assert e.value.allowed == ()
+    assert e.value.allowed == ("reopen_item",)
 
 
 def test_action_names_are_snake_case_class_names() -> None:
-    assert action_name(AssessOverdue(3, DAY)) == "assess_overdue"
+    assert action_name(ReopenItem(DAY, "x")) == "reopen_item"
     assert Machine[str]("x", {"a": {ReportProgress}}).allowed("a") == ("report_progress",)
     assert Machine[str]("x", {}).allowed("unknown") == ()
 
@@ -165,53 +172,84 @@ def test_completed_task_is_never_overdue() -> None:
     assert done.days_overdue(DUE + timedelta(days=100)) == 0
 
 
+# --- the deadline watch ------------------------------------------------------------------------
+
+
+def test_a_task_is_watched_14_and_3_days_before_and_from_the_day_after_it_is_due() -> None:
+    assert watch_days(DUE) == (date(2025, 12, 17), date(2025, 12, 28), date(2026, 1, 1))
+    assert next_watch_day(DUE, date(2025, 12, 1)) == date(2025, 12, 17)
+    assert next_watch_day(DUE, date(2025, 12, 17)) == date(2025, 12, 28)
+    assert next_watch_day(DUE, date(2025, 12, 28)) == date(2026, 1, 1)
+    assert next_watch_day(DUE, date(2026, 1, 1)) == date(2026, 1, 2)  # then every day
+
+
+def test_the_watcher_reminds_before_and_counts_days_overdue_after() -> None:
+    assert watch_step(DUE, date(2025, 12, 17)) == Reminder(14)
+    assert watch_step(DUE, date(2025, 12, 28)) == Reminder(3)
+    assert watch_step(DUE, DUE) == Reminder(0)
+    assert watch_step(DUE, date(2026, 1, 1)) == Overdue(1)
+    assert watch_step(DUE, date(2026, 11, 30)) == Overdue(334)
+
+
 # --- the escalation ladder ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("days", "level"),
+    ("days", "step"),
     [
-        (-5, None),
-        (0, None),
-        (1, Level.SUPERVISE),
-        (14, Level.SUPERVISE),
-        (15, Level.INTERVIEW),
-        (29, Level.INTERVIEW),
-        (30, Level.PUBLIC_NOTICE),
-        (400, Level.PUBLIC_NOTICE),
+        (0, Escalation.SUPERVISE),
+        (29, Escalation.SUPERVISE),
+        (30, Escalation.INTERVIEW),
+        (59, Escalation.INTERVIEW),
+        (60, Escalation.PUBLIC_NOTICE),
+        (400, Escalation.PUBLIC_NOTICE),
     ],
 )
-def test_default_ladder_supervises_at_1_interviews_at_15_publicly_notifies_at_30(
-    days: int, level: Level | None
+def test_default_ladder_supervises_at_once_interviews_at_30_and_notifies_at_60_days(
+    days: int, step: Escalation
 ) -> None:
-    assert escalation_level(days) is level
+    assert DEFAULT_LADDER.step_for(days) is step
 
 
-def test_ladder_thresholds_are_configurable() -> None:
-    strict = Ladder(supervise=1, interview=5, public_notice=10)
-    assert escalation_level(5, strict) is Level.INTERVIEW
-    assert escalation_level(10, strict) is Level.PUBLIC_NOTICE
+def test_ladder_thresholds_are_configurable_and_parsed_from_settings() -> None:
+    strict = Ladder.parse("0,5,10")
+    assert strict == Ladder(0, 5, 10)
+    assert strict.step_for(5) is Escalation.INTERVIEW
+    assert strict.step_for(10) is Escalation.PUBLIC_NOTICE
 
 
-@pytest.mark.parametrize(("s", "i", "p"), [(0, 15, 30), (1, 1, 30), (1, 20, 15)])
-def test_ladder_thresholds_must_rise_strictly_from_one_day(s: int, i: int, p: int) -> None:
+@pytest.mark.parametrize(("s", "i", "p"), [(-1, 15, 30), (1, 1, 30), (1, 20, 15)])
+def test_ladder_thresholds_must_rise_strictly_from_zero(s: int, i: int, p: int) -> None:
     with pytest.raises(ValueError, match="must rise strictly"):
         Ladder(s, i, p)
 
 
-ladders = st.tuples(st.integers(1, 50), st.integers(1, 50), st.integers(1, 50)).map(
+def test_a_late_look_takes_every_step_reached_in_order() -> None:
+    assert DEFAULT_LADDER.steps_due(Escalation.SUPERVISE, 334) == [
+        Escalation.INTERVIEW,
+        Escalation.PUBLIC_NOTICE,
+    ]
+    assert DEFAULT_LADDER.steps_due(Escalation.INTERVIEW, 45) == []
+    assert DEFAULT_LADDER.steps_due(Escalation.PUBLIC_NOTICE, 900) == []
+
+
+def test_the_next_ladder_day_is_never_before_today_and_none_at_the_top() -> None:
+    i = open_item("i", ItemKind.TASK_OVERDUE, "sfj", DAY, ladder_from=date(2025, 1, 1))
+    assert i.next_escalation_day(DEFAULT_LADDER, DAY) == DAY  # 约谈 was due long ago
+    fresh = open_item("i", ItemKind.ALERT, "sfj", DAY)
+    assert fresh.next_escalation_day(DEFAULT_LADDER, DAY) == DAY + timedelta(days=30)
+    top = transition_item(fresh, Escalate(Escalation.PUBLIC_NOTICE, DAY, "x"))
+    assert top.next_escalation_day(DEFAULT_LADDER, DAY) is None
+
+
+ladders = st.tuples(st.integers(0, 50), st.integers(1, 50), st.integers(1, 50)).map(
     lambda t: Ladder(t[0], t[0] + t[1], t[0] + t[1] + t[2])
 )
 
 
-@given(st.integers(-10, 400), st.integers(0, 400), ladders)
-def test_escalation_never_decreases_as_days_overdue_grow(
-    days: int, more: int, ladder: Ladder
-) -> None:
-    def rank(level: Level | None) -> int:
-        return -1 if level is None else level.rank
-
-    assert rank(escalation_level(days, ladder)) <= rank(escalation_level(days + more, ladder))
+@given(st.integers(0, 400), st.integers(0, 400), ladders)
+def test_escalation_never_decreases_as_days_open_grow(days: int, more: int, ladder: Ladder) -> None:
+    assert ladder.step_for(days).rank <= ladder.step_for(days + more).rank
 
 
 # --- supervision items -------------------------------------------------------------------------
@@ -231,88 +269,92 @@ def test_item_kinds_cover_every_source_of_supervision() -> None:
 
 def test_item_opens_at_supervise() -> None:
     i = item()
-    assert (i.state, i.level) == (ItemState.OPENED, Level.SUPERVISE)
+    assert (i.status, i.escalation) == (ItemStatus.OPEN, Escalation.SUPERVISE)
 
 
-def test_item_opened_above_supervise_is_already_escalated() -> None:
-    assert item(Level.INTERVIEW).state is ItemState.ESCALATED
+def test_steps_rank_supervise_then_interview_then_public_notice() -> None:
+    assert [s.rank for s in Escalation] == [0, 1, 2]
+    assert [s.label_zh for s in Escalation] == ["督办", "约谈", "通报"]
 
 
-def test_levels_rank_supervise_then_interview_then_public_notice() -> None:
-    assert [lv.rank for lv in (Level.SUPERVISE, Level.INTERVIEW, Level.PUBLIC_NOTICE)] == [0, 1, 2]
+def test_escalation_never_goes_down() -> None:
+    high = transition_item(item(), Escalate(Escalation.PUBLIC_NOTICE, DAY, "repeated"))
+    assert high.escalation is Escalation.PUBLIC_NOTICE
+    for to in (Escalation.SUPERVISE, Escalation.INTERVIEW):
+        with pytest.raises(IllegalTransition, match="escalation never goes down"):
+            transition_item(high, Escalate(to, DAY, "x"))
 
 
-def test_timer_escalates_to_interview_after_15_days_overdue() -> None:
-    i = transition_item(item(), AssessOverdue(15, DAY))
-    assert (i.state, i.level) == (ItemState.ESCALATED, Level.INTERVIEW)
-    assert [(e.level, e.reason) for e in i.escalations] == [(Level.INTERVIEW, "15 days overdue")]
+def test_a_unit_rectifies_and_a_supervisor_accepts_or_reopens() -> None:
+    rectifying = transition_item(item(), Rectify(DAY, "已整改"))
+    assert rectifying.status is ItemStatus.RECTIFYING
+    assert rectifying.next_escalation_day(DEFAULT_LADDER, DAY) is None  # the ladder pauses
+    closed = transition_item(rectifying, Accept(DAY))
+    assert (closed.status, closed.closed_on) == (ItemStatus.CLOSED, DAY)
+    reopened = transition_item(rectifying, ReopenItem(DAY, "整改不到位"))
+    assert reopened.status is ItemStatus.OPEN
+    with pytest.raises(IllegalTransition, match="needs a reason"):
+        transition_item(rectifying, ReopenItem(DAY, " "))
+    with pytest.raises(IllegalTransition, match="needs a note"):
+        transition_item(item(), Rectify(DAY, ""))
 
 
-def test_timer_skips_straight_to_public_notice_when_far_overdue() -> None:
-    assert transition_item(item(), AssessOverdue(45, DAY)).level is Level.PUBLIC_NOTICE
+def test_only_a_rectification_can_be_accepted_and_a_rectifying_item_is_not_escalated() -> None:
+    with pytest.raises(IllegalTransition, match="cannot accept"):
+        transition_item(item(), Accept(DAY))
+    rectifying = transition_item(item(), Rectify(DAY, "已整改"))
+    with pytest.raises(IllegalTransition, match="cannot escalate"):
+        transition_item(rectifying, Escalate(Escalation.INTERVIEW, DAY, "x"))
 
 
-def test_timer_below_the_next_threshold_leaves_the_item_unchanged() -> None:
-    i = item()
-    assert transition_item(i, AssessOverdue(3, DAY)) is i
-    assert transition_item(i, AssessOverdue(0, DAY)) is i
-
-
-def test_timer_uses_the_ladder_it_is_given() -> None:
-    i = transition_item(item(), AssessOverdue(5, DAY, Ladder(1, 5, 10)))
-    assert i.level is Level.INTERVIEW
-
-
-def test_escalation_never_goes_back_down_while_open() -> None:
-    high = transition_item(item(), AssessOverdue(31, DAY))
-    assert transition_item(high, AssessOverdue(2, DAY)).level is Level.PUBLIC_NOTICE
-
-
-def test_supervisor_escalates_by_hand() -> None:
-    i = transition_item(item(), Escalate(Level.PUBLIC_NOTICE, DAY, "repeated"))
-    assert i.level is Level.PUBLIC_NOTICE
-    assert i.escalations[-1].reason == "repeated"
-
-
-@pytest.mark.parametrize("to", [Level.SUPERVISE, Level.INTERVIEW])
-def test_manual_escalation_must_go_up(to: Level) -> None:
-    with pytest.raises(IllegalTransition, match="escalation never goes down"):
-        transition_item(item(Level.INTERVIEW), Escalate(to, DAY, "x"))
-
-
-def test_closing_needs_a_resolution_and_is_terminal() -> None:
+def test_closing_needs_a_resolution() -> None:
     with pytest.raises(IllegalTransition, match="needs a resolution"):
         transition_item(item(), Close(DAY, ""))
-    closed = transition_item(item(), Close(DAY, "rectified"))
-    assert (closed.state, closed.closed_on, closed.resolution) == (
-        ItemState.CLOSED,
+    closed = transition_item(item(), Close(DAY, "任务已完成"))
+    assert (closed.status, closed.closed_on, closed.resolution) == (
+        ItemStatus.CLOSED,
         DAY,
-        "rectified",
+        "任务已完成",
     )
-    for action in (AssessOverdue(40, DAY), Escalate(Level.INTERVIEW, DAY, "x")):
-        with pytest.raises(IllegalTransition, match="state 'closed'"):
-            transition_item(closed, action)
+    with pytest.raises(IllegalTransition, match="state 'closed'"):
+        transition_item(closed, Escalate(Escalation.INTERVIEW, DAY, "x"))
 
 
 item_actions = st.one_of(
-    st.builds(AssessOverdue, st.integers(-5, 60), st.just(DAY)),
-    st.builds(Escalate, st.sampled_from(Level), st.just(DAY), st.text(max_size=3)),
+    st.builds(Escalate, st.sampled_from(Escalation), st.just(DAY), st.text(max_size=3)),
+    st.builds(Rectify, st.just(DAY), st.sampled_from(["", "done"])),
+    st.builds(Accept, st.just(DAY)),
+    st.builds(ReopenItem, st.just(DAY), st.sampled_from(["", "why"])),
     st.builds(Close, st.just(DAY), st.sampled_from(["", "done"])),
 )
 
 
 @given(st.lists(item_actions, max_size=12))
-def test_item_level_never_drops_whatever_the_commands(actions: list[Any]) -> None:
+def test_item_escalation_never_drops_whatever_the_commands(actions: list[Any]) -> None:
     i = item()
     for action in actions:
         try:
             nxt = transition_item(i, action)
         except IllegalTransition:
             continue
-        assert nxt.level.rank >= i.level.rank
-        if i.state is ItemState.CLOSED:
-            pytest.fail("a closed item accepted a command")
+        assert nxt.escalation.rank >= i.escalation.rank
+        assert (nxt.status is ItemStatus.CLOSED) == (nxt.closed_on is not None)
         i = nxt
+
+
+# --- measures and scorecards ---------------------------------------------------------------------
+
+
+def test_a_measure_rolls_its_progress_up_weighted() -> None:
+    assert rolled_up_progress({"T1": (100, 1.0), "T2": (0, 1.0)}) == 50.0
+    assert rolled_up_progress({"T1": (100, 3.0), "T2": (0, 1.0)}) == 75.0
+    assert rolled_up_progress({}) == 0.0
+
+
+def test_median_of_days_to_close() -> None:
+    assert median([]) is None
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([1.0, 2.0, 3.0, 4.0]) == 2.5
 
 
 task_actions = st.one_of(
@@ -338,7 +380,6 @@ def test_task_progress_stays_within_bounds_whatever_the_commands(actions: list[A
             continue
         assert 0 <= t.progress_pct <= 100
         assert (t.state is TaskState.COMPLETED) == (t.completed_on is not None)
-    assert escalation_level(t.days_overdue(DUE + timedelta(days=20)), DEFAULT_LADDER) in (
-        None,
-        Level.INTERVIEW,
+    assert DEFAULT_LADDER.step_for(t.days_overdue(DUE + timedelta(days=20))) is (
+        Escalation.SUPERVISE
     )

@@ -25,6 +25,7 @@ from fazhi.contracts.emergency import (
 )
 from fazhi.contracts.mediation import CaseAccepted, CaseType, Outcome, Procedure, SimplifiedGround
 from fazhi.contracts.opengov import AnswerType, Channel
+from fazhi.contracts.supervision import ItemLevel, TrainingKind
 from fazhi.contracts.terms import LABELS_KEY, Term, with_labels
 from fazhi.envelope import CloudEvent, new_event
 from fazhi.ingest import _check_event, as_published
@@ -86,6 +87,8 @@ STATUTORY = {
         "not_processed": "不予处理",
     },
     MsgType: {"alert": "发布", "update": "更新", "cancel": "解除"},
+    ItemLevel: {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
+    TrainingKind: {"study": "学法培训", "lecture": "法治专题讲座"},
     CapStatus: {
         "actual": "实际",
         "exercise": "演练",

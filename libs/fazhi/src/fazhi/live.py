@@ -7,7 +7,10 @@ event and the `id` of each WebSocket frame. A viewer that reconnects with its la
 starts at the topics' current end. Kafka keeps the events, so no other state is needed.
 
 Within a partition the order is Kafka's; across partitions events are merged in the order of
-their Kafka timestamps (what was appended first is shown first), then by partition and offset.
+their Kafka timestamps (what was appended first is shown first). Kafka stamps to the
+millisecond: events appended to different partitions within the same millisecond have no
+order between them (they are shown by partition). A resuming viewer's backlog is read to the
+end of every partition before any of it is shown, so it interleaves the same way.
 
 Each viewer has its own consumer (no consumer group, no committed offsets): viewers are staff
 consoles and dashboards, tens at a time, not the public. A viewer with nothing to show gets a
@@ -23,7 +26,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -45,6 +49,9 @@ TOKEN_PATTERN = re.compile(r"^\d{1,3}\.\d{1,5}:\d{1,19}(,\d{1,3}\.\d{1,5}:\d{1,1
 MAX_TOKEN_LENGTH = 16_384
 AUTH_TIMEOUT_S = 10.0
 METADATA_TRIES = 25
+BACKLOG_MAX = 10_000
+"""Missed records a resuming viewer reads before it is shown any (the rest follow as they come)."""
+BACKLOG_WAIT_S = 5.0
 
 WS_UNAUTHENTICATED = 4401
 """WebSocket close code: no key, or an unknown one (as HTTP 401)."""
@@ -198,12 +205,14 @@ class KafkaFeed:
         try:
             yield self.token(position), None  # where this viewer starts
             quiet_since = time.monotonic()
+            catching_up = start is not None
             while True:
-                batches = await consumer.getmany(timeout_ms=self.poll_ms, max_records=500)
-                records = sorted(
-                    (r for rs in batches.values() for r in rs),
-                    key=lambda r: (r.timestamp, self.topics.index(r.topic), r.partition, r.offset),
-                )
+                if catching_up:
+                    records = await self._backlog(consumer, position)
+                    catching_up = False
+                else:
+                    batches = await consumer.getmany(timeout_ms=self.poll_ms, max_records=500)
+                    records = self._merge(batches)
                 for record in records:
                     position[TopicPartition(record.topic, record.partition)] = record.offset + 1
                     event = self._shown(record)
@@ -218,6 +227,41 @@ class KafkaFeed:
         finally:
             self._metrics.viewers.labels(feed=self.name).dec()
             await consumer.stop()
+
+    def _merge(
+        self, batches: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]]
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        """The records of several partitions as one sequence: each partition's in its own
+        order, the partitions interleaved by timestamp (the oldest head first)."""
+        queues = {tp: deque(records) for tp, records in batches.items() if records}
+        merged: list[ConsumerRecord[bytes, bytes]] = []
+        while queues:
+            tp = min(
+                queues,
+                key=lambda t: (queues[t][0].timestamp, self.topics.index(t.topic), t.partition),
+            )
+            merged.append(queues[tp].popleft())
+            if not queues[tp]:
+                del queues[tp]
+        return merged
+
+    async def _backlog(
+        self, consumer: AIOKafkaConsumer, position: Position
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        """What a resuming viewer missed, read to the end of every partition before any of it
+        is shown, so that the partitions interleave in the order the events were appended
+        (up to `BACKLOG_MAX` records; the rest follows in the ordinary way)."""
+        ends = await consumer.end_offsets(list(position))
+        pending: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = defaultdict(list)
+        deadline = time.monotonic() + BACKLOG_WAIT_S
+        while sum(len(rs) for rs in pending.values()) < BACKLOG_MAX:
+            behind = [tp for tp, end in ends.items() if await consumer.position(tp) < end]
+            if not behind or time.monotonic() > deadline:
+                break
+            batches = await consumer.getmany(*behind, timeout_ms=self.poll_ms, max_records=500)
+            for tp, records in batches.items():
+                pending[tp].extend(records)
+        return self._merge(pending)
 
     async def follow(self, last_event_id: str | None) -> AsyncIterator[tuple[str, CloudEvent]]:
         """`(position, event)` for every event shown after `last_event_id` (from now when None)."""

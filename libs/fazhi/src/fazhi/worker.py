@@ -7,7 +7,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from fazhi.envelope import CHINA_TZ
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
 from fazhi.projection import MongoStore
-from fazhi.publisher import KafkaPublisher, Publisher, PublishError
+from fazhi.publisher import KafkaPublisher, PublishError
 from fazhi.reactions import Reactions, Subscription, subscribe
 from fazhi.runtime import IndexSetup, keyring, mongo_client
 from fazhi.sealing import Keyring
@@ -35,23 +35,21 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TimerContext:
-    """What a timer tick sees: the service's database, a publisher and its settings. A tick
-    derives events (deterministic ids) and publishes them; the worker then projects them like
-    any other, so a timer never writes an aggregate itself."""
+    """What a worker timer gets: the worker's settings, database and publisher."""
 
-    db: AsyncDatabase[dict[str, Any]]
-    publisher: Publisher
     settings: ServiceSettings
-    topic: str
+    db: AsyncDatabase[dict[str, Any]]
+    publisher: KafkaPublisher
 
 
 @dataclass(frozen=True)
 class Timer:
-    """A periodic job of the worker, run on the leader of its consumer group only."""
+    """A periodic job of the worker (a faust timer run by the group's leader only): it derives
+    events from time passing, so it must give them deterministic ids."""
 
     name: str
-    tick: Callable[[TimerContext], Awaitable[None]]
-    interval_s: Callable[[ServiceSettings], float] = lambda _: 1.0
+    interval_s: Callable[[ServiceSettings], float]
+    run: Callable[[TimerContext], Awaitable[None]]
 
 
 def create_worker_app(
@@ -185,50 +183,34 @@ def create_worker_app(
     if settings.retention_interval_s > 0:
         app.timer(interval=settings.retention_interval_s)(purge_personal_data)
     for timer in timers:
-        _add_timer(app, timer, catalog, settings)
+        _add_timer(app, catalog, settings, timer)
     return app
 
 
 def _add_timer(
-    app: faust.App, timer: Timer, catalog: EventCatalog, settings: ServiceSettings
+    app: faust.App, catalog: EventCatalog, settings: ServiceSettings, timer: Timer
 ) -> None:
     held: list[TimerContext] = []
-    clients: list[Any] = []
 
     async def context() -> TimerContext:
         if not held:
             publisher = KafkaPublisher(
-                settings.kafka_bootstrap, client_id=f"{catalog.service}-timer-{timer.name}"
+                settings.kafka_bootstrap, client_id=f"{catalog.service}-{timer.name}"
             )
             await publisher.start()
-            mongo = mongo_client(settings)
-            clients.append(mongo)
-            held.append(TimerContext(mongo[settings.mongo_db], publisher, settings, catalog.topic))
+            held.append(
+                TimerContext(settings, mongo_client(settings)[settings.mongo_db], publisher)
+            )
         return held[0]
 
-    @app.on_before_shutdown.connect
-    async def close(_: Any, /, *__: Any, signal: Any, **___: Any) -> None:
-        for ctx in held:
-            stop = getattr(ctx.publisher, "stop", None)
-            if stop is not None:
-                await stop()
-        for mongo in clients:
-            await mongo.close()
-        held.clear()
-        clients.clear()
-
     async def tick() -> None:
-        # A failed tick (MongoDB or Kafka away) is tried again at the next one: ticks derive
-        # events from what is stored, with deterministic ids, so nothing is lost or doubled.
         try:
-            await timer.tick(await context())
-        except (PyMongoError, PublishError) as exc:
-            log.warning("timer tick failed", extra={"timer": timer.name, "error": repr(exc)})
+            await timer.run(await context())
+        except (PyMongoError, PublishError) as exc:  # the next tick tries again
+            log.warning("timer failed", extra={"timer": timer.name, "error": repr(exc)})
 
-    tick.__name__ = tick.__qualname__ = f"timer_{timer.name}"
-    app.timer(timer.interval_s(settings), on_leader=True, name=f"{catalog.service}-{timer.name}")(
-        tick
-    )
+    tick.__name__ = tick.__qualname__ = f"{catalog.service}_{timer.name}"
+    app.timer(timer.interval_s(settings), on_leader=True, name=timer.name)(tick)
 
 
 async def _ensure(db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup | None) -> None:
@@ -279,7 +261,7 @@ class WorkerEntry:
     settings: Callable[[], ServiceSettings]
     reactions: Reactions
     ensure_indexes: IndexSetup | None = None
-    timers: Sequence[Timer] = ()
+    timers: Sequence[Timer] = field(default=())
 
     def subscription(self) -> Subscription:
         return subscribe(self.catalog, self.reactions)

@@ -7,19 +7,27 @@ from fastapi import FastAPI
 
 from fazhi.app import create_service_app
 from fazhi.publisher import Publisher
-from supervision import items, tasks
+from supervision import items, live, reports, tasks
 from supervision.config import Settings
 from supervision.events import CATALOG
+from supervision.overview import start_metrics_refresh
 from supervision.store import ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
     return create_service_app(
         title="Fazhi supervision 督查督办",
-        description="Tracks the plan's tasks and supervision items; departments post progress events.",
+        description="Tracks the plan's measures and tasks and the supervision items opened on "
+        "whatever falls behind; departments post progress, rectification and training events.",
         catalog=CATALOG,
         settings=settings or Settings(),
         publisher=publisher,
-        routers=[tasks.views.router(), items.views.router()],
+        routers=[
+            tasks.views.router(),
+            items.views.router(),
+            reports.router(),
+            live.router(),
+        ],
         ensure_indexes=ensure_indexes,
+        on_startup=[start_metrics_refresh],
     )

@@ -1,13 +1,16 @@
-"""Supervision rules: plan tasks and their progress, supervision items 督办事项 and the escalation
-ladder 督办 → 约谈 → 通报 by days overdue. Pure: dates are passed in, nothing is read or written."""
+"""Supervision rules: plan tasks and their progress, the deadline watch (reminders, overdue),
+supervision items 督办事项 with their rectification 整改 and the escalation ladder 督办 → 约谈 →
+通报, measure progress rolled up from its tasks and milestones, and scorecards. Pure: dates are
+passed in, nothing is read or written."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
-from fazhi.contracts.supervision import ItemKind
+from fazhi.contracts.supervision import Escalation, ItemKind, ItemStatus
 from fazhi.statemachine import Machine
 
 SUPERVISOR_ROLE = "supervisor"
@@ -118,151 +121,265 @@ def transition_task(task: PlanTask, action: TaskAction) -> PlanTask:
             )
 
 
-class Level(StrEnum):
-    """The escalation ladder of plan measure (二十九), lowest first."""
+# --- the deadline watch -----------------------------------------------------------------
 
-    SUPERVISE = "supervise"  # 督办
-    INTERVIEW = "interview"  # 约谈
-    PUBLIC_NOTICE = "public_notice"  # 通报
+REMINDER_DAYS = (14, 3)
+"""Reminders `supervision.task.due_soon` go out this many days before a due date."""
 
-    @property
-    def rank(self) -> int:
-        return list(Level).index(self)
+
+def watch_days(due_on: date) -> tuple[date, ...]:
+    """The days the watcher acts on an unfinished task due on `due_on`: each reminder, then the
+    first day overdue (after which it looks every day while the task stays unfinished)."""
+    return (*(due_on - timedelta(days=n) for n in REMINDER_DAYS), due_on + timedelta(days=1))
+
+
+def next_watch_day(due_on: date, after: date) -> date:
+    """The first watch day later than `after` (from the first day overdue on: the next day)."""
+    for day in watch_days(due_on):
+        if day > after:
+            return day
+    return after + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    days_left: int
+
+
+@dataclass(frozen=True)
+class Overdue:
+    days_overdue: int
+
+
+WatchStep = Reminder | Overdue
+
+
+def watch_step(due_on: date, today: date) -> WatchStep:
+    """What the watcher says about an unfinished task it looks at on `today`: the days overdue
+    once past due, else a reminder with the days left (a reminder day missed while the watcher
+    was down is made up with the days actually left)."""
+    if today > due_on:
+        return Overdue((today - due_on).days)
+    return Reminder((due_on - today).days)
+
+
+# --- the ladder -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Ladder:
-    """Days overdue at which each level starts. The plan fixes no numbers; the defaults
-    (督办 on the first day overdue, 约谈 after 15 days, 通报 after 30) are the district's choice."""
+    """Days an item has stayed open (counted from its ladder start) at which each step is
+    taken. The plan fixes no numbers; the defaults (督办 at once, 约谈 after 30 days, 通报 after
+    60) are the district's choice, configurable (`SUPERVISION_LADDER_DAYS`)."""
 
-    supervise: int = 1
-    interview: int = 15
-    public_notice: int = 30
+    supervise: int = 0
+    interview: int = 30
+    public_notice: int = 60
 
     def __post_init__(self) -> None:
-        if not 1 <= self.supervise < self.interview < self.public_notice:
+        if not 0 <= self.supervise < self.interview < self.public_notice:
             raise ValueError(
-                "ladder thresholds must rise strictly from at least 1 day: "
+                "ladder thresholds must rise strictly from at least 0 days: "
                 f"{self.supervise}, {self.interview}, {self.public_notice}"
             )
+
+    @classmethod
+    def parse(cls, text: str) -> Ladder:
+        """`"0,30,60"` as in the settings."""
+        parts = [int(p) for p in text.split(",")]
+        if len(parts) != 3:
+            raise ValueError(f"a ladder is three day counts (督办,约谈,通报), not {text!r}")
+        return cls(*parts)
+
+    def threshold(self, step: Escalation) -> int:
+        return {
+            Escalation.SUPERVISE: self.supervise,
+            Escalation.INTERVIEW: self.interview,
+            Escalation.PUBLIC_NOTICE: self.public_notice,
+        }[step]
+
+    def step_for(self, days_open: int) -> Escalation:
+        """The step an item open for `days_open` days has reached (at least 督办)."""
+        reached = Escalation.SUPERVISE
+        for step in Escalation:
+            if days_open >= self.threshold(step):
+                reached = step
+        return reached
+
+    def steps_due(self, current: Escalation, days_open: int) -> list[Escalation]:
+        """Every step above `current` that `days_open` has reached, lowest first: each is its
+        own `supervision.item.escalated`, so a late look still shows the whole ladder."""
+        return [
+            step
+            for step in Escalation
+            if step.rank > current.rank and days_open >= self.threshold(step)
+        ]
+
+    def next_day(self, start: date, current: Escalation) -> date | None:
+        """The day the next step above `current` falls due, or None at the top."""
+        above = [s for s in Escalation if s.rank > current.rank]
+        return start + timedelta(days=self.threshold(above[0])) if above else None
 
 
 DEFAULT_LADDER = Ladder()
 
 
-def escalation_level(days_overdue: int, ladder: Ladder = DEFAULT_LADDER) -> Level | None:
-    if days_overdue >= ladder.public_notice:
-        return Level.PUBLIC_NOTICE
-    if days_overdue >= ladder.interview:
-        return Level.INTERVIEW
-    if days_overdue >= ladder.supervise:
-        return Level.SUPERVISE
-    return None
-
-
-class ItemState(StrEnum):
-    OPENED = "opened"
-    ESCALATED = "escalated"
-    CLOSED = "closed"
+# --- supervision items ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Escalate:
-    """A supervisor raises the item by hand; it must go up."""
+    """The watcher (or a supervisor) raises the item; it must go up, and only while open."""
 
-    to: Level
+    to: Escalation
     on: date
     reason: str
 
 
 @dataclass(frozen=True)
-class AssessOverdue:
-    """The timer's periodic look: raise to the ladder's level for `days_overdue`, never lower."""
+class Rectify:
+    """The unit under supervision reports its rectification 整改."""
 
-    days_overdue: int
     on: date
-    ladder: Ladder = DEFAULT_LADDER
+    note: str
+
+
+@dataclass(frozen=True)
+class Accept:
+    """A supervisor accepts the rectification."""
+
+    on: date
+
+
+@dataclass(frozen=True)
+class ReopenItem:
+    """A supervisor finds the rectification (or the closing) wanting."""
+
+    on: date
+    reason: str
 
 
 @dataclass(frozen=True)
 class Close:
+    """The cause is gone (the task was completed, the decision executed)."""
+
     on: date
     resolution: str
 
 
-ItemAction = Escalate | AssessOverdue | Close
-
-
-@dataclass(frozen=True)
-class Escalation:
-    level: Level
-    on: date
-    reason: str
+ItemAction = Escalate | Rectify | Accept | ReopenItem | Close
 
 
 @dataclass(frozen=True)
 class SupervisionItem:
-    """督办事项: opened at 督办 (the item itself is the supervision); escalation only goes up
-    while it is open; closed is terminal (a recurrence opens a new item)."""
+    """督办事项: opened at 督办; the ladder climbs only while it is open (a rectification under
+    review pauses it); a supervisor accepts a rectification (closed) or reopens it."""
 
     item_id: str
     kind: ItemKind
     unit: str
-    subject: str
     opened_on: date
-    level: Level = Level.SUPERVISE
-    state: ItemState = ItemState.OPENED
+    ladder_from: date
+    escalation: Escalation = Escalation.SUPERVISE
+    status: ItemStatus = ItemStatus.OPEN
     closed_on: date | None = None
     resolution: str = ""
-    escalations: tuple[Escalation, ...] = ()
+
+    def next_escalation_day(self, ladder: Ladder, today: date) -> date | None:
+        """The day the watcher looks at this item next (never before `today`), None when the
+        ladder has nothing more to say (closed, under review, or at the top)."""
+        if self.status is not ItemStatus.OPEN:
+            return None
+        day = ladder.next_day(self.ladder_from, self.escalation)
+        return None if day is None else max(day, today)
+
+    def days_open(self, today: date) -> int:
+        return (today - self.ladder_from).days
 
 
 def open_item(
     item_id: str,
     kind: ItemKind,
     unit: str,
-    subject: str,
     opened_on: date,
-    level: Level = Level.SUPERVISE,
+    ladder_from: date | None = None,
 ) -> SupervisionItem:
-    state = ItemState.OPENED if level is Level.SUPERVISE else ItemState.ESCALATED
-    return SupervisionItem(item_id, kind, unit, subject, opened_on, level, state)
+    return SupervisionItem(item_id, kind, unit, opened_on, ladder_from or opened_on)
 
 
-ITEM_LIFECYCLE = Machine[ItemState](
+ITEM_LIFECYCLE = Machine[ItemStatus](
     "supervision item",
     {
-        ItemState.OPENED: {Escalate, AssessOverdue, Close},
-        ItemState.ESCALATED: {Escalate, AssessOverdue, Close},
-        ItemState.CLOSED: set(),
+        ItemStatus.OPEN: {Escalate, Rectify, Close},
+        ItemStatus.RECTIFYING: {Accept, ReopenItem, Close, Rectify},
+        ItemStatus.CLOSED: {ReopenItem},
     },
 )
 
 
 def transition_item(item: SupervisionItem, action: ItemAction) -> SupervisionItem:
-    ITEM_LIFECYCLE.check(item.state, action)
+    ITEM_LIFECYCLE.check(item.status, action)
     match action:
-        case Escalate(to=to, on=on, reason=reason):
-            if to.rank <= item.level.rank:
+        case Escalate(to=to, reason=reason):
+            if to.rank <= item.escalation.rank:
                 ITEM_LIFECYCLE.refuse(
-                    item.state, action, f"escalation never goes down: {item.level} → {to}"
+                    item.status, action, f"escalation never goes down: {item.escalation} → {to}"
                 )
-            return _raise(item, to, on, reason)
-        case AssessOverdue(days_overdue=days, on=on, ladder=ladder):
-            level = escalation_level(days, ladder)
-            if level is None or level.rank <= item.level.rank:
-                return item
-            return _raise(item, level, on, f"{days} days overdue")
+            return replace(item, escalation=to)
+        case Rectify(note=note):
+            if not note.strip():
+                ITEM_LIFECYCLE.refuse(item.status, action, "a rectification report needs a note")
+            return replace(item, status=ItemStatus.RECTIFYING)
+        case Accept(on=on):
+            return replace(item, status=ItemStatus.CLOSED, closed_on=on, resolution="accepted")
+        case ReopenItem(reason=reason, on=on):
+            if not reason.strip():
+                ITEM_LIFECYCLE.refuse(item.status, action, "reopening needs a reason")
+            # Reopened, the ladder counts on from where it stood: the days under review count.
+            return replace(item, status=ItemStatus.OPEN, closed_on=None, resolution="")
         case Close(on=on, resolution=resolution):
             if not resolution.strip():
-                ITEM_LIFECYCLE.refuse(item.state, action, "closing needs a resolution")
-            return replace(item, state=ItemState.CLOSED, closed_on=on, resolution=resolution)
+                ITEM_LIFECYCLE.refuse(item.status, action, "closing needs a resolution")
+            return replace(item, status=ItemStatus.CLOSED, closed_on=on, resolution=resolution)
 
 
-def _raise(item: SupervisionItem, level: Level, on: date, reason: str) -> SupervisionItem:
-    return replace(
-        item,
-        level=level,
-        state=ItemState.ESCALATED,
-        escalations=(*item.escalations, Escalation(level, on, reason)),
-    )
+# --- measures: progress rolled up -------------------------------------------------------
+
+
+def rolled_up_progress(children: Mapping[str, tuple[float, float]]) -> float:
+    """A measure's progress from its tasks and milestones, `{id: (progress_pct, weight)}`, as a
+    weighted mean (Decidim's accountability module rolls a result up from its children so)."""
+    total = sum(weight for _, weight in children.values())
+    if total <= 0:
+        return 0.0
+    return round(sum(pct * weight for pct, weight in children.values()) / total, 1)
+
+
+# --- scorecards -------------------------------------------------------------------------
+
+STUDY_HOURS_DUTY = 60
+LECTURES_DUTY = 2
+
+
+@dataclass(frozen=True)
+class Training:
+    study_hours: float = 0.0
+    lectures: int = 0
+
+    @property
+    def study_duty_met(self) -> bool:
+        return self.study_hours >= STUDY_HOURS_DUTY
+
+    @property
+    def lecture_duty_met(self) -> bool:
+        return self.lectures >= LECTURES_DUTY
+
+
+def median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[mid])
+    return (ordered[mid - 1] + ordered[mid]) / 2

@@ -72,6 +72,8 @@ def router(topic: str) -> APIRouter:
         description="Staff, supervisor and operator keys. Each event's `id` is its position; "
         "reconnect with the last one (`Last-Event-ID`) to get every event missed, in order.",
         response_class=StreamingResponse,
+        # An endless stream: schema fuzzers would wait on it (as on supervision's).
+        include_in_schema=False,
         responses={
             200: {"content": {"text/event-stream": {}}, "description": "The stream"},
             400: {"description": "A Last-Event-ID this feed never gave"},

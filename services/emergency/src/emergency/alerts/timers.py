@@ -21,6 +21,7 @@ from emergency.store import ACK_BUCKET, ALERTS, EXPIRES_BUCKET, TIMERS
 from fazhi.codec import decode
 from fazhi.contracts.emergency import AlertEscalated, AlertExpired, AlertLevel, CapStatus
 from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
+from fazhi.topology import EMERGENCY
 from fazhi.worker import Timer, TimerContext
 
 LOOKBACK = timedelta(hours=24)
@@ -138,7 +139,7 @@ async def _head(t: TimerContext, doc: dict[str, Any]) -> Alert | None:
 
 async def _publish(t: TimerContext, events: list[CloudEvent]) -> None:
     if events:
-        await t.publisher.publish(t.topic, events)
+        await t.publisher.publish(EMERGENCY.topic, events)
 
 
 async def _looked_through(t: TimerContext, name: str, now: datetime) -> datetime:
@@ -157,6 +158,6 @@ def _interval(settings: Any) -> float:
 
 
 TIMERS_OF_ALERTS = (
-    Timer("alert-expiry", expire_alerts, _interval),
-    Timer("alert-escalation", escalate_alerts, _interval),
+    Timer("alert-expiry", _interval, expire_alerts),
+    Timer("alert-escalation", _interval, escalate_alerts),
 )

@@ -10,6 +10,7 @@ from emergency.config import Settings
 from emergency.store import CLOSED_DAY, INCIDENTS, PRIVATE, TIMERS
 from fazhi.contracts.emergency import PersonalDataPurged
 from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
+from fazhi.topology import EMERGENCY
 from fazhi.worker import Timer, TimerContext
 
 FIRST_LOOK_DAYS = 30
@@ -53,10 +54,10 @@ async def purge_personal_data(t: TimerContext) -> None:
             if event is not None:
                 events.append(event)
     if events:
-        await t.publisher.publish(t.topic, events)
+        await t.publisher.publish(EMERGENCY.topic, events)
     await t.db[TIMERS].replace_one(
         {"_id": "personal-data-purge"}, {"through": last.isoformat()}, upsert=True
     )
 
 
-TIMERS_OF_INCIDENTS = (Timer("personal-data-purge", purge_personal_data, lambda _: 60.0),)
+TIMERS_OF_INCIDENTS = (Timer("personal-data-purge", lambda _: 60.0, purge_personal_data),)

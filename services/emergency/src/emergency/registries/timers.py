@@ -8,6 +8,7 @@ from typing import Any
 from emergency.store import PLANS, TIMERS
 from fazhi.contracts.emergency import PlanRevisionDue
 from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
+from fazhi.topology import EMERGENCY
 from fazhi.worker import Timer, TimerContext
 
 FIRST_LOOK_DAYS = 7
@@ -57,10 +58,10 @@ async def remind_revisions(t: TimerContext) -> None:
                 events.append(event)
         day += timedelta(days=1)
     if events:
-        await t.publisher.publish(t.topic, events)
+        await t.publisher.publish(EMERGENCY.topic, events)
     await t.db[TIMERS].replace_one(
         {"_id": "plan-revision"}, {"through": today.isoformat()}, upsert=True
     )
 
 
-TIMERS_OF_REGISTRIES = (Timer("plan-revision", remind_revisions, lambda _: 60.0),)
+TIMERS_OF_REGISTRIES = (Timer("plan-revision", lambda _: 60.0, remind_revisions),)

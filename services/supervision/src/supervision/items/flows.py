@@ -1,127 +1,389 @@
 """How supervision items come and go: the item events are projected through the items machine
-of the domain, and other services' events that call for supervision open items (a reaction
-publishes `supervision.item.opened`, which this worker then projects like any other)."""
+of the domain, and other services' events that call for supervision open (or close) items: a
+reaction publishes `supervision.item.opened` (or `.closed`), with an id derived from its cause,
+which this worker then projects like any other."""
 
 from __future__ import annotations
 
-from datetime import date
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.emergency import AlertIssued, AlertLevel, CapStatus, MsgType
-from fazhi.contracts.supervision import ItemClosed, ItemEscalated, ItemKind, ItemOpened
+from fazhi.contracts.supervision import (
+    Escalation,
+    FindingRecorded,
+    ItemAccepted,
+    ItemClosed,
+    ItemEscalated,
+    ItemKind,
+    ItemLevel,
+    ItemOpened,
+    ItemRectified,
+    ItemReopened,
+    ItemStatus,
+    TaskCompleted,
+    TaskOverdue,
+    TrainingRecorded,
+)
 from fazhi.envelope import CHINA_TZ, ID_MAX_LENGTH, derived_id, new_event
-from fazhi.projection import Document
+from fazhi.projection import OWNERS, Document
 from fazhi.reactions import Reactions
+from fazhi.redaction import redact
+from supervision.config import Settings
 from supervision.domain import (
+    Accept,
     Close,
     Escalate,
-    ItemState,
-    Level,
+    ItemAction,
+    Ladder,
+    Rectify,
+    ReopenItem,
     SupervisionItem,
     open_item,
     transition_item,
 )
 from supervision.events import CATALOG
-from supervision.store import ITEM_HISTORY, ITEMS
+from supervision.metrics import supervision_metrics
+from supervision.store import FINDINGS, ITEM_HISTORY, ITEMS, TASKS, TRAININGS, day_key
 
-ALERT_LEVELS_SUPERVISED = frozenset({AlertLevel.ORANGE, AlertLevel.RED})
-"""Alerts that open a supervision item at once (DESIGN.md, cross-service flows)."""
+MAX_SOURCE_EVENTS = 50
+"""Triggers linked to one item at most (an alert chain's messages): the document stays bounded."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    ladder: Ladder
+    alert_levels: frozenset[AlertLevel]
+    """Alert levels that open an item at once (orange and red; yellow and blue by choice)."""
+
+
+@functools.cache
+def policy() -> Policy:
+    """The worker's settings, read once per process (`SUPERVISION_LADDER_DAYS`,
+    `SUPERVISION_ALERT_LEVELS`)."""
+    settings = Settings()
+    return Policy(
+        ladder=Ladder.parse(settings.ladder_days),
+        alert_levels=frozenset(AlertLevel(v.strip()) for v in settings.alert_levels.split(",")),
+    )
+
+
+# --- projection of the item events ------------------------------------------------------
 
 
 async def on_opened(ctx: HandlerContext, data: ItemOpened) -> None:
-    """An item opened twice (two causes derived it) stays as it was first opened."""
-    if await ctx.get(ITEMS, data.item_id) is not None:
+    """A new item; an item opened again by another trigger links that trigger to it (and takes
+    its colour if graver)."""
+    doc = await ctx.get(ITEMS, data.item_id)
+    today = _day(ctx)
+    if doc is not None:
+        sources: list[str] = doc.get("source_event_ids", [])
+        if data.source_event_id in sources or len(sources) >= MAX_SOURCE_EVENTS:
+            return
+        doc["source_event_ids"] = [*sources, data.source_event_id]
+        if _rank(data.level) > _rank(doc.get("level", ItemLevel.BLUE)):
+            doc["level"] = str(data.level)
+        ctx.save(ITEMS, doc)
+        _history(ctx, doc, "linked", source_event_id=data.source_event_id)
         return
-    item = open_item(data.item_id, data.kind, data.unit, data.item_id, _day(ctx), Level(data.level))
-    _keep(ctx, {"_id": data.item_id, "opened_at": ctx.event.time}, item, data.level)
+    item = open_item(data.item_id, data.kind, data.unit, today, data.ladder_from)
+    doc = {
+        "_id": data.item_id,
+        "kind": str(data.kind),
+        "unit": data.unit,
+        "level": str(data.level),
+        "title": redact(data.title).text,
+        "opened_at": ctx.event.time,
+        "opened_year": today.year,
+        "triggered_at": data.triggered_at,
+        "due_at": data.due_at,
+        "ladder_from": day_key(item.ladder_from),
+        "source_event_ids": [data.source_event_id],
+        "source_types": [data.source_type] if data.source_type else [],
+        OWNERS: [data.unit],
+    }
+    _keep(ctx, doc, item, "opened")
+    delay = (datetime.now(CHINA_TZ) - data.triggered_at).total_seconds()
+    supervision_metrics().trigger_to_item.labels(kind=str(data.kind)).observe(max(delay, 0.0))
 
 
 async def on_escalated(ctx: HandlerContext, data: ItemEscalated) -> None:
     doc, item = await _load(ctx, data.item_id)
-    after = transition_item(item, Escalate(Level(data.level), _day(ctx), "escalated"))
-    _keep(ctx, doc, after, data.level)
+    if Escalation(data.escalation).rank <= item.escalation.rank:
+        return  # a step the item took already (a watcher's second look)
+    after = transition_item(item, Escalate(data.escalation, _day(ctx), data.reason))
+    _keep(ctx, doc, after, "escalated", reason=data.reason)
 
 
 async def on_closed(ctx: HandlerContext, data: ItemClosed) -> None:
+    await _change(ctx, data.item_id, Close(_day(ctx), data.resolution), resolution=data.resolution)
+
+
+async def on_rectified(ctx: HandlerContext, data: ItemRectified) -> None:
+    note = redact(data.note).text
     doc, item = await _load(ctx, data.item_id)
-    after = transition_item(item, Close(_day(ctx), data.resolution))
-    doc["closed_at"] = ctx.event.time
-    _keep(ctx, doc, after, data.level)
+    after = transition_item(item, Rectify(_day(ctx), data.note))
+    doc["rectification"] = {"note": note, "rectified_at": data.rectified_at}
+    _keep(ctx, doc, after, "rectified", note=note)
 
 
-async def open_for_alert(ctx: HandlerContext, data: AlertIssued) -> None:
-    """An actual orange or red warning (issued, or raised by an update) is put under
-    supervision at once: one item per alert chain, in the unit that issued it."""
-    if data.status is not CapStatus.ACTUAL or data.msg_type is MsgType.CANCEL:
-        return
-    if data.level not in ALERT_LEVELS_SUPERVISED or ctx.event.unit is None:
-        return
-    item_id = alert_item_id(data.chain_id)
-    if await ctx.get(ITEMS, item_id) is not None:
-        return
-    opened = ItemOpened(
-        item_id=item_id, kind=ItemKind.ALERT, unit=ctx.event.unit, level=Level.SUPERVISE
-    )
-    ctx.emit(
-        CATALOG.topic,
-        new_event(
-            type="supervision.item.opened",
-            source=ctx.event.source,
-            subject=item_id,
-            id=derived_id(ctx.event.key, "supervision.item.opened/alert"),
-            time=ctx.event.time,
-            data=opened.model_dump(mode="json"),
-        ),
+async def on_accepted(ctx: HandlerContext, data: ItemAccepted) -> None:
+    await _change(ctx, data.item_id, Accept(_day(ctx)), note=redact(data.note).text)
+
+
+async def on_reopened(ctx: HandlerContext, data: ItemReopened) -> None:
+    await _change(
+        ctx, data.item_id, ReopenItem(_day(ctx), data.reason), reason=redact(data.reason).text
     )
 
 
-def alert_item_id(chain_id: str) -> str:
-    """`alert-<chain id>`, or for a chain id too long to carry, a name derived from it."""
-    item_id = f"alert-{chain_id}"
-    return (
-        item_id if len(item_id) <= ID_MAX_LENGTH else f"alert-{derived_id(chain_id, 'alert-item')}"
-    )
+async def _change(ctx: HandlerContext, item_id: str, action: ItemAction, **row: Any) -> None:
+    doc, item = await _load(ctx, item_id)
+    after = transition_item(item, action)
+    _keep(ctx, doc, after, str(after.status), **row)
 
 
 async def _load(ctx: HandlerContext, item_id: str) -> tuple[Document, SupervisionItem]:
     doc = await ctx.get(ITEMS, item_id)
     if doc is None:
         raise PoisonError(f"item {item_id!r} does not exist (yet)")
+    opened_on = doc["opened_at"].astimezone(CHINA_TZ).date()
     item = SupervisionItem(
         item_id=item_id,
         kind=ItemKind(doc["kind"]),
         unit=doc["unit"],
-        subject=item_id,
-        opened_on=doc["opened_at"].astimezone(CHINA_TZ).date(),
-        level=Level(doc["level"]),
-        state=ItemState(doc["status"]),
+        opened_on=opened_on,
+        ladder_from=date.fromisoformat(doc.get("ladder_from") or day_key(opened_on)),
+        escalation=Escalation(doc.get("escalation", Escalation.SUPERVISE)),
+        status=ItemStatus(doc["status"]),
     )
     return doc, item
 
 
-def _keep(ctx: HandlerContext, doc: Document, item: SupervisionItem, level: str) -> None:
-    doc.update(kind=str(item.kind), unit=item.unit, level=str(item.level), status=str(item.state))
+def _keep(
+    ctx: HandlerContext, doc: Document, item: SupervisionItem, change: str, **row: Any
+) -> None:
+    today = _day(ctx)
+    next_day = item.next_escalation_day(policy().ladder, today)
+    doc.update(
+        escalation=str(item.escalation),
+        status=str(item.status),
+        escalate_day=day_key(next_day) if next_day else None,
+    )
+    if item.status is ItemStatus.CLOSED:
+        doc.update(closed_at=ctx.event.time, resolution=item.resolution)
+        doc["days_to_close"] = round((ctx.event.time - doc["opened_at"]).total_seconds() / 86400, 2)
+    else:
+        doc.update(closed_at=None, days_to_close=None)
     ctx.save(ITEMS, doc)
+    _history(ctx, doc, change, **row)
+
+
+def _history(ctx: HandlerContext, doc: Document, change: str, **row: Any) -> None:
     ctx.append(
         ITEM_HISTORY,
         {
-            "item_id": item.item_id,
+            "item_id": doc["_id"],
             "seq": ctx.record.offset,
+            "event_id": ctx.event.id,
             "type": ctx.event.type,
-            "level": level,
-            "status": str(item.state),
+            "change": change,
+            "status": doc.get("status"),
+            "escalation": doc.get("escalation"),
+            "level": doc.get("level"),
             "time": ctx.event.time,
+            **row,
         },
     )
+
+
+def _rank(level: str) -> int:
+    return list(ItemLevel).index(ItemLevel(level))
 
 
 def _day(ctx: HandlerContext) -> date:
     return ctx.event.time.astimezone(CHINA_TZ).date()
 
 
+# --- reactions: what opens and closes items ---------------------------------------------
+
+
+def emit_opened(
+    ctx: HandlerContext,
+    *,
+    item_id: str,
+    kind: ItemKind,
+    unit: str,
+    level: ItemLevel = ItemLevel.BLUE,
+    title: str = "",
+    ladder_from: date | None = None,
+    due_at: datetime | None = None,
+) -> None:
+    """Open (or link the trigger to) an item; the event's id is derived from its cause."""
+    opened = ItemOpened(
+        item_id=item_id,
+        kind=kind,
+        unit=unit,
+        level=level,
+        title=title[:500],
+        source_event_id=ctx.event.id,
+        source_type=ctx.event.type,
+        triggered_at=ctx.event.time,
+        ladder_from=ladder_from,
+        due_at=due_at,
+    )
+    _emit(ctx, "supervision.item.opened", item_id, opened.model_dump(mode="json"), unit)
+
+
+def emit_closed(ctx: HandlerContext, doc: Document, resolution: str) -> None:
+    """Close an item whose cause is gone (nothing to do if it is closed already)."""
+    if doc.get("status") == ItemStatus.CLOSED:
+        return
+    closed = ItemClosed(
+        item_id=doc["_id"],
+        kind=ItemKind(doc["kind"]),
+        unit=doc["unit"],
+        level=ItemLevel(doc["level"]),
+        escalation=Escalation(doc.get("escalation", Escalation.SUPERVISE)),
+        resolution=resolution,
+        source_event_id=ctx.event.id,
+    )
+    _emit(ctx, "supervision.item.closed", doc["_id"], closed.model_dump(mode="json"), doc["unit"])
+
+
+def _emit(ctx: HandlerContext, type_: str, item_id: str, data: dict[str, Any], unit: str) -> None:
+    ctx.emit(
+        CATALOG.topic,
+        new_event(
+            type=type_,
+            source=f"/units/{unit}",
+            subject=item_id,
+            id=derived_id(ctx.event.key, f"{type_}/{item_id}"),
+            time=datetime.now(CHINA_TZ),
+            data=data,
+        ),
+    )
+
+
+def bounded_id(prefix: str, cause: str) -> str:
+    """`<prefix>-<cause id>`, or for a cause id too long to carry, a name derived from it."""
+    item_id = f"{prefix}-{cause}"
+    return item_id if len(item_id) <= ID_MAX_LENGTH else f"{prefix}-{derived_id(cause, prefix)}"
+
+
+def alert_item_id(chain_id: str) -> str:
+    return bounded_id("alert", chain_id)
+
+
+async def open_for_alert(ctx: HandlerContext, data: AlertIssued) -> None:
+    """An actual orange or red warning (issued, or raised by an update) is put under
+    supervision at once: one item per alert chain, in the unit that issued it; its cancellation
+    closes the item."""
+    if data.status is not CapStatus.ACTUAL or ctx.event.unit is None:
+        return
+    item_id = alert_item_id(data.chain_id)
+    if data.msg_type is MsgType.CANCEL:
+        doc = await ctx.get(ITEMS, item_id)
+        if doc is not None:
+            emit_closed(ctx, doc, "预警解除")
+        return
+    if data.level not in policy().alert_levels:
+        return
+    emit_opened(
+        ctx,
+        item_id=item_id,
+        kind=ItemKind.ALERT,
+        unit=ctx.event.unit,
+        level=ItemLevel(str(data.level)),
+        title=data.headline,
+    )
+
+
+async def open_for_overdue_task(ctx: HandlerContext, data: TaskOverdue) -> None:
+    """A milestone past due opens its item on the first day it is seen overdue; the ladder
+    counts from its first day overdue, so an item opened late climbs at once."""
+    item_id = task_item_id(data.task_id)
+    if await ctx.get(ITEMS, item_id) is not None:
+        return
+    task = await ctx.get(TASKS, data.task_id)
+    if task is None or task.get("status") == "completed":
+        return
+    due_on = data.due_at.astimezone(CHINA_TZ).date()
+    emit_opened(
+        ctx,
+        item_id=item_id,
+        kind=ItemKind.TASK_OVERDUE,
+        unit=data.unit,
+        title=f"（{task.get('measure', '')}）{task.get('summary', data.task_id)}",
+        ladder_from=due_on + timedelta(days=1),
+    )
+
+
+async def close_for_completed_task(ctx: HandlerContext, data: TaskCompleted) -> None:
+    doc = await ctx.get(ITEMS, task_item_id(data.task_id))
+    if doc is not None:
+        emit_closed(ctx, doc, "任务已完成")
+
+
+def task_item_id(task_id: str) -> str:
+    return bounded_id("task", task_id)
+
+
+async def on_finding(ctx: HandlerContext, data: FindingRecorded) -> None:
+    """An inspection finding is kept, and the unit it names must rectify it by its due date."""
+    ctx.save(
+        FINDINGS,
+        {
+            "_id": data.finding_id,
+            "target_unit": data.target_unit,
+            "title": redact(data.title).text,
+            "description": redact(data.description).text,
+            "level": str(data.level),
+            "due_date": data.due_date.isoformat(),
+            "recorded_at": data.recorded_at,
+            "recorded_by": ctx.event.unit,
+            "item_id": bounded_id("finding", data.finding_id),
+        },
+    )
+    emit_opened(
+        ctx,
+        item_id=bounded_id("finding", data.finding_id),
+        kind=ItemKind.INSPECTION_FINDING,
+        unit=data.target_unit,
+        level=data.level,
+        title=data.title,
+        due_at=datetime.combine(data.due_date, time(23, 59, 59), CHINA_TZ),
+    )
+
+
+async def on_training(ctx: HandlerContext, data: TrainingRecorded) -> None:
+    ctx.save(
+        TRAININGS,
+        {
+            "_id": data.training_id,
+            "unit": data.unit,
+            "kind": str(data.kind),
+            "title": data.title,
+            "hours": data.hours,
+            "held_on": data.held_on.isoformat(),
+            "year": data.held_on.year,
+        },
+    )
+
+
 REACTIONS: Reactions = {
     ItemOpened: [on_opened],
     ItemEscalated: [on_escalated],
     ItemClosed: [on_closed],
+    ItemRectified: [on_rectified],
+    ItemAccepted: [on_accepted],
+    ItemReopened: [on_reopened],
+    FindingRecorded: [on_finding],
+    TrainingRecorded: [on_training],
     AlertIssued: [open_for_alert],
+    TaskOverdue: [open_for_overdue_task],
+    TaskCompleted: [close_for_completed_task],
 }

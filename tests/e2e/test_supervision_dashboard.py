@@ -1,0 +1,61 @@
+"""The supervisor dashboard in headless Chromium: the page asks for a key once (kept in the
+tab's sessionStorage), shows the server-rendered panel, and a new item appears without a reload."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from playwright.async_api import Page
+
+from tests.conftest import client_for
+from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured
+
+pytestmark = pytest.mark.e2e
+
+SUPERVISION = SERVICES["supervision"]
+
+
+async def test_a_new_item_appears_on_the_dashboard_without_reloading(
+    services_up: ServiceProcesses, keys: dict[str, str], page: Page
+) -> None:
+    await page.goto(f"{SUPERVISION.url}/dashboard")
+    assert await page.locator("html").get_attribute("lang") == "zh-CN"
+    await page.fill("#key", keys["justice"])  # a department key may not follow the dashboard
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#keyerror:has-text('无督查权限')")
+    await page.fill("#key", keys["supervisor"])
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#levels li[data-level=red]")
+    await page.wait_for_selector("body[data-live='1']")
+    assert (
+        await page.evaluate("sessionStorage.getItem('fazhi.supervision.key')") == keys["supervisor"]
+    )
+    await page.evaluate("window.sameDocument = true")
+
+    finding_id = f"F-{uuid.uuid4().hex[:8]}"
+    trigger = event(
+        "supervision.finding.recorded",
+        "gov-office",
+        finding_id,
+        {
+            "finding_id": finding_id,
+            "target_unit": "urban-management",
+            "title": "占道经营执法记录不全",
+            "level": "orange",
+            "due_date": (datetime.now(CST).date() + timedelta(days=15)).isoformat(),
+            "recorded_at": datetime.now(CST).isoformat(),
+        },
+    )
+    with client_for(SUPERVISION, keys["supervisor"]) as http:
+        response: httpx.Response = http.post("/v1/events", **structured(trigger))
+        assert response.status_code == 202
+
+    item_id = f"finding-{finding_id}"
+    await page.wait_for_selector(f"#live li[data-item-id='{item_id}']", timeout=15_000)
+    # The server-rendered panel follows too: the newest items list the new one.
+    await page.wait_for_selector(f"#newest li[data-item-id='{item_id}']", timeout=15_000)
+    assert "占道经营执法记录不全" in await page.inner_text(f"#newest li[data-item-id='{item_id}']")
+    assert await page.evaluate("window.sameDocument") is True  # no reload happened
