@@ -274,6 +274,142 @@ def test_a_request_is_answered_and_a_document_published(
     assert published["number"] == "碑政规〔2026〕1号"
 
 
+def test_a_request_is_corrected_consulted_and_extended_and_another_abandoned(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    request, dropped = f"R-{uuid.uuid4().hex[:8]}", f"R-{uuid.uuid4().hex[:8]}"
+    with client_for(SERVICES["open-government"], keys["justice"]) as http:
+        for rid in (request, dropped):
+            _post(
+                http,
+                event(
+                    "opengov.request.received",
+                    "justice",
+                    rid,
+                    {
+                        "request_id": rid,
+                        "applicant": APPLICANT,
+                        "content": "申请公开某项目审批文件",
+                        "channel": "in_person",
+                        "received_at": _at(),
+                    },
+                ),
+            )
+            _post(
+                http,
+                event(
+                    "opengov.request.correction_requested",
+                    "justice",
+                    rid,
+                    {"request_id": rid, "items": "请写明项目名称", "requested_at": _at(1)},
+                ),
+            )
+        steps: list[tuple[str, dict[str, Any]]] = [
+            ("corrected", {"corrected_at": _at(3)}),
+            ("consultation_started", {"consultee_kind": "第三方", "started_at": _at(4)}),
+            ("consultation_ended", {"agrees": False, "ended_at": _at(10)}),
+            ("extended", {"approved_by": "政务公开办公室主任", "extended_at": _at(11)}),
+        ]
+        for kind, data in steps:
+            _post(
+                http,
+                event(
+                    f"opengov.request.{kind}", "justice", request, {"request_id": request, **data}
+                ),
+            )
+        _post(
+            http,
+            event(
+                "opengov.request.abandoned",
+                "justice",
+                dropped,
+                {"request_id": dropped, "abandoned_at": _at(20)},
+            ),
+        )
+        extended = _read(http, f"/v1/requests/{request}", lambda d: d.get("status") == "extended")
+        abandoned = _read(http, f"/v1/requests/{dropped}", lambda d: d.get("status") == "abandoned")
+    assert [row["action"] for row in extended["history"]] == [
+        "receive",
+        "request_correction",
+        "receive_correction",
+        "consult_third_party",
+        "end_consultation",
+        "extend",
+    ]
+    assert extended["provisional"] in (True, False)
+    assert "延长" in extended["explanation"]
+    assert abandoned["status_label_zh"] == "视为放弃申请"
+
+
+def test_a_normative_document_is_reviewed_and_repealed_and_a_decision_catalogued(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    document, decision = f"D-{uuid.uuid4().hex[:8]}", f"MD-{uuid.uuid4().hex[:8]}"
+    with client_for(SERVICES["open-government"], keys["justice"]) as http:
+        _post(
+            http,
+            event(
+                "opengov.document.published",
+                "justice",
+                document,
+                {
+                    "document_id": document,
+                    "doc_kind": "行政规范性文件",
+                    "title": "碑林区行政执法公示办法",
+                    "issuing_unit": "justice",
+                    "body": "第一条",
+                    "published_at": _at(),
+                },
+            ),
+        )
+        for kind, data in (
+            ("reviewed", {"review": "备案审查", "result": "通过", "reviewed_at": _at(1)}),
+            ("validity_changed", {"validity": "废止", "changed_at": _at(2), "reason": "已替代"}),
+        ):
+            _post(
+                http,
+                event(
+                    f"opengov.document.{kind}",
+                    "justice",
+                    document,
+                    {"document_id": document, **data},
+                ),
+            )
+        for kind, data in (
+            ("listed", {"year": NOW.year, "title": "某专项规划", "listed_at": _at()}),
+            (
+                "step_recorded",
+                {
+                    "step": "风险评估",
+                    "status": "已完成",
+                    "started_on": NOW.date().isoformat(),
+                    "ended_on": NOW.date().isoformat(),
+                    "recorded_at": _at(),
+                },
+            ),
+            ("withdrawn", {"reason": "上级规划调整", "withdrawn_at": _at(1)}),
+        ):
+            _post(
+                http,
+                event(
+                    f"opengov.decision.{kind}",
+                    "justice",
+                    decision,
+                    {"decision_id": decision, "unit": "justice", **data},
+                ),
+            )
+        repealed = _read(
+            http, f"/v1/documents/{document}", lambda d: d.get("validity") == "repealed"
+        )
+        withdrawn = _read(
+            http, f"/v1/decisions/{decision}", lambda d: d.get("status") == "withdrawn"
+        )
+    assert repealed["filing_review"] == "passed"
+    assert [row["what"] for row in repealed["history"]] == ["filing_review", "validity"]
+    assert [row["change"] for row in withdrawn["history"]] == ["listed", "step", "withdrawn"]
+    assert withdrawn["steps"]["risk_assessment"]["status"] == "done"
+
+
 def test_a_major_decision_is_adopted_then_evaluated(
     services_up: ServiceProcesses, keys: dict[str, str]
 ) -> None:

@@ -183,6 +183,52 @@ SAMPLES: dict[str, Sample] = {
         "answer_type": "disclosed",
         "answered_at": LATER,
     },
+    "opengov.request.correction_requested": lambda agg, unit: {
+        "request_id": agg,
+        "items": "请写明所需信息的名称、文号或者便于查询的其他特征性描述",
+        "requested_at": LATER,
+    },
+    "opengov.request.corrected": lambda agg, unit: {"request_id": agg, "corrected_at": LATER},
+    "opengov.request.abandoned": lambda agg, unit: {"request_id": agg, "abandoned_at": LATER},
+    "opengov.request.consultation_started": lambda agg, unit: {
+        "request_id": agg,
+        "consultee_kind": "third_party",
+        "started_at": LATER,
+    },
+    "opengov.request.consultation_ended": lambda agg, unit: {
+        "request_id": agg,
+        "agrees": True,
+        "ended_at": LATER,
+    },
+    "opengov.request.extended": lambda agg, unit: {
+        "request_id": agg,
+        "approved_by": "政务公开办公室主任",
+        "extended_at": LATER,
+    },
+    "opengov.decision.listed": lambda agg, unit: {
+        "decision_id": agg,
+        "year": 2026,
+        "title": "碑林区老旧小区改造三年行动计划",
+        "unit": unit,
+        "summary": "改造老旧小区120个",
+        "listed_at": AT,
+    },
+    "opengov.decision.withdrawn": lambda agg, unit: {
+        "decision_id": agg,
+        "unit": unit,
+        "reason": "上级政策调整",
+        "withdrawn_at": LATER,
+    },
+    "opengov.decision.step_recorded": lambda agg, unit: {
+        "decision_id": agg,
+        "unit": unit,
+        "step": "hearing",
+        "status": "done",
+        "started_on": "2026-11-20",
+        "ended_on": "2026-11-20",
+        "note": "听证会在区政府召开",
+        "recorded_at": LATER,
+    },
     "opengov.decision.adopted": lambda agg, unit: {
         "decision_id": agg,
         "year": 2026,
@@ -204,6 +250,18 @@ SAMPLES: dict[str, Sample] = {
         "issuing_unit": unit,
         "body": "第一条 为规范行政规范性文件管理……",
         "published_at": AT,
+    },
+    "opengov.document.reviewed": lambda agg, unit: {
+        "document_id": agg,
+        "review": "filing",
+        "result": "passed",
+        "reviewed_at": LATER,
+    },
+    "opengov.document.validity_changed": lambda agg, unit: {
+        "document_id": agg,
+        "validity": "repealed",
+        "changed_at": LATER,
+        "reason": "已被新文件代替",
     },
 }
 

@@ -41,7 +41,7 @@ def request() -> DisclosureRequest:
 
 
 def consulting(on: date = d(3)) -> DisclosureRequest:
-    return transition(request(), ConsultThirdParty(on, "某公司"))
+    return transition(request(), ConsultThirdParty(on))
 
 
 def test_reply_is_due_20_working_days_after_receipt() -> None:
@@ -119,7 +119,7 @@ def test_consultation_without_reply_ends_only_after_15_working_days() -> None:
 
 
 def test_co_authoring_agency_consultation_uses_its_own_rule() -> None:
-    r = transition(request(), ConsultThirdParty(d(1), "区财政局", Consultee.AGENCY))
+    r = transition(request(), ConsultThirdParty(d(1), Consultee.AGENCY))
     assert r.consultation_clock is not None
     assert r.consultation_clock.rule.name == "disclosure.agency_consultation"
 
@@ -152,7 +152,7 @@ def test_extension_needs_an_approver_and_must_come_before_the_deadline() -> None
 
 def test_consultation_during_an_extension_returns_to_the_extension() -> None:
     r = transition(request(), Extend(d(20), "主任"))
-    r = transition(r, ConsultThirdParty(d(21), "某公司"))
+    r = transition(r, ConsultThirdParty(d(21)))
     r = transition(r, EndConsultation(d(25), agrees=True))
     assert r.state is RequestState.EXTENDED
     assert r.due_on == reply_clock().extend(on=d(20)).pause(on=d(21)).resume(on=d(25)).due_on
@@ -232,7 +232,7 @@ actions = st.one_of(
     st.builds(RequestCorrection, days, st.just("x")),
     st.builds(ReceiveCorrection, days),
     st.builds(Abandon, days),
-    st.builds(ConsultThirdParty, days, st.just("p"), st.sampled_from(Consultee)),
+    st.builds(ConsultThirdParty, days, st.sampled_from(Consultee)),
     st.builds(EndConsultation, days, st.none() | st.booleans()),
     st.builds(Extend, days, st.sampled_from(["", "head"])),
     st.builds(Answer, days, st.sampled_from(AnswerType), st.sampled_from(["", "why"])),

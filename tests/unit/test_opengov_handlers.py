@@ -10,7 +10,7 @@ import pytest
 
 from fazhi.consumer import Outcome
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
-from open_government.store import DECISIONS, PRIVATE, REQUESTS
+from open_government.store import DECISIONS, PRIVATE, REQUEST_HISTORY, REQUESTS
 from open_government.worker import WORKER
 from tests.support.harness import Harness
 
@@ -144,3 +144,90 @@ async def test_a_decision_is_adopted_then_evaluated(h: Harness) -> None:
 async def test_a_decision_not_adopted_cannot_be_evaluated(h: Harness) -> None:
     evaluated = _decision("evaluated", {"evaluated_at": RECEIVED.isoformat(), "summary": "良好"})
     assert await h.run(evaluated) == [Outcome.DEAD_LETTERED]
+
+
+async def test_a_correction_restarts_the_clock_from_the_corrected_request(h: Harness) -> None:
+    asked = _event(
+        "correction_requested",
+        "R1",
+        {"items": "写明所需信息的文号", "requested_at": (RECEIVED + timedelta(days=3)).isoformat()},
+    )
+    corrected = _event(
+        "corrected", "R1", {"corrected_at": (RECEIVED + timedelta(days=40)).isoformat()}
+    )
+    await h.run(received("R1"), asked)
+    assert h.doc(REQUESTS, "R1")["status"] == "correction_requested"
+    await h.run(corrected)
+    request = h.doc(REQUESTS, "R1")
+    # Corrected on Wednesday 2026-11-04: 20 working days from the next day.
+    assert (request["status"], request["due_date"]) == ("received", "2026-12-02")
+    assert "overdue" not in request
+    actions = [row["action"] for row in h.rows(REQUEST_HISTORY, request_id="R1")]
+    assert actions == ["receive", "request_correction", "receive_correction"]
+
+
+async def test_a_consultation_pauses_the_clock_and_an_extension_adds_twenty_days(
+    h: Harness,
+) -> None:
+    started = _event(
+        "consultation_started", "R1", {"started_at": (RECEIVED + timedelta(days=5)).isoformat()}
+    )
+    ended = _event(
+        "consultation_ended",
+        "R1",
+        {"agrees": True, "ended_at": (RECEIVED + timedelta(days=20)).isoformat()},
+    )
+    extended = _event(
+        "extended",
+        "R1",
+        {"approved_by": "公开办主任", "extended_at": (RECEIVED + timedelta(days=21)).isoformat()},
+    )
+    await h.run(received("R1"), started)
+    assert h.doc(REQUESTS, "R1")["status"] == "consulting_third_party"
+    await h.run(ended)
+    resumed = h.doc(REQUESTS, "R1")["due_date"]
+    assert resumed > "2026-10-29"
+    await h.run(extended)
+    request = h.doc(REQUESTS, "R1")
+    assert request["status"] == "extended"
+    assert request["due_date"] > resumed
+    assert "第三十三条" in request["explanation"]
+
+
+async def test_a_request_found_past_its_due_date_derives_overdue_once(h: Harness) -> None:
+    await h.run(received("R1"))
+    (derived,) = [e for _, e in h.publisher.published if e.type == "opengov.request.overdue"]
+    assert derived.data["due_date"] == "2026-10-29"
+    assert derived.data["unit"] == "gov-office"
+    await h.run(derived)
+    assert h.doc(REQUESTS, "R1")["overdue"] is True
+
+
+async def test_the_reply_clock_counts_the_national_day_make_up_working_day(h: Harness) -> None:
+    await h.run(received("R1"))
+    explanation = h.doc(REQUESTS, "R1")["explanation"]
+    assert "2026-10-07 Wed: not counted — holiday: 国庆节 National Day" in explanation
+    assert "2026-10-10 Sat: counted (6/20) — make-up working day (调休)" in explanation
+    assert "届满 Due: 2026-10-29 Thu" in explanation
+
+
+async def test_a_request_in_a_year_without_an_official_schedule_is_provisional(
+    h: Harness,
+) -> None:
+    later = RECEIVED.replace(year=2027)
+    event = _event(
+        "received",
+        "R2027",
+        {
+            "applicant": {"name": "李四"},
+            "content": "申请公开2027年度预算",
+            "channel": "mail",
+            "received_at": later.isoformat(),
+        },
+    )
+    await h.run(event)
+    request = h.doc(REQUESTS, "R2027")
+    # Saturday 2027-09-25, weekends only (no National Day holiday known yet): four full weeks
+    # from Monday 09-27 end on Friday 2027-10-22.
+    assert (request["due_date"], request["provisional"]) == ("2027-10-22", True)
+    assert "provisional" in request["explanation"].lower()

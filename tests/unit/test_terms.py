@@ -24,7 +24,17 @@ from fazhi.contracts.emergency import (
     ResponseLevelChanged,
 )
 from fazhi.contracts.mediation import CaseAccepted, CaseType, Outcome, Procedure, SimplifiedGround
-from fazhi.contracts.opengov import AnswerType, Channel
+from fazhi.contracts.opengov import (
+    AnswerType,
+    Channel,
+    Consultee,
+    DecisionStep,
+    DocKind,
+    Review,
+    ReviewResult,
+    StepStatus,
+    Validity,
+)
 from fazhi.contracts.supervision import ItemLevel, TrainingKind
 from fazhi.contracts.terms import LABELS_KEY, Term, with_labels
 from fazhi.envelope import CloudEvent, new_event
@@ -85,6 +95,36 @@ STATUTORY = {
         "special_procedure": "依特别规定办理",
         "partially_disclosed": "部分公开",
         "not_processed": "不予处理",
+    },
+    Consultee: {"third_party": "第三方", "agency": "共同制作机关"},
+    DocKind: {
+        "normative": "行政规范性文件",
+        "policy": "政策文件",
+        "power_list": "权责清单",
+        "no_penalty": "不予处罚清单",
+        "adjudicable": "行政裁决事项清单",
+        "dishonesty": "政务失信记录",
+        "enforcement": "行政执法公示",
+        "news": "新闻动态",
+        "reconsideration": "行政复议决定书",
+        "emergency_notice": "突发事件信息发布",
+    },
+    Validity: {"effective": "有效", "expired": "失效", "repealed": "废止"},
+    Review: {"legality": "合法性审核", "filing": "备案审查"},
+    ReviewResult: {"submitted": "已报送", "passed": "通过", "failed": "未通过"},
+    DecisionStep: {
+        "public_comment": "公众参与",
+        "hearing": "听证",
+        "expert_argument": "专家论证",
+        "risk_assessment": "风险评估",
+        "legality_review": "合法性审查",
+        "collective_discussion": "集体讨论决定",
+    },
+    StepStatus: {
+        "planned": "未开始",
+        "in_progress": "进行中",
+        "done": "已完成",
+        "not_applicable": "不适用",
     },
     MsgType: {"alert": "发布", "update": "更新", "cancel": "解除"},
     ItemLevel: {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},

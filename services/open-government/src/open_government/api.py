@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from fazhi.app import create_service_app
 from fazhi.publisher import Publisher
-from open_government import decisions, documents, requests
+from open_government import decisions, documents, portal, requests
 from open_government.config import Settings
 from open_government.events import CATALOG
 from open_government.store import ensure_indexes
@@ -15,10 +15,17 @@ from open_government.store import ensure_indexes
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
     return create_service_app(
         title="Fazhi open-government 政务公开",
-        description="Disclosure requests with statutory clocks and published government documents.",
+        description="Disclosure requests with statutory clocks, the publication registry, major "
+        "decisions, and the public portal at `/` (its data as JSON under `/v1/`).",
         catalog=CATALOG,
         settings=settings or Settings(),
         publisher=publisher,
-        routers=[requests.views.router(), documents.views.router(), decisions.views.router()],
+        routers=[
+            requests.views.router(),
+            documents.views.router(),
+            decisions.views.router(),
+            portal.api.router(),
+            portal.views.router(),
+        ],
         ensure_indexes=ensure_indexes,
     )

@@ -13,3 +13,5 @@ class Settings(ServiceSettings):
 
     mongo_db: str = OPEN_GOVERNMENT.database
     worker_web_port: int = OPEN_GOVERNMENT.worker_port
+    overdue_scan_s: float = 300.0
+    """How often the worker looks for disclosure requests past their due date."""

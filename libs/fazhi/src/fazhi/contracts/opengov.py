@@ -53,6 +53,69 @@ _REASONED = frozenset(
 )
 
 
+class DocKind(Term):
+    """What a published item is: 政府信息公开条例 art. 20 and the plan's measures 一, 四, 十一,
+    十二, 十七, 二十四, 三十一; reconsideration decisions and emergency notices come from other
+    services."""
+
+    NORMATIVE = "normative", "行政规范性文件", "规范性文件"
+    POLICY = "policy", "政策文件"
+    POWER_LIST = "power_list", "权责清单"
+    NO_PENALTY = "no_penalty", "不予处罚清单", "免罚清单"
+    ADJUDICABLE = "adjudicable", "行政裁决事项清单"
+    DISHONESTY = "dishonesty", "政务失信记录", "失信记录"
+    ENFORCEMENT = "enforcement", "行政执法公示", "执法公示"
+    NEWS = "news", "新闻动态", "法治宣传"
+    RECONSIDERATION = "reconsideration", "行政复议决定书"
+    EMERGENCY_NOTICE = "emergency_notice", "突发事件信息发布"
+
+
+class Validity(Term):
+    """A normative document's validity (有效性)."""
+
+    EFFECTIVE = "effective", "有效"
+    EXPIRED = "expired", "失效"
+    REPEALED = "repealed", "废止"
+
+
+class Review(Term):
+    """The reviews a normative document passes: 合法性审核 before it is issued, 备案审查 after."""
+
+    LEGALITY = "legality", "合法性审核"
+    FILING = "filing", "备案审查"
+
+
+class ReviewResult(Term):
+    SUBMITTED = "submitted", "已报送", "审查中"
+    PASSED = "passed", "通过", "审查通过"
+    FAILED = "failed", "未通过", "审查未通过"
+
+
+class Consultee(Term):
+    """Who is consulted before an answer: art. 32 third party, art. 34 co-authoring agency."""
+
+    THIRD_PARTY = "third_party", "第三方"
+    AGENCY = "agency", "共同制作机关"
+
+
+class DecisionStep(Term):
+    """The procedure of a major decision (重大行政决策程序暂行条例 chapter 3)."""
+
+    PUBLIC_COMMENT = "public_comment", "公众参与", "公开征求意见"  # arts. 14-18
+    HEARING = "hearing", "听证"  # arts. 16-18
+    EXPERT_ARGUMENT = "expert_argument", "专家论证"  # arts. 19-21
+    RISK_ASSESSMENT = "risk_assessment", "风险评估"  # arts. 22-24
+    LEGALITY_REVIEW = "legality_review", "合法性审查"  # arts. 25-28
+    COLLECTIVE_DISCUSSION = "collective_discussion", "集体讨论决定"  # arts. 30-32
+
+
+class StepStatus(Term):
+    PLANNED = "planned", "未开始"
+    IN_PROGRESS = "in_progress", "进行中"
+    DONE = "done", "已完成"
+    NOT_APPLICABLE = "not_applicable", "不适用"
+
+
 class RequestReceived(Payload):
     request_id: Id
     applicant: Annotated[Applicant, PERSONAL]
@@ -69,6 +132,52 @@ class RequestAnswered(Payload):
     """Why it is not (fully) disclosed: required for the answers of arts. 35, 36(3), 36(5), 37."""
 
 
+class CorrectionRequested(Payload):
+    """Art. 30: the one notice listing what to correct (补正), within 7 working days."""
+
+    request_id: Id
+    items: Annotated[ShortText, PERSONAL]
+    """What to correct, as told to the applicant (may name them)."""
+    requested_at: AwareDatetime
+
+
+class RequestCorrected(Payload):
+    """The corrected request arrived: the reply period starts again (art. 30)."""
+
+    request_id: Id
+    corrected_at: AwareDatetime
+
+
+class RequestAbandoned(Payload):
+    """Art. 30: no correction in time, so the request is deemed abandoned."""
+
+    request_id: Id
+    abandoned_at: AwareDatetime
+
+
+class ConsultationStarted(Payload):
+    """Arts. 32, 34: the time a consultation takes does not count (art. 33(3))."""
+
+    request_id: Id
+    consultee_kind: Consultee = Consultee.THIRD_PARTY
+    started_at: AwareDatetime
+
+
+class ConsultationEnded(Payload):
+    request_id: Id
+    agrees: bool | None = None
+    """The consultee's answer; none when the 15 working days passed without one."""
+    ended_at: AwareDatetime
+
+
+class RequestExtended(Payload):
+    """Art. 33(2): 20 more working days, approved by the head of the disclosure office."""
+
+    request_id: Id
+    approved_by: ShortText
+    extended_at: AwareDatetime
+
+
 class RequestOverdue(Payload):
     """A request's reply period ended unanswered (derived by the open-government timer)."""
 
@@ -77,6 +186,40 @@ class RequestOverdue(Payload):
     """The receiving unit, which must answer."""
     due_date: date
     days_overdue: int = Field(ge=1)
+
+
+class DecisionListed(Payload):
+    """A decision is entered in (or adjusted within) its year's catalogue 重大行政决策事项目录
+    (art. 10): posting it again with other words is an adjustment, kept as a change."""
+
+    decision_id: Id
+    year: int = Field(ge=2000, le=2100)
+    title: ShortText
+    unit: UnitCode
+    summary: LongText = ""
+    listed_at: AwareDatetime
+
+
+class DecisionWithdrawn(Payload):
+    """A decision is taken out of its year's catalogue (调出目录), with the reason."""
+
+    decision_id: Id
+    unit: UnitCode
+    reason: ShortText
+    withdrawn_at: AwareDatetime
+
+
+class DecisionStepRecorded(Payload):
+    """One procedure step of a decision: its status and dates."""
+
+    decision_id: Id
+    unit: UnitCode
+    step: DecisionStep
+    status: StepStatus
+    started_on: date | None = None
+    ended_on: date | None = None
+    note: ShortText | None = None
+    recorded_at: AwareDatetime
 
 
 class DecisionAdopted(Payload):
@@ -102,13 +245,48 @@ class DecisionEvaluated(Payload):
 
 
 class DocumentPublished(Payload):
+    """A document made public, or a new version of it (publishing the same id again amends
+    it; every version stays readable)."""
+
     document_id: Id
-    doc_kind: ShortText
+    doc_kind: DocKind
     title: ShortText
-    number: str = ""
+    number: str = Field(default="", max_length=64)
+    """The document number; a normative document's comes from `POST /v1/registry/numbers`."""
     issuing_unit: UnitCode
     body: LongText
     published_at: AwareDatetime
+    made_on: date | None = None
+    """The day it was made or changed: proactive publication is due 20 working days later."""
+    valid_from: date | None = None
+    valid_until: date | None = None
+    code: str | None = Field(default=None, max_length=64)
+    """A power list item's code (权责清单编码)."""
+    basis: ShortText | None = None
+    """The legal basis (设定依据) of a list item."""
+    item_type: ShortText | None = None
+    """A power list item's type (权力类型: 行政许可, 行政处罚, …)."""
+    version_note: ShortText | None = None
+    """What an amendment changed (修订说明)."""
+
+
+class DocumentReviewed(Payload):
+    """A normative document's legality review (合法性审核) or filing review (备案审查)."""
+
+    document_id: Id
+    review: Review
+    result: ReviewResult
+    reviewed_at: AwareDatetime
+    note: ShortText | None = None
+
+
+class ValidityChanged(Payload):
+    """A normative document expires (失效) or is repealed (废止), or is declared effective again."""
+
+    document_id: Id
+    validity: Validity
+    changed_at: AwareDatetime
+    reason: ShortText | None = None
 
 
 CONTRACT = TopicContract.of(
@@ -129,11 +307,65 @@ CONTRACT = TopicContract.of(
             "A disclosure request is answered (arts. 35-37).",
         ),
         EventContract(
+            "opengov.request.correction_requested",
+            CorrectionRequested,
+            "request_id",
+            "The applicant is asked once to correct the request (补正, art. 30); the clock stops.",
+        ),
+        EventContract(
+            "opengov.request.corrected",
+            RequestCorrected,
+            "request_id",
+            "The corrected request arrived; the reply period starts again (art. 30).",
+        ),
+        EventContract(
+            "opengov.request.abandoned",
+            RequestAbandoned,
+            "request_id",
+            "No correction came in time: the request is deemed abandoned (art. 30).",
+        ),
+        EventContract(
+            "opengov.request.consultation_started",
+            ConsultationStarted,
+            "request_id",
+            "A third party or agency is consulted (arts. 32, 34); the clock pauses.",
+        ),
+        EventContract(
+            "opengov.request.consultation_ended",
+            ConsultationEnded,
+            "request_id",
+            "The consultation ended (or lapsed); the clock resumes.",
+        ),
+        EventContract(
+            "opengov.request.extended",
+            RequestExtended,
+            "request_id",
+            "The reply period is extended by 20 working days with approval (art. 33(2)).",
+        ),
+        EventContract(
             "opengov.request.overdue",
             RequestOverdue,
             "request_id",
             "A disclosure request's reply period ended unanswered.",
             derived=True,
+        ),
+        EventContract(
+            "opengov.decision.listed",
+            DecisionListed,
+            "decision_id",
+            "A major decision is entered in, or adjusted within, its year's catalogue.",
+        ),
+        EventContract(
+            "opengov.decision.withdrawn",
+            DecisionWithdrawn,
+            "decision_id",
+            "A major decision is taken out of its year's catalogue.",
+        ),
+        EventContract(
+            "opengov.decision.step_recorded",
+            DecisionStepRecorded,
+            "decision_id",
+            "A procedure step of a major decision (public comment, hearing, …) is recorded.",
         ),
         EventContract(
             "opengov.decision.adopted",
@@ -151,7 +383,19 @@ CONTRACT = TopicContract.of(
             "opengov.document.published",
             DocumentPublished,
             "document_id",
-            "A government document is published proactively (主动公开).",
+            "A government document is published proactively (主动公开), or amended.",
+        ),
+        EventContract(
+            "opengov.document.reviewed",
+            DocumentReviewed,
+            "document_id",
+            "A normative document's legality or filing review has a result.",
+        ),
+        EventContract(
+            "opengov.document.validity_changed",
+            ValidityChanged,
+            "document_id",
+            "A normative document expires, is repealed, or is effective again.",
         ),
     ],
 )

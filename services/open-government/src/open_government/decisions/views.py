@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fazhi.app import Scope, document_router
-from open_government.store import DECISIONS
+from fazhi.app import Scope, Timeline, document_router
+from open_government.store import DECISION_HISTORY, DECISIONS
 
 
 def router() -> APIRouter:
@@ -17,4 +17,5 @@ def router() -> APIRouter:
         summary="A major administrative decision, its procedure and its execution",
         # The catalogue is published: the portal shows it to everyone.
         scope=Scope(owners="the unit that catalogued it", public=True),
+        timelines=[Timeline("history", DECISION_HISTORY, "decision_id")],
     )

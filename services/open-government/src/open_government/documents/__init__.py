@@ -1,5 +1,5 @@
 """Published documents 主动公开, redacted and searchable."""
 
-from open_government.documents import flows, views
+from open_government.documents import flows, published_elsewhere, views
 
-__all__ = ["flows", "views"]
+__all__ = ["flows", "published_elsewhere", "views"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fazhi.app import Scope, document_router
-from open_government.store import DOCUMENTS
+from fazhi.app import Scope, Timeline, document_router
+from open_government.store import DOCUMENT_HISTORY, DOCUMENTS
 
 
 def router() -> APIRouter:
@@ -18,4 +18,5 @@ def router() -> APIRouter:
         # Published: the portal shows it to everyone.
         scope=Scope(owners="the publishing unit", public=True),
         hidden=("tokens",),
+        timelines=[Timeline("history", DOCUMENT_HISTORY, "document_id")],
     )

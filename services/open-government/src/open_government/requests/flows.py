@@ -1,7 +1,7 @@
 """How disclosure requests (依申请公开) move: each on its machine, with the reply clock of
 政府信息公开条例 arts. 30-33; a move the machine refuses goes to the dead-letter topic with its
 reason. Personal data stays in each request's `private` part; the texts others read are
-redacted."""
+redacted. A request found past its due date unanswered derives `opengov.request.overdue`."""
 
 from __future__ import annotations
 
@@ -10,22 +10,57 @@ from datetime import date, datetime
 
 from fazhi.codec import clock_summary, decode, encode
 from fazhi.consumer import HandlerContext, PoisonError
-from fazhi.contracts.opengov import RequestAnswered, RequestOverdue, RequestReceived
-from fazhi.envelope import CHINA_TZ
-from fazhi.projection import Document
+from fazhi.contracts.opengov import (
+    CONTRACT,
+    ConsultationEnded,
+    ConsultationStarted,
+    CorrectionRequested,
+    RequestAbandoned,
+    RequestAnswered,
+    RequestCorrected,
+    RequestExtended,
+    RequestOverdue,
+    RequestReceived,
+)
+from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
+from fazhi.projection import OWNERS, Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import redact
-from open_government.domain import Answer, DisclosureRequest, receive_request, transition
-from open_government.store import PRIVATE, REQUESTS
+from open_government.domain.requests import (
+    STATUS_LABELS_ZH,
+    Abandon,
+    Action,
+    Answer,
+    ConsultThirdParty,
+    DisclosureRequest,
+    EndConsultation,
+    Extend,
+    ReceiveCorrection,
+    RequestCorrection,
+    RequestState,
+    receive_request,
+    transition,
+)
+from open_government.store import PRIVATE, REQUEST_HISTORY, REQUESTS
+
+OPEN_STATES = frozenset({RequestState.RECEIVED, RequestState.EXTENDED})
+"""States in which the reply clock runs, so a request can fall overdue."""
+
+
+def today() -> date:
+    return datetime.now(CHINA_TZ).date()
 
 
 async def on_request_received(ctx: HandlerContext, data: RequestReceived) -> None:
     if await ctx.get(REQUESTS, data.request_id) is not None:
         raise PoisonError(f"request {data.request_id!r} is already received")
-    request = receive_request(data.request_id, data.channel, _day(data.received_at))
+    received_on = _day(data.received_at)
+    request = receive_request(data.request_id, data.channel, received_on)
     doc: Document = {
         "_id": data.request_id,
         **data.model_dump(exclude={"request_id", "applicant", "content"}),
+        "unit": ctx.event.unit,
+        "year": received_on.year,
         "content": redact(data.content, [data.applicant.party()]).text,
         PRIVATE: {"applicant": data.applicant.model_dump(), "content": data.content},
     }
@@ -35,37 +70,112 @@ async def on_request_received(ctx: HandlerContext, data: RequestReceived) -> Non
 async def on_request_answered(ctx: HandlerContext, data: RequestAnswered) -> None:
     """The request's machine decides (a reasoned answer needs its reason, an answer needs the
     request to be open); the reply clock is kept to tell whether the answer was on time."""
-    doc = await ctx.get(REQUESTS, data.request_id)
-    if doc is None:
-        raise PoisonError(f"request {data.request_id!r} does not exist (yet)")
+    doc = await _load(ctx, data.request_id)
     request = decode(DisclosureRequest, doc["request"])
     answered = transition(request, Answer(_day(data.answered_at), data.answer_type, data.reason))
     doc.update(answer_type=str(data.answer_type), answered_at=data.answered_at)
     _keep(ctx, doc, answered)
 
 
+async def _move(ctx: HandlerContext, request_id: str, action: Action) -> None:
+    doc = await _load(ctx, request_id)
+    _keep(ctx, doc, transition(decode(DisclosureRequest, doc["request"]), action))
+
+
+async def on_correction_requested(ctx: HandlerContext, data: CorrectionRequested) -> None:
+    await _move(ctx, data.request_id, RequestCorrection(_day(data.requested_at), data.items))
+
+
+async def on_request_corrected(ctx: HandlerContext, data: RequestCorrected) -> None:
+    await _move(ctx, data.request_id, ReceiveCorrection(_day(data.corrected_at)))
+
+
+async def on_request_abandoned(ctx: HandlerContext, data: RequestAbandoned) -> None:
+    await _move(ctx, data.request_id, Abandon(_day(data.abandoned_at)))
+
+
+async def on_consultation_started(ctx: HandlerContext, data: ConsultationStarted) -> None:
+    await _move(ctx, data.request_id, ConsultThirdParty(_day(data.started_at), data.consultee_kind))
+
+
+async def on_consultation_ended(ctx: HandlerContext, data: ConsultationEnded) -> None:
+    await _move(ctx, data.request_id, EndConsultation(_day(data.ended_at), data.agrees))
+
+
+async def on_request_extended(ctx: HandlerContext, data: RequestExtended) -> None:
+    await _move(ctx, data.request_id, Extend(_day(data.extended_at), data.approved_by))
+
+
 async def on_request_overdue(ctx: HandlerContext, data: RequestOverdue) -> None:
     """Marks the request overdue, unless it was answered or its due date moved meanwhile."""
-    doc = await ctx.get(REQUESTS, data.request_id)
-    if doc is None:
-        raise PoisonError(f"request {data.request_id!r} does not exist (yet)")
+    doc = await _load(ctx, data.request_id)
     if doc.get("answered_at") is not None or doc.get("due_date") != data.due_date.isoformat():
         return
     doc.update(overdue=True, days_overdue=data.days_overdue)
     ctx.save(REQUESTS, doc)
 
 
+async def _load(ctx: HandlerContext, request_id: str) -> Document:
+    doc = await ctx.get(REQUESTS, request_id)
+    if doc is None:
+        raise PoisonError(f"request {request_id!r} does not exist (yet)")
+    return doc
+
+
 def _keep(ctx: HandlerContext, doc: Document, request: DisclosureRequest) -> None:
     clock = clock_summary(request.clock) or {}
     answered = request.answered_on
+    moved = doc.get("due_date") != clock.get("due_date")
     doc.update(
         status=str(request.state),
+        status_label_zh=STATUS_LABELS_ZH[request.state],
         request=encode(replace(request, history=request.history[-1:])),
         due_date=clock.get("due_date"),
         provisional=clock.get("provisional"),
+        explanation=request.clock.explain().to_text(),
         answered_on_time=answered <= request.due_on if answered is not None else None,
     )
+    if moved:
+        doc.pop("overdue", None)
+        doc.pop("days_overdue", None)
     ctx.save(REQUESTS, doc)
+    step = request.history[-1] if request.history else None
+    ctx.append(
+        REQUEST_HISTORY,
+        {
+            "request_id": request.request_id,
+            "seq": ctx.event.time.timestamp(),
+            "action": step.action if step else "receive",
+            "on": (step.on if step else request.received_on).isoformat(),
+            "status": str(step.state if step else request.state),
+            "due_date": clock.get("due_date"),
+        },
+    )
+    late = overdue_event(doc, request, today())
+    if late is not None:
+        ctx.emit(CONTRACT.name, late)
+
+
+def overdue_event(doc: Document, request: DisclosureRequest, on: date) -> CloudEvent | None:
+    """`opengov.request.overdue` for a request whose reply period ended unanswered before `on`,
+    with an id derived from the request and its due date: found again (by the timer, a replay)
+    it is the same event, and a due date moved by an extension gives a new one."""
+    if request.state not in OPEN_STATES or not request.overdue(on):
+        return None
+    unit = doc.get("unit") or (doc.get(OWNERS) or [""])[0]
+    due = request.due_on.isoformat()
+    return new_event(
+        type="opengov.request.overdue",
+        source=f"/units/{unit}",
+        subject=request.request_id,
+        id=derived_id(f"{request.request_id}@{due}", "opengov.request.overdue"),
+        data=RequestOverdue(
+            request_id=request.request_id,
+            unit=unit,
+            due_date=request.due_on,
+            days_overdue=request.clock.days_overdue(on),
+        ).model_dump(mode="json"),
+    )
 
 
 def _day(at: datetime) -> date:
@@ -75,5 +185,11 @@ def _day(at: datetime) -> date:
 REACTIONS: Reactions = {
     RequestReceived: [on_request_received],
     RequestAnswered: [on_request_answered],
+    CorrectionRequested: [on_correction_requested],
+    RequestCorrected: [on_request_corrected],
+    RequestAbandoned: [on_request_abandoned],
+    ConsultationStarted: [on_consultation_started],
+    ConsultationEnded: [on_consultation_ended],
+    RequestExtended: [on_request_extended],
     RequestOverdue: [on_request_overdue],
 }

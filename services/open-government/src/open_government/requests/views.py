@@ -1,12 +1,13 @@
-"""`GET /v1/requests/{request_id}`: a disclosure request with its reply due date."""
+"""`GET /v1/requests/{request_id}`: a disclosure request with its reply due date (`due_date`,
+`provisional`, `explanation`), its `status` and its steps."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fazhi.app import Scope, document_router
+from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.opengov import AnswerType, Channel
-from open_government.store import PRIVATE, REQUESTS
+from open_government.store import PRIVATE, REQUEST_HISTORY, REQUESTS
 
 
 def router() -> APIRouter:
@@ -19,4 +20,5 @@ def router() -> APIRouter:
         scope=Scope(owners="the receiving unit"),
         hidden=(PRIVATE, "request"),
         terms={"channel": Channel, "answer_type": AnswerType},
+        timelines=[Timeline("history", REQUEST_HISTORY, "request_id")],
     )

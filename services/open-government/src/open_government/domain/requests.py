@@ -1,5 +1,5 @@
-"""Open-government rules: disclosure requests 依申请公开 and their reply clock (政府信息公开条例
-2019 arts. 30-37), and the proactive-publication deadline (art. 26). Pure: dates are passed in."""
+"""Disclosure requests 依申请公开 and their reply clock (政府信息公开条例 2019 arts. 30-37).
+Pure: dates are passed in."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ from datetime import date
 from enum import StrEnum
 
 from fazhi.clocks import Clock, ClockError, ClockStatus, start_clock
-from fazhi.contracts.opengov import AnswerType, Channel
+from fazhi.contracts.opengov import AnswerType, Channel, Consultee
 from fazhi.statemachine import Machine, Step, action_name
-
-
-class Consultee(StrEnum):
-    THIRD_PARTY = "third_party"  # art. 32 第三方
-    AGENCY = "agency"  # art. 34 共同制作的其他机关
-
 
 _CONSULTATION_RULES = {
     Consultee.THIRD_PARTY: "disclosure.third_party",
@@ -25,6 +19,8 @@ _CONSULTATION_RULES = {
 
 
 class RequestState(StrEnum):
+    """Where a request stands; `label_zh` is what the public tracking page says."""
+
     RECEIVED = "received"
     CORRECTION_REQUESTED = "correction_requested"
     CONSULTING_THIRD_PARTY = "consulting_third_party"
@@ -56,7 +52,6 @@ class Abandon:
 @dataclass(frozen=True)
 class ConsultThirdParty:
     on: date
-    consultee: str
     kind: Consultee = Consultee.THIRD_PARTY
 
 
@@ -170,11 +165,11 @@ def transition(request: DisclosureRequest, action: Action) -> DisclosureRequest:
             return _step(request, action, RequestState.RECEIVED, clock)
         case Abandon():
             return _step(request, action, RequestState.ABANDONED, request.clock)
-        case ConsultThirdParty(on=on, consultee=consultee, kind=kind):
+        case ConsultThirdParty(on=on, kind=kind):
             # Art. 33(3): consultation time does not count toward the reply period.
             clock = clocked(lambda: request.clock.pause(on=on))
             asking = replace(request, consultation_clock=start_clock(_CONSULTATION_RULES[kind], on))
-            return _step(asking, action, RequestState.CONSULTING_THIRD_PARTY, clock, consultee)
+            return _step(asking, action, RequestState.CONSULTING_THIRD_PARTY, clock, str(kind))
         case EndConsultation(on=on, agrees=agrees):
             assert request.consultation_clock is not None
             reply_due = request.consultation_clock.due_on
@@ -206,7 +201,12 @@ def _step(
     return replace(request, state=state, clock=clock, history=(*request.history, step))
 
 
-def publication_clock(made_or_changed_on: date) -> Clock:
-    """Art. 26: information in the proactive-disclosure scope is published within 20 working
-    days of being made or changed; `clock.status(today, met_on=published_on)` says if it was."""
-    return start_clock("publication.proactive", made_or_changed_on)
+STATUS_LABELS_ZH = {
+    RequestState.RECEIVED: "办理中",
+    RequestState.CORRECTION_REQUESTED: "待补正",
+    RequestState.CONSULTING_THIRD_PARTY: "征求第三方意见中",
+    RequestState.EXTENDED: "已延期办理",
+    RequestState.ANSWERED: "已答复",
+    RequestState.ABANDONED: "视为放弃申请",
+}
+"""What the public tracking page says of each state."""
