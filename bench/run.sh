@@ -11,7 +11,7 @@
 #   bench/run.sh
 #   INGEST_ARGS="--seconds 10" PROJECTION_ARGS="--sizes 1000,10000" STORE_ARGS="--samples 100" \
 #   TRIGGERS_ARGS="--triggers 30 --milestones 5000 --due 100" SEARCH_ARGS="--documents 20000" \
-#     bench/run.sh
+#   ALERT_PUSH_ARGS="--alerts 50 --background 20" bench/run.sh
 set -Eeuo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -69,12 +69,14 @@ DIRTY=$([[ -n $(git status --porcelain -- . ':!bench/results' ':!bench/README.md
 "$PY" bench/triggers.py ${TRIGGERS_ARGS:-} >"$TMP/triggers.json"
 # shellcheck disable=SC2086
 "$PY" bench/search.py ${SEARCH_ARGS:-} >"$TMP/search.json"
+# shellcheck disable=SC2086
+"$PY" bench/alert_push.py ${ALERT_PUSH_ARGS:-} >"$TMP/alert_push.json"
 
 mkdir -p "$RESULTS"
 DAY=$(date -u +%Y-%m-%d)
 "$PY" bench/report.py combine --commit "$COMMIT" --dirty "$DIRTY" \
 	"$TMP/ingest.json" "$TMP/projection.json" "$TMP/store.json" "$TMP/triggers.json" \
-	"$TMP/search.json" >"$TMP/all.json"
+	"$TMP/search.json" "$TMP/alert_push.json" >"$TMP/all.json"
 cp "$TMP/all.json" "$RESULTS/$DAY.json"
 "$PY" bench/report.py readme "$RESULTS/$DAY.json" >&2
 cat "$RESULTS/$DAY.json"

@@ -35,7 +35,16 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/units")}
 METADATA = {"OPTIONS"}
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 # Lists in cursor pages (`fazhi.pagination`).
-PAGED = ("/v1/tasks", "/v1/items", "/v1/items.csv", "/v1/publications", "/v1/cases")
+PAGED = (
+    "/v1/tasks",
+    "/v1/items",
+    "/v1/items.csv",
+    "/v1/publications",
+    "/v1/alerts",
+    "/v1/incidents",
+    "/v1/supplies",
+    "/v1/cases",
+)
 
 # Every built-in check runs (the `--checks all` of the command line): `validate_response`
 # without `checks` runs each check the configuration enables, and none is disabled here.

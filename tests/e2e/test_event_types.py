@@ -642,6 +642,93 @@ def test_a_red_alert_becomes_a_supervision_item_in_real_time(
     assert [row["type"] for row in item["history"]] == ["supervision.item.opened"]
 
 
+def test_an_incident_response_ends_and_the_incident_closes_with_its_assessment(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    incident = f"I-{uuid.uuid4().hex[:8]}"
+    unit = "emergency-management"
+    with client_for(SERVICES["emergency"], keys["emergency"]) as http:
+        for kind, data in (
+            (
+                "emergency.incident.reported",
+                {
+                    "category": "事故灾难",
+                    "grade": "general",
+                    "title": "燃气泄漏",
+                    "location": "碑林区东大街",
+                    "occurred_at": _at(),
+                },
+            ),
+            ("emergency.response.level_changed", {"level": "IV", "changed_at": _at(0.01)}),
+            ("emergency.response.ended", {"ended_at": _at(0.1)}),
+            ("emergency.incident.closed", {"closed_at": _at(1), "assessment": "处置及时。"}),
+        ):
+            _post(http, event(kind, unit, incident, {"incident_id": incident, **data}))
+        doc = _read(http, f"/v1/incidents/{incident}", lambda d: d.get("status") == "closed")
+    assert [row["level"] for row in doc["level_history"]] == ["IV", None]
+    assert doc["assessment"] == "处置及时。"
+
+
+def test_plans_supplies_and_forces_are_registered(
+    services_up: ServiceProcesses, keys: dict[str, str]
+) -> None:
+    plan, supply, force = (f"{p}-{uuid.uuid4().hex[:8]}" for p in ("P", "S", "F"))
+    unit = "emergency-management"
+    with client_for(SERVICES["emergency"], keys["emergency"]) as http:
+        for kind, subject, data in (
+            (
+                "emergency.plan.registered",
+                plan,
+                {
+                    "kind": "special",
+                    "title": "碑林区防汛应急预案",
+                    "owner_unit": unit,
+                    "approved_on": "2025-05-01",
+                    "revision_due_on": "2028-05-01",
+                },
+            ),
+            ("emergency.plan.drilled", plan, {"drilled_on": "2026-06-15", "note": "桌面推演"}),
+            (
+                "emergency.supply.stocked",
+                supply,
+                {
+                    "item": "救生衣",
+                    "depot": "区应急物资库",
+                    "quantity": 80,
+                    "minimum": 200,
+                    "counted_at": _at(),
+                },
+            ),
+            (
+                "emergency.force.registered",
+                force,
+                {
+                    "name": "碑林区蓝天救援队",
+                    "capabilities": ["水域救援"],
+                    "members": 45,
+                    "contact": "赵六 13800138000",
+                    "insured": True,
+                    "registered_on": "2026-01-10",
+                },
+            ),
+            ("emergency.force.called_up", force, {"task": "积水区域人员转移", "called_at": _at()}),
+            (
+                "emergency.force.compensated",
+                force,
+                {"amount_yuan": 12000, "basis": "征用补偿", "compensated_at": _at(1)},
+            ),
+        ):
+            key = {"plan": "plan_id", "supp": "supply_id", "forc": "force_id"}[kind[10:14]]
+            _post(http, event(kind, unit, subject, {key: subject, **data}))
+        drilled = _read(http, f"/v1/plans/{plan}", lambda d: bool(d.get("drills")))
+        assert drilled["last_drill_on"] == "2026-06-15"
+        low = _read(http, f"/v1/supplies/{supply}", lambda d: bool(d.get("low_since")))
+        assert low["status"] == "low"
+        paid = _read(http, f"/v1/forces/{force}", lambda d: d.get("compensated_yuan") == 12000)
+        assert paid["call_ups"] == 1
+        assert "13800138000" not in str(paid)
+
+
 def test_a_finding_is_rectified_reopened_rectified_and_accepted(
     services_up: ServiceProcesses, keys: dict[str, str]
 ) -> None:

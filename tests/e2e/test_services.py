@@ -214,7 +214,7 @@ def test_only_staff_acknowledge_alerts(services_up: ServiceProcesses, keys: dict
             timeout=60,
             what="ack projected",
         )
-    assert doc["status"] == "in_force"
+    assert doc["status"] == "active"
     assert [a["staff_id"] for a in doc["acknowledgements"]] == ["staff-007"]
 
 

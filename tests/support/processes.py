@@ -70,6 +70,8 @@ class Service:
             f"{self.prefix}_TIMER_INTERVAL_S": "2",
             # A killed worker's partitions move to its successor within seconds, not 30 s.
             f"{self.prefix}_SESSION_TIMEOUT_S": "10",
+            # Red alerts are escalated after 3 s unacknowledged, not 5 minutes.
+            f"{self.prefix}_ACK_WINDOW_RED_S": "3",
             # The deadline watcher looks every second, so its catch-up shows within the tests.
             f"{self.prefix}_WATCH_INTERVAL_S": "1",
         }

@@ -395,3 +395,17 @@ def test_random_incident_commands_keep_the_response_level_consistent(actions: li
         except IllegalTransition:
             continue
         assert (i.response_level is not None) == (i.state is IncidentState.RESPONDING)
+
+
+def test_minute_buckets_cover_every_minute_in_china_time_both_ends_included() -> None:
+    from datetime import UTC
+
+    from emergency.domain import minute_buckets
+
+    start = datetime(2026, 7, 20, 5, 58, 59, tzinfo=UTC)
+    assert minute_buckets(start, start + timedelta(minutes=2)) == [
+        "2026-07-20T13:58",
+        "2026-07-20T13:59",
+        "2026-07-20T14:00",
+    ]
+    assert minute_buckets(start, start - timedelta(minutes=1)) == []

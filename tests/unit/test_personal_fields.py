@@ -21,7 +21,9 @@ MARKED = {
     "mediation.decision.executed": {"note"},
     "opengov.request.received": {"applicant", "content"},
     "opengov.request.answered": {"reason"},
-    "emergency.incident.reported": {"title", "location"},
+    "emergency.incident.reported": {"title", "location", "affected_persons"},
+    "emergency.incident.closed": {"assessment"},
+    "emergency.force.registered": {"contact"},
     "supervision.task.progress_reported": {"note"},
     "supervision.task.completed": {"evidence"},
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 from emergency.api import create_app as emergency_app
 from fazhi.app import Scope, document_router
 from fazhi.auth import Principal
+from fazhi.envelope import CHINA_TZ
 from fazhi.problems import Problem
 from fazhi.publisher import FakePublisher
 from fazhi.roles import Role
@@ -59,7 +61,23 @@ DOCS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "matters": {"L1": {"owner_units": ["justice"], "title": "清单"}},
     "incidents": {"I1": {"owner_units": ["emergency-management"], "private": SECRET}},
-    "alerts": {"A1": {"owner_units": ["emergency-management"], "level": "red"}},
+    "alerts": {
+        "A1": {
+            "owner_units": ["emergency-management"],
+            "level": "red",
+            "msg_type": "alert",
+            "cap_status": "actual",
+            "category": "气象",
+            "headline": "暴雨红色预警",
+            "sent": datetime(2026, 7, 20, 14, 0, tzinfo=CHINA_TZ),
+            "effective": datetime(2026, 7, 20, 14, 0, tzinfo=CHINA_TZ),
+            "expires": datetime(2026, 7, 20, 20, 0, tzinfo=CHINA_TZ),
+        }
+    },
+    "plans": {"P1": {"owner_units": ["emergency-management"], "owner_unit": "court"}},
+    "supplies": {"S1": {"owner_units": ["emergency-management"], "status": "low"}},
+    "forces": {"F1": {"owner_units": ["emergency-management"], "private": SECRET}},
+    "notices": {"N1": {"owner_units": ["emergency-management"], "state": "active"}},
     "requests": {"R1": {"owner_units": ["justice"], "request": {}, "private": SECRET}},
     "documents": {"D1": {"owner_units": ["justice"], "title": "办法", "tokens": ["办法"]}},
     "decisions": {"MD1": {"owner_units": ["gov-office"], "title": "老旧小区改造", "year": 2026}},
@@ -154,7 +172,38 @@ READERS = {
         "supervisor",
         "operator",
     },
+    ("emergency", "/v1/incidents/I1/persons"): {"staff", "justice-staff"},
+    ("emergency", "/v1/notices/N1"): set(KEYS),
+    ("emergency", "/v1/plans/P1"): {
+        "emergency",
+        "court",
+        "staff",
+        "justice-staff",
+        "supervisor",
+        "operator",
+    },
+    ("emergency", "/v1/supplies/S1"): {
+        "emergency",
+        "staff",
+        "justice-staff",
+        "supervisor",
+        "operator",
+    },
+    ("emergency", "/v1/forces/F1"): {
+        "emergency",
+        "staff",
+        "justice-staff",
+        "supervisor",
+        "operator",
+    },
     ("emergency", "/v1/alerts/A1"): {
+        "emergency",
+        "staff",
+        "justice-staff",
+        "supervisor",
+        "operator",
+    },
+    ("emergency", "/v1/alerts/A1.xml"): {
         "emergency",
         "staff",
         "justice-staff",

@@ -16,8 +16,10 @@ from fazhi.contracts.emergency import (
     AlertLevel,
     CapStatus,
     Grade,
+    IncidentCategory,
     IncidentReported,
     MsgType,
+    PlanKind,
     ResponseLevel,
     ResponseLevelChanged,
 )
@@ -60,6 +62,13 @@ STATUTORY = {
     },
     AlertLevel: {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
     ResponseLevel: {"I": "一级", "II": "二级", "III": "三级", "IV": "四级"},
+    IncidentCategory: {
+        "natural_disaster": "自然灾害",
+        "accident": "事故灾难",
+        "public_health": "公共卫生事件",
+        "social_security": "社会安全事件",
+    },
+    PlanKind: {"overall": "总体应急预案", "special": "专项应急预案", "department": "部门应急预案"},
     Procedure: {"general": "普通程序", "simplified": "简易程序"},
     MediationChannel: {"administrative": "行政调解", "peoples": "人民调解", "judicial": "司法调解"},
     RecommendationKind: {"judicial": "司法建议", "procuratorial": "检察建议"},
@@ -236,7 +245,7 @@ def test_the_default_and_a_posted_term_are_members_alike() -> None:
 def test_an_unknown_term_lists_every_accepted_value() -> None:
     with pytest.raises(ValidationError) as refused:
         IncidentReported.model_validate_json(
-            '{"incident_id": "I-1", "category": "c", "grade": "很大", "title": "t", '
+            '{"incident_id": "I-1", "category": "自然灾害", "grade": "很大", "title": "t", '
             '"location": "l", "occurred_at": "2026-07-01T08:00:00+08:00"}'
         )
     [error] = refused.value.errors()
@@ -334,7 +343,7 @@ def test_the_event_is_published_with_the_code_and_only_what_was_posted() -> None
     posted = _incident("一般")
     _, data = _check_event(posted, None, CATALOG, EMERGENCY_STAFF)
     published = as_published(posted, data)
-    assert published.data == {**posted.data, "grade": "general"}
+    assert published.data == {**posted.data, "grade": "general", "category": "natural_disaster"}
     assert (published.id, published.subject, published.time) == (
         posted.id,
         posted.subject,

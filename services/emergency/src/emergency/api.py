@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from emergency import alerts, incidents
+from emergency import alerts, console, incidents, notices, registries
 from emergency.config import Settings
 from emergency.events import CATALOG
 from emergency.store import ensure_indexes
@@ -19,6 +19,12 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
         catalog=CATALOG,
         settings=settings or Settings(),
         publisher=publisher,
-        routers=[incidents.views.router(), alerts.views.router()],
+        routers=[
+            incidents.views.router(),
+            alerts.views.router(CATALOG.topic),
+            notices.views.router(),
+            registries.views.router(),
+            console.views.router(),
+        ],
         ensure_indexes=ensure_indexes,
     )

@@ -7,7 +7,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from fazhi.contracts.emergency import AlertLevel, CapStatus, Grade, MsgType, ResponseLevel
+from fazhi.contracts.emergency import (
+    AlertLevel,
+    CapStatus,
+    Grade,
+    MsgType,
+    NoticeState,
+    ResponseLevel,
+)
+from fazhi.envelope import CHINA_TZ
 from fazhi.statemachine import IllegalTransition, Machine, action_name
 
 
@@ -241,6 +249,48 @@ def acknowledgement_overdue(alert: Alert, now: datetime, window: timedelta) -> b
     )
 
 
+ACKNOWLEDGEMENT_WINDOWS: dict[AlertLevel, timedelta | None] = {
+    AlertLevel.RED: timedelta(minutes=5),
+    AlertLevel.ORANGE: timedelta(minutes=15),
+    AlertLevel.YELLOW: timedelta(minutes=60),
+    AlertLevel.BLUE: None,
+}
+"""How long staff have to acknowledge a message of each level before it is escalated (blue
+warnings are watched, not chased). Settings may override each one."""
+
+
+def expired(alert: Alert, message_id: str, now: datetime) -> bool:
+    """Whether `message_id`, still the chain's message in force, has run out by `now`."""
+    return alert.current.alert_id == message_id and alert.state_at(now) is AlertState.EXPIRED
+
+
+class MessageStatus(StrEnum):
+    """A message as readers see it: in force (or about to be), replaced by an update, ended by
+    a cancel, or run out."""
+
+    ACTIVE = "active"
+    REPLACED = "replaced"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+def minute_bucket(at: datetime) -> str:
+    """The minute of `at` in China time (`2026-07-20T14:05`): timers find what falls due in a
+    minute by equality on it (DESIGN.md, Storage)."""
+    return at.astimezone(CHINA_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def minute_buckets(start: datetime, end: datetime) -> list[str]:
+    """Every minute from `start`'s to `end`'s, both included (none when `end` is earlier)."""
+    first = start.astimezone(CHINA_TZ).replace(second=0, microsecond=0)
+    last = end.astimezone(CHINA_TZ).replace(second=0, microsecond=0)
+    out = []
+    while first <= last:
+        out.append(minute_bucket(first))
+        first += timedelta(minutes=1)
+    return out
+
+
 def raised(before: Alert, after: Alert) -> bool:
     """An update raised the warning level (art. 70 调整预警级别): supervision opens an item."""
     return after.level.rank > before.level.rank
@@ -296,3 +346,23 @@ def transition_alert(alert: Alert, action: AlertAction) -> Alert:
     if action.msg_type is MsgType.CANCEL:
         return replace(alert, messages=(*alert.messages, action), cancelled_at=action.sent)
     return replace(alert, messages=(*alert.messages, action))
+
+
+NOTICE_LEVELS = frozenset({AlertLevel.ORANGE, AlertLevel.RED})
+"""Warnings the public is told of on the portal (权威信息发布): actual orange and red ones."""
+
+
+def alert_needs_notice(alert: Alert) -> bool:
+    """An actual orange or red warning: drills, tests and drafts never reach the public."""
+    return is_public(alert) and alert.level in NOTICE_LEVELS
+
+
+def notice_change(published: bool, wanted: bool, ended: bool) -> NoticeState | None:
+    """What happens to a source's public notice: first `active` when it comes to need one,
+    `updated` while it still does, `withdrawn` when it ends or no longer needs one (a warning
+    lowered to yellow); nothing for a source that never had one and does not need one."""
+    if not published:
+        return NoticeState.ACTIVE if wanted and not ended else None
+    if ended or not wanted:
+        return NoticeState.WITHDRAWN
+    return NoticeState.UPDATED

@@ -1,20 +1,35 @@
-"""How alert events change alerts (CAP: an update replaces, a cancel ends) and record their
-acknowledgements by staff."""
+"""How alert events change alerts (CAP: an update replaces, a cancel ends, a message in force
+ends by itself at its `expires`) and record their acknowledgements by staff."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from emergency.domain import (
     Acknowledge,
     Alert,
     AlertMessage,
-    AlertState,
+    MessageStatus,
+    alert_needs_notice,
+    expired,
     issue_alert,
+    minute_bucket,
+    needs_acknowledgement,
     transition_alert,
 )
-from emergency.store import ACKNOWLEDGEMENTS, ALERTS
+from emergency.metrics import emergency_metrics
+from emergency.notices.flows import tell_public
+from emergency.store import ACK_BUCKET, ACKNOWLEDGEMENTS, ALERTS, EXPIRES_BUCKET
 from fazhi.codec import decode, encode
 from fazhi.consumer import HandlerContext, PoisonError
-from fazhi.contracts.emergency import AlertAcknowledged, AlertEscalated, AlertIssued, MsgType
+from fazhi.contracts.emergency import (
+    AlertAcknowledged,
+    AlertEscalated,
+    AlertExpired,
+    AlertIssued,
+    MsgType,
+    NoticeSourceKind,
+)
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
 
@@ -23,9 +38,11 @@ async def on_alert_issued(ctx: HandlerContext, data: AlertIssued) -> None:
     """The chain's rules decide (`issue_alert`, `transition_alert`): an update or a cancel must
     reference a message of a chain still pending or in force, keep its CAP status, and come from
     the unit that owns it. The chain's state lives with its first message (all of one chain
-    share a partition); each message also has a document of its own, and the messages it
-    replaces are marked `replaced_by` (a cancel ends them all)."""
+    share a partition); each message also has a document of its own. The message in force
+    before is `replaced` by an update or `cancelled` by a cancel; the new one is `active`
+    (a cancel's own message records the cancellation)."""
     message = _message(ctx, data)
+    before: Alert | None = None
     if data.msg_type is MsgType.ALERT and not data.references:
         head: Document = {"_id": data.alert_id}
         chain = issue_alert(message)
@@ -34,27 +51,83 @@ async def on_alert_issued(ctx: HandlerContext, data: AlertIssued) -> None:
         if found is None or "chain" not in found:
             raise PoisonError(f"alert {data.alert_id!r} references unknown alert {data.chain_id!r}")
         head = found
-        chain = transition_alert(decode(Alert, head["chain"]), message)
+        before = decode(Alert, head["chain"])
+        chain = transition_alert(before, message)
     head["chain"] = encode(chain)
+    cancel = data.msg_type is MsgType.CANCEL
+    current = chain.current
+    tell_public(
+        ctx,
+        head,
+        kind=NoticeSourceKind.ALERT,
+        wanted=alert_needs_notice(chain),
+        ended=cancel,
+        title=("【解除】" if cancel else "") + current.headline,
+        body=_notice_body(current),
+        level=str(current.level),
+        area=current.area,
+        at=ctx.event.time,
+    )
+    if before is not None:
+        ended_id = before.current.alert_id
+        ended = head if ended_id == data.chain_id else await ctx.get(ALERTS, ended_id)
+        if ended is not None:
+            _end(ended, MessageStatus.CANCELLED if cancel else MessageStatus.REPLACED)
+            ended["replaced_by"] = data.alert_id
+            ctx.save(ALERTS, ended)
     ctx.save(ALERTS, head)
-    status = AlertState.CANCELLED if data.msg_type is MsgType.CANCEL else AlertState.IN_FORCE
     doc: Document = head if data.alert_id == data.chain_id else {"_id": data.alert_id}
     doc.update(
         data.model_dump(exclude={"alert_id", "status"}),
         chain_id=data.chain_id,
         cap_status=str(data.status),
-        status=str(status),
+        status=str(MessageStatus.CANCELLED if cancel else MessageStatus.ACTIVE),
+        sent=ctx.event.time,
+        unit=ctx.event.unit,
+        level_rank=data.level.rank,
     )
+    if not cancel:
+        doc[EXPIRES_BUCKET] = minute_bucket(data.expires)
+        if needs_acknowledgement(chain):
+            doc[ACK_BUCKET] = minute_bucket(ctx.event.time)
     doc.setdefault("owner_units", [ctx.event.unit])
     ctx.save(ALERTS, doc)
-    for ref in data.references:
-        replaced = await ctx.get(ALERTS, ref)
-        if replaced is None or "replaced_by" in replaced or ref == data.alert_id:
-            continue
-        replaced["replaced_by"] = data.alert_id
-        if status is AlertState.CANCELLED:
-            replaced["status"] = str(AlertState.CANCELLED)
-        ctx.save(ALERTS, replaced)
+
+
+async def on_alert_expired(ctx: HandlerContext, data: AlertExpired) -> None:
+    """The chain's rules decide whether the message really ran out (an update since may have
+    replaced it, with a later `expires`): if not, the event changes nothing."""
+    head = await ctx.get(ALERTS, data.chain_id)
+    if head is None or "chain" not in head:
+        raise PoisonError(f"alert {data.chain_id!r} does not exist (yet)")
+    if not expired(decode(Alert, head["chain"]), data.alert_id, data.expired_at):
+        return
+    doc = head if data.alert_id == data.chain_id else await ctx.get(ALERTS, data.alert_id)
+    if doc is None or doc.get("status") != MessageStatus.ACTIVE:
+        return
+    _end(doc, MessageStatus.EXPIRED)
+    doc["expired_at"] = data.expired_at
+    ctx.save(ALERTS, doc)
+    current = decode(Alert, head["chain"]).current
+    tell_public(
+        ctx,
+        head,
+        kind=NoticeSourceKind.ALERT,
+        wanted=False,
+        ended=True,
+        title="【已过期】" + current.headline,
+        body=_notice_body(current),
+        level=str(current.level),
+        area=current.area,
+        at=data.expired_at,
+    )
+    ctx.save(ALERTS, head)
+
+
+def _end(doc: Document, status: MessageStatus) -> None:
+    doc["status"] = str(status)
+    doc.pop(EXPIRES_BUCKET, None)
+    doc.pop(ACK_BUCKET, None)
 
 
 async def on_alert_acknowledged(ctx: HandlerContext, data: AlertAcknowledged) -> None:
@@ -67,7 +140,12 @@ async def on_alert_acknowledged(ctx: HandlerContext, data: AlertAcknowledged) ->
     if head is not None and "chain" in head:
         ack = Acknowledge(data.alert_id, data.staff_id, data.acknowledged_at)
         transition_alert(decode(Alert, head["chain"]), ack)
-    doc["acknowledged"] = True
+    if not doc.get("acknowledged"):
+        doc["acknowledged"] = True
+        doc["first_acknowledged_at"] = data.acknowledged_at
+        if isinstance(doc.get("sent"), datetime) and doc.get("level"):
+            waited = (data.acknowledged_at - doc["sent"]).total_seconds()
+            emergency_metrics().ack_seconds.labels(level=doc["level"]).observe(max(waited, 0))
     ctx.save(ALERTS, doc)
     ctx.append(
         ACKNOWLEDGEMENTS,
@@ -75,6 +153,7 @@ async def on_alert_acknowledged(ctx: HandlerContext, data: AlertAcknowledged) ->
             "alert_id": data.alert_id,
             "seq": ctx.record.offset,
             "staff_id": data.staff_id,
+            "unit": ctx.event.unit,
             "at": data.acknowledged_at,
         },
     )
@@ -85,8 +164,15 @@ async def on_alert_escalated(ctx: HandlerContext, data: AlertEscalated) -> None:
     doc = await ctx.get(ALERTS, data.alert_id)
     if doc is None:
         raise PoisonError(f"alert {data.alert_id!r} does not exist (yet)")
-    doc.setdefault("escalated_at", data.escalated_at)
+    if "escalated_at" not in doc:
+        doc["escalated_at"] = data.escalated_at
+        emergency_metrics().escalations.labels(level=str(data.level)).inc()
     ctx.save(ALERTS, doc)
+
+
+def _notice_body(message: AlertMessage) -> str:
+    parts = [message.description, f"防御措施：{message.instruction}" if message.instruction else ""]
+    return "\n".join(p for p in parts if p)
 
 
 def _message(ctx: HandlerContext, data: AlertIssued) -> AlertMessage:
@@ -111,4 +197,5 @@ REACTIONS: Reactions = {
     AlertIssued: [on_alert_issued],
     AlertAcknowledged: [on_alert_acknowledged],
     AlertEscalated: [on_alert_escalated],
+    AlertExpired: [on_alert_expired],
 }

@@ -1,23 +1,113 @@
-"""`GET /v1/alerts/{alert_id}`: an alert with its acknowledgements."""
+"""Alerts as staff and departments read them: the active list, one alert with its
+acknowledgements, and its CAP 1.2 XML."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-from emergency.store import ACKNOWLEDGEMENTS, ALERTS
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from emergency import responses
+from emergency.alerts import live
+from emergency.alerts.cap import to_cap
+from emergency.domain import MessageStatus
+from emergency.store import ACK_BUCKET, ACKNOWLEDGEMENTS, ALERTS, EXPIRES_BUCKET, PRIVATE
 from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import AlertLevel, CapStatus, MsgType
+from fazhi.contracts.terms import with_labels
+from fazhi.envelope import ID_PATTERN
+from fazhi.pagination import PageQuery, fetch_page
+from fazhi.problems import Problem
+from fazhi.projection import INTERNAL_FIELDS, OWNERS
 from fazhi.roles import Role
+from fazhi.runtime import Caller, ServiceRuntime, runtime
+
+SCOPE = Scope(owners="the issuing unit", roles=frozenset({Role.STAFF}))
+TERMS = {"msg_type": MsgType, "cap_status": CapStatus, "level": AlertLevel}
+HIDDEN = ("chain", ACK_BUCKET, EXPIRES_BUCKET)
+LIST_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, *HIDDEN)}
+XML_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, "chain")}
 
 
-def router() -> APIRouter:
-    return document_router(
-        path="/v1/alerts",
-        collection=ALERTS,
-        id_name="alert_id",
-        tag="alerts",
-        summary="An alert, its state and acknowledgements",
-        scope=Scope(owners="the issuing unit", roles=frozenset({Role.STAFF})),
-        timelines=[Timeline("acknowledgements", ACKNOWLEDGEMENTS, "alert_id")],
-        terms={"msg_type": MsgType, "cap_status": CapStatus, "level": AlertLevel},
+def router(topic: str) -> APIRouter:
+    router = APIRouter(tags=["alerts"])
+    router.include_router(live.router(topic))
+
+    @router.get(
+        "/v1/alerts",
+        summary="Alerts by status: the active ones (in force or about to be) red first, the "
+        "ended ones (replaced, cancelled, expired) latest first",
+        description=f"Who reads what: {SCOPE.describe().split(';')[0]}; a department key "
+        "lists its unit's alerts only.",
+        responses=responses.LIST,
     )
+    async def list_alerts(
+        who: Caller,
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+        page: PageQuery,
+        active: Annotated[
+            bool | None, Query(description="true: the active alerts (status=active)")
+        ] = None,
+        status: Annotated[MessageStatus | None, Query(description="One status")] = None,
+    ) -> dict[str, Any]:
+        if active is not None and status is not None:
+            raise Problem(400, "Give `active` or `status`, not both.", kind="bad-query")
+        if active is False:
+            raise Problem(400, "Ask for `status` to list ended alerts.", kind="bad-query")
+        wanted = status or MessageStatus.ACTIVE
+        query: dict[str, Any] = {"status": str(wanted)}
+        if not SCOPE.allows(who, {}):
+            query[OWNERS] = who.unit
+        # Active ones red first; ended ones latest first.
+        key = "level_rank" if wanted is MessageStatus.ACTIVE else "sent"
+        found = await fetch_page(
+            rt.db[ALERTS], query, page, key=key, descending=True, projection=LIST_FIELDS
+        )
+        return found.body([_shown(doc) for doc in found.items])
+
+    @router.get(
+        "/v1/alerts/{alert_id}.xml",
+        summary="An alert message as OASIS CAP 1.2 XML",
+        description=f"Who reads it: {SCOPE.describe()}, exactly as for an unknown id.",
+        openapi_extra={"x-fazhi-read-scope": SCOPE.describe()},
+        response_class=Response,
+        responses={
+            200: {"content": {"application/cap+xml": {}}, "description": "CAP 1.2"},
+            **responses.READ,
+        },
+    )
+    async def alert_xml(
+        who: Caller,
+        alert_id: Annotated[str, Path(pattern=ID_PATTERN)],
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+    ) -> Response:
+        doc = await rt.db[ALERTS].find_one({"_id": alert_id}, XML_FIELDS)
+        if doc is None or not SCOPE.allows(who, doc) or "cap_status" not in doc:
+            raise Problem(404, f"No alert {alert_id!r} is known yet.", kind="not-found")
+        referenced = [
+            found
+            for ref in doc.get("references", [])
+            if (found := await rt.db[ALERTS].find_one({"_id": ref}, XML_FIELDS)) is not None
+        ]
+        return Response(to_cap(doc, referenced), media_type="application/cap+xml")
+
+    router.include_router(
+        document_router(
+            path="/v1/alerts",
+            collection=ALERTS,
+            id_name="alert_id",
+            tag="alerts",
+            summary="An alert message: its status (active, replaced, cancelled, expired) and "
+            "acknowledgements",
+            scope=SCOPE,
+            hidden=HIDDEN,
+            timelines=[Timeline("acknowledgements", ACKNOWLEDGEMENTS, "alert_id")],
+            terms=TERMS,
+        )
+    )
+    return router
+
+
+def _shown(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["alert_id"] = doc.pop("_id")
+    return with_labels(doc, TERMS)

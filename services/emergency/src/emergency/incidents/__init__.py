@@ -1,5 +1,5 @@
 """Incidents 突发事件: grade, response levels I-IV, lifecycle."""
 
-from emergency.incidents import flows, views
+from emergency.incidents import flows, timers, views
 
-__all__ = ["flows", "views"]
+__all__ = ["flows", "timers", "views"]
