@@ -17,6 +17,7 @@ from lxml import etree
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from supervision.items.triggers import unacknowledged_item_id
 from tests.conftest import client_for
 from tests.support.processes import (
     CST,
@@ -284,6 +285,18 @@ def test_an_unacknowledged_red_alert_is_escalated_and_an_acknowledged_one_is_not
             timeout=30,
             what="the red alert's supervision item",
         )
+        # The escalation for want of acknowledgement opens a second item, of its own kind.
+        second = wait_until(
+            lambda: (
+                (r := http.get(f"/v1/items/{unacknowledged_item_id(late)}")).status_code == 200
+                and r.json()
+            ),
+            timeout=30,
+            what="the unacknowledged alert's supervision item",
+        )
+        assert second["kind"] == "alert_unacknowledged"
+        assert second["status"] == "open"
+        assert http.get(f"/v1/items/{unacknowledged_item_id(acked)}").status_code == 404
     # The tick that escalated the other one found this one acknowledged.
     with client_for(EMERGENCY, keys["staff"]) as staff:
         assert "escalated_at" not in staff.get(f"/v1/alerts/{acked}").json()
