@@ -19,6 +19,7 @@
 #   status       print what is running
 #   kafka-start  start just the broker (and make sure the topics exist)
 #   kafka-stop   stop just the broker (tests use this to simulate the broker going away)
+#   kafka-kill   kill -9 the broker (a crash: no controlled shutdown, nothing flushed)
 #   ferretdb-stop  stop just FerretDB (tests use this to simulate the store going away)
 #   postgres-stop  stop just PostgreSQL (stop FerretDB first)
 #   analyze      run ANALYZE on the `ferretdb` database (after a bulk load, e.g. in benchmarks;
@@ -182,6 +183,20 @@ spawn() {
 }
 
 # stop_procs NAME...: TERM all, wait up to 20 s for each, KILL what is left, remove pid files.
+kill_procs() {
+	local name pid
+	for name in "$@"; do
+		if pid=$(running "$name"); then
+			log "$name: killing (pid $pid, SIGKILL)"
+			kill -KILL "$pid" 2>/dev/null || true
+			while alive "$pid"; do sleep 0.1; done
+			rm -f "$(pidfile "$name")"
+		else
+			log "$name: not running"
+		fi
+	done
+}
+
 stop_procs() {
 	local name pid
 	local -A pids=()
@@ -822,7 +837,7 @@ lock() {
 
 main() {
 	case ${1:-} in
-	install | start | stop | kafka-start | kafka-stop | postgres-stop | reset) lock ;;
+	install | start | stop | kafka-start | kafka-stop | kafka-kill | postgres-stop | reset) lock ;;
 	esac
 	case ${1:-} in
 	install) cmd_install ;;
@@ -831,6 +846,7 @@ main() {
 	status) cmd_status ;;
 	kafka-start) cmd_kafka_start ;;
 	kafka-stop) stop_procs kafka ;;
+	kafka-kill) kill_procs kafka ;;
 	ferretdb-stop) stop_procs ferretdb ;;
 	postgres-stop) stop_postgres ;;
 	analyze) cmd_analyze ;;

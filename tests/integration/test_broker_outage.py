@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+from aiokafka.partitioner import murmur2
 from pymongo import MongoClient
 
 from tests.conftest import client_for
@@ -63,3 +67,86 @@ async def test_broker_down_answers_503_and_accepts_nothing(
     records = await read_topic(supervision.topic, since=before, within=30)
     assert [r for r in records if accepted["id"].encode() in r.value]
     assert not [r for r in records if refused["id"].encode() in r.value]
+
+
+def _subject_per_partition(partitions: int) -> dict[int, str]:
+    """One task id whose key lands on each partition (Kafka's murmur2 of the subject)."""
+    found: dict[int, str] = {}
+    while len(found) < partitions:
+        task_id = f"R-{uuid.uuid4().hex[:8]}"
+        found.setdefault(murmur2(task_id.encode()) % partitions, task_id)
+    return found
+
+
+def _post(url: str, key: str, body: dict[str, Any]) -> int:
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            response = http.post(
+                "/v1/events",
+                content=structured(body)["content"],
+                headers={
+                    "authorization": f"Bearer {key}",
+                    "content-type": "application/cloudevents+json",
+                },
+            )
+    except httpx.TransportError:
+        return 0
+    return response.status_code
+
+
+@pytest.mark.parametrize("how", ["kafka-stop", "kafka-kill"])
+def test_every_partition_accepts_again_soon_after_the_broker_returns(
+    services_up: ServiceProcesses,
+    keys: dict[str, str],
+    supervision: Service,
+    how: str,
+) -> None:
+    """A broker restart (TERM, or kill -9) with sends in flight: no api restart is needed.
+
+    The api's producer had records in flight to every partition when the broker went; once it
+    is back, every partition takes events within 15 s, and `/readyz` said 503 until then.
+    """
+    subjects = _subject_per_partition(len(asyncio.run(end_offsets(supervision.topic))))
+    key = keys["justice"]
+    stop_burst = threading.Event()
+
+    def burst() -> None:
+        while not stop_burst.is_set():
+            for task_id in subjects.values():
+                _post(supervision.url, key, progress("justice", task_id, 10))
+
+    senders = [threading.Thread(target=burst, daemon=True) for _ in range(4)]
+    for sender in senders:
+        sender.start()
+    time.sleep(1.0)
+    stack(how)
+    try:
+        time.sleep(3.0)
+        stop_burst.set()
+        for sender in senders:
+            sender.join(timeout=60)
+        assert httpx.get(f"{supervision.url}/readyz", timeout=15).status_code == 503
+        time.sleep(7.0)
+    finally:
+        stack("kafka-start")
+    back = time.monotonic()
+
+    def every_partition_accepts() -> bool:
+        ready = httpx.get(f"{supervision.url}/readyz", timeout=15).status_code
+        statuses = [
+            _post(supervision.url, key, progress("justice", task_id, 50))
+            for task_id in subjects.values()
+        ]
+        if ready == 200:
+            assert statuses == [202] * len(subjects), f"/readyz said 200, posts got {statuses}"
+        return all(status == 202 for status in statuses)
+
+    wait_until(every_partition_accepts, timeout=60, what="every partition accepting again")
+    recovered_s = time.monotonic() - back
+    assert recovered_s <= 15, f"every partition accepted again only after {recovered_s:.1f} s"
+    for _ in range(3):
+        assert [
+            _post(supervision.url, key, progress("justice", task_id, 60))
+            for task_id in subjects.values()
+        ] == [202] * len(subjects)
+    assert httpx.get(f"{supervision.url}/readyz", timeout=15).status_code == 200

@@ -141,6 +141,7 @@ def create_service_app(
             settings.kafka_bootstrap,
             client_id=f"{catalog.service}-api",
             timeout_s=settings.publish_timeout_s,
+            topics=[catalog.topic],
         )
         tail = (
             LiveTail(

@@ -33,6 +33,14 @@ class KafkaPublisher:
 
     Start it in the application's lifespan. It survives a broker that is down at start:
     `publish` and `ready` then try to connect again and fail fast instead of hanging.
+
+    A send that fails discards the producer: aiokafka keeps counting the sequence numbers of
+    batches that never reached the broker, so after a broker restart the partitions that had a
+    send in flight would refuse every later batch (`OutOfOrderSequenceNumber`) until the process
+    restarts. The next publish starts a new producer, with a new producer id and fresh sequences.
+    Leaders are read from cached metadata and refreshed when one looks away, so a broker that
+    came back (or a new leader elected elsewhere) is seen at once, not at the next periodic refresh.
+    `topics` are the topics `ready` checks: every partition has a reachable leader.
     """
 
     def __init__(
@@ -41,11 +49,14 @@ class KafkaPublisher:
         *,
         client_id: str = "fazhi",
         timeout_s: float = 10.0,
+        topics: Sequence[str] = (),
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._client_id = client_id
         self._timeout_s = timeout_s
+        self._topics = tuple(topics)
         self._producer: AIOKafkaProducer | None = None
+        self._retired: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self._connecting: asyncio.Task[None] | None = None
         self._failed_at = -1e9
@@ -65,6 +76,23 @@ class KafkaPublisher:
         if self._producer is not None:
             producer, self._producer = self._producer, None
             await producer.stop()
+        if self._retired:
+            await asyncio.gather(*self._retired, return_exceptions=True)
+
+    def _discard(self, producer: AIOKafkaProducer, reason: BaseException) -> None:
+        """Forget a producer whose state can no longer be trusted; the next send starts anew."""
+        if self._producer is not producer:
+            return
+        self._producer = None
+        log.warning("kafka producer discarded after a failed send: %r", reason)
+
+        async def close(retired: AIOKafkaProducer) -> None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(retired.stop(), self._timeout_s)
+
+        task = asyncio.create_task(close(producer))
+        self._retired.add(task)
+        task.add_done_callback(self._retired.discard)
 
     async def _ensure_started(self) -> AIOKafkaProducer:
         if self._producer is not None:
@@ -99,7 +127,18 @@ class KafkaPublisher:
 
     async def _leaders_reachable(self, producer: AIOKafkaProducer, topic: str) -> bool:
         # A record handed to the producer while its leader is down would be retried and
-        # could land after we answered 503, so refuse before sending instead.
+        # could land after we answered 503, so refuse before sending instead. Cached leaders
+        # may be stale (none while the broker was away, or a broker that lost leadership):
+        # one forced refresh (shared by every caller waiting at that moment) before refusing.
+        if await self._cached_leaders_reachable(producer, topic):
+            return True
+        try:
+            await asyncio.wait_for(producer.client.force_metadata_update(), self._timeout_s)
+        except (KafkaError, OSError, TimeoutError):
+            return False
+        return await self._cached_leaders_reachable(producer, topic)
+
+    async def _cached_leaders_reachable(self, producer: AIOKafkaProducer, topic: str) -> bool:
         client = producer.client
         partitions = client.cluster.partitions_for_topic(topic)
         if not partitions:
@@ -137,6 +176,7 @@ class KafkaPublisher:
             ]
             await asyncio.wait_for(asyncio.gather(*futures), self._timeout_s)
         except (KafkaError, OSError, TimeoutError) as exc:
+            self._discard(producer, exc)
             raise PublishError(f"Kafka did not acknowledge {topic}: {exc!r}") from exc
 
     async def send_raw(
@@ -155,19 +195,28 @@ class KafkaPublisher:
                 self._timeout_s,
             )
         except (KafkaError, OSError, TimeoutError) as exc:
+            self._discard(producer, exc)
             raise PublishError(f"Kafka did not acknowledge {topic}: {exc!r}") from exc
 
     async def ready(self, *, timeout_s: float = 3.0) -> bool:
-        """Whether a broker answers now; never waits long, so probes stay fast.
+        """Whether a send would be taken now; never waits long, so probes stay fast.
 
-        Without a producer yet (Kafka was away at start), a connection attempt is started in
-        the background and this answers False until it succeeds.
+        With `topics`, every partition of each needs a reachable leader (what `publish` asks);
+        without, any broker answering will do. Without a producer yet (Kafka was away at start,
+        or the last one was discarded), a connection attempt is started in the background and
+        this answers False until it succeeds.
         """
         producer = self._producer
         if producer is None:
             if self._connecting is None or self._connecting.done():
                 self._connecting = asyncio.create_task(self.start())
             return False
+        if self._topics:
+            try:
+                checks = [self._leaders_reachable(producer, topic) for topic in self._topics]
+                return all(await asyncio.wait_for(asyncio.gather(*checks), timeout_s))
+            except (KafkaError, OSError, TimeoutError):
+                return False
         try:
             node = producer.client.get_random_node()
             if node is None:
