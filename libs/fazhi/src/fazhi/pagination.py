@@ -4,9 +4,9 @@ A page is the documents matching a filter, ordered by one key (then `_id`, so th
 total), starting after the cursor's position. The cursor is opaque to clients: the last
 document's key and `_id`, JSON in URL-safe base64. `next` is null on the last page.
 
-On the local store only equality is pushed down (see DESIGN.md, "Storage"): a list endpoint's
-filter should hold an indexed equality, so that the order and the cursor's range apply to a
-bounded set. A page costs one query of `limit + 1` documents.
+On the local store only equality is pushed down (see docs/architecture.md, "Storage"): a list
+endpoint's filter should hold an indexed equality, so that the order and the cursor's range
+apply to a bounded set. A page costs one query of `limit + 1` documents.
 """
 
 from __future__ import annotations

@@ -52,8 +52,8 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class HotQuery:
     """A query issued per event, per request or per timer tick, with example values. Each is an
-    equality on indexed fields (DESIGN.md, Storage); the query-plan test explains every one on
-    the local store and fails on a scan of the whole collection."""
+    equality on indexed fields (docs/architecture.md, Storage); the query-plan test explains
+    every one on the local store and fails on a scan of the whole collection."""
 
     collection: str
     filter: Mapping[str, Any]
@@ -118,7 +118,7 @@ class Store(Protocol):
 
 class MongoStore:
     """The store on a MongoDB-protocol database. Every query is an equality on an indexed field:
-    `_id`, or the ledger's `batch` (see DESIGN.md, Storage)."""
+    `_id`, or the ledger's `batch` (see docs/architecture.md, Storage)."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db

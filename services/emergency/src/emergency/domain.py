@@ -276,7 +276,7 @@ class MessageStatus(StrEnum):
 
 def minute_bucket(at: datetime) -> str:
     """The minute of `at` in China time (`2026-07-20T14:05`): timers find what falls due in a
-    minute by equality on it (DESIGN.md, Storage)."""
+    minute by equality on it (docs/architecture.md, Storage)."""
     return at.astimezone(CHINA_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
