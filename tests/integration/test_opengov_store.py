@@ -177,3 +177,12 @@ async def test_the_request_form_is_rate_limited_per_client(
     assert results == [True, True, True, False, False]
     assert await allow(db, "client-b", AT, limit=3, window_s=600)
     assert await allow(db, "client-a", AT + timedelta(minutes=11), limit=3, window_s=600)
+
+
+async def test_concurrent_submissions_of_one_client_get_exactly_the_limit(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    results = await asyncio.gather(
+        *(allow(db, "client-c", AT, limit=5, window_s=600) for _ in range(30))
+    )
+    assert results.count(True) == 5

@@ -72,7 +72,8 @@ HOT_QUERIES = (
     HotQuery(DECISIONS, {"year": 2026}, "the catalogue 重大行政决策事项目录 of a year"),
     HotQuery(DECISION_HISTORY, {"decision_id": "MD-1"}, "a decision: its steps and changes"),
     HotQuery(DECISION_HISTORY, {"year": 2026}, "the catalogue's changes in a year"),
-    HotQuery(RATE_LIMITS, {"_id": "c0ffee", "window": 2026113015}, "portal form rate limit"),
+    HotQuery(RATE_LIMITS, {"_id": "c0ffee:2026113015:1"}, "portal form rate limit: a slot"),
+    HotQuery(RATE_LIMITS, {"client": "c0ffee"}, "portal form rate limit: older windows"),
 )
 
 
@@ -98,3 +99,4 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[DECISIONS].create_index([("year", ASCENDING)], name="year")
     await db[DECISION_HISTORY].create_index([("decision_id", ASCENDING)], name="decision_id")
     await db[DECISION_HISTORY].create_index([("year", ASCENDING)], name="year")
+    await db[RATE_LIMITS].create_index([("client", ASCENDING)], name="client")

@@ -1,5 +1,7 @@
-"""The request form's rate limit: at most `limit` submissions per client per window, counted in
-one document per client (its address hashed, never stored) by atomic updates."""
+"""The request form's rate limit: at most `limit` submissions per client per window. Each
+submission claims one of the window's `limit` slots by inserting it (`_id` client, window and
+slot, unique), so concurrent submissions cannot overcount: an update with `$inc` would (the local
+store loses concurrent increments). The client is its address hashed, never stored."""
 
 from __future__ import annotations
 
@@ -30,15 +32,14 @@ async def allow(
 ) -> bool:
     """Count one submission of `client` at `at`; whether it is within the limit."""
     window = int(at.timestamp()) // window_s
-    counted = await db[RATE_LIMITS].find_one_and_update(
-        {"_id": client, "window": window}, {"$inc": {"n": 1}}, return_document=True
-    )
-    if counted is None:
+    for slot in range(1, limit + 1):
         try:
-            await db[RATE_LIMITS].replace_one(
-                {"_id": client}, {"window": window, "n": 1}, upsert=True
+            await db[RATE_LIMITS].insert_one(
+                {"_id": f"{client}:{window}:{slot}", "client": client, "window": window}
             )
-        except DuplicateKeyError:  # a concurrent first submission: count this one again
-            return await allow(db, client, at, limit=limit, window_s=window_s)
+        except DuplicateKeyError:
+            continue
+        if slot == 1:  # the client's first submission in this window: forget the older ones
+            await db[RATE_LIMITS].delete_many({"client": client, "window": {"$lt": window}})
         return True
-    return int(counted["n"]) <= limit
+    return False
