@@ -20,7 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from fazhi.auth import KeyStore
 from fazhi.envelope import CHINA_TZ, CloudEvent, kafka_headers, new_event
-from fazhi.live import WS_UNAUTHENTICATED, KafkaFeed, sse_response, websocket_relay
+from fazhi.live import WS_BAD_POSITION, WS_UNAUTHENTICATED, KafkaFeed, sse_response, websocket_relay
 from fazhi.pagination import PageParams, decode_cursor, fetch_page, page_params
 from fazhi.problems import Problem, install_problem_handlers
 from fazhi.roles import Role
@@ -112,7 +112,7 @@ async def test_a_last_event_id_the_feed_never_gave_is_a_problem(topic: str) -> N
     feed = KafkaFeed(KAFKA, [topic], {SHOWN})
     for bad in ("x", "0.0:1,", "9.0:1", "0.0:-1", "1" * 20_000):
         with pytest.raises(Problem) as caught:
-            sse_response(feed, bad)
+            await sse_response(feed, bad)
         assert caught.value.status == 400
 
 
@@ -142,7 +142,7 @@ def relay_app(topic: str) -> FastAPI:
 
     @app.get("/stream")
     async def stream(last_event_id: str | None = Header(None)) -> Any:
-        return sse_response(feed, last_event_id, heartbeat_s=0.5)
+        return await sse_response(feed, last_event_id, heartbeat_s=0.5)
 
     return app
 
@@ -195,6 +195,28 @@ def test_a_bad_last_event_id_on_the_stream_is_a_400_problem(http: TestClient) ->
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert "Last-Event-ID" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        "0.0:0",  # one partition of three: the others would be replayed from their start
+        "0.0:0,0.1:0,0.2:0,0.7:0",  # a partition the topic does not have
+        "0.0:0,0.1:0,0.2:999999",  # an offset the partition never reached
+    ],
+)
+def test_a_position_the_feed_never_gave_is_refused_not_replayed(
+    http: TestClient, topic: str, key: str, position: str
+) -> None:
+    asyncio.run(produce(topic, thing(1), thing(2)))
+    response = http.get("/stream", headers={"Last-Event-ID": position})
+    assert response.status_code == 400, response.text
+    assert response.json()["type"].endswith("bad-last-event-id")
+    with http.websocket_connect("/live") as ws:
+        ws.send_text(json.dumps({"authorization": f"Bearer {key}", "last_event_id": position}))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    assert closed.value.code == WS_BAD_POSITION
 
 
 @pytest.fixture

@@ -135,6 +135,37 @@ class KafkaFeed:
             position[TopicPartition(self.topics[int(topic_index)], int(partition))] = int(offset)
         return position
 
+    async def check(self, token: str) -> Position:
+        """The position a token names, if this feed could have given it: every partition of the
+        topics (no more, no fewer) at an offset it has reached; else a `Problem` 400. A viewer
+        that kept an id from before partitions were added is refused too, and starts again from
+        now. While Kafka is away nothing more than the form is checked (the feed itself fails,
+        and the viewer retries with the same id)."""
+        position = self.parse(token)
+        try:
+            partitions = await self._partitions()
+            ends = await self._end_offsets(partitions)
+        except KafkaError:
+            return position
+        if set(position) != set(partitions) or any(position[tp] > ends[tp] for tp in partitions):
+            raise Problem(
+                400,
+                "Last-Event-ID is not a position this feed gave: send the `id` of the last "
+                "event received, as it came, or none to start from now.",
+                kind="bad-last-event-id",
+            )
+        return position
+
+    async def _end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            return dict(await consumer.end_offsets(list(partitions)))
+        finally:
+            await consumer.stop()
+
     def _shown(self, record: ConsumerRecord[bytes, bytes]) -> CloudEvent | None:
         kind = _header(record.headers, "ce_type")
         if not callable(self.types) and kind and kind not in self.types:
@@ -279,14 +310,14 @@ def sse_frame(position: str, event: CloudEvent | None) -> bytes:
     return f"id: {position}\nevent: {event.type}\ndata: {data}\n\n".encode()
 
 
-def sse_response(
+async def sse_response(
     feed: KafkaFeed, last_event_id: str | None, *, heartbeat_s: float = 15.0
 ) -> StreamingResponse:
     """`text/event-stream` of `feed` after `last_event_id` (the `Last-Event-ID` header).
 
     Checks the id first, so a bad one is a 400 problem rather than a broken stream."""
     if last_event_id:
-        feed.parse(last_event_id)
+        await feed.check(last_event_id)
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
@@ -352,7 +383,7 @@ async def websocket_relay(
         return
     if last_event_id:
         try:
-            feed.parse(last_event_id)
+            await feed.check(last_event_id)
         except Problem as problem:
             await _close(websocket, WS_BAD_POSITION, problem.detail)
             return

@@ -80,7 +80,7 @@ def router() -> APIRouter:
         feed = KafkaFeed(
             settings.kafka_bootstrap, [CATALOG.topic], STREAM_TYPES, name="supervision"
         )
-        return sse_response(feed, last_event_id, heartbeat_s=heartbeat)
+        return await sse_response(feed, last_event_id, heartbeat_s=heartbeat)
 
     @api.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
     async def dashboard() -> HTMLResponse:

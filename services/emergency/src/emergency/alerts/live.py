@@ -96,7 +96,7 @@ def router(topic: str) -> APIRouter:
     ) -> StreamingResponse:
         if not may_follow(who):
             raise Problem(403, "Alerts are followed with a staff key.", kind="forbidden-role")
-        return sse_response(alerts_feed(rt, "sse"), last_event_id or None)
+        return await sse_response(alerts_feed(rt, "sse"), last_event_id or None)
 
     @router.websocket("/v1/alerts/live")
     async def live(websocket: WebSocket) -> None:
