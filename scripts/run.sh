@@ -22,4 +22,16 @@ Fazhi is starting:
 A crashed api or worker is restarted; Ctrl-C stops everything.
 
 TXT
+python - <<'PY'
+import json
+
+keys = json.load(open(".local/demo-keys.json"))
+roles = keys["roles"]
+print(f"""Pages (paste the key into the page's form):
+  public portal          http://127.0.0.1:8004/
+  emergency console      http://127.0.0.1:8003/console    staff key ({roles["staff"]["unit"]}): {roles["staff"]["key"]}
+  supervision dashboard  http://127.0.0.1:8001/dashboard  supervisor key ({roles["supervisor"]["unit"]}): {roles["supervisor"]["key"]}
+  operator key           {keys["operator"]}
+""")
+PY
 python scripts/supervise.py Procfile || true

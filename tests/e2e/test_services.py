@@ -305,6 +305,25 @@ def test_demo_keys_are_written_for_every_unit_and_kept_on_the_next_run(
         assert http.post("/v1/events", **structured(posted)).status_code == 202
     with client_for(SERVICES["supervision"], first["operator"]) as http:
         assert http.post("/v1/events", **structured(progress("justice", "T-op"))).status_code == 202
+    whoami = {
+        name: httpx.get(
+            f"{SERVICES['emergency'].url}/v1/whoami",
+            headers={"authorization": f"Bearer {key}"},
+        ).json()
+        for name, key in [
+            *((f"unit:{code}", key) for code, key in first["units"].items()),
+            *((role, held["key"]) for role, held in first["roles"].items()),
+        ]
+    }
+    assert {name: who["roles"] for name, who in whoami.items() if name.startswith("unit:")} == {
+        f"unit:{code}": ["department"] for code in first["units"]
+    }
+    assert whoami["staff"] == {
+        **whoami["staff"],
+        "unit": "emergency-management",
+        "roles": ["staff"],
+    }
+    assert whoami["supervisor"]["roles"] == ["supervisor"]
 
 
 def test_supervision_loads_the_plan_catalogue_as_tasks(

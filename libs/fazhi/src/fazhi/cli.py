@@ -28,12 +28,12 @@ from fazhi.topology import AUTH_DATABASE, SERVICES, service
 from fazhi.units import all_units
 
 OPERATOR_UNIT = "rule-of-law-office"
-EXTRA_ROLES = {
-    "emergency-management": {Role.STAFF},
-    "gov-office": {Role.SUPERVISOR},
-    "justice": {Role.SUPERVISOR},
-    "rule-of-law-office": {Role.SUPERVISOR},
+ROLE_KEYS = {
+    Role.STAFF: "emergency-management",
+    Role.SUPERVISOR: "rule-of-law-office",
 }
+"""The demo's keys for the pages: the staff console (区应急管理局) and the supervision dashboard
+(区委依法治区办). A unit's department key carries the department role only."""
 
 
 def _store(args: argparse.Namespace) -> tuple[AsyncMongoClient[dict[str, Any]], KeyStore]:
@@ -80,29 +80,37 @@ async def _demo(args: argparse.Namespace) -> int:
         async def keep_or_create(key: str | None, unit: str, roles: set[Role]) -> str:
             if key:
                 principal = await store.lookup(key)
-                if principal is not None and principal.unit == unit and roles <= principal.roles:
+                if principal is not None and principal.unit == unit and roles == principal.roles:
                     return key
+                if principal is not None:  # a key of other roles is not left working
+                    await store.revoke(principal.key_id)
             new, _ = await store.create(unit, roles)
             return new
 
         operator = await keep_or_create(existing.get("operator"), OPERATOR_UNIT, {Role.OPERATOR})
         old_units: dict[str, str] = existing.get("units", {})
         units = {
-            unit.code: await keep_or_create(
-                old_units.get(unit.code),
-                unit.code,
-                {Role.DEPARTMENT, *EXTRA_ROLES.get(unit.code, set())},
-            )
+            unit.code: await keep_or_create(old_units.get(unit.code), unit.code, {Role.DEPARTMENT})
             for unit in all_units()
+        }
+        old_roles: dict[str, dict[str, str]] = existing.get("roles", {})
+        roles = {
+            role.value: {
+                "unit": unit,
+                "key": await keep_or_create(old_roles.get(role.value, {}).get("key"), unit, {role}),
+            }
+            for role, unit in ROLE_KEYS.items()
         }
     finally:
         await client.close()
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps({"operator": operator, "units": units}, indent=2, ensure_ascii=False) + "\n"
-    )
+    document = {"operator": operator, "units": units, "roles": roles}
+    out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     out.chmod(0o600)
-    print(f"demo keys for the operator and {len(units)} units in {out}", file=sys.stderr)
+    print(
+        f"demo keys for the operator, {len(units)} units and the roles {', '.join(roles)} in {out}",
+        file=sys.stderr,
+    )
     return 0
 
 
