@@ -71,12 +71,14 @@ DIRTY=$([[ -n $(git status --porcelain -- . ':!bench/results' ':!bench/README.md
 "$PY" bench/search.py ${SEARCH_ARGS:-} >"$TMP/search.json"
 # shellcheck disable=SC2086
 "$PY" bench/alert_push.py ${ALERT_PUSH_ARGS:-} >"$TMP/alert_push.json"
+# shellcheck disable=SC2086
+"$PY" bench/log_size.py ${LOG_SIZE_ARGS:-} >"$TMP/log_size.json"
 
 mkdir -p "$RESULTS"
 DAY=$(date -u +%Y-%m-%d)
 "$PY" bench/report.py combine --commit "$COMMIT" --dirty "$DIRTY" \
 	"$TMP/ingest.json" "$TMP/projection.json" "$TMP/store.json" "$TMP/triggers.json" \
-	"$TMP/search.json" "$TMP/alert_push.json" >"$TMP/all.json"
+	"$TMP/search.json" "$TMP/alert_push.json" "$TMP/log_size.json" >"$TMP/all.json"
 cp "$TMP/all.json" "$RESULTS/$DAY.json"
 "$PY" bench/report.py readme "$RESULTS/$DAY.json" >&2
 cat "$RESULTS/$DAY.json"

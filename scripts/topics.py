@@ -4,9 +4,11 @@
 The topics are those of ``fazhi.topology``: each service's event topic and its dead-letter
 twin (``supervision.events``, ``supervision.events.dlq``, ...), each with the partitions the
 registry gives it (6), unless ``KAFKA_TOPIC_PARTITIONS`` (or ``--partitions``) asks for another
-count for all of them; replication factor ``KAFKA_TOPIC_REPLICATION`` (default 1). A topic that
-already exists counts as success; one with fewer partitions than wanted is grown (partitions are
-never removed).
+count for all of them; replication factor ``KAFKA_TOPIC_REPLICATION`` (default 1). Each gets
+the configuration the registry gives it (``topology.topic_configs``: event topics keep every event
+for good, dead-letter topics ``KAFKA_DLQ_RETENTION_DAYS``, replicated ones
+``min.insync.replicas``), set again on topics that already exist. A topic that already exists
+counts as success; one with fewer partitions than wanted is grown (partitions are never removed).
 
 Usage::
 
@@ -111,14 +113,23 @@ async def _ensure_once(
 ) -> dict[str, str]:
     """One attempt; ``result`` carries what earlier attempts achieved (e.g. "created")."""
     from aiokafka.admin import NewPartitions, NewTopic
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
     from aiokafka.errors import TopicAlreadyExistsError, for_code
 
+    configs = topology.topic_configs(
+        replication, _env_int("KAFKA_DLQ_RETENTION_DAYS", topology.DLQ_RETENTION_DAYS)
+    )
     existing = set(await admin.list_topics())
     missing = [t for t in topics if t not in existing]
     if missing:
         resp = await admin.create_topics(
             [
-                NewTopic(t, num_partitions=topics[t], replication_factor=replication)
+                NewTopic(
+                    t,
+                    num_partitions=topics[t],
+                    replication_factor=replication,
+                    topic_configs=configs.get(t, {}),
+                )
                 for t in missing
             ],
             timeout_ms=15000,
@@ -148,6 +159,11 @@ async def _ensure_once(
         grow = {t: NewPartitions(topics[t]) for t, n in counts.items() if n < topics[t]}
         if grow:
             await admin.create_partitions(grow, timeout_ms=15000)
+        configured = [t for t in present if t in configs]
+        if configured:
+            await admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, t, configs[t]) for t in configured]
+            )
         for t in present:
             if t in grow:
                 result[t] = f"grown {counts[t]}->{topics[t]}"

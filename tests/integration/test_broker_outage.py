@@ -106,8 +106,11 @@ def test_every_partition_accepts_again_soon_after_the_broker_returns(
     The api's producer had records in flight to every partition when the broker went; once it
     is back, every partition takes events within 15 s, and `/readyz` said 503 until then.
     """
-    subjects = _subject_per_partition(len(asyncio.run(end_offsets(supervision.topic))))
+    before = asyncio.run(end_offsets(supervision.topic))
+    subjects = _subject_per_partition(len(before))
     key = keys["justice"]
+    kept = progress("justice", next(iter(subjects.values())), 5)
+    assert _post(supervision.url, key, kept) == 202
     stop_burst = threading.Event()
 
     def burst() -> None:
@@ -150,3 +153,5 @@ def test_every_partition_accepts_again_soon_after_the_broker_returns(
             for task_id in subjects.values()
         ] == [202] * len(subjects)
     assert httpx.get(f"{supervision.url}/readyz", timeout=15).status_code == 200
+    records = asyncio.run(read_topic(supervision.topic, since=before, within=30))
+    assert [r for r in records if kept["id"].encode() in r.value], "lost across the restart"

@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from prometheus_client import CollectorRegistry
 
 from fazhi import topology
 from fazhi.topology import SERVICES, ServiceTopology
-from tests.support.processes import UVICORN_FLAGS
+from tests.support.processes import KAFKA, UVICORN_FLAGS
 
 try:
     import yaml
@@ -670,3 +672,46 @@ def test_every_process_gets_its_services_master_key_from_a_secret() -> None:
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         refs = [e["secretRef"]["name"] for e in container["envFrom"] if "secretRef" in e]
         assert "fazhi-master-keys" in refs
+
+
+def _retention_in(script: str) -> dict[str, str]:
+    """The retention.ms a topic job's script gives event topics and dead-letter topics."""
+    (dlq, events) = re.findall(
+        r"case \"\$+name\" in \*\.dlq\) retention=(\S+) ;; \*\) retention=(\S+) ;; esac", script
+    )[0]
+    assert "--config retention.ms=$" in script
+    assert "--add-config retention.ms=$" in script
+    return {"events": events, "dlq": dlq}
+
+
+def test_the_topic_jobs_keep_events_for_good_and_dead_letters_as_the_topology_says() -> None:
+    configs = topology.topic_configs()
+    wanted = {
+        "events": configs[topology.EVENT_TOPICS[0]]["retention.ms"],
+        "dlq": configs[topology.DLQ_TOPICS[0]]["retention.ms"],
+    }
+    assert wanted["events"] == "-1"
+    assert {configs[t]["retention.ms"] for t in topology.EVENT_TOPICS} == {wanted["events"]}
+    assert {configs[t]["retention.ms"] for t in topology.DLQ_TOPICS} == {wanted["dlq"]}
+    compose_job = command_text(compose()["services"]["kafka-topics"]["command"])
+    (container,) = load_yaml(K8S / "topics-job.yaml")["spec"]["template"]["spec"]["containers"]
+    assert _retention_in(compose_job) == wanted
+    assert _retention_in(command_text(container["command"])) == wanted
+
+
+async def test_the_local_broker_keeps_event_topics_for_good() -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        responses = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, t) for t in topology.TOPICS]
+        )
+    finally:
+        await admin.close()
+    found = {
+        resource[3]: {entry[0]: entry[1] for entry in resource[4]}
+        for response in responses
+        for resource in response.resources
+    }
+    for topic, config in topology.topic_configs().items():
+        assert found[topic]["retention.ms"] == config["retention.ms"], topic

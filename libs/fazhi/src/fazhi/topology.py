@@ -23,6 +23,18 @@ REPLICATION = 1
 
 DLQ_SUFFIX = ".dlq"
 
+EVENT_RETENTION_MS = -1
+"""Event topics keep every event for good: the log is the record, and every read model can be
+rebuilt from it. Personal data on them is sealed under a key per aggregate, so shredding a key
+erases a person from every copy of the log."""
+
+DLQ_RETENTION_DAYS = 30
+"""Dead letters are kept this long (`KAFKA_DLQ_RETENTION_DAYS` changes it): long enough to be
+inspected and replayed after a fix; the event itself may be posted again by its department."""
+
+MIN_INSYNC_REPLICAS = 2
+"""With three or more replicas, an acknowledged (`acks=all`) record is on at least two brokers."""
+
 AUTH_DATABASE = "auth"
 """The database shared by every service: API keys and the holiday schedule."""
 
@@ -134,6 +146,19 @@ def service(name: str) -> ServiceTopology:
         if name in (s.name, s.package):
             return s
     raise KeyError(f"no service {name!r}; known: {', '.join(s.name for s in SERVICES)}")
+
+
+def topic_configs(
+    replication: int = REPLICATION, dlq_retention_days: int = DLQ_RETENTION_DAYS
+) -> dict[str, dict[str, str]]:
+    """Every topic's configuration: retention (for good for event topics, bounded for dead
+    letters) and, when replicated, `min.insync.replicas`."""
+    durable = {"min.insync.replicas": str(MIN_INSYNC_REPLICAS)} if replication >= 3 else {}
+    dlq_ms = dlq_retention_days * 24 * 3600 * 1000
+    return {
+        **{s.topic: {"retention.ms": str(EVENT_RETENTION_MS), **durable} for s in SERVICES},
+        **{s.dlq_topic: {"retention.ms": str(dlq_ms), **durable} for s in SERVICES},
+    }
 
 
 def topic_partitions() -> dict[str, int]:
