@@ -48,7 +48,8 @@ from fazhi.projection import Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import Party, redact
 from fazhi.worker import WorkerEntry
-from petition_mediation.cases import board_of, keep_case, parties_of, today
+from petition_mediation.cases.document import board_of, keep_case, parties_of, today
+from petition_mediation.cases.timers import TIMERS
 from petition_mediation.codec import decode_case
 from petition_mediation.config import Settings
 from petition_mediation.domain import (
@@ -89,7 +90,6 @@ from petition_mediation.domain import (
 from petition_mediation.domain.board import overdue
 from petition_mediation.events import CATALOG
 from petition_mediation.store import CASE_HISTORY, CASES, MATTERS, PRIVATE, ensure_indexes
-from petition_mediation.timers import TIMERS
 
 FILE: dict[CaseType, Callable[[str, date], Case]] = {
     CaseType.PETITION: file_petition,
