@@ -3,121 +3,37 @@ it stands for; a move the machine refuses goes to the dead-letter topic with its
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.mediation import (
     CaseAccepted,
-    CaseClosed,
-    CaseCorrected,
     CaseDecided,
-    CaseExtended,
     CaseFiled,
-    CaseNotAccepted,
     CaseOverdue,
-    CaseReferred,
-    CaseResumed,
-    CaseSuspended,
     CaseType,
-    CaseWithdrawn,
-    CorrectionRequested,
     DecisionExecuted,
     DecisionPublished,
-    DefenceFiled,
-    HearingClosed,
-    HearingHeld,
-    HearingOpened,
-    MediationFailed,
-    ProcedureConverted,
-    RecommendationAnswered,
-    RecommendationReceived,
-    ReviewRequested,
 )
-from fazhi.envelope import CHINA_TZ, derived_id, new_event
+from fazhi.envelope import derived_id, new_event
 from fazhi.models import Payload
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import Party, redact
+from petition_mediation.cases.commands import COMMANDS, FILE, command_of, day
 from petition_mediation.cases.document import board_of, keep_case, parties_of, today
 from petition_mediation.codec import decode_case
-from petition_mediation.domain import (
-    Accept,
-    Action,
-    AnswerRecommendation,
-    Case,
-    Close,
-    CloseHearing,
-    ConvertToGeneral,
-    Decide,
-    Extend,
-    FileDefence,
-    IssueOpinion,
-    NotAccept,
-    OpenHearing,
-    ReceiveCorrection,
-    ReceiveRecommendation,
-    RecordAgreement,
-    RecordExecution,
-    RecordFailure,
-    RecordHearing,
-    RecordJudgment,
-    Refer,
-    RequestCorrection,
-    RequestReview,
-    Resume,
-    StartMediation,
-    Suspend,
-    Withdraw,
-    file_adjudication,
-    file_litigation,
-    file_mediation,
-    file_petition,
-    file_reconsideration,
-    transition,
-)
+from petition_mediation.domain import Case, ReconsiderationCase, transition
 from petition_mediation.domain.board import overdue
 from petition_mediation.events import CATALOG
 from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE
-
-FILE: dict[CaseType, Callable[[str, date], Case]] = {
-    CaseType.PETITION: file_petition,
-    CaseType.MEDIATION: file_mediation,
-    CaseType.ADJUDICATION: file_adjudication,
-    CaseType.RECONSIDERATION: file_reconsideration,
-    CaseType.LITIGATION: file_litigation,  # `filed_at` is the day the complaint was served
-}
-
-
-def accept_action(case_type: CaseType, data: CaseAccepted) -> Action:
-    """What `mediation.case.accepted` asks of each type: acceptance (受理), or for a mediation
-    the start of mediating. A litigation case has no acceptance: its machine refuses."""
-    on = _day(data.accepted_at)
-    if case_type is CaseType.MEDIATION:
-        return StartMediation(on)
-    return Accept(on, data.procedure, data.simplified_ground)
-
-
-def decide_action(case_type: CaseType, data: CaseDecided) -> Action:
-    """What `mediation.case.decided` asks of each type: a petition's handling opinion, a
-    mediation agreement, an adjudication or reconsideration decision, a court's judgment."""
-    on = _day(data.decided_at)
-    match case_type:
-        case CaseType.PETITION:
-            return IssueOpinion(on, data.decision)
-        case CaseType.MEDIATION:
-            return RecordAgreement(on, data.decision)
-        case CaseType.LITIGATION:
-            return RecordJudgment(on, data.decision)
-        case _:
-            return Decide(on, data.decision, data.outcome)
 
 
 async def on_filed(ctx: HandlerContext, data: CaseFiled) -> None:
     if await ctx.get(CASES, data.case_id) is not None:
         raise PoisonError(f"case {data.case_id!r} is already filed")
-    filed_on = _day(data.filed_at)
+    filed_on = day(data.filed_at)
     case = FILE[data.case_type](data.case_id, filed_on)
     parties = [data.applicant.party()]
     doc: Document = {
@@ -139,7 +55,7 @@ async def on_filed(ctx: HandlerContext, data: CaseFiled) -> None:
 
 async def on_accepted(ctx: HandlerContext, data: CaseAccepted) -> None:
     doc, case = await _load(ctx, data.case_id)
-    after = transition(case, accept_action(CaseType(doc["case_type"]), data))
+    after = transition(case, command_of(data, case))
     doc.update(accepted_at=data.accepted_at, procedure=str(data.procedure))
     _keep(ctx, doc, case, after)
 
@@ -150,7 +66,7 @@ async def on_decided(ctx: HandlerContext, data: CaseDecided) -> None:
     # The machine keeps the decision in the case and as the note of its timeline step, which
     # others read: it gets the redacted text, the private part the words as posted.
     redacted = data.model_copy(update={"decision": redact(data.decision, parties).text})
-    after = transition(case, decide_action(CaseType(doc["case_type"]), redacted))
+    after = transition(case, command_of(redacted, case))
     doc.update(
         decision=redacted.decision,
         decided_at=data.decided_at,
@@ -160,19 +76,21 @@ async def on_decided(ctx: HandlerContext, data: CaseDecided) -> None:
         doc["outcome"] = str(data.outcome)
     doc.setdefault(PRIVATE, {}).update(decision=data.decision, document_text=data.document_text)
     _keep(ctx, doc, case, after)
-    if data.outcome is not None and doc["case_type"] == CaseType.RECONSIDERATION:
-        _publish_decision(ctx, doc, data)
+    if isinstance(after, ReconsiderationCase):
+        _publish_decision(ctx, doc, data, after)
 
 
-def _publish_decision(ctx: HandlerContext, doc: Document, data: CaseDecided) -> None:
+def _publish_decision(
+    ctx: HandlerContext, doc: Document, data: CaseDecided, decided: ReconsiderationCase
+) -> None:
     """决定书网上公开: the decision as others read it, redacted like every text the case
     keeps (the stored `document_text` already is)."""
-    assert data.outcome is not None
+    assert decided.outcome is not None, "the machine decides a reconsideration with an outcome"
     published = DecisionPublished(
         case_id=data.case_id,
         case_type=CaseType.RECONSIDERATION,
         category=doc["category"],
-        outcome=data.outcome,
+        outcome=decided.outcome,
         respondent_unit=doc["respondent_unit"],
         decided_at=data.decided_at,
         title=f"行政复议决定书（{doc['category']}）",
@@ -200,56 +118,9 @@ async def on_executed(ctx: HandlerContext, data: DecisionExecuted) -> None:
             f"only the respondent unit {doc['respondent_unit']!r} or the case's owner reports "
             f"case {data.case_id!r} carried out, not {unit!r}"
         )
-    note = redact(data.note, parties_of(doc)).text
-    after = transition(case, RecordExecution(_day(data.executed_at), note))
+    after = transition(case, command_of(_redacted(data, parties_of(doc)), case))
     doc.update(executed_at=data.executed_at)
     _keep(ctx, doc, case, after)
-
-
-def _step_of(data: Any, case_type: CaseType) -> Action:
-    """The machine's command each lifecycle event stands for (texts already redacted)."""
-    match data:
-        case CaseNotAccepted():
-            return NotAccept(_day(data.decided_at), data.reason)
-        case CorrectionRequested():
-            return RequestCorrection(_day(data.requested_at))
-        case CaseCorrected():
-            return ReceiveCorrection(_day(data.received_at))
-        case CaseExtended():
-            return Extend(_day(data.extended_at), data.approved_by, data.reason)
-        case ProcedureConverted():
-            return ConvertToGeneral(_day(data.converted_at), data.approved_by)
-        case CaseSuspended():
-            return Suspend(_day(data.suspended_at), data.reason)
-        case CaseResumed():
-            return Resume(_day(data.resumed_at))
-        case HearingOpened():
-            return OpenHearing(_day(data.opened_at))
-        case HearingClosed():
-            return CloseHearing(_day(data.closed_at))
-        case ReviewRequested():
-            return RequestReview(
-                _day(data.requested_at), _day(data.reply_received_at), data.to_unit
-            )
-        case CaseReferred():
-            return Refer(_day(data.referred_at), data.to_channel, data.body)
-        case MediationFailed():
-            return RecordFailure(_day(data.failed_at), data.reason)
-        case DefenceFiled():
-            return FileDefence(_day(data.defence_filed_at))
-        case HearingHeld():
-            return RecordHearing(_day(data.held_at), data.head_appeared)
-        case RecommendationReceived():
-            return ReceiveRecommendation(
-                _day(data.received_at), data.recommendation_id, data.kind, data.text
-            )
-        case RecommendationAnswered():
-            return AnswerRecommendation(_day(data.answered_at), data.recommendation_id, data.answer)
-        case CaseWithdrawn():
-            return Withdraw(_day(data.withdrawn_at), data.reason)
-        case CaseClosed():
-            return Close(_day(data.closed_at), data.reason)
-    raise PoisonError(f"{type(data).__name__} is no step of a {case_type} case")
 
 
 async def on_step(ctx: HandlerContext, data: Payload) -> None:
@@ -258,7 +129,7 @@ async def on_step(ctx: HandlerContext, data: Payload) -> None:
     keeps them, since its steps are what others read."""
     doc, case = await _load(ctx, ctx.event.subject)  # the subject is the case id
     redacted = _redacted(data, parties_of(doc))
-    after = transition(case, _step_of(redacted, CaseType(doc["case_type"])))
+    after = transition(case, command_of(redacted, case))
     _keep(ctx, doc, case, after)
 
 
@@ -302,7 +173,7 @@ async def on_published(ctx: HandlerContext, data: DecisionPublished) -> None:
             "case_id": data.case_id,
             "seq": ctx.record.offset,
             "action": "publish",
-            "on": _day(ctx.event.time).isoformat(),
+            "on": day(ctx.event.time).isoformat(),
             "status": "published",
             "note": data.title,
         },
@@ -343,37 +214,13 @@ def _keep(
     ctx.append(CASE_HISTORY, {"case_id": doc["_id"], "seq": ctx.record.offset, **row})
 
 
-def _day(at: datetime) -> date:
-    return at.astimezone(CHINA_TZ).date()
-
-
-_STEPS: tuple[type[Payload], ...] = (
-    CaseNotAccepted,
-    CorrectionRequested,
-    CaseCorrected,
-    CaseExtended,
-    ProcedureConverted,
-    CaseSuspended,
-    CaseResumed,
-    HearingOpened,
-    HearingClosed,
-    ReviewRequested,
-    CaseReferred,
-    MediationFailed,
-    DefenceFiled,
-    HearingHeld,
-    RecommendationReceived,
-    RecommendationAnswered,
-    CaseWithdrawn,
-    CaseClosed,
-)
-
 REACTIONS: Reactions = {
     CaseFiled: [on_filed],
+    **{payload: [on_step] for payload in COMMANDS},
+    # Steps that also record fields of their own on the case.
     CaseAccepted: [on_accepted],
     CaseDecided: [on_decided],
     DecisionExecuted: [on_executed],
     CaseOverdue: [on_overdue],
     DecisionPublished: [on_published],
-    **{step: [on_step] for step in _STEPS},
 }
