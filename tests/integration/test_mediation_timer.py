@@ -18,9 +18,9 @@ from fazhi.envelope import CHINA_TZ, from_kafka, new_event
 from fazhi.publisher import KafkaPublisher
 from fazhi.workdays import WorkCalendar
 from fazhi.worker import TimerContext
+from petition_mediation.cases.timers import load_schedules, sweep
 from petition_mediation.config import Settings
 from petition_mediation.store import CASES, MARKS, ensure_indexes
-from petition_mediation.timers import load_schedules, sweep
 from petition_mediation.worker import WORKER
 from tests.support.harness import Harness
 from tests.support.kafka import read_topic

@@ -12,7 +12,8 @@ import pytest
 from fazhi.consumer import Outcome
 from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
 from fazhi.workdays import WorkCalendar
-from petition_mediation.cases import board_of, views
+from petition_mediation.cases.document import board_of
+from petition_mediation.cases.document import clock_views as views
 from petition_mediation.store import CASES
 from petition_mediation.worker import WORKER
 from tests.support.harness import Harness

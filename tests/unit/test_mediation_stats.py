@@ -3,7 +3,7 @@ the heads of units appeared in court."""
 
 from __future__ import annotations
 
-from petition_mediation.reads import _cell, year_stats
+from petition_mediation.cases.reports import _cell, year_stats
 
 
 def test_statistics_count_received_closed_on_time_overdue_and_court_appearances() -> None:

@@ -17,7 +17,7 @@ from fazhi.projection import UPDATE_BATCH, VERSION, Document
 from fazhi.settings import ServiceSettings
 from fazhi.workdays import WorkCalendar, default_calendar
 from fazhi.worker import Timer, TimerContext
-from petition_mediation.cases import board_of, overdue_events, refresh, today
+from petition_mediation.cases.document import board_of, overdue_events, refresh, today
 from petition_mediation.codec import decode_case
 from petition_mediation.config import Settings
 from petition_mediation.domain.board import overdue

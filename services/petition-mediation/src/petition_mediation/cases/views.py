@@ -4,20 +4,17 @@ the case."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
-from fazhi.app import Scope
+from fazhi.app import Scope, Timeline, document_router
 from fazhi.auth import Principal
 from fazhi.calendarstore import calendar_cache, work_calendar
-from fazhi.contracts.mediation import CaseType
+from fazhi.contracts.mediation import CaseType, Channel, Outcome, Procedure
 from fazhi.contracts.terms import with_labels
 from fazhi.envelope import ID_PATTERN
 from fazhi.models import SHORT_TEXT_PATTERN
@@ -27,26 +24,15 @@ from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.workdays import WorkCalendar
-from petition_mediation.cases import BOARD, today, views
-from petition_mediation.store import CASES, PRIVATE
+from petition_mediation.cases.document import BOARD, clock_views, today
+from petition_mediation.cases.reports import csv_response, stats_csv, year_stats
+from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE
 
 SCOPE = Scope(owners="the filing unit", parties=("respondent_unit",))
 HIDDEN = (PRIVATE, "case", BOARD, "due_days", "provisional_years", "units")
 APPLICANT_SCOPE = (
     "operator keys, department keys of the units in `owner_units` (the filing unit) or named "
     "in `respondent_unit`; supervisor and any other key: 404"
-)
-CSV_COLUMNS = (
-    "case_id",
-    "case_type",
-    "category",
-    "unit",
-    "respondent_unit",
-    "status",
-    "filed_at",
-    "overdue",
-    "late",
-    "clocks",
 )
 
 
@@ -58,7 +44,7 @@ async def _calendar(request: Request) -> WorkCalendar:
 async def render_case(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
     """A case as read: its clocks worked out on today's calendar (a schedule loaded since the
     case last moved counts, and a clock passed since shows `overdue`)."""
-    doc["clocks"] = views(doc, today(), await _calendar(request))
+    doc["clocks"] = clock_views(doc, today(), await _calendar(request))
     return doc
 
 
@@ -104,7 +90,7 @@ _PROJECTION = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, "case")}
 
 
 def _item(doc: dict[str, Any], now: date, calendar: WorkCalendar) -> dict[str, Any]:
-    doc["clocks"] = views(doc, now, calendar)
+    doc["clocks"] = clock_views(doc, now, calendar)
     doc["case_id"] = doc.pop("_id")
     for name in HIDDEN:
         doc.pop(name, None)
@@ -159,7 +145,8 @@ LIST_PARAMS = _only(
 STATS_PARAMS = _only("year", "format")
 
 
-def cases_router() -> APIRouter:
+def routers() -> list[APIRouter]:
+    """The list, the statistics and the applicant; then one case with its history."""
     router = APIRouter(tags=["cases"])
 
     @router.get(
@@ -190,7 +177,7 @@ def cases_router() -> APIRouter:
         query = _filters(who, year or now.year, case_type, status, unit, overdue, category)
         calendar = await _calendar(request)
         if format == "csv":
-            return _csv_response(
+            return csv_response(
                 _all_cases(rt, query, now, calendar), f"cases-{year or now.year}.csv"
             )
         found = await fetch_page(
@@ -223,7 +210,7 @@ def cases_router() -> APIRouter:
         body = {"year": year, **year_stats(docs)}
         if format == "csv":
             return Response(
-                _stats_csv(body),
+                stats_csv(body),
                 media_type="text/csv; charset=utf-8",
                 headers={"content-disposition": f'attachment; filename="stats-{year}.csv"'},
             )
@@ -253,7 +240,25 @@ def cases_router() -> APIRouter:
             raise Problem(404, f"No case {doc_id!r} is known yet.", kind="not-found")
         return {"case_id": doc_id, "applicant": doc.get(PRIVATE, {}).get("applicant")}
 
-    return router
+    one = document_router(
+        path="/v1/cases",
+        collection=CASES,
+        id_name="case_id",
+        tag="cases",
+        summary="A case, its state, its clocks (worked out on today's calendar, each "
+        "with its explanation) and its history",
+        scope=SCOPE,
+        hidden=HIDDEN,
+        timelines=[Timeline("history", CASE_HISTORY, "case_id")],
+        terms={
+            "case_type": CaseType,
+            "procedure": Procedure,
+            "outcome": Outcome,
+            "channel": Channel,
+        },
+        render=render_case,
+    )
+    return [router, one]
 
 
 async def _all_cases(
@@ -270,93 +275,3 @@ async def _all_cases(
             return
         last = found.items[-1]
         params = PageParams(limit=500, after=(last["filed_at"], last["case_id"]))
-
-
-def _csv_response(items: AsyncIterator[dict[str, Any]], filename: str) -> StreamingResponse:
-    async def rows() -> AsyncIterator[str]:
-        yield _csv_line(CSV_COLUMNS)
-        async for item in items:
-            clocks = "; ".join(
-                f"{c['name']} {c['due_date']} {c['status']}" for c in item.get("clocks", [])
-            )
-            yield _csv_line(
-                [
-                    *(str(item.get(name, "")) for name in CSV_COLUMNS[:-1]),
-                    clocks,
-                ]
-            )
-
-    return StreamingResponse(
-        rows(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-def _csv_line(values: Iterable[Any]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerow([_cell(v) for v in values])
-    return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    text = str(value)
-    # A cell a spreadsheet would run as a formula is written as text.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
-
-
-def year_stats(docs: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Counts by case type, category and (respondent) unit."""
-    tables: dict[str, dict[str, dict[str, int]]] = {
-        "by_type": defaultdict(_zero),
-        "by_category": defaultdict(_zero),
-        "by_unit": defaultdict(_zero),
-    }
-    for doc in docs:
-        keys = {
-            "by_type": str(doc.get("case_type")),
-            "by_category": str(doc.get("category")),
-            "by_unit": str(doc.get("respondent_unit")),
-        }
-        for table, key in keys.items():
-            row = tables[table][key]
-            row["received"] += 1
-            row["closed"] += int(bool(doc.get("final")))
-            row["closed_on_time"] += int(bool(doc.get("final")) and not doc.get("late"))
-            row["overdue"] += int(bool(doc.get("overdue")))
-            row["hearings"] += int(doc.get("hearings", 0))
-            row["head_appearances"] += int(doc.get("head_appearances", 0))
-    return {
-        name: {key: _with_rate(row) for key, row in sorted(table.items())}
-        for name, table in tables.items()
-    }
-
-
-def _zero() -> dict[str, int]:
-    return dict.fromkeys(
-        ("received", "closed", "closed_on_time", "overdue", "hearings", "head_appearances"), 0
-    )
-
-
-def _with_rate(row: dict[str, int]) -> dict[str, Any]:
-    hearings = row["hearings"]
-    rate = round(row["head_appearances"] / hearings, 4) if hearings else None
-    return {**row, "court_appearance_rate": rate}
-
-
-def _stats_csv(body: dict[str, Any]) -> str:
-    columns = (
-        "received",
-        "closed",
-        "closed_on_time",
-        "overdue",
-        "hearings",
-        "head_appearances",
-        "court_appearance_rate",
-    )
-    lines = [_csv_line(("year", "by", "key", *columns))]
-    for table in ("by_type", "by_category", "by_unit"):
-        for key, row in body[table].items():
-            values = ["" if row[c] is None else row[c] for c in columns]
-            lines.append(_csv_line((body["year"], table.removeprefix("by_"), key, *values)))
-    return "".join(lines)

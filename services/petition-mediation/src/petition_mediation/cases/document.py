@@ -113,7 +113,7 @@ def overdue_events(doc: Document, clocks: Iterable[TrackedClock], now: date) -> 
     return events
 
 
-def views(doc: Document, now: date, calendar: Any = None) -> list[dict[str, Any]]:
+def clock_views(doc: Document, now: date, calendar: Any = None) -> list[dict[str, Any]]:
     """The clocks of a stored case as of `now`, on `calendar` when given (a read recomputes
     them on the schedules loaded since the case last moved)."""
     board = board_of(doc)
