@@ -12,9 +12,10 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.codec import decode
+from fazhi.contracts import derived_event
 from fazhi.envelope import CloudEvent
 from open_government.domain.requests import DisclosureRequest
-from open_government.requests.flows import OPEN_STATES, overdue_event
+from open_government.requests.flows import OPEN_STATES, overdue, overdue_cause
 from open_government.store import REQUESTS
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ async def find_overdue(
         for doc in await db[REQUESTS].find({"due_date": day}, _FIELDS).to_list(None):
             if doc.get("overdue") or doc.get("status") not in OPEN_STATES:
                 continue
-            event = overdue_event(doc, decode(DisclosureRequest, doc["request"]), today)
-            if event is not None:
-                found.append(event)
+            late = overdue(doc, decode(DisclosureRequest, doc["request"]), today)
+            if late is not None:
+                found.append(
+                    derived_event(late, cause=overdue_cause(late), source=f"/units/{late.unit}")
+                )
     return found
