@@ -22,6 +22,16 @@ from fazhi.models import Payload
 Reactions = Mapping[type[Payload], Sequence[Handler]]
 
 
+def merge_reactions(*parts: Reactions) -> Reactions:
+    """One registry of several (a service's features): a payload class several parts react to
+    sets off the handlers of each, in the order of the parts."""
+    merged: dict[type[Payload], list[Handler]] = {}
+    for part in parts:
+        for model, handlers in part.items():
+            merged.setdefault(model, []).extend(handlers)
+    return merged
+
+
 @dataclass(frozen=True)
 class Subscription:
     """What a worker consumes: the catalogs of its topics and a handler per event type."""

@@ -14,7 +14,7 @@ import faust
 
 from fazhi.envelope import CHINA_TZ
 from fazhi.publisher import KafkaPublisher, PublishError
-from fazhi.reactions import Reactions
+from fazhi.reactions import Reactions, merge_reactions
 from fazhi.runtime import mongo_client
 from fazhi.settings import ServiceSettings
 from fazhi.worker import WorkerEntry
@@ -26,12 +26,12 @@ from open_government.store import ensure_indexes
 
 log = logging.getLogger(__name__)
 
-REACTIONS: Reactions = {
-    **requests.flows.REACTIONS,
-    **documents.flows.REACTIONS,
-    **documents.published_elsewhere.REACTIONS,
-    **decisions.flows.REACTIONS,
-}
+REACTIONS: Reactions = merge_reactions(
+    requests.flows.REACTIONS,
+    documents.flows.REACTIONS,
+    documents.published_elsewhere.REACTIONS,
+    decisions.flows.REACTIONS,
+)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.consumer import Handler
 from fazhi.envelope import CHINA_TZ
-from fazhi.models import Payload
-from fazhi.reactions import Reactions
+from fazhi.reactions import Reactions, merge_reactions
 from fazhi.settings import ServiceSettings
 from fazhi.worker import Timer, TimerContext, WorkerEntry
 from supervision import items, tasks
@@ -34,15 +32,7 @@ async def prepare(db: AsyncDatabase[dict[str, Any]]) -> None:
     await load_plan_tasks(db, load_plan(), datetime.now(CHINA_TZ).date())
 
 
-def _merged(*parts: Reactions) -> Reactions:
-    merged: dict[type[Payload], list[Handler]] = {}
-    for part in parts:
-        for model, handlers in part.items():
-            merged.setdefault(model, []).extend(handlers)
-    return merged
-
-
-REACTIONS: Reactions = _merged(
+REACTIONS: Reactions = merge_reactions(
     tasks.flows.REACTIONS, items.flows.REACTIONS, items.triggers.REACTIONS
 )
 
