@@ -28,8 +28,8 @@ WORKER = WorkerEntry(
     ensure_indexes,
     (
         *alerts.timers.TIMERS_OF_ALERTS,
-        *incidents.timers.TIMERS_OF_INCIDENTS,
-        *registries.timers.TIMERS_OF_REGISTRIES,
+        incidents.timers.PURGE,
+        registries.timers.REVISIONS,
     ),
 )
 create_worker = WORKER.create
