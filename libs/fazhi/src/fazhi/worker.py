@@ -173,12 +173,13 @@ class DayScan(Generic[S_contra]):
     async def _look(
         self, t: TimerContext[S_contra], now: datetime
     ) -> tuple[list[CloudEvent], date]:
+        now = now.astimezone(CHINA_TZ)
         mark = await t.db[self.marks].find_one({"_id": self.name})
         through = mark.get("through") if mark else None
         first, last = self.window(
             date.fromisoformat(through) if isinstance(through, str) else None,
             t.settings,
-            now.astimezone(CHINA_TZ).date(),
+            now.date(),
         )
         events: list[CloudEvent] = []
         day = first
