@@ -8,7 +8,7 @@ Reference: Kafka's own `org.apache.kafka.tools.EndToEndLatency` (produce with ac
 on the same broker, same run.
 
 `watch`: `size` open milestones under the deadline watch, `due` of them falling due today; one
-look of the watcher (`supervision.watch.DeadlineWatcher.tick`, as the worker's timer runs it)
+look of the watch (`supervision.watch.TASK_WATCH.run`, as the worker's timer runs it)
 until every overdue notice is acknowledged by Kafka. Reference: a raw aiokafka producer sending
 the same records.
 
@@ -60,9 +60,10 @@ from pymongo import AsyncMongoClient, MongoClient
 
 from fazhi.envelope import CHINA_TZ
 from fazhi.publisher import KafkaPublisher
-from supervision.domain import DEFAULT_LADDER
+from fazhi.worker import TimerContext
+from supervision.config import Settings
 from supervision.store import TASKS, ensure_indexes
-from supervision.watch import DeadlineWatcher, task_events
+from supervision.watch import TASK_WATCH, task_events
 
 DB = "bench_supervision_live"
 WATCH_DB = "bench_supervision_watch"
@@ -363,9 +364,9 @@ async def watch(args: argparse.Namespace) -> dict[str, Any]:
     publisher = KafkaPublisher(BENCH_KAFKA, client_id="bench-watch")
     await publisher.start()
     try:
-        watcher = DeadlineWatcher(db, publisher, DEFAULT_LADDER, clock=lambda: now)
+        timer = TimerContext(Settings(), db, publisher, clock=lambda: now)
         started = time.monotonic()
-        published = await watcher.tick()
+        published = await TASK_WATCH.run(timer)
         tick_s = time.monotonic() - started
         # The floor: the same records, already built, from a raw producer.
         records = [kafka_record(e) for d in docs[: args.due] for e in task_events(d, today, now)]

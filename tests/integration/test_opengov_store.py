@@ -98,16 +98,21 @@ async def _request(db: AsyncDatabase[dict[str, Any]], request_id: str, received:
 async def test_the_timer_finds_requests_past_their_due_date_once_each(
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
-    from open_government.requests.timer import find_overdue
+    from fazhi.publisher import FakePublisher
+    from fazhi.worker import TimerContext
+    from open_government.config import Settings
+    from open_government.requests.timer import OVERDUE
+
+    timer = TimerContext(Settings(), db, FakePublisher())
 
     await _request(db, "R-late", date(2026, 9, 25))  # due 2026-10-29
     await _request(db, "R-fresh", date(2026, 11, 20))
     await db[REQUESTS].insert_one(
         {"_id": "R-answered", "status": "answered", "due_date": "2026-10-29", "request": {}}
     )
-    found = await find_overdue(db, date(2026, 10, 30))
+    found = await OVERDUE.look(timer, datetime(2026, 10, 30, tzinfo=CHINA_TZ))
     assert [(e.subject, e.data["days_overdue"]) for e in found] == [("R-late", 1)]
-    later = await find_overdue(db, date(2026, 11, 5))
+    later = await OVERDUE.look(timer, datetime(2026, 11, 5, tzinfo=CHINA_TZ))
     assert [e.id for e in later] == [e.id for e in found]  # the same event, found again
     assert later[0].data["due_date"] == "2026-10-29"
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from fazhi.catalog import Binding, EventCatalog, EventType
 from fazhi.contracts import EventContract, TopicContract, all_topics, module_of
 from fazhi.contracts.emergency import CONTRACT as EMERGENCY
+from fazhi.contracts.emergency import AlertIssued
 from fazhi.contracts.supervision import CONTRACT as SUPERVISION
 from fazhi.roles import Role
 from fazhi.topology import SERVICES
@@ -84,6 +85,14 @@ def test_a_binding_that_misses_a_type_or_adds_one_is_refused() -> None:
         EventCatalog.bind(SUPERVISION, missing)
     with pytest.raises(ValueError, match=r"not in the contract \['supervision.task.teleported'\]"):
         EventCatalog.bind(SUPERVISION, {**bindings, "supervision.task.teleported": Binding("x")})
+
+
+def test_types_are_bound_by_their_payload_class_and_a_foreign_class_is_refused() -> None:
+    by_class = {t.model: Binding("tasks") for t in SUPERVISION.types.values()}
+    by_name = {name: Binding("tasks") for name in SUPERVISION.types}
+    assert EventCatalog.bind(SUPERVISION, by_class) == EventCatalog.bind(SUPERVISION, by_name)
+    with pytest.raises(ValueError, match=r"not in the contract \['AlertIssued'\]"):
+        EventCatalog.bind(SUPERVISION, {**by_class, AlertIssued: Binding("x")})
 
 
 def test_storage_stays_with_the_binding_and_the_rest_with_the_contract() -> None:

@@ -10,7 +10,7 @@ import pytest
 import fazhi
 
 PUBLIC_API = [
-    "Applicant", "Binding", "CalendarCache", "CloudEvent", "Clock", "ClockError", "ClockStatus", "DeadLetter", "EnvelopeError",
+    "Applicant", "Binding", "DayScan", "Timer", "TimerContext", "derived_event", "merge_reactions", "type_of", "CalendarCache", "CloudEvent", "Clock", "ClockError", "ClockStatus", "DeadLetter", "EnvelopeError",
     "EnvelopeFieldsError", "EventCatalog", "EventProcessor", "EventType", "FakePublisher", "Handler",
     "HandlerContext", "IllegalTransition", "KafkaPublisher", "KeyStore", "MemoryStore", "MongoStore", "Outcome", "Party", "Payload",
     "PoisonError", "Principal", "Problem", "PublishError", "Publisher", "RULES", "Record", "Role", "Rule",

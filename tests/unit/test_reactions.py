@@ -3,15 +3,18 @@ follow from the payload classes it names, and a class that names no single type 
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
 import emergency.worker
 import open_government.worker
 import petition_mediation.worker
 import supervision.worker
-from fazhi.contracts.supervision import ItemChanged, TaskOverdue
+from fazhi.consumer import HandlerContext
+from fazhi.contracts.supervision import ItemChanged, TaskCompleted, TaskOverdue
 from fazhi.models import Payload
-from fazhi.reactions import subscribe
+from fazhi.reactions import merge_reactions, subscribe
 from fazhi.worker import WorkerEntry
 
 WORKERS = {
@@ -58,3 +61,21 @@ def test_a_payload_class_of_no_single_type_is_refused(model: type[Payload]) -> N
 
     with pytest.raises(ValueError, match="must be the payload of one event type"):
         subscribe(supervision.worker.WORKER.catalog, {model: [noop], TaskOverdue: [noop]})
+
+
+async def test_merged_reactions_run_every_handler_of_a_class_in_the_order_of_the_parts() -> None:
+    ran: list[str] = []
+
+    def handler(name: str) -> Any:
+        async def run(ctx: HandlerContext, data: object) -> None:
+            ran.append(name)
+
+        return run
+
+    merged = merge_reactions(
+        {TaskCompleted: [handler("a")], TaskOverdue: [handler("overdue")]},
+        {TaskCompleted: [handler("b"), handler("c")]},
+    )
+    subscription = subscribe(supervision.worker.WORKER.catalog, merged)
+    await subscription.handlers["supervision.task.completed"](cast(HandlerContext, None), None)
+    assert ran == ["a", "b", "c"]

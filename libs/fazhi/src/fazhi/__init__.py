@@ -15,6 +15,8 @@ _EXPORTS: dict[str, str] = {
     "EnvelopeFieldsError": "envelope",
     "new_event": "envelope",
     "derived_id": "envelope",
+    "derived_event": "contracts",
+    "type_of": "contracts",
     "parse_http": "envelope",
     "from_kafka": "envelope",
     "EventCatalog": "catalog",
@@ -42,6 +44,10 @@ _EXPORTS: dict[str, str] = {
     "create_worker_app": "worker",
     "run_worker": "worker",
     "WorkerEntry": "worker",
+    "Timer": "worker",
+    "DayScan": "worker",
+    "TimerContext": "worker",
+    "merge_reactions": "reactions",
     # http
     "create_service_app": "app",
     "document_router": "app",
@@ -116,6 +122,7 @@ if TYPE_CHECKING:
         PoisonError,
         Record,
     )
+    from fazhi.contracts import derived_event, type_of
     from fazhi.contracts.terms import Term
     from fazhi.envelope import (
         CloudEvent,
@@ -132,6 +139,7 @@ if TYPE_CHECKING:
     from fazhi.problems import Problem
     from fazhi.projection import MemoryStore, MongoStore, Store
     from fazhi.publisher import FakePublisher, KafkaPublisher, Publisher, PublishError
+    from fazhi.reactions import merge_reactions
     from fazhi.redaction import Party, contains_personal_data, mask_for_log, redact
     from fazhi.roles import Role
     from fazhi.settings import ServiceSettings
@@ -148,4 +156,11 @@ if TYPE_CHECKING:
         resolve,
     )
     from fazhi.workdays import WorkCalendar, default_calendar
-    from fazhi.worker import WorkerEntry, create_worker_app, run_worker
+    from fazhi.worker import (
+        DayScan,
+        Timer,
+        TimerContext,
+        WorkerEntry,
+        create_worker_app,
+        run_worker,
+    )

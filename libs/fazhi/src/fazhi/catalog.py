@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import overload
 
 from pydantic import BaseModel
 
 from fazhi.contracts import POSTERS, EventContract, TopicContract
+from fazhi.models import Payload
 from fazhi.roles import Role
 from fazhi.topology import dlq_topic as dlq_topic
 
@@ -70,12 +72,31 @@ class EventCatalog:
     def of(cls, service: str, topic: str, types: Iterable[EventType]) -> EventCatalog:
         return cls(service=service, topic=topic, types={t.name: t for t in types})
 
+    @overload
     @classmethod
-    def bind(cls, contract: TopicContract, bindings: Mapping[str, Binding]) -> EventCatalog:
-        """The owning service's catalogue of `contract`'s topic; every type must be bound, and
-        only those."""
-        unbound = sorted(contract.types.keys() - bindings.keys())
-        unknown = sorted(bindings.keys() - contract.types.keys())
+    def bind(
+        cls, contract: TopicContract, bindings: Mapping[type[Payload], Binding]
+    ) -> EventCatalog: ...
+
+    @overload
+    @classmethod
+    def bind(cls, contract: TopicContract, bindings: Mapping[str, Binding]) -> EventCatalog: ...
+
+    @classmethod
+    def bind(
+        cls,
+        contract: TopicContract,
+        bindings: Mapping[type[Payload], Binding] | Mapping[str, Binding],
+    ) -> EventCatalog:
+        """The owning service's catalogue of `contract`'s topic, each type bound by its payload
+        class (or its name); every type must be bound, and only those."""
+        names = {t.model: name for name, t in contract.types.items()}
+        by_name: dict[str, Binding] = {
+            key if isinstance(key, str) else names.get(key, key.__name__): binding
+            for key, binding in bindings.items()
+        }
+        unbound = sorted(contract.types.keys() - by_name.keys())
+        unknown = sorted(by_name.keys() - contract.types.keys())
         if unbound or unknown:
             raise ValueError(
                 f"{contract.owner} must bind every type of {contract.name} and only those: "
@@ -84,7 +105,7 @@ class EventCatalog:
         return cls.of(
             contract.owner,
             contract.name,
-            (EventType.bind(t, bindings[name]) for name, t in contract.types.items()),
+            (EventType.bind(t, by_name[name]) for name, t in contract.types.items()),
         )
 
     @property

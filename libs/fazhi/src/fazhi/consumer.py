@@ -34,15 +34,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from fazhi.catalog import EventCatalog, EventType, dlq_topic
+from fazhi.contracts import derived_event, topic_of
 from fazhi.envelope import CHINA_TZ, CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
 from fazhi.metrics import Metrics
-from fazhi.models import personal_fields
+from fazhi.models import Payload, personal_fields
 from fazhi.projection import (
     ERASED,
     LEDGER,
@@ -260,10 +261,52 @@ class HandlerContext:
         row_id = self.event.key if n == 0 else f"{self.event.key}#{n}"
         self.rows.append((collection, {"_id": row_id, **row}))
 
-    def emit(self, topic: str, event: CloudEvent) -> None:
-        """Publish a derived event (give it a deterministic id: it is published again on a
-        replay, and its consumers drop the copy)."""
-        self.emitted.append((topic, event))
+    @overload
+    def emit(
+        self,
+        data: Payload,
+        /,
+        *,
+        rule: str = "",
+        cause: str | None = None,
+        source: str | None = None,
+        time: datetime | None = None,
+    ) -> CloudEvent: ...
+
+    @overload
+    def emit(self, data: str, event: CloudEvent, /) -> CloudEvent: ...
+
+    def emit(
+        self,
+        data: Payload | str,
+        event: CloudEvent | None = None,
+        /,
+        *,
+        rule: str = "",
+        cause: str | None = None,
+        source: str | None = None,
+        time: datetime | None = None,
+    ) -> CloudEvent:
+        """Publish the event derived from this one (`cause`: its key, unless given) by `rule`,
+        with `data` as its payload, from this event's `source` unless given, at `time` (now
+        unless given). Its type, topic, subject and id follow (`fazhi.contracts.derived_event`):
+        a replay derives the same id, and its consumers drop the copy.
+
+        `emit(topic, event)` publishes an event built by hand: petition-mediation's way until
+        it emits by payload; nothing else uses it."""
+        if isinstance(data, str):
+            assert event is not None
+            self.emitted.append((data, event))
+            return event
+        derived = derived_event(
+            data,
+            cause=self.event.key if cause is None else cause,
+            rule=rule,
+            source=self.event.source if source is None else source,
+            time=time,
+        )
+        self.emitted.append((topic_of(type(data)), derived))
+        return derived
 
 
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]

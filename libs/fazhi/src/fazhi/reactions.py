@@ -16,10 +16,20 @@ from dataclasses import dataclass
 
 from fazhi.catalog import Binding, EventCatalog, EventType
 from fazhi.consumer import Handler, HandlerContext
-from fazhi.contracts import TopicContract, all_topics
+from fazhi.contracts import TopicContract, all_topics, carriers
 from fazhi.models import Payload
 
 Reactions = Mapping[type[Payload], Sequence[Handler]]
+
+
+def merge_reactions(*parts: Reactions) -> Reactions:
+    """One registry of several (a service's features): a payload class several parts react to
+    sets off the handlers of each, in the order of the parts."""
+    merged: dict[type[Payload], list[Handler]] = {}
+    for part in parts:
+        for model, handlers in part.items():
+            merged.setdefault(model, []).extend(handlers)
+    return merged
 
 
 @dataclass(frozen=True)
@@ -40,19 +50,16 @@ def subscribe(
 ) -> Subscription:
     """The subscription `reactions` amount to; a payload class no contract carries, or one that
     several types carry (a reaction would not know which it answers), is refused."""
-    places: dict[type[Payload], list[tuple[TopicContract, str]]] = {}
-    for topic in topics if topics is not None else all_topics():
-        for name, contract in topic.types.items():
-            places.setdefault(contract.model, []).append((topic, name))
+    places = carriers(topics if topics is not None else all_topics())
     catalogs: dict[str, EventCatalog] = {own.topic: own}
     handlers: dict[str, Handler] = {}
     for model, reacting in reactions.items():
-        found = places.get(model, [])
+        found = places.get(model, ())
         if len(found) != 1:
-            carriers = ", ".join(name for _, name in found) or "none"
-            raise ValueError(f"{model.__name__} must be the payload of one event type: {carriers}")
-        topic, name = found[0]
-        handlers[name] = _each(reacting)
+            names = ", ".join(contract.name for _, contract in found) or "none"
+            raise ValueError(f"{model.__name__} must be the payload of one event type: {names}")
+        topic, contract = found[0]
+        handlers[contract.name] = _each(reacting)
         if topic.name != own.topic:
             catalogs.setdefault(topic.name, _unbound(topic))
     return Subscription(catalogs=catalogs, handlers=handlers)

@@ -11,15 +11,15 @@ from emergency import alerts, incidents, notices, registries
 from emergency.config import Settings
 from emergency.events import CATALOG
 from emergency.store import ensure_indexes
-from fazhi.reactions import Reactions
+from fazhi.reactions import Reactions, merge_reactions
 from fazhi.worker import WorkerEntry
 
-REACTIONS: Reactions = {
-    **incidents.flows.REACTIONS,
-    **alerts.flows.REACTIONS,
-    **notices.flows.REACTIONS,
-    **registries.flows.REACTIONS,
-}
+REACTIONS: Reactions = merge_reactions(
+    incidents.flows.REACTIONS,
+    alerts.flows.REACTIONS,
+    notices.flows.REACTIONS,
+    registries.flows.REACTIONS,
+)
 
 WORKER = WorkerEntry(
     CATALOG,
@@ -28,8 +28,8 @@ WORKER = WorkerEntry(
     ensure_indexes,
     (
         *alerts.timers.TIMERS_OF_ALERTS,
-        *incidents.timers.TIMERS_OF_INCIDENTS,
-        *registries.timers.TIMERS_OF_REGISTRIES,
+        incidents.timers.PURGE,
+        registries.timers.REVISIONS,
     ),
 )
 create_worker = WORKER.create

@@ -3,32 +3,47 @@
 from __future__ import annotations
 
 from fazhi.catalog import Binding, EventCatalog
-from fazhi.contracts.opengov import CONTRACT
-from open_government.store import DECISIONS, DOCUMENTS, REQUESTS
-
-_REQUEST_STEPS = (
-    "correction_requested",
-    "corrected",
-    "abandoned",
-    "consultation_started",
-    "consultation_ended",
-    "extended",
-    "answered",
-    "overdue",
+from fazhi.contracts.opengov import (
+    CONTRACT,
+    ConsultationEnded,
+    ConsultationStarted,
+    CorrectionRequested,
+    DecisionAdopted,
+    DecisionEvaluated,
+    DecisionListed,
+    DecisionStepRecorded,
+    DecisionWithdrawn,
+    DocumentPublished,
+    DocumentReviewed,
+    RequestAbandoned,
+    RequestAnswered,
+    RequestCorrected,
+    RequestExtended,
+    RequestOverdue,
+    RequestReceived,
+    ValidityChanged,
 )
+from open_government.store import DECISIONS, DOCUMENTS, REQUESTS
 
 CATALOG = EventCatalog.bind(
     CONTRACT,
     {
-        "opengov.request.received": Binding(REQUESTS, creates=True),
-        **{f"opengov.request.{step}": Binding(REQUESTS) for step in _REQUEST_STEPS},
-        "opengov.decision.listed": Binding(DECISIONS, creates=True),
-        "opengov.decision.withdrawn": Binding(DECISIONS),
-        "opengov.decision.step_recorded": Binding(DECISIONS),
-        "opengov.decision.adopted": Binding(DECISIONS, creates=True),
-        "opengov.decision.evaluated": Binding(DECISIONS),
-        "opengov.document.published": Binding(DOCUMENTS, creates=True),
-        "opengov.document.reviewed": Binding(DOCUMENTS),
-        "opengov.document.validity_changed": Binding(DOCUMENTS),
+        RequestReceived: Binding(REQUESTS, creates=True),
+        CorrectionRequested: Binding(REQUESTS),
+        RequestCorrected: Binding(REQUESTS),
+        RequestAbandoned: Binding(REQUESTS),
+        ConsultationStarted: Binding(REQUESTS),
+        ConsultationEnded: Binding(REQUESTS),
+        RequestExtended: Binding(REQUESTS),
+        RequestAnswered: Binding(REQUESTS),
+        RequestOverdue: Binding(REQUESTS),
+        DecisionListed: Binding(DECISIONS, creates=True),
+        DecisionWithdrawn: Binding(DECISIONS),
+        DecisionStepRecorded: Binding(DECISIONS),
+        DecisionAdopted: Binding(DECISIONS, creates=True),
+        DecisionEvaluated: Binding(DECISIONS),
+        DocumentPublished: Binding(DOCUMENTS, creates=True),
+        DocumentReviewed: Binding(DOCUMENTS),
+        ValidityChanged: Binding(DOCUMENTS),
     },
 )

@@ -29,6 +29,8 @@ DECISION_HISTORY = "decision_history"
 """Insert-only: every catalogue change and procedure step of every major decision."""
 RATE_LIMITS = "portal_rate_limits"
 """One per client (a hash of its address, never the address): requests in the current window."""
+TIMERS = "timers"
+"""One per day scan of the worker (`_id` its name): the last day it looked at."""
 PRIVATE = "private"
 """The part of a document holding personal data: stored, never returned or published."""
 
@@ -74,6 +76,7 @@ HOT_QUERIES = (
     HotQuery(DECISION_HISTORY, {"year": 2026}, "the catalogue's changes in a year"),
     HotQuery(RATE_LIMITS, {"_id": "c0ffee:2026113015:1"}, "portal form rate limit: a slot"),
     HotQuery(RATE_LIMITS, {"client": "c0ffee"}, "portal form rate limit: older windows"),
+    HotQuery(TIMERS, {"_id": "request-overdue"}, "overdue timer tick: where it stands"),
 )
 
 

@@ -25,7 +25,7 @@ ITEM_HISTORY = "item_history"
 FINDINGS = "findings"
 TRAININGS = "trainings"
 WATCH = "watch"
-"""The deadline watcher's progress: the last day it finished looking at (`through`)."""
+"""One per day scan of the worker (`_id` its name): the last day it looked at (`through`)."""
 
 MEASURE = "measure"
 MILESTONE = "milestone"
@@ -49,6 +49,7 @@ HOT_QUERIES = (
     HotQuery(ITEMS, {"opened_year": 2026}, "scorecards, annual report"),
     HotQuery(ITEM_HISTORY, {"item_id": "alert-A1"}, "GET /v1/items/{id}: its history"),
     HotQuery(TRAININGS, {"year": 2026}, "scorecards: training of a year"),
+    HotQuery(WATCH, {"_id": "deadline-watch"}, "deadline watch tick: where it stands"),
 )
 
 

@@ -1,6 +1,6 @@
 """Supervision worker: loads the plan's catalogue, projects task and item events, opens items on
 what other services report (its reactions name the topics it consumes), and watches deadlines
-(a timer: reminders, overdue notices, the escalation ladder).
+(day scans: reminders, overdue notices, the escalation ladder).
 
 Run with `python -m supervision.worker` (or `faust -A supervision.worker worker`).
 """
@@ -12,19 +12,15 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.consumer import Handler
 from fazhi.envelope import CHINA_TZ
-from fazhi.models import Payload
-from fazhi.reactions import Reactions
-from fazhi.settings import ServiceSettings
-from fazhi.worker import Timer, TimerContext, WorkerEntry
+from fazhi.reactions import Reactions, merge_reactions
+from fazhi.worker import WorkerEntry
 from supervision import items, tasks
 from supervision.config import Settings
-from supervision.domain import Ladder
 from supervision.events import CATALOG
 from supervision.plan import load_plan
 from supervision.store import ensure_indexes, load_plan_tasks
-from supervision.watch import DeadlineWatcher
+from supervision.watch import ITEM_WATCH, TASK_WATCH
 
 
 async def prepare(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -34,42 +30,16 @@ async def prepare(db: AsyncDatabase[dict[str, Any]]) -> None:
     await load_plan_tasks(db, load_plan(), datetime.now(CHINA_TZ).date())
 
 
-def _merged(*parts: Reactions) -> Reactions:
-    merged: dict[type[Payload], list[Handler]] = {}
-    for part in parts:
-        for model, handlers in part.items():
-            merged.setdefault(model, []).extend(handlers)
-    return merged
-
-
-REACTIONS: Reactions = _merged(
+REACTIONS: Reactions = merge_reactions(
     tasks.flows.REACTIONS, items.flows.REACTIONS, items.triggers.REACTIONS
 )
-
-_watchers: dict[int, DeadlineWatcher] = {}
-
-
-async def watch_deadlines(ctx: TimerContext) -> None:
-    watcher = _watchers.get(id(ctx))
-    if watcher is None:
-        settings = ctx.settings
-        assert isinstance(settings, Settings)
-        watcher = DeadlineWatcher(ctx.db, ctx.publisher, Ladder.parse(settings.ladder_days))
-        _watchers[id(ctx)] = watcher
-    await watcher.tick()
-
-
-def _interval(settings: ServiceSettings) -> float:
-    assert isinstance(settings, Settings)
-    return settings.watch_interval_s
-
 
 WORKER = WorkerEntry(
     CATALOG,
     Settings,
     REACTIONS,
     prepare,
-    timers=[Timer("deadline-watch", _interval, watch_deadlines)],
+    timers=[TASK_WATCH, ITEM_WATCH],
 )
 create_worker = WORKER.create
 __getattr__ = WORKER.module_getattr  # `faust -A supervision.worker` builds `app` on first use

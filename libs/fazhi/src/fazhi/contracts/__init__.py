@@ -9,10 +9,13 @@ to a collection); `python -m fazhi.contracts.asyncapi` writes the AsyncAPI docum
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 
 from fazhi.contracts.terms import Term
+from fazhi.envelope import CloudEvent, derived_id, new_event
 from fazhi.models import Payload
 from fazhi.roles import Role
 from fazhi.topology import SERVICES, ServiceTopology
@@ -23,7 +26,13 @@ __all__ = [
     "Term",
     "TopicContract",
     "all_topics",
+    "carriers",
+    "contract_of",
+    "derived_event",
     "module_of",
+    "topic_of",
+    "topic_of_type",
+    "type_of",
 ]
 
 POSTERS = frozenset({Role.DEPARTMENT, Role.OPERATOR})
@@ -87,3 +96,71 @@ def all_topics() -> list[TopicContract]:
         assert isinstance(contract, TopicContract)
         topics.append(contract)
     return topics
+
+
+Carriers = Mapping[type[Payload], Sequence[tuple[TopicContract, EventContract]]]
+
+
+def carriers(topics: Iterable[TopicContract]) -> Carriers:
+    """Each payload class with the types (and their topics) that carry it: one, for every
+    class of the platform's contracts."""
+    found: dict[type[Payload], list[tuple[TopicContract, EventContract]]] = {}
+    for topic in topics:
+        for contract in topic.types.values():
+            found.setdefault(contract.model, []).append((topic, contract))
+    return found
+
+
+@cache
+def _platform() -> Carriers:
+    return carriers(all_topics())
+
+
+def _carrier(model: type[Payload]) -> tuple[TopicContract, EventContract]:
+    found = _platform().get(model, ())
+    if len(found) != 1:
+        names = ", ".join(contract.name for _, contract in found) or "none"
+        raise ValueError(f"{model.__name__} must be the payload of one event type: {names}")
+    return found[0]
+
+
+def contract_of(model: type[Payload]) -> EventContract:
+    """The contract of the one event type whose payload `model` is."""
+    return _carrier(model)[1]
+
+
+def type_of(model: type[Payload]) -> str:
+    """The CloudEvents `type` of the events whose payload `model` is."""
+    return _carrier(model)[1].name
+
+
+def topic_of(model: type[Payload]) -> str:
+    """The topic the events whose payload `model` is travel on."""
+    return _carrier(model)[0].name
+
+
+@cache
+def topic_of_type(name: str) -> str:
+    """The topic an event type travels on."""
+    for topic in all_topics():
+        if name in topic.types:
+            return topic.name
+    raise ValueError(f"no topic carries {name}")
+
+
+def derived_event(
+    data: Payload, *, cause: str, rule: str = "", source: str, time: datetime | None = None
+) -> CloudEvent:
+    """The event the platform derives from `cause` (an event's key, or what a timer found) by
+    `rule`: its type and subject follow from the payload's contract, its id from the cause, the
+    type and the rule (`derived_id(cause, "<type>/<rule>")`, or the type alone), so the same
+    derivation, replayed or looked at again, gives the same id. `time` defaults to now."""
+    contract = contract_of(type(data))
+    return new_event(
+        type=contract.name,
+        source=source,
+        subject=str(getattr(data, contract.aggregate)),
+        id=derived_id(cause, f"{contract.name}/{rule}" if rule else contract.name),
+        time=time,
+        data=data.model_dump(mode="json"),
+    )

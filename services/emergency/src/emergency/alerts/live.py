@@ -13,6 +13,8 @@ from fastapi.responses import StreamingResponse
 
 from emergency.metrics import emergency_metrics
 from fazhi.auth import Principal
+from fazhi.contracts import type_of
+from fazhi.contracts.emergency import AlertAcknowledged, AlertEscalated, AlertExpired, AlertIssued
 from fazhi.envelope import CHINA_TZ, CloudEvent
 from fazhi.live import (
     MAX_TOKEN_LENGTH,
@@ -24,13 +26,9 @@ from fazhi.problems import Problem
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
 
+ISSUED = type_of(AlertIssued)
 ALERT_TYPES = frozenset(
-    {
-        "emergency.alert.issued",
-        "emergency.alert.acknowledged",
-        "emergency.alert.escalated",
-        "emergency.alert.expired",
-    }
+    type_of(model) for model in (AlertIssued, AlertAcknowledged, AlertEscalated, AlertExpired)
 )
 """What staff follow: alerts issued, updated and cancelled, acknowledged, escalated, ended."""
 FOLLOWERS = (Role.STAFF, Role.SUPERVISOR, Role.OPERATOR)
@@ -49,7 +47,7 @@ class AlertFeed(KafkaFeed):
     ) -> AsyncIterator[tuple[str, CloudEvent | None]]:
         pushed = emergency_metrics().push_seconds.labels(channel=self.channel)
         async for position, event in super().ticks(last_event_id, idle_s=idle_s):
-            if event is not None and event.type == "emergency.alert.issued":
+            if event is not None and event.type == ISSUED:
                 pushed.observe(max((datetime.now(CHINA_TZ) - event.time).total_seconds(), 0))
             yield position, event
 

@@ -19,9 +19,10 @@ from emergency.domain import (
 from emergency.metrics import emergency_metrics
 from emergency.store import ACK_BUCKET, ALERTS, EXPIRES_BUCKET, TIMERS
 from fazhi.codec import decode
+from fazhi.contracts import derived_event
 from fazhi.contracts.emergency import AlertEscalated, AlertExpired, AlertLevel, CapStatus
-from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
-from fazhi.topology import EMERGENCY
+from fazhi.envelope import CHINA_TZ, CloudEvent
+from fazhi.models import Payload
 from fazhi.worker import Timer, TimerContext
 
 LOOKBACK = timedelta(hours=24)
@@ -38,7 +39,7 @@ def expiry_event(doc: dict[str, Any], alert: Alert, now: datetime) -> CloudEvent
     at = alert.current.expires
     assert at is not None
     data = AlertExpired(alert_id=doc["_id"], chain_id=doc["chain_id"], expired_at=at)
-    return _event("emergency.alert.expired", doc, data.model_dump(mode="json"), at)
+    return _event(data, doc, at)
 
 
 def escalation_event(
@@ -61,22 +62,17 @@ def escalation_event(
         window_seconds=int(window.total_seconds()),
         escalated_at=sent + window,
     )
-    return _event("emergency.alert.escalated", doc, data.model_dump(mode="json"), sent + window)
+    return _event(data, doc, sent + window)
 
 
-def _event(kind: str, doc: dict[str, Any], data: dict[str, Any], at: datetime) -> CloudEvent:
-    return new_event(
-        type=kind,
-        source=f"/units/{doc['unit']}",
-        subject=doc["chain_id"],
-        id=derived_id(doc["_id"], kind),
-        time=at.astimezone(CHINA_TZ),
-        data=data,
+def _event(data: Payload, doc: dict[str, Any], at: datetime) -> CloudEvent:
+    return derived_event(
+        data, cause=doc["_id"], source=f"/units/{doc['unit']}", time=at.astimezone(CHINA_TZ)
     )
 
 
-async def expire_alerts(t: TimerContext) -> None:
-    now = datetime.now(CHINA_TZ)
+async def expire_alerts(t: TimerContext[Settings]) -> None:
+    now = t.now()
     since = await _looked_through(t, "alert-expiry", now)
     events = []
     for bucket in minute_buckets(since, now):
@@ -85,12 +81,12 @@ async def expire_alerts(t: TimerContext) -> None:
             event = expiry_event(doc, head, now) if head is not None else None
             if event is not None:
                 events.append(event)
-    await _publish(t, events)
+    await t.publish(events)
     await _looked(t, "alert-expiry", now)
     await _count_active(t)
 
 
-async def _count_active(t: TimerContext) -> None:
+async def _count_active(t: TimerContext[Settings]) -> None:
     counts = {(level, status): 0 for level in AlertLevel for status in CapStatus}
     async for doc in t.db[ALERTS].find(
         {"status": str(MessageStatus.ACTIVE)}, {"level": 1, "cap_status": 1}
@@ -102,21 +98,19 @@ async def _count_active(t: TimerContext) -> None:
         gauge.labels(level=str(level), cap_status=str(status)).set(n)
 
 
-async def escalate_alerts(t: TimerContext) -> None:
-    settings = t.settings
-    assert isinstance(settings, Settings)
-    now = datetime.now(CHINA_TZ)
+async def escalate_alerts(t: TimerContext[Settings]) -> None:
+    now = t.now()
     since = await _looked_through(t, "alert-escalation", now)
     events = []
-    for level, window in settings.ack_windows().items():
+    for level, window in t.settings.ack_windows().items():
         for bucket in minute_buckets(since - window, now - window):
             events += await _overdue(t, bucket, level, window, now)
-    await _publish(t, events)
+    await t.publish(events)
     await _looked(t, "alert-escalation", now)
 
 
 async def _overdue(
-    t: TimerContext, bucket: str, level: AlertLevel, window: timedelta, now: datetime
+    t: TimerContext[Settings], bucket: str, level: AlertLevel, window: timedelta, now: datetime
 ) -> list[CloudEvent]:
     found = []
     async for doc in t.db[ALERTS].find({ACK_BUCKET: bucket}):
@@ -131,30 +125,25 @@ async def _overdue(
     return found
 
 
-async def _head(t: TimerContext, doc: dict[str, Any]) -> Alert | None:
+async def _head(t: TimerContext[Settings], doc: dict[str, Any]) -> Alert | None:
     """The chain a message belongs to, as its first message keeps it."""
     head = doc if "chain" in doc else await t.db[ALERTS].find_one({"_id": doc["chain_id"]})
     return decode(Alert, head["chain"]) if head is not None and "chain" in head else None
 
 
-async def _publish(t: TimerContext, events: list[CloudEvent]) -> None:
-    if events:
-        await t.publisher.publish(EMERGENCY.topic, events)
-
-
-async def _looked_through(t: TimerContext, name: str, now: datetime) -> datetime:
+async def _looked_through(t: TimerContext[Settings], name: str, now: datetime) -> datetime:
     doc = await t.db[TIMERS].find_one({"_id": name})
     through = doc.get("through") if doc else None
     return max(through, now - LOOKBACK) if isinstance(through, datetime) else now - FIRST_LOOK
 
 
-async def _looked(t: TimerContext, name: str, now: datetime) -> None:
+async def _looked(t: TimerContext[Settings], name: str, now: datetime) -> None:
     # The minute of `now` is looked through again next time: it may still fill.
     await t.db[TIMERS].replace_one({"_id": name}, {"through": now}, upsert=True)
 
 
-def _interval(settings: Any) -> float:
-    return float(getattr(settings, "timer_interval_s", 1.0))
+def _interval(settings: Settings) -> float:
+    return settings.timer_interval_s
 
 
 TIMERS_OF_ALERTS = (

@@ -10,11 +10,10 @@ from emergency.domain import notice_change
 from emergency.store import NOTICES
 from fazhi.consumer import HandlerContext
 from fazhi.contracts.emergency import NoticePublished, NoticeSourceKind, NoticeState
-from fazhi.envelope import ID_MAX_LENGTH, derived_id, new_event
+from fazhi.envelope import ID_MAX_LENGTH, derived_id
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import redact
-from fazhi.topology import EMERGENCY
 
 BODY_MAX = 20_000
 NOTICE = "notice"
@@ -68,17 +67,7 @@ def tell_public(
         published_at=at,
         state=state,
     )
-    ctx.emit(
-        EMERGENCY.topic,
-        new_event(
-            type="emergency.notice.published",
-            source=ctx.event.source,
-            subject=the_id,
-            id=derived_id(ctx.event.key, f"emergency.notice.published/{kind}"),
-            time=at,
-            data=data.model_dump(mode="json"),
-        ),
-    )
+    ctx.emit(data, rule=str(kind), time=at)
     source[NOTICE] = {"notice_id": the_id, "state": str(state)}
 
 

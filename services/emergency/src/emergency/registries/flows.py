@@ -16,10 +16,8 @@ from fazhi.contracts.emergency import (
     SupplyLow,
     SupplyStocked,
 )
-from fazhi.envelope import derived_id, new_event
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
-from fazhi.topology import EMERGENCY
 
 REMIND_BEFORE = timedelta(days=30)
 """A plan's owner is reminded this long before its revision is due, and again on the day."""
@@ -75,26 +73,18 @@ async def on_supply_stocked(ctx: HandlerContext, data: SupplyStocked) -> None:
     doc.setdefault("unit", ctx.event.unit)
     ctx.save(SUPPLIES, doc)
     if low and not was_low:
-        event = SupplyLow(
-            supply_id=data.supply_id,
-            item=data.item,
-            depot=data.depot,
-            unit=ctx.event.unit or "",
-            quantity=data.quantity,
-            minimum=data.minimum,
-            measure=data.measure,
-            counted_at=data.counted_at,
-        )
         ctx.emit(
-            EMERGENCY.topic,
-            new_event(
-                type="emergency.supply.low",
-                source=ctx.event.source,
-                subject=data.supply_id,
-                id=derived_id(ctx.event.key, "emergency.supply.low"),
-                time=ctx.event.time,
-                data=event.model_dump(mode="json"),
+            SupplyLow(
+                supply_id=data.supply_id,
+                item=data.item,
+                depot=data.depot,
+                unit=ctx.event.unit or "",
+                quantity=data.quantity,
+                minimum=data.minimum,
+                measure=data.measure,
+                counted_at=data.counted_at,
             ),
+            time=ctx.event.time,
         )
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from emergency.store import PLANS, TIMERS
+from fazhi.contracts import derived_event
 from fazhi.contracts.emergency import PlanRevisionDue
-from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
-from fazhi.topology import EMERGENCY
-from fazhi.worker import Timer, TimerContext
+from fazhi.envelope import CloudEvent
+from fazhi.worker import DayScan
 
 FIRST_LOOK_DAYS = 7
 
@@ -29,39 +29,20 @@ def reminder_event(doc: dict[str, Any], day: date, now: datetime) -> CloudEvent 
         revision_due_on=due,
         days_left=days_left,
     )
-    return new_event(
-        type="emergency.plan.revision_due",
+    return derived_event(
+        data,
+        cause=f"{doc['_id']}\n{due.isoformat()}\n{days_left}",
         source=f"/units/{doc['owner_unit']}",
-        subject=doc["_id"],
-        id=derived_id(
-            f"{doc['_id']}\n{due.isoformat()}\n{days_left}", "emergency.plan.revision_due"
-        ),
         time=now,
-        data=data.model_dump(mode="json"),
     )
 
 
-async def remind_revisions(t: TimerContext) -> None:
-    now = datetime.now(CHINA_TZ)
-    today = now.date()
-    cursor = await t.db[TIMERS].find_one({"_id": "plan-revision"})
-    done = cursor.get("through") if cursor else None
-    first = (
-        date.fromisoformat(done) if isinstance(done, str) else today - timedelta(FIRST_LOOK_DAYS)
-    )
-    events = []
-    day = first
-    while day <= today:
-        async for doc in t.db[PLANS].find({"reminder_days": day.isoformat()}):
-            event = reminder_event(doc, day, now)
-            if event is not None:
-                events.append(event)
-        day += timedelta(days=1)
-    if events:
-        await t.publisher.publish(EMERGENCY.topic, events)
-    await t.db[TIMERS].replace_one(
-        {"_id": "plan-revision"}, {"through": today.isoformat()}, upsert=True
-    )
-
-
-TIMERS_OF_REGISTRIES = (Timer("plan-revision", lambda _: 60.0, remind_revisions),)
+REVISIONS = DayScan(
+    "plan-revision",
+    lambda _: 60.0,
+    PLANS,
+    "reminder_days",
+    lambda doc, look: reminder_event(doc, look.day, look.now),
+    TIMERS,
+    first_look_days=FIRST_LOOK_DAYS,
+)

@@ -11,7 +11,6 @@ from datetime import date, datetime
 from fazhi.codec import clock_summary, decode, encode
 from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.opengov import (
-    CONTRACT,
     ConsultationEnded,
     ConsultationStarted,
     CorrectionRequested,
@@ -22,7 +21,7 @@ from fazhi.contracts.opengov import (
     RequestOverdue,
     RequestReceived,
 )
-from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
+from fazhi.envelope import CHINA_TZ
 from fazhi.projection import OWNERS, Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import redact
@@ -151,31 +150,29 @@ def _keep(ctx: HandlerContext, doc: Document, request: DisclosureRequest) -> Non
             "due_date": clock.get("due_date"),
         },
     )
-    late = overdue_event(doc, request, today())
+    late = overdue(doc, request, today())
     if late is not None:
-        ctx.emit(CONTRACT.name, late)
+        ctx.emit(late, cause=overdue_cause(late), source=f"/units/{late.unit}")
 
 
-def overdue_event(doc: Document, request: DisclosureRequest, on: date) -> CloudEvent | None:
-    """`opengov.request.overdue` for a request whose reply period ended unanswered before `on`,
-    with an id derived from the request and its due date: found again (by the timer, a replay)
-    it is the same event, and a due date moved by an extension gives a new one."""
+def overdue(doc: Document, request: DisclosureRequest, on: date) -> RequestOverdue | None:
+    """What `opengov.request.overdue` says of a request whose reply period ended unanswered
+    before `on` (None while it has not)."""
     if request.state not in OPEN_STATES or not request.overdue(on):
         return None
-    unit = doc.get("unit") or (doc.get(OWNERS) or [""])[0]
-    due = request.due_on.isoformat()
-    return new_event(
-        type="opengov.request.overdue",
-        source=f"/units/{unit}",
-        subject=request.request_id,
-        id=derived_id(f"{request.request_id}@{due}", "opengov.request.overdue"),
-        data=RequestOverdue(
-            request_id=request.request_id,
-            unit=unit,
-            due_date=request.due_on,
-            days_overdue=request.clock.days_overdue(on),
-        ).model_dump(mode="json"),
+    return RequestOverdue(
+        request_id=request.request_id,
+        unit=doc.get("unit") or (doc.get(OWNERS) or [""])[0],
+        due_date=request.due_on,
+        days_overdue=request.clock.days_overdue(on),
     )
+
+
+def overdue_cause(late: RequestOverdue) -> str:
+    """What an overdue event derives from: the request and its due date, so found again (by
+    the timer, a replay) it is the same event, and a due date moved by an extension gives a new
+    one."""
+    return f"{late.request_id}@{late.due_date.isoformat()}"
 
 
 def _day(at: datetime) -> date:

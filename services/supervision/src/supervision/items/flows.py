@@ -28,7 +28,7 @@ from fazhi.contracts.supervision import (
     TaskOverdue,
     TrainingRecorded,
 )
-from fazhi.envelope import CHINA_TZ, ID_MAX_LENGTH, derived_id, new_event
+from fazhi.envelope import CHINA_TZ, ID_MAX_LENGTH, derived_id
 from fazhi.projection import OWNERS, Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import redact
@@ -45,7 +45,6 @@ from supervision.domain import (
     open_item,
     transition_item,
 )
-from supervision.events import CATALOG
 from supervision.metrics import supervision_metrics
 from supervision.store import FINDINGS, ITEM_HISTORY, ITEMS, TASKS, TRAININGS, day_key
 
@@ -235,7 +234,7 @@ def emit_opened(
         ladder_from=ladder_from,
         due_at=due_at,
     )
-    _emit(ctx, "supervision.item.opened", item_id, opened.model_dump(mode="json"), unit)
+    ctx.emit(opened, rule=item_id, source=f"/units/{unit}")
 
 
 def emit_closed(ctx: HandlerContext, doc: Document, resolution: str) -> None:
@@ -251,21 +250,7 @@ def emit_closed(ctx: HandlerContext, doc: Document, resolution: str) -> None:
         resolution=resolution,
         source_event_id=ctx.event.id,
     )
-    _emit(ctx, "supervision.item.closed", doc["_id"], closed.model_dump(mode="json"), doc["unit"])
-
-
-def _emit(ctx: HandlerContext, type_: str, item_id: str, data: dict[str, Any], unit: str) -> None:
-    ctx.emit(
-        CATALOG.topic,
-        new_event(
-            type=type_,
-            source=f"/units/{unit}",
-            subject=item_id,
-            id=derived_id(ctx.event.key, f"{type_}/{item_id}"),
-            time=datetime.now(CHINA_TZ),
-            data=data,
-        ),
-    )
+    ctx.emit(closed, rule=doc["_id"], source=f"/units/{doc['unit']}")
 
 
 def bounded_id(prefix: str, cause: str) -> str:

@@ -1,0 +1,232 @@
+"""Worker timers on an in-memory database: a day scan looks at each day since its watermark with
+one equality per day, reaches back its first-look window the first time, moves its watermark
+only once what it found is published, and publishes an event once a day; the services' scans
+derive the ids their hand-written loops derived."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+
+from emergency.config import Settings as EmergencySettings
+from emergency.incidents.timers import PURGE
+from emergency.registries.timers import REVISIONS
+from emergency.store import CLOSED_DAY, INCIDENTS, PLANS, TIMERS
+from fazhi.contracts import derived_event
+from fazhi.contracts.supervision import TaskOverdue
+from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id
+from fazhi.publisher import FakePublisher, PublishError
+from fazhi.settings import ServiceSettings
+from fazhi.worker import DayLook, DayScan, TimerContext
+from open_government.config import Settings as OpenGovernmentSettings
+from open_government.requests.timer import OVERDUE
+from supervision.config import Settings as SupervisionSettings
+from supervision.domain import DEFAULT_LADDER
+from supervision.watch import ITEM_WATCH, TASK_WATCH, item_events, task_events
+from tests.support.memorydb import MemoryDatabase
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=CHINA_TZ)
+DUE = datetime(2026, 11, 1, 23, 59, 59, tzinfo=CHINA_TZ)
+
+
+class LateSettings(ServiceSettings):
+    days_late: int = 2
+
+
+def overdue(doc: dict[str, Any], look: DayLook[LateSettings]) -> CloudEvent:
+    data = TaskOverdue(task_id=doc["_id"], unit="justice", due_at=DUE, days_overdue=1)
+    return derived_event(data, cause=doc["_id"], rule=look.day.isoformat(), source="/units/x")
+
+
+SCAN = DayScan(
+    "test-scan",
+    lambda s: 1.0,
+    "tasks",
+    "due_day",
+    overdue,
+    "marks",
+    first_look_days=3,
+    last_day=lambda s, today: today - timedelta(days=s.days_late),
+    max_back_days=10,
+)
+
+
+def timer(
+    db: MemoryDatabase, now: datetime = NOW, settings: Any = None, **kw: Any
+) -> TimerContext[Any]:
+    return TimerContext(
+        settings or LateSettings(), cast(Any, db), FakePublisher(**kw), clock=lambda: now
+    )
+
+
+def day_queries(db: MemoryDatabase, collection: str, field: str) -> list[str]:
+    return [q[field] for c, q in db.queries if c == collection and field in q]
+
+
+def published(t: TimerContext[Any]) -> list[tuple[str, CloudEvent]]:
+    return cast(FakePublisher, t.publisher).published
+
+
+async def tasks(db: MemoryDatabase, *days: str) -> None:
+    await db["tasks"].insert_many({"_id": f"T-{d}", "due_day": d} for d in days)
+
+
+async def test_a_day_scan_looks_at_each_day_since_its_watermark_by_equality() -> None:
+    db = MemoryDatabase()
+    await tasks(db, "2026-11-24", "2026-11-25", "2026-11-27", "2026-11-28", "2026-11-30")
+    await db["marks"].replace_one({"_id": "test-scan"}, {"through": "2026-11-25"}, upsert=True)
+    t = timer(db)
+    assert await SCAN.run(t) == 3
+    # from the last day looked at (again: it may have filled since) to today - 2 days, by day
+    assert day_queries(db, "tasks", "due_day") == [
+        "2026-11-25",
+        "2026-11-26",
+        "2026-11-27",
+        "2026-11-28",
+    ]
+    assert [(topic, e.subject) for topic, e in published(t)] == [
+        ("supervision.events", "T-2026-11-25"),
+        ("supervision.events", "T-2026-11-27"),
+        ("supervision.events", "T-2026-11-28"),
+    ]
+    assert db["marks"].docs["test-scan"]["through"] == "2026-11-28"
+
+
+async def test_the_first_look_reaches_its_window_back_and_a_look_no_further_than_its_bound() -> (
+    None
+):
+    db = MemoryDatabase()
+    await SCAN.run(timer(db))
+    assert day_queries(db, "tasks", "due_day") == [
+        "2026-11-25",
+        "2026-11-26",
+        "2026-11-27",
+        "2026-11-28",
+    ]
+    db = MemoryDatabase()
+    await db["marks"].replace_one({"_id": "test-scan"}, {"through": "2025-01-01"}, upsert=True)
+    await SCAN.run(timer(db))
+    assert day_queries(db, "tasks", "due_day")[0] == "2026-11-18"  # 10 days before the last
+
+
+async def test_a_look_moves_nothing_and_a_failed_publish_keeps_the_watermark() -> None:
+    db = MemoryDatabase()
+    await tasks(db, "2026-11-28")
+    t = timer(db, fail=True)
+    assert [e.subject for e in await SCAN.look(t)] == ["T-2026-11-28"]
+    assert "test-scan" not in db["marks"].docs
+    with pytest.raises(PublishError):
+        await SCAN.run(t)
+    assert "test-scan" not in db["marks"].docs
+
+
+async def test_an_event_is_published_once_a_day_however_often_it_is_found() -> None:
+    db = MemoryDatabase()
+    await tasks(db, "2026-11-28")
+    today = timer(db)
+    assert await SCAN.run(today) == 1
+    assert await SCAN.run(today) == 0
+    today.clock = lambda: NOW + timedelta(days=1)  # the 28th is looked at again, a new day
+    await db["marks"].replace_one({"_id": "test-scan"}, {"through": "2026-11-28"}, upsert=True)
+    assert await SCAN.run(today) == 1
+    assert published(today)[0][1].id == published(today)[1][1].id
+
+
+async def test_the_purge_scan_looks_at_closing_days_whose_retention_ended_with_the_old_ids() -> (
+    None
+):
+    db = MemoryDatabase()
+    closed = (NOW.date() - timedelta(days=180)).isoformat()
+    await db[INCIDENTS].insert_many(
+        [{"_id": "I1", CLOSED_DAY: closed, "owner_units": ["street-a"], "private": {}}]
+    )
+    t = timer(db, settings=EmergencySettings())
+    await PURGE.run(t)
+    days = day_queries(db, INCIDENTS, CLOSED_DAY)
+    assert (days[0], days[-1], len(days)) == (
+        (NOW.date() - timedelta(days=210)).isoformat(),
+        closed,
+        31,
+    )
+    ((topic, event),) = published(t)
+    assert (topic, event.type, event.subject) == (
+        "emergency.events",
+        "emergency.incident.personal_data_purged",
+        "I1",
+    )
+    assert event.id == derived_id(f"I1\n{closed}", "emergency.incident.personal_data_purged")
+    assert db[TIMERS].docs["personal-data-purge"]["through"] == closed
+
+
+async def test_the_revision_scan_finds_a_reminder_on_its_day_with_the_old_id() -> None:
+    db = MemoryDatabase()
+    await db[PLANS].insert_many(
+        [
+            {
+                "_id": "P1",
+                "owner_unit": "emergency-management",
+                "title": "防汛预案",
+                "revision_due_on": "2026-12-28",
+                "reminder_days": ["2026-11-28", "2026-12-28"],
+            }
+        ]
+    )
+    t = timer(db, settings=EmergencySettings())
+    await REVISIONS.run(t)
+    assert day_queries(db, PLANS, "reminder_days") == [
+        (NOW.date() - timedelta(days=n)).isoformat() for n in range(7, -1, -1)
+    ]
+    ((_, event),) = published(t)
+    assert event.data["days_left"] == 30
+    assert event.id == derived_id("P1\n2026-12-28\n30", "emergency.plan.revision_due")
+
+
+async def test_the_overdue_scan_looks_at_sixty_days_up_to_yesterday_then_from_its_watermark() -> (
+    None
+):
+    db = MemoryDatabase()
+    t = timer(db, settings=OpenGovernmentSettings())
+    await OVERDUE.run(t)
+    days = day_queries(db, "requests", "due_date")
+    assert (days[0], days[-1], len(days)) == ("2026-10-01", "2026-11-29", 60)
+    db.queries.clear()
+    t.clock = lambda: NOW + timedelta(days=2)
+    await OVERDUE.run(t)
+    assert day_queries(db, "requests", "due_date") == ["2026-11-29", "2026-11-30", "2026-12-01"]
+
+
+async def test_the_deadline_watch_starts_today_and_its_settings_are_typed() -> None:
+    db = MemoryDatabase()
+    t = timer(db, settings=SupervisionSettings())
+    await TASK_WATCH.run(t)
+    await ITEM_WATCH.run(t)
+    assert day_queries(db, "tasks", "watch_day") == ["2026-11-30"]
+    assert day_queries(db, "items", "escalate_day") == ["2026-11-30"]
+    assert TASK_WATCH.interval_s(SupervisionSettings(watch_interval_s=5)) == 5
+
+
+def test_the_revision_scan_first_looks_a_week_back() -> None:
+    window = REVISIONS.window(None, EmergencySettings(), date(2026, 11, 30))
+    assert window == (date(2026, 11, 23), date(2026, 11, 30))
+
+
+def test_the_deadline_watch_derives_the_ids_its_loop_derived() -> None:
+    task = {"_id": "M1-D1", "kind": "milestone", "unit": "justice", "due_at": DUE}
+    (late,) = task_events(task, NOW.date(), NOW)
+    assert late.id == derived_id("M1-D1", "supervision.task.overdue/29")
+    (soon,) = task_events(task, date(2026, 10, 18), NOW)
+    assert soon.id == derived_id("M1-D1", "supervision.task.due_soon/2026-11-01/14")
+    item = {
+        "_id": "task-M1-D1",
+        "status": "open",
+        "kind": "task_overdue",
+        "unit": "justice",
+        "level": "blue",
+        "ladder_from": "2026-10-20",
+    }
+    steps = item_events(item, NOW.date(), NOW, DEFAULT_LADDER)
+    assert [e.id for e in steps] == [
+        derived_id("task-M1-D1", "supervision.item.escalated/interview")
+    ]
