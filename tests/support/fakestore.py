@@ -108,12 +108,17 @@ class FakeCollection:
     def __init__(self, docs: Iterable[dict[str, Any]] = ()) -> None:
         self.docs = list(docs)
         self.queries: list[dict[str, Any]] = []
+        self.indexes: list[list[str]] = []
 
     def find(
         self, query: Mapping[str, Any] | None = None, projection: Mapping[str, Any] | None = None
     ) -> FakeCursor:
         self.queries.append(dict(query or {}))
         return FakeCursor([project(d, projection) for d in self.docs if matches(d, query or {})])
+
+    async def create_index(self, keys: list[tuple[str, int]], **options: Any) -> str:
+        self.indexes.append([name for name, _ in keys])
+        return str(options.get("name", "_".join(self.indexes[-1])))
 
     async def find_one(
         self, query: Mapping[str, Any], projection: Mapping[str, Any] | None = None

@@ -8,14 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from fazhi.app import Scope
 from fazhi.contracts.opengov import DocKind
 from fazhi.envelope import ID_PATTERN
 from fazhi.models import Id, Payload, UnitCode
-from fazhi.pagination import PageQuery, fetch_page
+from fazhi.pagination import PageQuery
 from fazhi.problems import Problem
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.web.body import read_json_body
+from fazhi.web.lists import Listing
 from open_government.documents.numbers import NumberConflict, issue_number
 from open_government.portal import service
 from open_government.portal.search import Filters, search
@@ -48,6 +50,23 @@ class IssuedNumber(BaseModel):
     year: int
     seq: int
     number: str
+
+
+def _public_id(doc: dict[str, Any], name: str = "document_id") -> dict[str, Any]:
+    out = {name: doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
+    return out
+
+
+PUBLICATIONS = Listing(
+    DOCUMENTS,
+    scope=Scope(owners="the publishing unit", public=True),
+    bounds=frozenset({"year"}),
+    key="published_at",
+    descending=True,
+    projection=service.LISTED,
+    render=_public_id,
+)
+"""What is published, to anyone: a year's items (`year` is required), newest first."""
 
 
 def router() -> APIRouter:
@@ -105,15 +124,7 @@ def router() -> APIRouter:
             where["doc_kind"] = str(kind)
         if unit:
             where["issuing_unit"] = unit
-        page = await fetch_page(
-            rt.db[DOCUMENTS],
-            where,
-            params,
-            key="published_at",
-            descending=True,
-            projection=service.LISTED,
-        )
-        return {"items": [_public_id(d) for d in page.items], "next": page.next}
+        return await PUBLICATIONS.page(rt.db, None, where, params)
 
     @public.get(
         "/v1/publications/{document_id}",
@@ -226,8 +237,3 @@ def router() -> APIRouter:
         return IssuedNumber(**issued)
 
     return public
-
-
-def _public_id(doc: dict[str, Any], name: str = "document_id") -> dict[str, Any]:
-    out = {name: doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
-    return out
