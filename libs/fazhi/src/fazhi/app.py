@@ -1,4 +1,5 @@
-"""The FastAPI app every service builds on: lifespan, events ingest, units, health and metrics."""
+"""The FastAPI app every service builds on: lifespan, events ingest, units, health and metrics,
+security headers."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from fazhi.runtime import Caller, IndexSetup, ServiceRuntime, keyring, mongo_cli
 from fazhi.settings import ServiceSettings
 from fazhi.tail import LiveTail, tail_metrics
 from fazhi.units import all_groups, all_units
+from fazhi.web.headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +190,8 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(SecurityHeaders, docs_paths=[path for path in docs if path])
     app.include_router(health_router())
     app.include_router(units_router())
     app.include_router(calendar_router())

@@ -25,14 +25,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from fazhi.envelope import EnvelopeError, load_json, media_type
 from fazhi.models import SHORT_TEXT_PATTERN
-from fazhi.problems import Problem, field_errors, invalid_fields
+from fazhi.problems import Problem, invalid_fields
 from fazhi.runtime import Caller, Operator, ServiceRuntime, runtime
+from fazhi.web.body import read_json_body
 from fazhi.workdays import DaySource, WorkCalendar
 
 __all__ = [
@@ -408,31 +408,6 @@ YearPath = Annotated[
 ]
 
 
-async def _schedule_body(request: Request) -> ScheduleIn:
-    """The body of a PUT, read only once the caller is known to be an operator: FastAPI would
-    parse a declared body before any dependency ran, so a request without a key would learn
-    how its JSON was wrong."""
-    if media_type(request.headers.get("content-type")) != "application/json":
-        raise Problem(415, "Send the schedule as application/json.", kind="unsupported-media-type")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_SCHEDULE_BYTES:
-            raise Problem(
-                413,
-                f"The body is larger than {MAX_SCHEDULE_BYTES} bytes.",
-                kind="payload-too-large",
-            )
-    try:
-        obj = load_json(bytes(body))
-    except EnvelopeError as exc:
-        raise Problem(400, f"The body is not JSON: {exc}.", kind="malformed-body") from exc
-    try:
-        return ScheduleIn.model_validate(obj)
-    except ValidationError as exc:
-        raise invalid_fields(field_errors(exc.errors()), what="schedule") from exc
-
-
 _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or unknown API key"},
     422: {"description": "Year out of range, or invalid dates; the problem lists the fields"},
@@ -485,7 +460,7 @@ def calendar_router() -> APIRouter:
         rt: Annotated[ServiceRuntime, Depends(runtime)],
         cache: Annotated[CalendarCache, Depends(calendar_cache)],
     ) -> YearSchedule:
-        body = await _schedule_body(request)
+        body = await read_json_body(request, ScheduleIn, limit=MAX_SCHEDULE_BYTES, what="schedule")
         holidays, workdays, ignored = check_schedule(year, body)
         try:
             doc = await store_schedule(

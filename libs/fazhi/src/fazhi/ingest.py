@@ -34,6 +34,7 @@ from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.sealing import key_id, personal_present, seal
 from fazhi.units import is_unit_code
+from fazhi.web.body import read_body
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +86,6 @@ def _personal_ids(event: CloudEvent, data: BaseModel, prefix: str) -> Iterator[d
             if reason is not None:
                 where = f"{name}[{i}]" if isinstance(value, list) else name
                 yield {"field": f"{prefix}data.{where}", "message": reason}
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Problem(413, f"The body is larger than {limit} bytes.", kind="payload-too-large")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise Problem(413, f"The body is larger than {limit} bytes.", kind="payload-too-large")
-    return bytes(body)
 
 
 def _check_event(
@@ -352,7 +341,7 @@ def events_router(catalog: EventCatalog) -> APIRouter:
                 f"got {content_type or 'no content type'}.",
                 kind="unsupported-media-type",
             )
-        body = await _read_body(request, rt.settings.max_body_bytes)
+        body = await read_body(request, limit=rt.settings.max_body_bytes)
         try:
             parsed = read_http(content_type, request.headers, body)
         except EnvelopeError as exc:

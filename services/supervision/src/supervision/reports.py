@@ -5,7 +5,6 @@ equality on an indexed field (`kind`, `opened_year`, `year`)."""
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +23,7 @@ from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.units import find_unit
 from supervision.domain import LECTURES_DUTY, STUDY_HOURS_DUTY, median
+from supervision.pages import PAGES
 from supervision.plan import load_plan
 from supervision.responses import documented, strict_query
 from supervision.store import ITEMS, MEASURE, MILESTONE, TASK, TASKS, TRAININGS
@@ -217,56 +217,50 @@ def annual_markdown(data: YearData) -> str:
     return "\n".join(lines)
 
 
-def markdown_to_html(text: str, title: str) -> str:
-    """The report's own small Markdown (headings, lists, tables, paragraphs) as a page."""
-    body: list[str] = []
+def markdown_blocks(text: str) -> list[dict[str, Any]]:
+    """The report's own small Markdown (headings, lists, tables, paragraphs) as blocks for
+    `templates/report.html`: `{"kind": "h1" | "h2" | "p", "text"}`, `{"kind": "ul", "entries"}`,
+    `{"kind": "table", "head", "rows"}`."""
+    blocks: list[dict[str, Any]] = []
     table: list[list[str]] = []
+    items: list[str] = []
 
-    def flush_table() -> None:
-        if not table:
-            return
-        head, *rows = table
-        body.append("<table><thead><tr>")
-        body.extend(f"<th>{html.escape(c)}</th>" for c in head)
-        body.append("</tr></thead><tbody>")
-        for row in rows:
-            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
-        body.append("</tbody></table>")
-        table.clear()
+    def end_table() -> None:
+        if table:
+            head, *rows = table
+            blocks.append({"kind": "table", "head": head, "rows": rows})
+            table.clear()
 
-    in_list = False
+    def end_list() -> None:
+        if items:
+            blocks.append({"kind": "ul", "entries": list(items)})
+            items.clear()
+
     for line in text.splitlines():
         if line.startswith("|"):
+            end_list()
             cells = [c.strip() for c in line.strip("|").split("|")]
             if not all(set(c) <= {"-"} for c in cells):
                 table.append(cells)
             continue
-        flush_table()
+        end_table()
         if line.startswith("- "):
-            if not in_list:
-                body.append("<ul>")
-                in_list = True
-            body.append(f"<li>{html.escape(line[2:])}</li>")
+            items.append(line[2:])
             continue
-        if in_list:
-            body.append("</ul>")
-            in_list = False
+        end_list()
         if line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+            blocks.append({"kind": "h2", "text": line[3:]})
         elif line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+            blocks.append({"kind": "h1", "text": line[2:]})
         elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
-    flush_table()
-    if in_list:
-        body.append("</ul>")
-    return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.6}"
-        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .5em}</style>"
-        "</head><body>" + "".join(body) + "</body></html>"
-    )
+            blocks.append({"kind": "p", "text": line})
+    end_table()
+    end_list()
+    return blocks
+
+
+def report_page(text: str, title: str) -> str:
+    return PAGES.text("report.html", title=title, blocks=markdown_blocks(text))
 
 
 def _supervisor(who: Principal) -> None:
@@ -313,6 +307,6 @@ def router() -> APIRouter:
         text = annual_markdown(data)
         if format == "md" or (format is None and "text/markdown" in (accept or "")):
             return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
-        return HTMLResponse(markdown_to_html(text, f"碑林区{year}年法治政府建设年度报告"))
+        return HTMLResponse(report_page(text, f"碑林区{year}年法治政府建设年度报告"))
 
     return api

@@ -3,6 +3,7 @@ acknowledgements, and its CAP 1.2 XML."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -16,17 +17,38 @@ from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import AlertLevel, CapStatus, MsgType
 from fazhi.contracts.terms import with_labels
 from fazhi.envelope import ID_PATTERN
-from fazhi.pagination import PageQuery, fetch_page
+from fazhi.pagination import PageQuery
 from fazhi.problems import Problem
-from fazhi.projection import INTERNAL_FIELDS, OWNERS
+from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
+from fazhi.web.lists import Listing
 
 SCOPE = Scope(owners="the issuing unit", roles=frozenset({Role.STAFF}))
 TERMS = {"msg_type": MsgType, "cap_status": CapStatus, "level": AlertLevel}
 HIDDEN = ("chain", ACK_BUCKET, EXPIRES_BUCKET)
-LIST_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, *HIDDEN)}
 XML_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, "chain")}
+
+
+def _order(query: Mapping[str, Any]) -> str:
+    """Active ones red first; ended ones latest first."""
+    return "level_rank" if query["status"] == MessageStatus.ACTIVE else "sent"
+
+
+def _shown(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["alert_id"] = doc.pop("_id")
+    return with_labels(doc, TERMS)
+
+
+LISTING = Listing(
+    ALERTS,
+    scope=SCOPE,
+    bounds=frozenset({"status"}),
+    key=_order,
+    descending=True,
+    projection={name: 0 for name in (*INTERNAL_FIELDS, PRIVATE, *HIDDEN)},
+    render=_shown,
+)
 
 
 def router(topic: str) -> APIRouter:
@@ -55,15 +77,7 @@ def router(topic: str) -> APIRouter:
         if active is False:
             raise Problem(400, "Ask for `status` to list ended alerts.", kind="bad-query")
         wanted = status or MessageStatus.ACTIVE
-        query: dict[str, Any] = {"status": str(wanted)}
-        if not SCOPE.allows(who, {}):
-            query[OWNERS] = who.unit
-        # Active ones red first; ended ones latest first.
-        key = "level_rank" if wanted is MessageStatus.ACTIVE else "sent"
-        found = await fetch_page(
-            rt.db[ALERTS], query, page, key=key, descending=True, projection=LIST_FIELDS
-        )
-        return found.body([_shown(doc) for doc in found.items])
+        return await LISTING.page(rt.db, who, {"status": str(wanted)}, page)
 
     @router.get(
         "/v1/alerts/{alert_id}.xml",
@@ -106,8 +120,3 @@ def router(topic: str) -> APIRouter:
         )
     )
     return router
-
-
-def _shown(doc: dict[str, Any]) -> dict[str, Any]:
-    doc["alert_id"] = doc.pop("_id")
-    return with_labels(doc, TERMS)

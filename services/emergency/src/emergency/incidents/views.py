@@ -14,16 +14,32 @@ from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import Grade, IncidentCategory, ResponseLevel
 from fazhi.contracts.terms import with_labels
 from fazhi.envelope import ID_PATTERN
-from fazhi.pagination import PageQuery, fetch_page
+from fazhi.pagination import PageQuery
 from fazhi.problems import Problem
-from fazhi.projection import INTERNAL_FIELDS, OWNERS
+from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
+from fazhi.web.lists import Listing
 
 SCOPE = Scope(owners="the reporting unit", roles=frozenset({Role.STAFF}))
 PERSONS_SCOPE = "staff keys of any unit only; any other key: 404"
 TERMS = {"grade": Grade, "response_level": ResponseLevel, "category": IncidentCategory}
-LIST_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE)}
+
+
+def _shown(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["incident_id"] = doc.pop("_id")
+    return with_labels(doc, TERMS)
+
+
+LISTING = Listing(
+    INCIDENTS,
+    scope=SCOPE,
+    bounds=frozenset({"status"}),
+    key="occurred_at",
+    descending=True,
+    projection={name: 0 for name in (*INTERNAL_FIELDS, PRIVATE)},
+    render=_shown,
+)
 
 
 def router() -> APIRouter:
@@ -42,18 +58,7 @@ def router() -> APIRouter:
         page: PageQuery,
         status: Annotated[IncidentState, Query(description="reported, responding, ...")],
     ) -> dict[str, Any]:
-        query: dict[str, Any] = {"status": str(status)}
-        if not SCOPE.allows(who, {}):
-            query[OWNERS] = who.unit
-        found = await fetch_page(
-            rt.db[INCIDENTS],
-            query,
-            page,
-            key="occurred_at",
-            descending=True,
-            projection=LIST_FIELDS,
-        )
-        return found.body([_shown(doc) for doc in found.items])
+        return await LISTING.page(rt.db, who, {"status": str(status)}, page)
 
     @router.get(
         "/v1/incidents/{incident_id}/persons",
@@ -98,8 +103,3 @@ def router() -> APIRouter:
         )
     )
     return router
-
-
-def _shown(doc: dict[str, Any]) -> dict[str, Any]:
-    doc["incident_id"] = doc.pop("_id")
-    return with_labels(doc, TERMS)

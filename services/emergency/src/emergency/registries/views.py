@@ -11,14 +11,27 @@ from emergency import responses
 from emergency.store import FORCE_HISTORY, FORCES, PLAN_DRILLS, PLANS, PRIVATE, SUPPLIES
 from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import PlanKind
-from fazhi.pagination import PageQuery, fetch_page
-from fazhi.projection import INTERNAL_FIELDS, OWNERS
+from fazhi.pagination import PageQuery
+from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
+from fazhi.web.lists import Listing
 
 STAFF = frozenset({Role.STAFF})
 SUPPLY_SCOPE = Scope(owners="the unit that counts the depot", roles=STAFF)
-LIST_FIELDS = {name: 0 for name in (*INTERNAL_FIELDS, PRIVATE)}
+
+
+def _supply(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"supply_id": doc.pop("_id"), **doc}
+
+
+LOW_SUPPLIES = Listing(
+    SUPPLIES,
+    scope=SUPPLY_SCOPE,
+    bounds=frozenset({"status"}),
+    projection={name: 0 for name in (*INTERNAL_FIELDS, PRIVATE)},
+    render=_supply,
+)
 
 
 def router() -> APIRouter:
@@ -34,11 +47,7 @@ def router() -> APIRouter:
     async def low_supplies(
         who: Caller, rt: Annotated[ServiceRuntime, Depends(runtime)], page: PageQuery
     ) -> dict[str, Any]:
-        query: dict[str, Any] = {"status": "low"}
-        if not SUPPLY_SCOPE.allows(who, {}):
-            query[OWNERS] = who.unit
-        found = await fetch_page(rt.db[SUPPLIES], query, page, projection=LIST_FIELDS)
-        return found.body([{"supply_id": d.pop("_id"), **d} for d in found.items])
+        return await LOW_SUPPLIES.page(rt.db, who, {"status": "low"}, page)
 
     router.include_router(
         document_router(

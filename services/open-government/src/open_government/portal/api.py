@@ -6,15 +6,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
+from fazhi.app import Scope
 from fazhi.contracts.opengov import DocKind
-from fazhi.envelope import ID_PATTERN, EnvelopeError, load_json, media_type
+from fazhi.envelope import ID_PATTERN
 from fazhi.models import Id, Payload, UnitCode
-from fazhi.pagination import PageQuery, fetch_page
-from fazhi.problems import Problem, field_errors, invalid_fields
+from fazhi.pagination import PageQuery
+from fazhi.problems import Problem
 from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
+from fazhi.web.body import read_json_body
+from fazhi.web.lists import Listing
 from open_government.documents.numbers import NumberConflict, issue_number
 from open_government.portal import service
 from open_government.portal.search import Filters, search
@@ -47,6 +50,23 @@ class IssuedNumber(BaseModel):
     year: int
     seq: int
     number: str
+
+
+def _public_id(doc: dict[str, Any], name: str = "document_id") -> dict[str, Any]:
+    out = {name: doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
+    return out
+
+
+PUBLICATIONS = Listing(
+    DOCUMENTS,
+    scope=Scope(owners="the publishing unit", public=True),
+    bounds=frozenset({"year"}),
+    key="published_at",
+    descending=True,
+    projection=service.LISTED,
+    render=_public_id,
+)
+"""What is published, to anyone: a year's items (`year` is required), newest first."""
 
 
 def router() -> APIRouter:
@@ -104,15 +124,7 @@ def router() -> APIRouter:
             where["doc_kind"] = str(kind)
         if unit:
             where["issuing_unit"] = unit
-        page = await fetch_page(
-            rt.db[DOCUMENTS],
-            where,
-            params,
-            key="published_at",
-            descending=True,
-            projection=service.LISTED,
-        )
-        return {"items": [_public_id(d) for d in page.items], "next": page.next}
+        return await PUBLICATIONS.page(rt.db, None, where, params)
 
     @public.get(
         "/v1/publications/{document_id}",
@@ -204,7 +216,10 @@ def router() -> APIRouter:
         },
     )
     async def number(who: Caller, rt: Runtime, request: Request) -> IssuedNumber:
-        body = await _number_body(request)
+        # Read once the caller is known, as the calendar's PUT reads its body.
+        body = await read_json_body(
+            request, NumberRequest, limit=MAX_NUMBER_BODY, what="number request"
+        )
         if not who.has(Role.OPERATOR) and not (who.has(Role.DEPARTMENT) and who.unit == body.unit):
             raise Problem(
                 403, f"Only unit {body.unit!r} numbers its documents.", kind="forbidden-unit"
@@ -222,29 +237,3 @@ def router() -> APIRouter:
         return IssuedNumber(**issued)
 
     return public
-
-
-async def _number_body(request: Request) -> NumberRequest:
-    """The body, read only once the caller is known (as the calendar's PUT reads its body)."""
-    if media_type(request.headers.get("content-type")) != "application/json":
-        raise Problem(415, "Send the request as application/json.", kind="unsupported-media-type")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_NUMBER_BODY:
-            raise Problem(
-                413, f"The body is larger than {MAX_NUMBER_BODY} bytes.", kind="payload-too-large"
-            )
-    try:
-        obj = load_json(bytes(body))
-    except EnvelopeError as exc:
-        raise Problem(400, f"The body is not JSON: {exc}.", kind="malformed-body") from exc
-    try:
-        return NumberRequest.model_validate(obj)
-    except ValidationError as exc:
-        raise invalid_fields(field_errors(exc.errors()), what="number request") from exc
-
-
-def _public_id(doc: dict[str, Any], name: str = "document_id") -> dict[str, Any]:
-    out = {name: doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
-    return out

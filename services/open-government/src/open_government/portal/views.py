@@ -1,5 +1,6 @@
 """The public portal 政务公开 at `/`: server-rendered pages (zh-CN, readable without JavaScript,
-usable on a phone), the disclosure request form and tracking page, and Atom feeds."""
+usable on a phone; `templates/`, extending the public layout `base.html`, styled by
+`static/portal.css`), the disclosure request form and tracking page, and Atom feeds."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 
 from fazhi.contracts.opengov import Channel, DocKind, RequestReceived, Validity
@@ -19,6 +19,7 @@ from fazhi.ingest import seal_personal
 from fazhi.publisher import PublishError
 from fazhi.runtime import ServiceRuntime, runtime
 from fazhi.units import all_units, get_unit, is_unit_code
+from fazhi.web.pages import Pages, static_router
 from open_government.domain.requests import receive_request
 from open_government.events import CATALOG
 from open_government.portal import service
@@ -30,12 +31,6 @@ Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 DocId = Annotated[str, Path(pattern=ID_PATTERN, max_length=128)]
 ATOM = "application/atom+xml; charset=utf-8"
 LISTED_KINDS = [k for k in DocKind]
-_ENV = Environment(
-    loader=PackageLoader("open_government.portal", "templates"),
-    autoescape=select_autoescape(default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def _unit_name(code: str | None) -> str:
@@ -59,17 +54,19 @@ def _day(value: Any) -> str:
     return str(value.astimezone(CHINA_TZ).date())
 
 
-_ENV.filters.update(unit_name=_unit_name, kind_name=_kind_name, day=_day)
-_ENV.globals.update(
-    kinds=LISTED_KINDS,
-    validity_name={str(v): v.label_zh for v in Validity},
-    review_name={"submitted": "已报送", "passed": "通过", "failed": "未通过"},
+PAGES = Pages(
+    "open_government.portal",
+    filters={"unit_name": _unit_name, "kind_name": _kind_name, "day": _day},
+    globals={
+        "kinds": LISTED_KINDS,
+        "validity_name": {str(v): v.label_zh for v in Validity},
+        "review_name": {"submitted": "已报送", "passed": "通过", "failed": "未通过"},
+    },
 )
 
 
 def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = _ENV.get_template(name).render(this_year=service.now().year, **context)
-    return HTMLResponse(html, status_code=status)
+    return PAGES.render(name, status, this_year=service.now().year, **context)
 
 
 def not_found(what: str) -> HTMLResponse:
@@ -93,6 +90,7 @@ def new_tracking_number(on: date) -> str:
 
 def router() -> APIRouter:
     portal = APIRouter(include_in_schema=False)
+    portal.include_router(static_router("open_government.portal"))
 
     @portal.get("/", response_class=HTMLResponse)
     async def home(rt: Runtime) -> HTMLResponse:

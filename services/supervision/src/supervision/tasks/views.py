@@ -4,8 +4,6 @@ its timeline)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -14,18 +12,22 @@ from fastapi.responses import StreamingResponse
 
 from fazhi.app import Scope, Timeline, document_router
 from fazhi.models import UnitCode
-from fazhi.pagination import PageQuery, fetch_page
+from fazhi.pagination import PageQuery
 from fazhi.projection import INTERNAL_FIELDS, OWNERS
-from fazhi.roles import Role
 from fazhi.runtime import Caller, ServiceRuntime, runtime
 from fazhi.units import find_unit
+from fazhi.web.csvfile import csv_response
+from fazhi.web.lists import Listing
 from supervision.domain import TaskState
 from supervision.items.flows import task_item_id
 from supervision.responses import documented, strict_query
 from supervision.store import MEASURE, MILESTONE, TASK, TASK_HISTORY, TASKS
 
 TASK_FILTERS = ("unit", "status", "overdue", "chapter", "kind")
-HIDDEN = {name: 0 for name in INTERNAL_FIELDS}
+SCOPE = Scope(
+    owners="its lead and responsible units; a task outside the plan: the unit that first "
+    "reported it"
+)
 CSV_FIELDS = (
     "task_id",
     "kind",
@@ -111,7 +113,6 @@ def render_task(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 async def filters(
-    who: Caller,
     unit: Annotated[UnitCode | None, Query(description="A lead or responsible unit")] = None,
     status: Annotated[
         TaskState | None, Query(description="not_started, in_progress, completed")
@@ -126,11 +127,9 @@ async def filters(
         Query(description="Measures (default), tasks or milestones"),
     ] = "measure",
 ) -> dict[str, Any]:
-    """Equality on indexed fields. A department key sees the measures its unit works on."""
+    """Equality on indexed fields (a department key is held to its unit by `LISTING`)."""
     found: dict[str, Any] = {"kind": kind}
-    if not who.has(Role.SUPERVISOR, Role.OPERATOR):
-        found[OWNERS] = who.unit
-    elif unit is not None:
+    if unit is not None:
         found[OWNERS] = unit
     if status is not None:
         found["status"] = str(status)
@@ -144,6 +143,15 @@ async def filters(
 
 
 Filters = Annotated[dict[str, Any], Depends(filters)]
+
+LISTING = Listing(
+    TASKS,
+    scope=SCOPE,
+    bounds=frozenset({"kind"}),
+    projection={name: 0 for name in (*INTERNAL_FIELDS, "watch_day")},
+    render=render_task,
+)
+"""Measures, tasks or milestones (`kind` is always given), in the order of their ids."""
 
 
 def router() -> APIRouter:
@@ -159,12 +167,12 @@ def router() -> APIRouter:
         dependencies=[Depends(strict_query(*TASK_FILTERS, "limit", "cursor"))],
     )
     async def list_tasks(
+        who: Caller,
         found: Filters,
         page: PageQuery,
         rt: Annotated[ServiceRuntime, Depends(runtime)],
     ) -> dict[str, Any]:
-        result = await fetch_page(rt.db[TASKS], found, page, projection=HIDDEN)
-        return result.body([render_task(doc) for doc in result.items])
+        return await LISTING.page(rt.db, who, found, page)
 
     @api.get(
         "/v1/tasks.csv",
@@ -176,23 +184,13 @@ def router() -> APIRouter:
     async def tasks_csv(
         who: Caller, rt: Annotated[ServiceRuntime, Depends(runtime)]
     ) -> StreamingResponse:
-        async def rows() -> AsyncIterator[str]:
-            yield "\ufeff" + _csv_line(CSV_FIELDS)
+        async def rows() -> AsyncIterator[list[Any]]:
             for kind in (MEASURE, TASK, MILESTONE):
-                found: dict[str, Any] = {"kind": kind}
-                if not who.has(Role.SUPERVISOR, Role.OPERATOR):
-                    found[OWNERS] = who.unit
-                docs = await rt.db[TASKS].find(found, HIDDEN).to_list(None)
-                docs.sort(key=lambda d: d["_id"])
-                for doc in docs:
+                async for doc in LISTING.documents(rt.db, who, {"kind": kind}):
                     row = {**doc, "task_id": doc["_id"]}
-                    yield _csv_line(tuple(_cell(row.get(f)) for f in CSV_FIELDS))
+                    yield [row.get(name) for name in CSV_FIELDS]
 
-        return StreamingResponse(
-            rows(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="tasks.csv"'},
-        )
+        return csv_response(CSV_FIELDS, rows(), filename="tasks.csv")
 
     api.include_router(
         document_router(
@@ -201,28 +199,9 @@ def router() -> APIRouter:
             id_name="task_id",
             tag="tasks",
             summary="A measure, task or milestone with its progress and timeline",
-            scope=Scope(
-                owners="its lead and responsible units; a task outside the plan: the unit that "
-                "first reported it"
-            ),
+            scope=SCOPE,
             hidden=("watch_day",),
             timelines=[Timeline("history", TASK_HISTORY, "task_id")],
         )
     )
     return api
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
-
-
-def _csv_line(values: tuple[str, ...]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(values)
-    return out.getvalue()

@@ -1,88 +1,13 @@
-<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>应急值守台 · 碑林区突发事件应对</title>
-<style>
-  :root { --red:#c8102e; --orange:#e8710a; --yellow:#d4a600; --blue:#1a5fb4; --ink:#1d1d1f; }
-  * { box-sizing: border-box; }
-  body { margin:0; font:16px/1.5 system-ui,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif; color:var(--ink); background:#f4f5f7; }
-  header { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; justify-content:space-between; padding:.75rem 1rem; background:#24292f; color:#fff; }
-  header h1 { font-size:1.1rem; margin:0; }
-  #live { font-size:.9rem; padding:.15rem .6rem; border-radius:1rem; background:#6e7781; }
-  #live[data-state="live"] { background:#1a7f37; }
-  #live[data-state="lost"] { background:var(--red); }
-  main { max-width:72rem; margin:0 auto; padding:1rem; }
-  form#login { background:#fff; padding:1rem; border-radius:.5rem; display:grid; gap:.75rem; max-width:30rem; }
-  label { display:grid; gap:.25rem; font-weight:600; }
-  input { font:inherit; padding:.6rem; border:1px solid #8c959f; border-radius:.4rem; }
-  button { font:inherit; font-weight:700; padding:.7rem 1rem; min-height:44px; border:0; border-radius:.4rem; cursor:pointer; background:#24292f; color:#fff; }
-  button[disabled] { opacity:.55; cursor:default; }
-  .error { color:var(--red); font-weight:600; }
-  h2 { font-size:1.05rem; margin:1.25rem 0 .5rem; }
-  .level { margin-bottom:1rem; }
-  .level > h3 { margin:.25rem 0; font-size:1rem; color:#fff; padding:.3rem .7rem; border-radius:.3rem; display:inline-block; }
-  .level[data-level="red"] > h3 { background:var(--red); }
-  .level[data-level="orange"] > h3 { background:var(--orange); }
-  .level[data-level="yellow"] > h3 { background:var(--yellow); color:#1d1d1f; }
-  .level[data-level="blue"] > h3 { background:var(--blue); }
-  .alerts { list-style:none; padding:0; margin:0; display:grid; gap:.6rem; grid-template-columns:repeat(auto-fill,minmax(18rem,1fr)); }
-  .alert { background:#fff; border-left:.5rem solid #8c959f; border-radius:.4rem; padding:.75rem; display:grid; gap:.35rem; }
-  .alert[data-level="red"] { border:3px solid var(--red); border-left-width:.75rem; background:#fff0f0; }
-  .alert[data-level="red"]:not([data-acknowledged="true"]) { animation:pulse 1.2s ease-in-out infinite; }
-  .alert[data-level="orange"] { border-left-color:var(--orange); }
-  .alert[data-level="yellow"] { border-left-color:var(--yellow); }
-  .alert[data-level="blue"] { border-left-color:var(--blue); }
-  .alert .headline { font-weight:700; font-size:1.05rem; }
-  .alert[data-level="red"] .headline { color:var(--red); }
-  .alert .meta { font-size:.85rem; color:#57606a; }
-  .tag { display:inline-block; font-size:.75rem; padding:0 .4rem; border-radius:.3rem; background:#eaeef2; margin-right:.25rem; }
-  .tag.drill { background:#fff8c5; }
-  .tag.escalated { background:var(--red); color:#fff; }
-  .tag.acked { background:#dafbe1; }
-  .alert button.ack { background:var(--red); }
-  .alert[data-level="orange"] button.ack { background:var(--orange); }
-  .alert[data-level="yellow"] button.ack, .alert[data-level="blue"] button.ack { background:#24292f; }
-  .empty { color:#57606a; }
-  .board { display:grid; gap:.75rem; grid-template-columns:repeat(auto-fit,minmax(14rem,1fr)); }
-  .board section { background:#fff; border-radius:.4rem; padding:.6rem .75rem; }
-  .board h3 { margin:0 0 .4rem; font-size:.95rem; }
-  .board ul { margin:0; padding-left:1.1rem; }
-  body.has-red header { background:var(--red); }
-  @keyframes pulse { 50% { box-shadow:0 0 0 .35rem rgba(200,16,46,.35); } }
-  @media (max-width: 30rem) { main { padding:.5rem; } .alerts { grid-template-columns:1fr; } }
-</style>
-</head>
-<body>
-<header>
-  <h1>应急值守台 · 突发事件应对</h1>
-  <span id="live" data-state="off" role="status">未连接</span>
-  <span id="who"></span>
-</header>
-<main>
-  <form id="login" hidden>
-    <p>请输入值班人员的 API 密钥和工号。密钥仅保存在本标签页（sessionStorage），关闭标签页即清除。</p>
-    <label>API 密钥 <input id="key" name="key" type="password" autocomplete="off" required></label>
-    <label>工号 <input id="staff" name="staff" pattern="[A-Za-z0-9._~:-]{1,64}" required placeholder="如 staff-007"></label>
-    <button type="submit">进入值守台</button>
-    <p id="login-error" class="error" role="alert"></p>
-  </form>
-  <div id="console" hidden>
-    <h2>生效中的预警 <small id="count"></small></h2>
-    <div id="levels"></div>
-    <h2>突发事件看板</h2>
-    <div class="board" id="board"></div>
-    <p><button type="button" id="logout">退出（清除密钥）</button></p>
-  </div>
-</main>
-<script>
+// The staff console (/console): asks for a staff key and staff id, keeps them in the tab's
+// sessionStorage, follows /v1/alerts/stream with fetch(), shows the active alerts by level with
+// an acknowledge button each, and the incident board.
 "use strict";
 const KEY = "fazhi.console.key", STAFF = "fazhi.console.staff";
 const LEVELS = [["red", "红色预警（一级）"], ["orange", "橙色预警（二级）"], ["yellow", "黄色预警（三级）"], ["blue", "蓝色预警（四级）"]];
 const CAP = { actual: "", exercise: "演练", test: "测试", system: "系统", draft: "草稿" };
 const BOARD = [["reported", "已报告"], ["responding", "应急响应中"], ["recovering", "恢复重建"]];
-const GRADES = { particularly_serious: "特别重大", serious: "重大", relatively_serious: "较大", general: "一般" };
+// The alert event types, as the server names them (from the contract).
+const TYPES = JSON.parse(document.body.dataset.types);
 const alerts = new Map();
 let me = null, lastId = null, stopped = false;
 
@@ -105,14 +30,14 @@ function keep(item) {
 
 function apply(event) {
   const d = event.data;
-  if (event.type === "emergency.alert.issued") {
+  if (event.type === TYPES.issued) {
     for (const ref of d.references || []) alerts.delete(ref);
     if (d.msg_type !== "cancel") keep({ ...d, cap_status: d.status, sent: event.time, acknowledged: false });
-  } else if (event.type === "emergency.alert.acknowledged") {
+  } else if (event.type === TYPES.acknowledged) {
     const a = alerts.get(d.alert_id); if (a) a.acknowledged = true;
-  } else if (event.type === "emergency.alert.escalated") {
+  } else if (event.type === TYPES.escalated) {
     const a = alerts.get(d.alert_id); if (a) a.escalated_at = d.escalated_at;
-  } else if (event.type === "emergency.alert.expired") {
+  } else if (event.type === TYPES.expired) {
     alerts.delete(d.alert_id);
   }
   render();
@@ -163,7 +88,7 @@ async function acknowledge(alertId, button) {
   const now = new Date().toISOString();
   const id = (crypto.randomUUID && crypto.randomUUID()) || `ack-${Date.now()}-${Math.random().toString(16).slice(2)}`;
   const body = {
-    specversion: "1.0", id, source: `/units/${me.unit}`, type: "emergency.alert.acknowledged",
+    specversion: "1.0", id, source: `/units/${me.unit}`, type: TYPES.acknowledged,
     subject: alertId, time: now, datacontenttype: "application/json",
     data: { alert_id: alertId, staff_id: sessionStorage.getItem(STAFF), acknowledged_at: now },
   };
@@ -198,7 +123,7 @@ async function loadBoard() {
     const ul = document.createElement("ul");
     for (const i of items) {
       const level = i.response_level ? ` · ${i.response_level_label_zh || i.response_level}响应` : "";
-      ul.append(text("li", `【${GRADES[i.grade] || i.grade}】${i.title}（${i.category_label_zh || i.category}）${level}`));
+      ul.append(text("li", `【${i.grade_label_zh || i.grade}】${i.title}（${i.category_label_zh || i.category}）${level}`));
     }
     if (!items.length) ul.append(text("li", "无", "empty"));
     section.append(ul); board.append(section);
@@ -272,6 +197,3 @@ $("login").addEventListener("submit", (e) => {
 });
 $("logout").addEventListener("click", () => logout());
 if (sessionStorage.getItem(KEY)) start(); else $("login").hidden = false;
-</script>
-</body>
-</html>

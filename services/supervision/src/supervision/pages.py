@@ -1,0 +1,7 @@
+"""Supervision's pages (`templates/`, `static/`): the dashboard, its panel, the annual report."""
+
+from __future__ import annotations
+
+from fazhi.web.pages import Pages
+
+PAGES = Pages("supervision")

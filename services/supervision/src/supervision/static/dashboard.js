@@ -1,0 +1,92 @@
+// The supervisor dashboard (/dashboard): asks for a supervisor key once, keeps it in the tab's
+// sessionStorage, loads the panel the server renders and follows /v1/stream with fetch().
+"use strict";
+const KEY = "fazhi.supervision.key";
+const $ = (id) => document.getElementById(id);
+// The event types shown and their names, and the escalation steps, as the server names them.
+const TYPES = JSON.parse($("feed").dataset.types);
+const STEPS = JSON.parse($("feed").dataset.steps);
+let lastId = null, refreshTimer = null, reading = false;
+function key() { return sessionStorage.getItem(KEY); }
+function askKey(message) {
+  sessionStorage.removeItem(KEY);
+  $("keyform").hidden = false;
+  $("keyerror").textContent = message || "";
+  $("status").textContent = "未连接";
+}
+async function loadPanel() {
+  const r = await fetch("/dashboard/panel", {headers: {"Authorization": "Bearer " + key()}});
+  if (r.status === 401 || r.status === 403) { askKey("密钥无效或无督查权限"); return false; }
+  if (r.ok) { $("panel").innerHTML = await r.text(); }
+  return r.ok;
+}
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(loadPanel, 300);
+}
+function show(event) {
+  const d = event.data || {};
+  const li = document.createElement("li");
+  if (d.item_id) { li.dataset.itemId = d.item_id; li.className = "level-" + (d.level || "blue"); }
+  if (d.task_id) { li.dataset.taskId = d.task_id; }
+  const when = new Date(event.time).toLocaleString("zh-CN", {hour12: false});
+  let text = when + " " + (TYPES[event.type] || event.type) + " ";
+  if (d.item_id) { text += d.item_id + (d.escalation ? "（" + (STEPS[d.escalation] || d.escalation) + "）" : ""); }
+  if (d.task_id) { text += d.task_id + " 逾期" + d.days_overdue + "天"; }
+  li.textContent = text;
+  $("live").prepend(li);
+  while ($("live").children.length > 50) { $("live").lastChild.remove(); }
+}
+function handle(block) {
+  let id = null, type = null, data = "";
+  for (const line of block.split("\n")) {
+    if (line.startsWith("id:")) id = line.slice(3).trim();
+    else if (line.startsWith("event:")) type = line.slice(6).trim();
+    else if (line.startsWith("data:")) data += line.slice(5).trim();
+  }
+  if (id) lastId = id;
+  if (type && data) { show(JSON.parse(data)); scheduleRefresh(); }
+}
+async function follow() {
+  if (reading) return;
+  reading = true;
+  while (key()) {
+    try {
+      const headers = {"Authorization": "Bearer " + key(), "Accept": "text/event-stream"};
+      if (lastId) headers["Last-Event-ID"] = lastId;
+      const r = await fetch("/v1/stream", {headers});
+      if (r.status === 401 || r.status === 403) { askKey("密钥无效或无督查权限"); break; }
+      if (!r.ok) throw new Error("stream " + r.status);
+      $("status").textContent = "实时连接中";
+      document.body.dataset.live = "1";
+      const reader = r.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, {stream: true});
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          handle(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+        }
+      }
+    } catch (err) { /* reconnects below with the last id */ }
+    $("status").textContent = "重新连接…";
+    document.body.dataset.live = "";
+    await new Promise((ok) => setTimeout(ok, 2000));
+  }
+  reading = false;
+}
+async function start() {
+  $("keyform").hidden = true;
+  if (await loadPanel()) { follow(); }
+}
+$("keyform").addEventListener("submit", (e) => {
+  e.preventDefault();
+  sessionStorage.setItem(KEY, $("key").value.trim());
+  $("key").value = "";
+  start();
+});
+if (key()) { start(); } else { askKey(""); }
