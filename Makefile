@@ -44,6 +44,7 @@ test: install
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy libs/fazhi/src services/supervision/src services/petition-mediation/src \
 	    services/emergency/src services/open-government/src
 
@@ -51,7 +52,7 @@ unit: deps
 	$(PY) -m pytest tests/unit -q
 
 asyncapi: deps
-	$(PY) -m fazhi.contracts.asyncapi > docs/asyncapi.json
+	$(PY) -m fazhi.bus.asyncapi > docs/asyncapi.json
 
 bench: install
 	bench/run.sh

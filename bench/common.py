@@ -121,8 +121,8 @@ def percentile_ms(seconds: Sequence[float], pct: float) -> float | None:
 
 def progress_event(event_id: str, task_id: str, n: int) -> Any:
     """A `supervision.task.progress_reported` CloudEvent of the bench unit, built with the
-    platform's own envelope (`fazhi.envelope`)."""
-    from fazhi.envelope import CHINA_TZ, new_event
+    platform's own envelope (`fazhi.contracts.envelope`)."""
+    from fazhi.contracts.envelope import CHINA_TZ, new_event
 
     now = datetime.now(CHINA_TZ)
     return new_event(
@@ -143,13 +143,13 @@ def progress_event(event_id: str, task_id: str, n: int) -> Any:
 
 def kafka_record(event: Any) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """(value, key, headers) exactly as the api's publisher sends an event."""
-    from fazhi.envelope import kafka_headers
+    from fazhi.contracts.envelope import kafka_headers
 
     return event.to_bytes(), event.subject.encode(), kafka_headers(event)
 
 
 def producer(kafka: str) -> Any:
-    """An aiokafka producer configured as the api's publisher (`fazhi.publisher`): idempotent,
+    """An aiokafka producer configured as the api's publisher (`fazhi.bus.publisher`): idempotent,
     `acks=all`, 2 ms linger."""
     from aiokafka import AIOKafkaProducer
 

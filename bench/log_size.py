@@ -1,7 +1,7 @@
 """What keeping the log for good costs: disk per million events on the broker.
 
 Produces `--events` (100,000) `supervision.task.progress_reported` events as the api publishes
-them (the envelope, key and `ce_*` headers of `fazhi.envelope`, the personal `note` sealed as at
+them (the envelope, key and `ce_*` headers of `fazhi.contracts.envelope`, the personal `note` sealed as at
 ingest) to a fresh 6-partition topic of the benchmarks' Kafka, then measures the disk its
 partition directories take (allocated blocks: segments and their indexes). Reference, same run:
 the records' own bytes (value, key and headers) — the ratio is Kafka's overhead per record.
@@ -41,7 +41,7 @@ def sealed(event: Any) -> Any:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from fazhi.contracts.supervision import TaskProgressReported
-    from fazhi.sealing import DataKey, seal
+    from fazhi.store.sealing import DataKey, seal
 
     key = DataKey(id=f"tasks:{event.subject}", kid=os.urandom(8), aead=AESGCM(os.urandom(32)))
     return seal(event, TaskProgressReported, key)

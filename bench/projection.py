@@ -73,8 +73,8 @@ from common import (
 )
 from pymongo import AsyncMongoClient
 
-from fazhi.envelope import CHINA_TZ
-from fazhi.projection import VERSION
+from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.store.projection import VERSION
 from supervision.store import TASK_HISTORY
 
 RAW_DB = "bench_raw"

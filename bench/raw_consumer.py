@@ -6,7 +6,7 @@ The best case of what `python -m supervision.worker` does with a batch of
 one wins), and writes
 
 - `bulk_write`s of `UpdateOne({"_id": task id}, {"$set": ...})` on `tasks` (as many updates
-  in one as the worker sends, `fazhi.projection.UPDATE_BATCH`),
+  in one as the worker sends, `fazhi.store.projection.UPDATE_BATCH`),
 - one `insert_many` of timeline rows (one per event) into `task_history`,
 - one `insert_many` of ledger rows (`_id` = the event's key) into `processed_events`,
 
@@ -31,7 +31,7 @@ from common import BENCH_KAFKA, BENCH_MONGO, LEDGER, TOPIC
 from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.errors import BulkWriteError
 
-from fazhi.projection import UPDATE_BATCH  # the most updates the store takes in one command
+from fazhi.store.projection import UPDATE_BATCH  # the most updates the store takes in one command
 from supervision.store import TASK_HISTORY, TASKS
 
 

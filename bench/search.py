@@ -3,7 +3,7 @@ over a registry of published documents, p50 and p95 per query, beside a referenc
 the same run on the same collection: one `find_one` by `_id` (the cheapest indexed round trip).
 
 It fills `bench_opengov.documents` on the bench stack with generated documents (titles and
-bodies drawn from the vocabulary of a district's publications; tokens by `fazhi.textsearch`;
+bodies drawn from the vocabulary of a district's publications; tokens by `fazhi.rules.textsearch`;
 the service's own indexes), in batches of 1000 bounded by `--grow-seconds`, refreshes the
 planner's statistics, then times `--samples` searches of each query of `QUERIES` (words of
 every selectivity, with and without the kind, unit and year filters), one at a time. Prints one
@@ -111,7 +111,7 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
 
 
 def document(n: int, rng: random.Random, start: datetime) -> dict[str, Any]:
-    from fazhi.textsearch import index_tokens
+    from fazhi.rules.textsearch import index_tokens
 
     subject = rng.choice(SUBJECTS)
     rare = rng.choice(RARE) if rng.random() < 0.02 else ""

@@ -58,9 +58,9 @@ from common import (
 )
 from pymongo import AsyncMongoClient, MongoClient
 
-from fazhi.envelope import CHINA_TZ
-from fazhi.publisher import KafkaPublisher
-from fazhi.worker import TimerContext
+from fazhi.bus.publisher import KafkaPublisher
+from fazhi.bus.timers import TimerContext
+from fazhi.contracts.envelope import CHINA_TZ
 from supervision.config import Settings
 from supervision.store import TASKS, ensure_indexes
 from supervision.watch import TASK_WATCH, task_events

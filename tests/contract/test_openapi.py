@@ -34,7 +34,7 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/units")}
 # OPTIONS tells anyone which methods a path allows (204 with `Allow`).
 METADATA = {"OPTIONS"}
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]
-# Lists in cursor pages (`fazhi.pagination`).
+# Lists in cursor pages (`fazhi.web.pagination`).
 PAGED = (
     "/v1/tasks",
     "/v1/items",

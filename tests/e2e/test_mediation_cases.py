@@ -17,7 +17,7 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from fazhi.envelope import from_kafka
+from fazhi.contracts.envelope import from_kafka
 from tests.conftest import client_for, create_key
 from tests.support.kafka import end_offsets, read_topic
 from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured, wait_until

@@ -22,14 +22,15 @@ import pytest
 from aiokafka import ConsumerRecord
 from pymongo import AsyncMongoClient, MongoClient
 
-from fazhi.consumer import EventProcessor, Outcome, Record
+from fazhi.bus.consumer import EventProcessor
+from fazhi.bus.publisher import FakePublisher
+from fazhi.bus.records import Outcome, Record
+from fazhi.contracts.models import ERASED_TEXT, personal_fields
 from fazhi.metrics import service_metrics
-from fazhi.models import ERASED_TEXT, personal_fields
-from fazhi.projection import ERASED, PERSONAL_DATA, MongoStore
-from fazhi.publisher import FakePublisher
-from fazhi.runtime import keyring
-from fazhi.sealing import DATA_KEYS, is_sealed
 from fazhi.settings import ServiceSettings
+from fazhi.store.connect import keyring
+from fazhi.store.projection import ERASED, PERSONAL_DATA, MongoStore
+from fazhi.store.sealing import DATA_KEYS, is_sealed
 from fazhi.topology import SERVICES as TOPOLOGY
 from petition_mediation.events import CATALOG as MEDIATION
 from petition_mediation.worker import WORKER as MEDIATION_WORKER

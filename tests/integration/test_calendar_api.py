@@ -15,19 +15,15 @@ from chinese_calendar.constants import holidays as OFFICIAL_HOLIDAYS
 from fastapi import APIRouter, Depends, FastAPI
 from pymongo import AsyncMongoClient, MongoClient
 
-from fazhi.app import create_service_app
-from fazhi.auth import KeyStore, Role
-from fazhi.calendarstore import (
-    COLLECTION,
-    CalendarCache,
-    load_calendar,
-    work_calendar,
-)
-from fazhi.clocks import start_clock
-from fazhi.publisher import FakePublisher
-from fazhi.runtime import ServiceRuntime
+from fazhi.bus.publisher import FakePublisher
+from fazhi.rules.clocks import start_clock
+from fazhi.rules.workdays import WorkCalendar
 from fazhi.settings import ServiceSettings
-from fazhi.workdays import WorkCalendar
+from fazhi.store.calendar import COLLECTION, CalendarCache, load_calendar
+from fazhi.web.app import create_service_app
+from fazhi.web.auth import KeyStore, Role
+from fazhi.web.calendar import work_calendar
+from fazhi.web.service import ServiceRuntime
 from supervision.events import CATALOG
 from tests.support.processes import MONGO
 
@@ -385,7 +381,7 @@ async def test_cache_keeps_the_last_calendar_when_mongodb_is_unreachable(
     )
     try:
         cache.invalidate()
-        with caplog.at_level(logging.WARNING, logger="fazhi.calendarstore"):
+        with caplog.at_level(logging.WARNING, logger="fazhi.store.calendar"):
             served = await cache.get(away[AUTH_DB])
         assert served is good
         assert any("MongoDB unreachable" in r.getMessage() for r in caplog.records)

@@ -407,8 +407,8 @@ def code_metric_names() -> frozenset[str]:
     from faust.sensors.prometheus import FaustMetrics
     from prometheus_client import REGISTRY
 
+    from fazhi.bus.tail import tail_metrics
     from fazhi.metrics import service_metrics
-    from fazhi.tail import tail_metrics
 
     packages = [s.package for s in SERVICES]
     for package in packages:  # cached per prefix: safe next to the other tests

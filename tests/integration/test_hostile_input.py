@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from pymongo import MongoClient
 
-from fazhi.catalog import dlq_topic
+from fazhi.store.catalog import dlq_topic
 from tests.conftest import create_key
 from tests.support.kafka import end_offsets, read_topic
 from tests.support.processes import AUTH_DB, SERVICES, ServiceProcesses

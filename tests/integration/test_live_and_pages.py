@@ -18,12 +18,18 @@ from fastapi.testclient import TestClient
 from pymongo import AsyncMongoClient, MongoClient
 from starlette.websockets import WebSocketDisconnect
 
-from fazhi.auth import KeyStore
-from fazhi.envelope import CHINA_TZ, CloudEvent, kafka_headers, new_event
-from fazhi.live import WS_BAD_POSITION, WS_UNAUTHENTICATED, KafkaFeed, sse_response, websocket_relay
-from fazhi.pagination import PageParams, decode_cursor, fetch_page, page_params
-from fazhi.problems import Problem, install_problem_handlers
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, kafka_headers, new_event
 from fazhi.roles import Role
+from fazhi.web.auth import KeyStore
+from fazhi.web.live import (
+    WS_BAD_POSITION,
+    WS_UNAUTHENTICATED,
+    KafkaFeed,
+    sse_response,
+    websocket_relay,
+)
+from fazhi.web.pagination import PageParams, decode_cursor, fetch_page, page_params
+from fazhi.web.problems import Problem, install_problem_handlers
 from tests.conftest import create_key
 from tests.support.processes import AUTH_DB, KAFKA, MONGO
 

@@ -13,11 +13,11 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 
-from fazhi.calendarstore import COLLECTION as SCHEDULES
-from fazhi.envelope import CHINA_TZ, from_kafka, new_event
-from fazhi.publisher import KafkaPublisher
-from fazhi.workdays import WorkCalendar
-from fazhi.worker import TimerContext
+from fazhi.bus.publisher import KafkaPublisher
+from fazhi.bus.timers import TimerContext
+from fazhi.contracts.envelope import CHINA_TZ, from_kafka, new_event
+from fazhi.rules.workdays import WorkCalendar
+from fazhi.store.calendar import COLLECTION as SCHEDULES
 from petition_mediation.cases.timers import load_schedules, sweep
 from petition_mediation.config import Settings
 from petition_mediation.store import CASES, MARKS, ensure_indexes

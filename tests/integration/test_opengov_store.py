@@ -13,9 +13,9 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.codec import encode
-from fazhi.envelope import CHINA_TZ
-from fazhi.textsearch import index_tokens
+from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.rules.textsearch import index_tokens
+from fazhi.store.codec import encode
 from open_government.documents.numbers import issue_number
 from open_government.domain.requests import receive_request
 from open_government.portal.limits import allow
@@ -98,8 +98,8 @@ async def _request(db: AsyncDatabase[dict[str, Any]], request_id: str, received:
 async def test_the_timer_finds_requests_past_their_due_date_once_each(
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
-    from fazhi.publisher import FakePublisher
-    from fazhi.worker import TimerContext
+    from fazhi.bus.publisher import FakePublisher
+    from fazhi.bus.timers import TimerContext
     from open_government.config import Settings
     from open_government.requests.timer import OVERDUE
 

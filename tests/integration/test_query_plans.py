@@ -20,10 +20,10 @@ import emergency.store
 import open_government.store
 import petition_mediation.store
 import supervision.store
-from fazhi import retention
-from fazhi.auth import KEY_QUERIES, KeyStore
-from fazhi.consumer import LEDGER_QUERIES
-from fazhi.projection import HotQuery
+from fazhi.bus.ledger import LEDGER_QUERIES
+from fazhi.store import retention
+from fazhi.store.projection import HotQuery
+from fazhi.web.auth import KEY_QUERIES, KeyStore
 from tests.support.processes import MONGO
 
 pytestmark = pytest.mark.integration

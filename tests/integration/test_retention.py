@@ -18,9 +18,9 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi import retention
-from fazhi.projection import ERASED, PERSONAL_DATA, PRIVATE, RETENTION_DAY, VERSION
-from fazhi.sealing import (
+from fazhi.store import retention
+from fazhi.store.projection import ERASED, PERSONAL_DATA, PRIVATE, RETENTION_DAY, VERSION
+from fazhi.store.sealing import (
     CREATED_DAY,
     DATA_KEYS,
     DEVELOPMENT_MASTER_KEY,

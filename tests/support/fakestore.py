@@ -8,13 +8,13 @@ import copy
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
-from fazhi.auth import Principal
-from fazhi.problems import Problem
-from fazhi.publisher import FakePublisher
+from fazhi.bus.publisher import FakePublisher
 from fazhi.roles import Role
-from fazhi.runtime import ServiceRuntime
-from fazhi.sealing import DEVELOPMENT_MASTER_KEY, Keyring, MasterKey, MemoryDataKeys
 from fazhi.settings import ServiceSettings
+from fazhi.store.sealing import DEVELOPMENT_MASTER_KEY, Keyring, MasterKey, MemoryDataKeys
+from fazhi.web.auth import Principal
+from fazhi.web.problems import Problem
+from fazhi.web.service import ServiceRuntime
 
 KEYS = {
     "justice": ("justice", {Role.DEPARTMENT}),

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fazhi.consumer import DeadLetter, EventProcessor, Handler, Outcome, Record
-from fazhi.envelope import CloudEvent
+from fazhi.bus.batch import Handler
+from fazhi.bus.consumer import EventProcessor
+from fazhi.bus.publisher import FakePublisher
+from fazhi.bus.records import DeadLetter, Outcome, Record
+from fazhi.bus.worker import WorkerEntry
+from fazhi.contracts.envelope import CloudEvent
 from fazhi.metrics import service_metrics
-from fazhi.projection import LEDGER, MemoryStore
-from fazhi.publisher import FakePublisher
-from fazhi.sealing import (
+from fazhi.store.projection import LEDGER, MemoryStore
+from fazhi.store.sealing import (
     DEVELOPMENT_MASTER_KEY,
     Keyring,
     MasterKey,
@@ -20,7 +23,6 @@ from fazhi.sealing import (
     personal_present,
     seal,
 )
-from fazhi.worker import WorkerEntry
 
 
 class Harness:

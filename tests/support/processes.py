@@ -19,7 +19,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from fazhi import topology
-from fazhi.envelope import CHINA_TZ
+from fazhi.contracts.envelope import CHINA_TZ
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "logs" / "tests"

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fazhi.catalog import EventCatalog
-from fazhi.envelope import CHINA_TZ
+from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.store.catalog import EventCatalog
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=CHINA_TZ).isoformat()
 LATER = datetime(2026, 11, 28, 10, 0, tzinfo=CHINA_TZ).isoformat()

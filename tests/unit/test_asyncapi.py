@@ -14,10 +14,10 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from fazhi.consumer import DeadLetter, Record
+from fazhi.bus.asyncapi import DEAD_LETTER, DEAD_LETTER_HEADERS, document, render
+from fazhi.bus.records import DeadLetter, Record
 from fazhi.contracts import all_topics
-from fazhi.contracts.asyncapi import DEAD_LETTER, DEAD_LETTER_HEADERS, document, render
-from fazhi.envelope import kafka_headers, new_event
+from fazhi.contracts.envelope import kafka_headers, new_event
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "asyncapi.json"

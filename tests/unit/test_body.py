@@ -10,10 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from fazhi.models import Payload
-from fazhi.problems import install_problem_handlers
-from fazhi.publisher import FakePublisher
+from fazhi.bus.publisher import FakePublisher
+from fazhi.contracts.models import Payload
 from fazhi.web.body import read_body, read_json_body
+from fazhi.web.problems import install_problem_handlers
 from open_government.api import create_app as opengov_app
 from supervision.api import create_app as supervision_app
 from tests.support.fakestore import FakeDatabase, fake_runtime

@@ -9,15 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from fazhi.calendarstore import (
-    CalendarCache,
-    ScheduleIn,
-    calendar_from_documents,
-    check_schedule,
-    year_schedule,
-)
-from fazhi.problems import Problem
-from fazhi.workdays import DaySource, WorkCalendar
+from fazhi.rules.workdays import DaySource, WorkCalendar
+from fazhi.store.calendar import CalendarCache, calendar_from_documents
+from fazhi.web.calendar import ScheduleIn, check_schedule, year_schedule
+from fazhi.web.problems import Problem
 
 
 def schedule(**fields: object) -> ScheduleIn:
@@ -73,7 +68,7 @@ def test_documents_become_overrides_and_bad_ones_are_skipped(
         {"_id": 2029, "holidays": ["2030-01-01"], "workdays": []},
         {"_id": 2031, "holidays": ["not a date"]},
     ]
-    with caplog.at_level(logging.WARNING, logger="fazhi.calendarstore"):
+    with caplog.at_level(logging.WARNING, logger="fazhi.store.calendar"):
         calendar = calendar_from_documents(docs)
     assert calendar.to_mapping() == {
         # The weekday 10-08 listed as a make-up day is a no-op, so it is not loaded.

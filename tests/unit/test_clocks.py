@@ -11,21 +11,18 @@ from chinese_calendar.constants import holidays as OFFICIAL_HOLIDAYS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fazhi.clocks import (
-    RULES,
+from fazhi.rules.clocks import (
     Clock,
-    ClockError,
     ClockEvent,
     ClockStatus,
-    DayUnit,
     EventKind,
     StepKind,
-    get_rule,
     readme_example,
     replay_clock,
     start_clock,
 )
-from fazhi.workdays import WorkCalendar, default_calendar
+from fazhi.rules.statutes import RULES, ClockError, DayUnit, get_rule
+from fazhi.rules.workdays import WorkCalendar, default_calendar
 
 D = date
 ONE = timedelta(days=1)

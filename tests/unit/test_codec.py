@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from fazhi.codec import clock_summary, decode, encode
+from fazhi.store.codec import clock_summary, decode, encode
 from open_government.domain import Answer, AnswerType, Channel, receive_request, transition
 from petition_mediation.codec import decode_case, encode_case
 from petition_mediation.domain import (

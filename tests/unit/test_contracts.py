@@ -8,12 +8,12 @@ import sys
 import pytest
 from pydantic import BaseModel
 
-from fazhi.catalog import Binding, EventCatalog, EventType
 from fazhi.contracts import EventContract, TopicContract, all_topics, module_of
 from fazhi.contracts.emergency import CONTRACT as EMERGENCY
 from fazhi.contracts.emergency import AlertIssued
 from fazhi.contracts.supervision import CONTRACT as SUPERVISION
 from fazhi.roles import Role
+from fazhi.store.catalog import Binding, EventCatalog, EventType
 from fazhi.topology import SERVICES
 
 NOT_IN_A_CONTRACT = (

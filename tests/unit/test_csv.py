@@ -10,8 +10,8 @@ from datetime import date, datetime
 import httpx
 import pytest
 
-from fazhi.envelope import CHINA_TZ
-from fazhi.publisher import FakePublisher
+from fazhi.bus.publisher import FakePublisher
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.web.csvfile import BOM, csv_cell, csv_lines, csv_row
 from supervision.api import create_app as supervision_app
 from tests.support.fakestore import FakeCollection, FakeDatabase, fake_runtime

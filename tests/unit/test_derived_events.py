@@ -9,12 +9,13 @@ from datetime import datetime
 import pytest
 
 from emergency.worker import WORKER as EMERGENCY_WORKER
-from fazhi.consumer import HandlerContext, Outcome
+from fazhi.bus.batch import HandlerContext
+from fazhi.bus.records import Outcome
 from fazhi.contracts import contract_of, derived_event, topic_of, topic_of_type, type_of
 from fazhi.contracts.emergency import SupplyLow
+from fazhi.contracts.envelope import CHINA_TZ, derived_id, new_event
+from fazhi.contracts.models import Payload
 from fazhi.contracts.supervision import ItemKind, ItemLevel, ItemOpened
-from fazhi.envelope import CHINA_TZ, derived_id, new_event
-from fazhi.models import Payload
 from supervision.worker import WORKER as SUPERVISION_WORKER
 from tests.support.harness import Harness
 from tests.support.samples import sample

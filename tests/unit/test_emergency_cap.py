@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from emergency.alerts.cap import CAP_NS, cap_category, to_cap
-from fazhi.envelope import CHINA_TZ
+from fazhi.contracts.envelope import CHINA_TZ
 
 T0 = datetime(2026, 7, 20, 14, 0, 12, 345000, tzinfo=CHINA_TZ)
 NS = {"cap": CAP_NS}

@@ -31,8 +31,8 @@ from emergency.domain import (
     transition_alert,
     transition_incident,
 )
-from fazhi.envelope import CHINA_TZ
-from fazhi.statemachine import IllegalTransition
+from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.rules.statemachine import IllegalTransition
 
 CST = CHINA_TZ
 T0 = datetime(2026, 7, 20, 8, 0, tzinfo=CST)

@@ -13,9 +13,9 @@ from emergency.domain import Alert
 from emergency.incidents.timers import purge_event
 from emergency.store import ACKNOWLEDGEMENTS, ALERTS, INCIDENT_LEVELS, INCIDENTS, NOTICES
 from emergency.worker import WORKER
-from fazhi.codec import decode
-from fazhi.consumer import Outcome
-from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.bus.records import Outcome
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.store.codec import decode
 from tests.support.harness import Harness
 
 T0 = datetime(2026, 7, 20, 14, 0, tzinfo=CHINA_TZ)

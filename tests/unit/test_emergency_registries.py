@@ -11,8 +11,8 @@ import pytest
 from emergency.registries.timers import reminder_event
 from emergency.store import FORCE_HISTORY, FORCES, PLANS, SUPPLIES
 from emergency.worker import WORKER
-from fazhi.consumer import Outcome
-from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.bus.records import Outcome
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
 from tests.support.harness import Harness
 from tests.support.samples import sample
 

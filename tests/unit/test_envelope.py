@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fazhi.envelope import (
+from fazhi.contracts.envelope import (
     BATCH,
     CHINA_TZ,
     STRUCTURED,
@@ -17,13 +17,11 @@ from fazhi.envelope import (
     EnvelopeFieldsError,
     derived_id,
     from_kafka,
-    http_mode,
     kafka_headers,
-    load_json,
     new_event,
-    parse_http,
-    read_http,
 )
+from fazhi.contracts.strictjson import load_json
+from fazhi.web.cloudevents import http_mode, parse_http, read_http
 
 EVENT = {
     "specversion": "1.0",

@@ -10,10 +10,11 @@ import httpx
 import jsonschema_rs
 import pytest
 
-from fazhi.auth import Principal, Role
-from fazhi.envelope import BATCH, STRUCTURED, read_http
-from fazhi.ingest import check_events
-from fazhi.problems import Problem
+from fazhi.contracts.envelope import BATCH, STRUCTURED
+from fazhi.web.auth import Principal, Role
+from fazhi.web.cloudevents import read_http
+from fazhi.web.ingest import check_events
+from fazhi.web.problems import Problem
 from supervision.api import create_app
 from supervision.events import CATALOG
 from tests.support.samples import catalogs, sample

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from fazhi.auth import Principal, Role
-from fazhi.envelope import CloudEvent, parse_http
-from fazhi.ingest import _check_event
-from fazhi.problems import Problem
+from fazhi.contracts.envelope import CloudEvent
+from fazhi.web.auth import Principal, Role
+from fazhi.web.cloudevents import parse_http
+from fazhi.web.ingest import _check_event
+from fazhi.web.problems import Problem
 from supervision.events import CATALOG
 
 JUSTICE = Principal(key_id="k1", unit="justice", roles=frozenset({Role.DEPARTMENT}))

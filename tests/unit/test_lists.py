@@ -16,14 +16,14 @@ from fastapi import FastAPI
 
 from emergency.api import create_app as emergency_app
 from emergency.store import ensure_indexes as emergency_indexes
-from fazhi.app import Scope
-from fazhi.auth import Principal
-from fazhi.envelope import CHINA_TZ
-from fazhi.pagination import PageParams
-from fazhi.publisher import FakePublisher
+from fazhi.bus.publisher import FakePublisher
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.roles import Role
+from fazhi.web.app import Scope
+from fazhi.web.auth import Principal
 from fazhi.web.csvfile import BOM
 from fazhi.web.lists import Listing, UnboundedListError
+from fazhi.web.pagination import PageParams
 from open_government.api import create_app as opengov_app
 from open_government.store import ensure_indexes as opengov_indexes
 from supervision.api import create_app as supervision_app

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from fazhi.consumer import Outcome
-from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
-from fazhi.workdays import WorkCalendar
+from fazhi.bus.records import Outcome
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.rules.workdays import WorkCalendar
 from petition_mediation.cases.document import board_of
 from petition_mediation.cases.document import clock_views as views
 from petition_mediation.store import CASES

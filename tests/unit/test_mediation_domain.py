@@ -5,8 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fazhi.clocks import ClockError, ClockStatus, start_clock
-from fazhi.statemachine import IllegalTransition
+from fazhi.rules.clocks import ClockStatus, start_clock
+from fazhi.rules.statemachine import IllegalTransition
+from fazhi.rules.statutes import ClockError
 from petition_mediation.domain import (
     Accept,
     Action,

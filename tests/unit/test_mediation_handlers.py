@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from fazhi.consumer import Outcome
-from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.bus.records import Outcome
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
 from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE
 from petition_mediation.worker import WORKER
 from tests.support.harness import Harness

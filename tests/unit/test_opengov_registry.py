@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from fazhi.consumer import Outcome
+from fazhi.bus.records import Outcome
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
 from fazhi.contracts.opengov import Review, ReviewResult, Validity
-from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
-from fazhi.statemachine import IllegalTransition
+from fazhi.rules.statemachine import IllegalTransition
 from open_government.domain.documents import (
     change_validity,
     format_number,

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from fazhi.catalog import EventType
-from fazhi.envelope import CloudEvent, new_event
-from fazhi.ingest import _check_owners
-from fazhi.owners import OwnerCache
-from fazhi.problems import Problem
+from fazhi.contracts.envelope import CloudEvent, new_event
+from fazhi.store.catalog import EventType
+from fazhi.web.ingest import _check_owners
+from fazhi.web.owners import OwnerCache
+from fazhi.web.problems import Problem
 from supervision.config import Settings as SupervisionSettings
 
 TASK = ("tasks", "M18-T1")

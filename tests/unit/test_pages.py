@@ -14,10 +14,10 @@ import pytest
 from fastapi import FastAPI
 
 from emergency.api import create_app as emergency_app
+from fazhi.bus.publisher import FakePublisher
 from fazhi.contracts import emergency as emergency_contract
 from fazhi.contracts import supervision as supervision_contract
-from fazhi.envelope import CHINA_TZ
-from fazhi.publisher import FakePublisher
+from fazhi.contracts.envelope import CHINA_TZ
 from open_government.api import create_app as opengov_app
 from supervision.api import create_app as supervision_app
 from supervision.reports import markdown_blocks

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from fazhi.bus.asyncapi import document
 from fazhi.contracts import all_topics
-from fazhi.contracts.asyncapi import document
-from fazhi.envelope import new_event
-from fazhi.models import ERASED_TEXT, personal_fields
-from fazhi.sealing import DEVELOPMENT_MASTER_KEY, Keyring, MasterKey, MemoryDataKeys, seal
+from fazhi.contracts.envelope import new_event
+from fazhi.contracts.models import ERASED_TEXT, personal_fields
+from fazhi.store.sealing import DEVELOPMENT_MASTER_KEY, Keyring, MasterKey, MemoryDataKeys, seal
 from tests.support.samples import SAMPLES, sample
 
 MARKED = {

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fazhi import units
+from fazhi.rules import units
 from supervision import plan as plan_module
 from supervision.plan import (
     CatalogueError,

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from pymongo.errors import AutoReconnect
 
-from fazhi.consumer import Handler, Outcome, Record
-from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
-from fazhi.projection import LEDGER, ConflictError, MemoryStore, Save
+from fazhi.bus.batch import Handler
+from fazhi.bus.records import Outcome, Record
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.store.projection import LEDGER, ConflictError, MemoryStore, Save
 from supervision.events import CATALOG
 from supervision.store import TASK_HISTORY, TASKS
 from supervision.worker import WORKER

@@ -42,3 +42,15 @@ def test_pure_rules_load_without_kafka_or_web_code() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("package", ["fazhi.rules", "fazhi.store", "fazhi.bus", "fazhi.web"])
+def test_each_layer_exports_what_services_import_and_no_name_is_a_module(package: str) -> None:
+    import importlib
+    import types
+
+    layer = importlib.import_module(package)
+    for name in layer.__all__:
+        importlib.import_module(f"{package}.{layer._EXPORTS[name]}")  # its submodules loaded
+        value = getattr(layer, name)
+        assert not isinstance(value, types.ModuleType), f"{package}.{name} is a module"

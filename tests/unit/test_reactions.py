@@ -11,11 +11,11 @@ import emergency.worker
 import open_government.worker
 import petition_mediation.worker
 import supervision.worker
-from fazhi.consumer import HandlerContext
+from fazhi.bus.batch import HandlerContext
+from fazhi.bus.reactions import merge_reactions, subscribe
+from fazhi.bus.worker import WorkerEntry
+from fazhi.contracts.models import Payload
 from fazhi.contracts.supervision import ItemChanged, TaskCompleted, TaskOverdue
-from fazhi.models import Payload
-from fazhi.reactions import merge_reactions, subscribe
-from fazhi.worker import WorkerEntry
 
 WORKERS = {
     "supervision": supervision.worker.WORKER,

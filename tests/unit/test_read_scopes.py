@@ -1,5 +1,5 @@
 """Reads are scoped by unit: the four services' real read endpoints on an in-memory runtime (no
-broker, no database), the rule of `fazhi.app.Scope`, and its documentation."""
+broker, no database), the rule of `fazhi.web.app.Scope`, and its documentation."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ import pytest
 from fastapi import FastAPI
 
 from emergency.api import create_app as emergency_app
-from fazhi.app import Scope, document_router
-from fazhi.auth import Principal
-from fazhi.envelope import CHINA_TZ
-from fazhi.problems import Problem
-from fazhi.publisher import FakePublisher
+from fazhi.bus.publisher import FakePublisher
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.roles import Role
-from fazhi.runtime import ServiceRuntime
-from fazhi.sealing import DEVELOPMENT_MASTER_KEY, Keyring, MasterKey, MemoryDataKeys
 from fazhi.settings import ServiceSettings
+from fazhi.store.sealing import DEVELOPMENT_MASTER_KEY, Keyring, MasterKey, MemoryDataKeys
+from fazhi.web.app import Scope, document_router
+from fazhi.web.auth import Principal
+from fazhi.web.problems import Problem
+from fazhi.web.service import ServiceRuntime
 from open_government.api import create_app as opengov_app
 from petition_mediation.api import create_app as mediation_app
 from supervision.api import create_app as supervision_app

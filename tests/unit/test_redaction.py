@@ -1,4 +1,4 @@
-"""Unit and property tests of fazhi.redaction."""
+"""Unit and property tests of fazhi.rules.redaction."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fazhi.redaction import (
+from fazhi.rules.redaction import (
     MARKERS,
     Party,
     Redacted,

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from fazhi.consumer import HandlerContext, Outcome
+from fazhi.bus.batch import HandlerContext
+from fazhi.bus.reactions import subscribe
+from fazhi.bus.records import Outcome
+from fazhi.contracts.envelope import CloudEvent, new_event
 from fazhi.contracts.mediation import CaseFiled
-from fazhi.envelope import CloudEvent, new_event
-from fazhi.ingest import personal_id
-from fazhi.models import ERASED_TEXT
-from fazhi.projection import ERASED, PERSONAL_DATA, RETENTION_DAY
-from fazhi.reactions import subscribe
-from fazhi.sealing import (
+from fazhi.contracts.models import ERASED_TEXT
+from fazhi.store.projection import ERASED, PERSONAL_DATA, RETENTION_DAY
+from fazhi.store.sealing import (
     DEVELOPMENT_MASTER_KEY,
     PREFIX,
     Keyring,
@@ -29,6 +29,7 @@ from fazhi.sealing import (
     seal,
     unseal,
 )
+from fazhi.web.ingest import personal_id
 from petition_mediation.store import CASES, PRIVATE
 from petition_mediation.worker import WORKER
 from supervision.events import CATALOG as SUPERVISION

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from emergency.api import create_app as emergency_app
-from fazhi.publisher import FakePublisher
+from fazhi.bus.publisher import FakePublisher
 from fazhi.web.headers import DOCS_POLICY, PAGE_POLICY, SecurityHeaders
 from open_government.api import create_app as opengov_app
 from petition_mediation.api import create_app as mediation_app

@@ -9,8 +9,8 @@ from typing import Any
 
 from emergency.store import INCIDENTS
 from emergency.worker import WORKER as EMERGENCY
-from fazhi.consumer import Outcome
-from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.bus.records import Outcome
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
 from open_government.store import REQUESTS
 from open_government.worker import WORKER as OPENGOV
 from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE

@@ -11,9 +11,9 @@ import bson
 import pytest
 from pydantic import ValidationError
 
-from fazhi.envelope import CHINA_TZ, ID_PATTERN, RFC3339_PATTERN, new_event
-from fazhi.ingest import MAX_RECORD_BYTES
-from fazhi.models import Payload
+from fazhi.contracts.envelope import CHINA_TZ, ID_PATTERN, RFC3339_PATTERN, new_event
+from fazhi.contracts.models import Payload
+from fazhi.web.ingest import MAX_RECORD_BYTES
 from tests.support.harness import Harness
 from tests.support.samples import SAMPLES, catalogs, sample
 

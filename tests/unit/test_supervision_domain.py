@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fazhi.contracts.supervision import Escalation, ItemStatus
-from fazhi.statemachine import IllegalTransition, Machine, action_name
+from fazhi.rules.statemachine import IllegalTransition, Machine, action_name
 from supervision.domain import (
     DEFAULT_LADDER,
     SUPERVISOR_ROLE,

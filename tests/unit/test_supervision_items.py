@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from fazhi.consumer import Outcome
-from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.bus.records import Outcome
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
 from supervision.domain import DEFAULT_LADDER
 from supervision.items.flows import alert_item_id
 from supervision.plan import load_plan

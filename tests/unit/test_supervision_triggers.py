@@ -8,17 +8,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from fazhi.consumer import Outcome
+from fazhi.bus.records import Outcome
 from fazhi.contracts.emergency import AlertEscalated
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
 from fazhi.contracts.mediation import CaseOverdue, DecisionExecuted, DecisionPublished
+from fazhi.contracts.models import Payload
 from fazhi.contracts.opengov import (
     DecisionAdopted,
     DecisionEvaluated,
     RequestAnswered,
     RequestOverdue,
 )
-from fazhi.envelope import CHINA_TZ, CloudEvent, new_event
-from fazhi.models import Payload
 from supervision.store import ITEMS
 from supervision.worker import WORKER
 from tests.support.harness import Harness

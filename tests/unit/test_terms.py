@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from fazhi.auth import Principal
+from fazhi.bus.publisher import FakePublisher
 from fazhi.contracts import all_topics
 from fazhi.contracts.emergency import (
     AlertIssued,
@@ -23,6 +23,7 @@ from fazhi.contracts.emergency import (
     ResponseLevel,
     ResponseLevelChanged,
 )
+from fazhi.contracts.envelope import CloudEvent, new_event
 from fazhi.contracts.mediation import (
     CaseAccepted,
     CaseType,
@@ -47,11 +48,10 @@ from fazhi.contracts.opengov import (
 )
 from fazhi.contracts.supervision import ItemLevel, TrainingKind
 from fazhi.contracts.terms import LABELS_KEY, Term, with_labels
-from fazhi.envelope import CloudEvent, new_event
-from fazhi.ingest import _check_event, as_published
-from fazhi.problems import Problem
-from fazhi.publisher import FakePublisher
 from fazhi.roles import Role
+from fazhi.web.auth import Principal
+from fazhi.web.ingest import _check_event, as_published
+from fazhi.web.problems import Problem
 
 STATUTORY = {
     Grade: {

@@ -1,4 +1,4 @@
-"""Unit and property tests of fazhi.textsearch."""
+"""Unit and property tests of fazhi.rules.textsearch."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fazhi.textsearch import (
+from fazhi.rules.textsearch import (
     MAX_QUERY_TOKENS,
     MAX_TOKENS,
     index_tokens,

@@ -14,12 +14,12 @@ from emergency.config import Settings as EmergencySettings
 from emergency.incidents.timers import PURGE
 from emergency.registries.timers import REVISIONS
 from emergency.store import CLOSED_DAY, INCIDENTS, PLANS, TIMERS
+from fazhi.bus.publisher import FakePublisher, PublishError
+from fazhi.bus.timers import DayLook, DayScan, TimerContext
 from fazhi.contracts import derived_event
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, derived_id
 from fazhi.contracts.supervision import TaskOverdue
-from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id
-from fazhi.publisher import FakePublisher, PublishError
 from fazhi.settings import ServiceSettings
-from fazhi.worker import DayLook, DayScan, TimerContext
 from open_government.config import Settings as OpenGovernmentSettings
 from open_government.requests.timer import OVERDUE
 from supervision.config import Settings as SupervisionSettings

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fazhi import topology
-from fazhi.catalog import dlq_topic
+from fazhi.store.catalog import dlq_topic
 from fazhi.topology import SERVICES, ServiceTopology
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fazhi import units
-from fazhi.units import Registry, Unit, UnitRegistryError, UnknownUnitError
+from fazhi.rules import units
+from fazhi.rules.units import Registry, Unit, UnitRegistryError, UnknownUnitError
 
 SEED = (
     Path(__file__).resolve().parents[2].parent

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 from chinese_calendar.constants import holidays as OFFICIAL_HOLIDAYS
 
-from fazhi.workdays import DayInfo, DaySource, WorkCalendar, default_calendar
+from fazhi.rules.workdays import DayInfo, DaySource, WorkCalendar, default_calendar
 
 # The first year the installed chinesecalendar has no official schedule for.
 FIRST_UNPUBLISHED_YEAR = max(OFFICIAL_HOLIDAYS).year + 1
@@ -201,9 +201,7 @@ def test_default_calendar_is_shared() -> None:
 
 
 def test_importing_creates_no_default_calendar() -> None:
-    code = (
-        "import fazhi.clocks, fazhi.workdays as w; print(w.default_calendar.cache_info().currsize)"
-    )
+    code = "import fazhi.rules.clocks, fazhi.rules.workdays as w; print(w.default_calendar.cache_info().currsize)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout

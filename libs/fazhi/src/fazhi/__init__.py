@@ -10,85 +10,85 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     # the event envelope and its catalogue
-    "CloudEvent": "envelope",
-    "EnvelopeError": "envelope",
-    "EnvelopeFieldsError": "envelope",
-    "new_event": "envelope",
-    "derived_id": "envelope",
+    "CloudEvent": "contracts.envelope",
+    "EnvelopeError": "contracts.envelope",
+    "EnvelopeFieldsError": "contracts.envelope",
+    "new_event": "contracts.envelope",
+    "derived_id": "contracts.envelope",
     "derived_event": "contracts",
     "type_of": "contracts",
-    "parse_http": "envelope",
-    "from_kafka": "envelope",
-    "EventCatalog": "catalog",
-    "EventType": "catalog",
-    "Binding": "catalog",
+    "parse_http": "web.cloudevents",
+    "from_kafka": "contracts.envelope",
+    "EventCatalog": "store.catalog",
+    "EventType": "store.catalog",
+    "Binding": "store.catalog",
     "Term": "contracts.terms",
-    "Payload": "models",
-    "Applicant": "models",
-    "UnitCode": "models",
+    "Payload": "contracts.models",
+    "Applicant": "contracts.models",
+    "UnitCode": "contracts.models",
     # publishing and consuming
-    "Publisher": "publisher",
-    "KafkaPublisher": "publisher",
-    "FakePublisher": "publisher",
-    "PublishError": "publisher",
-    "EventProcessor": "consumer",
-    "HandlerContext": "consumer",
-    "Handler": "consumer",
-    "Record": "consumer",
-    "DeadLetter": "consumer",
-    "Outcome": "consumer",
-    "PoisonError": "consumer",
-    "Store": "projection",
-    "MongoStore": "projection",
-    "MemoryStore": "projection",
-    "create_worker_app": "worker",
-    "run_worker": "worker",
-    "WorkerEntry": "worker",
-    "Timer": "worker",
-    "DayScan": "worker",
-    "TimerContext": "worker",
-    "merge_reactions": "reactions",
+    "Publisher": "bus.publisher",
+    "KafkaPublisher": "bus.publisher",
+    "FakePublisher": "bus.publisher",
+    "PublishError": "bus.publisher",
+    "EventProcessor": "bus.consumer",
+    "HandlerContext": "bus.batch",
+    "Handler": "bus.batch",
+    "Record": "bus.records",
+    "DeadLetter": "bus.records",
+    "Outcome": "bus.records",
+    "PoisonError": "bus.records",
+    "Store": "store.projection",
+    "MongoStore": "store.projection",
+    "MemoryStore": "store.projection",
+    "create_worker_app": "bus.worker",
+    "run_worker": "bus.worker",
+    "WorkerEntry": "bus.worker",
+    "Timer": "bus.timers",
+    "DayScan": "bus.timers",
+    "TimerContext": "bus.timers",
+    "merge_reactions": "bus.reactions",
     # http
-    "create_service_app": "app",
-    "document_router": "app",
-    "Scope": "app",
-    "Timeline": "app",
-    "Problem": "problems",
-    "KeyStore": "auth",
-    "Principal": "auth",
+    "create_service_app": "web.app",
+    "document_router": "web.app",
+    "Scope": "web.app",
+    "Timeline": "web.app",
+    "Problem": "web.problems",
+    "KeyStore": "web.auth",
+    "Principal": "web.auth",
     "Role": "roles",
     "ServiceSettings": "settings",
     "configure_logging": "logs",
     "service_metrics": "metrics",
     # the plan's units
-    "Unit": "units",
-    "UnknownUnitError": "units",
-    "all_units": "units",
-    "all_groups": "units",
-    "get_unit": "units",
-    "find_unit": "units",
-    "resolve": "units",
-    "is_unit_code": "units",
+    "Unit": "rules.units",
+    "UnknownUnitError": "rules.units",
+    "all_units": "rules.units",
+    "all_groups": "rules.units",
+    "get_unit": "rules.units",
+    "find_unit": "rules.units",
+    "resolve": "rules.units",
+    "is_unit_code": "rules.units",
     # statutory clocks
-    "WorkCalendar": "workdays",
-    "default_calendar": "workdays",
-    "RULES": "clocks",
-    "Rule": "clocks",
-    "Clock": "clocks",
-    "ClockError": "clocks",
-    "ClockStatus": "clocks",
-    "start_clock": "clocks",
-    "CalendarCache": "calendarstore",
-    "load_calendar": "calendarstore",
+    "WorkCalendar": "rules.workdays",
+    "default_calendar": "rules.workdays",
+    "RULES": "rules.statutes",
+    "Rule": "rules.statutes",
+    "Clock": "rules.clocks",
+    "ClockError": "rules.statutes",
+    "ClockStatus": "rules.clocks",
+    "start_clock": "rules.clocks",
+    "CalendarCache": "store.calendar",
+    "load_calendar": "store.calendar",
     # personal data and search
-    "Party": "redaction",
-    "redact": "redaction",
-    "contains_personal_data": "redaction",
-    "mask_for_log": "redaction",
-    "index_tokens": "textsearch",
-    "query_tokens": "textsearch",
-    "mongo_filter": "textsearch",
-    "IllegalTransition": "statemachine",
+    "Party": "rules.redaction",
+    "redact": "rules.redaction",
+    "contains_personal_data": "rules.redaction",
+    "mask_for_log": "rules.redaction",
+    "index_tokens": "rules.textsearch",
+    "query_tokens": "rules.textsearch",
+    "mongo_filter": "rules.textsearch",
+    "IllegalTransition": "rules.statemachine",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -108,44 +108,33 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from fazhi.app import Scope, Timeline, create_service_app, document_router
-    from fazhi.auth import KeyStore, Principal
-    from fazhi.calendarstore import CalendarCache, load_calendar
-    from fazhi.catalog import Binding, EventCatalog, EventType
-    from fazhi.clocks import RULES, Clock, ClockError, ClockStatus, Rule, start_clock
-    from fazhi.consumer import (
-        DeadLetter,
-        EventProcessor,
-        Handler,
-        HandlerContext,
-        Outcome,
-        PoisonError,
-        Record,
-    )
+    from fazhi.bus.batch import Handler, HandlerContext
+    from fazhi.bus.consumer import EventProcessor
+    from fazhi.bus.publisher import FakePublisher, KafkaPublisher, Publisher, PublishError
+    from fazhi.bus.reactions import merge_reactions
+    from fazhi.bus.records import DeadLetter, Outcome, PoisonError, Record
+    from fazhi.bus.timers import DayScan, Timer, TimerContext
+    from fazhi.bus.worker import WorkerEntry, create_worker_app, run_worker
     from fazhi.contracts import derived_event, type_of
-    from fazhi.contracts.terms import Term
-    from fazhi.envelope import (
+    from fazhi.contracts.envelope import (
         CloudEvent,
         EnvelopeError,
         EnvelopeFieldsError,
         derived_id,
         from_kafka,
         new_event,
-        parse_http,
     )
+    from fazhi.contracts.models import Applicant, Payload, UnitCode
+    from fazhi.contracts.terms import Term
     from fazhi.logs import configure_logging
     from fazhi.metrics import service_metrics
-    from fazhi.models import Applicant, Payload, UnitCode
-    from fazhi.problems import Problem
-    from fazhi.projection import MemoryStore, MongoStore, Store
-    from fazhi.publisher import FakePublisher, KafkaPublisher, Publisher, PublishError
-    from fazhi.reactions import merge_reactions
-    from fazhi.redaction import Party, contains_personal_data, mask_for_log, redact
     from fazhi.roles import Role
-    from fazhi.settings import ServiceSettings
-    from fazhi.statemachine import IllegalTransition
-    from fazhi.textsearch import index_tokens, mongo_filter, query_tokens
-    from fazhi.units import (
+    from fazhi.rules.clocks import Clock, ClockStatus, start_clock
+    from fazhi.rules.redaction import Party, contains_personal_data, mask_for_log, redact
+    from fazhi.rules.statemachine import IllegalTransition
+    from fazhi.rules.statutes import RULES, ClockError, Rule
+    from fazhi.rules.textsearch import index_tokens, mongo_filter, query_tokens
+    from fazhi.rules.units import (
         Unit,
         UnknownUnitError,
         all_groups,
@@ -155,12 +144,12 @@ if TYPE_CHECKING:
         is_unit_code,
         resolve,
     )
-    from fazhi.workdays import WorkCalendar, default_calendar
-    from fazhi.worker import (
-        DayScan,
-        Timer,
-        TimerContext,
-        WorkerEntry,
-        create_worker_app,
-        run_worker,
-    )
+    from fazhi.rules.workdays import WorkCalendar, default_calendar
+    from fazhi.settings import ServiceSettings
+    from fazhi.store.calendar import CalendarCache, load_calendar
+    from fazhi.store.catalog import Binding, EventCatalog, EventType
+    from fazhi.store.projection import MemoryStore, MongoStore, Store
+    from fazhi.web.app import Scope, Timeline, create_service_app, document_router
+    from fazhi.web.auth import KeyStore, Principal
+    from fazhi.web.cloudevents import parse_http
+    from fazhi.web.problems import Problem

@@ -1,6 +1,6 @@
 """`fazhi keys ...`: create, revoke and seed API keys in the shared `auth` database.
 `fazhi personal-data ...`: purge what is past its retention period, or erase chosen aggregates
-(`fazhi.retention`), with the service's own settings (its env prefix)."""
+(`fazhi.store.retention`), with the service's own settings (its env prefix)."""
 
 from __future__ import annotations
 
@@ -17,15 +17,15 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from fazhi import retention
-from fazhi.auth import KeyStore
-from fazhi.catalog import EventCatalog
-from fazhi.envelope import CHINA_TZ
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.roles import Role
-from fazhi.sealing import MongoDataKeys
+from fazhi.rules.units import all_units
 from fazhi.settings import ServiceSettings
+from fazhi.store import retention
+from fazhi.store.catalog import EventCatalog
+from fazhi.store.sealing import MongoDataKeys
 from fazhi.topology import AUTH_DATABASE, SERVICES, service
-from fazhi.units import all_units
+from fazhi.web.auth import KeyStore
 
 OPERATOR_UNIT = "rule-of-law-office"
 ROLE_KEYS = {

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from fazhi.topology import AUTH_DATABASE
 
 if TYPE_CHECKING:
-    from fazhi.sealing import MasterKey
+    from fazhi.store.sealing import MasterKey
 
 
 class ServiceSettings(BaseSettings):
@@ -51,7 +51,7 @@ class ServiceSettings(BaseSettings):
 
     master_key: SecretStr = SecretStr("")
     """The key that wraps the service's data keys: 32 random bytes in base64, from a secret
-    (empty: the development key, which anyone can read; see `fazhi.sealing`)."""
+    (empty: the development key, which anyone can read; see `fazhi.store.sealing`)."""
     master_key_previous: SecretStr = SecretStr("")
     """Master keys replaced by `master_key`, comma-separated: data keys wrapped under them still
     unwrap until `fazhi personal-data rewrap` has moved them."""
@@ -67,7 +67,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("master_key", "master_key_previous")
     @classmethod
     def _master_keys(cls, value: SecretStr) -> SecretStr:
-        from fazhi.sealing import MasterKey  # cryptography only where a key is read
+        from fazhi.store.sealing import MasterKey  # cryptography only where a key is read
 
         for key in value.get_secret_value().split(","):
             if key.strip():
@@ -75,8 +75,8 @@ class ServiceSettings(BaseSettings):
         return value
 
     def master(self) -> MasterKey:
-        """The master key that wraps the service's data keys (see `fazhi.sealing`)."""
-        from fazhi.sealing import DEVELOPMENT_MASTER_KEY, MasterKey
+        """The master key that wraps the service's data keys (see `fazhi.store.sealing`)."""
+        from fazhi.store.sealing import DEVELOPMENT_MASTER_KEY, MasterKey
 
         previous = self.master_key_previous.get_secret_value().split(",")
         return MasterKey(

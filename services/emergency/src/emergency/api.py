@@ -8,8 +8,8 @@ from emergency import alerts, console, incidents, notices, registries
 from emergency.config import Settings
 from emergency.events import CATALOG
 from emergency.store import ensure_indexes
-from fazhi.app import create_service_app
-from fazhi.publisher import Publisher
+from fazhi.bus import Publisher
+from fazhi.web import create_service_app
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:

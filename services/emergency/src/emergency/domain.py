@@ -15,8 +15,8 @@ from fazhi.contracts.emergency import (
     NoticeState,
     ResponseLevel,
 )
-from fazhi.envelope import CHINA_TZ
-from fazhi.statemachine import IllegalTransition, Machine, action_name
+from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.rules import IllegalTransition, Machine, action_name
 
 
 def needs_public_notice(grade: Grade) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from emergency.store import ALERTS, FORCES, INCIDENTS, NOTICES, PLANS, SUPPLIES
-from fazhi.catalog import Binding, EventCatalog
 from fazhi.contracts.emergency import (
     CONTRACT,
     AlertAcknowledged,
@@ -25,6 +24,7 @@ from fazhi.contracts.emergency import (
     SupplyLow,
     SupplyStocked,
 )
+from fazhi.store import Binding, EventCatalog
 
 CATALOG = EventCatalog.bind(
     CONTRACT,

@@ -7,7 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.projection import OWNERS, VERSION, HotQuery
+from fazhi.store import OWNERS, VERSION, HotQuery
 
 INCIDENTS = "incidents"
 INCIDENT_LEVELS = "incident_levels"

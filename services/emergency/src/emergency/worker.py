@@ -11,8 +11,7 @@ from emergency import alerts, incidents, notices, registries
 from emergency.config import Settings
 from emergency.events import CATALOG
 from emergency.store import ensure_indexes
-from fazhi.reactions import Reactions, merge_reactions
-from fazhi.worker import WorkerEntry
+from fazhi.bus import Reactions, WorkerEntry, merge_reactions
 
 REACTIONS: Reactions = merge_reactions(
     incidents.flows.REACTIONS,

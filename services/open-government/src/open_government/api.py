@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fazhi.app import create_service_app
-from fazhi.publisher import Publisher
+from fazhi.bus import Publisher
+from fazhi.web import create_service_app
 from open_government import decisions, documents, portal, requests
 from open_government.config import Settings
 from open_government.events import CATALOG

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fazhi.catalog import Binding, EventCatalog
 from fazhi.contracts.opengov import (
     CONTRACT,
     ConsultationEnded,
@@ -23,6 +22,7 @@ from fazhi.contracts.opengov import (
     RequestReceived,
     ValidityChanged,
 )
+from fazhi.store import Binding, EventCatalog
 from open_government.store import DECISIONS, DOCUMENTS, REQUESTS
 
 CATALOG = EventCatalog.bind(

@@ -7,7 +7,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.projection import VERSION, HotQuery
+from fazhi.store import VERSION, HotQuery
 
 REQUESTS = "requests"
 REQUEST_HISTORY = "request_history"

@@ -6,8 +6,7 @@ Run with `python -m open_government.worker` (or `faust -A open_government.worker
 
 from __future__ import annotations
 
-from fazhi.reactions import Reactions, merge_reactions
-from fazhi.worker import WorkerEntry
+from fazhi.bus import Reactions, WorkerEntry, merge_reactions
 from open_government import decisions, documents, requests
 from open_government.config import Settings
 from open_government.events import CATALOG

@@ -1,5 +1,5 @@
 """Cases as stored: a case's rules-state (state, running clock, dates, fields) kept as a
-sub-document by `fazhi.codec`, read back into the same domain object. The history keeps only its
+sub-document by `fazhi.store.codec`, read back into the same domain object. The history keeps only its
 last step: the domain needs no more (a step may not be dated before it), and the whole history
 is a timeline of its own."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from fazhi.codec import decode, encode
+from fazhi.store import decode, encode
 from petition_mediation.domain import (
     AdjudicationCase,
     Case,

@@ -3,8 +3,8 @@ its store."""
 
 from __future__ import annotations
 
-from fazhi.catalog import Binding, EventCatalog
 from fazhi.contracts.mediation import CONTRACT
+from fazhi.store import Binding, EventCatalog
 from petition_mediation.store import CASES, MATTERS
 
 CATALOG = EventCatalog.bind(

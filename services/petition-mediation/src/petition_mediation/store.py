@@ -7,7 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.projection import VERSION, HotQuery
+from fazhi.store import VERSION, HotQuery
 
 CASES = "cases"
 CASE_HISTORY = "case_history"

@@ -6,8 +6,7 @@ Run with `python -m petition_mediation.worker` (or `faust -A petition_mediation.
 
 from __future__ import annotations
 
-from fazhi.reactions import Reactions
-from fazhi.worker import WorkerEntry
+from fazhi.bus import Reactions, WorkerEntry
 from petition_mediation import cases, matters
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fazhi.app import create_service_app
-from fazhi.publisher import Publisher
+from fazhi.bus import Publisher
+from fazhi.web import create_service_app
 from supervision import items, live, reports, tasks
 from supervision.config import Settings
 from supervision.events import CATALOG

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from fazhi.contracts.supervision import Escalation, ItemKind, ItemStatus
-from fazhi.statemachine import Machine
+from fazhi.rules import Machine
 
 SUPERVISOR_ROLE = "supervisor"
 

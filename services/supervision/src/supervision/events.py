@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fazhi.catalog import Binding, EventCatalog
 from fazhi.contracts.supervision import (
     CONTRACT,
     FindingRecorded,
@@ -18,6 +17,7 @@ from fazhi.contracts.supervision import (
     TaskProgressReported,
     TrainingRecorded,
 )
+from fazhi.store import Binding, EventCatalog
 from supervision.store import FINDINGS, ITEMS, TASKS, TRAININGS
 
 CATALOG = EventCatalog.bind(

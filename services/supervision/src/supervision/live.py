@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from fazhi.auth import Principal
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.contracts.supervision import (
     CONTRACT,
     Escalation,
@@ -30,12 +30,17 @@ from fazhi.contracts.supervision import (
     ItemReopened,
     TaskOverdue,
 )
-from fazhi.envelope import CHINA_TZ
-from fazhi.live import KafkaFeed, sse_response
-from fazhi.problems import Problem
 from fazhi.roles import Role
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.web.pages import static_router
+from fazhi.web import (
+    Caller,
+    KafkaFeed,
+    Principal,
+    Problem,
+    ServiceRuntime,
+    runtime,
+    sse_response,
+    static_router,
+)
 from supervision.config import Settings
 from supervision.events import CATALOG
 from supervision.overview import overview

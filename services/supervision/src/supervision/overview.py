@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from fazhi.contracts.supervision import ItemStatus
-from fazhi.runtime import ServiceRuntime
+from fazhi.web import ServiceRuntime
 from supervision.metrics import supervision_metrics
 from supervision.store import ITEMS, MEASURE, TASKS
 

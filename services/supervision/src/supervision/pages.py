@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from fazhi.web.pages import Pages
+from fazhi.web import Pages
 
 PAGES = Pages("supervision")

@@ -2,7 +2,7 @@
 
 The facts live in ``supervision/data/plan.json`` (hand-checked against the seed text of
 碑林区法治政府建设实施方案（2021—2025年）). ``load_plan()`` reads and validates it once;
-unit fields are codes of :mod:`fazhi.units`, so a measure's units resolve to concrete units.
+unit fields are codes of :mod:`fazhi.rules.units`, so a measure's units resolve to concrete units.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import date
 from importlib import resources
 from typing import Literal
 
-from fazhi import units
+from fazhi.rules import units
 
 __all__ = [
     "CatalogueError",
@@ -96,7 +96,7 @@ class Measure:
     milestones: tuple[Milestone, ...]
 
     def units(self, role: Literal["all", "lead", "responsible"] = "all") -> frozenset[str]:
-        """Concrete unit codes of the measure, groups resolved through ``fazhi.units``."""
+        """Concrete unit codes of the measure, groups resolved through ``fazhi.rules.units``."""
         codes = {
             "all": (*self.lead_units, *self.responsible_units),
             "lead": self.lead_units,

@@ -14,14 +14,11 @@ from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi import units
-from fazhi.auth import Principal
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.contracts.supervision import Escalation, ItemKind, ItemStatus
-from fazhi.envelope import CHINA_TZ
-from fazhi.problems import Problem
 from fazhi.roles import Role
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.units import find_unit
+from fazhi.rules import find_unit, units
+from fazhi.web import Caller, Principal, Problem, ServiceRuntime, runtime
 from supervision.domain import LECTURES_DUTY, STUDY_HOURS_DUTY, median
 from supervision.pages import PAGES
 from supervision.plan import load_plan

@@ -7,9 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
-from fazhi.auth import Principal
-from fazhi.problems import Problem
-from fazhi.runtime import Caller
+from fazhi.web import Caller, Principal, Problem
 
 
 def documented(

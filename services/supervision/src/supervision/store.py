@@ -8,9 +8,9 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi import units
-from fazhi.envelope import CHINA_TZ
-from fazhi.projection import OWNERS, UPDATE_BATCH, VERSION, HotQuery
+from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.rules import units
+from fazhi.store import OWNERS, UPDATE_BATCH, VERSION, HotQuery
 from supervision.domain import next_watch_day
 from supervision.plan import Plan
 

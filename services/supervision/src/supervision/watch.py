@@ -10,7 +10,10 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from fazhi.bus import DayLook, DayScan
 from fazhi.contracts import derived_event
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent
+from fazhi.contracts.models import Payload
 from fazhi.contracts.supervision import (
     Escalation,
     ItemEscalated,
@@ -20,9 +23,6 @@ from fazhi.contracts.supervision import (
     TaskDueSoon,
     TaskOverdue,
 )
-from fazhi.envelope import CHINA_TZ, CloudEvent
-from fazhi.models import Payload
-from fazhi.worker import DayLook, DayScan
 from supervision.config import Settings
 from supervision.domain import Ladder, Overdue, Reminder, watch_step
 from supervision.store import ITEMS, MEASURE, TASKS, WATCH, day_key

@@ -12,9 +12,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.envelope import CHINA_TZ
-from fazhi.reactions import Reactions, merge_reactions
-from fazhi.worker import WorkerEntry
+from fazhi.bus import Reactions, WorkerEntry, merge_reactions
+from fazhi.contracts.envelope import CHINA_TZ
 from supervision import items, tasks
 from supervision.config import Settings
 from supervision.events import CATALOG

@@ -3,7 +3,7 @@ vocabularies (statutory terms) it uses, one module per topic.
 
 Pure (pydantic only): a service imports any topic's contract without importing the service
 that owns it. Where events are stored is the owner's business (its `events.py` binds each type
-to a collection); `python -m fazhi.contracts.asyncapi` writes the AsyncAPI document of them all.
+to a collection); `python -m fazhi.bus.asyncapi` writes the AsyncAPI document of them all.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
+from fazhi.contracts.envelope import CloudEvent, derived_id, new_event
+from fazhi.contracts.models import Payload
 from fazhi.contracts.terms import Term
-from fazhi.envelope import CloudEvent, derived_id, new_event
-from fazhi.models import Payload
 from fazhi.roles import Role
 from fazhi.topology import SERVICES, ServiceTopology
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import (
+from fazhi.contracts.models import (
     ERASED_TEXT,
     PERSONAL,
     Id,

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import PERSONAL, Applicant, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.contracts.models import PERSONAL, Applicant, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.topology import OPEN_GOVERNMENT
 
 

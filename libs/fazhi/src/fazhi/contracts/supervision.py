@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, Term, TopicContract
-from fazhi.models import PERSONAL, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.contracts.models import PERSONAL, Id, LongText, Payload, ShortText, UnitCode
 from fazhi.roles import Role
 from fazhi.topology import SUPERVISION
 

@@ -8,8 +8,10 @@ from typing import TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from fazhi.envelope import EnvelopeError, load_json, media_type
-from fazhi.problems import Problem, field_errors, invalid_fields
+from fazhi.contracts.envelope import EnvelopeError
+from fazhi.contracts.strictjson import load_json
+from fazhi.web.cloudevents import media_type
+from fazhi.web.problems import Problem, field_errors, invalid_fields
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -34,7 +36,7 @@ async def read_body(request: Request, *, limit: int) -> bytes:
 
 async def read_json_body(request: Request, model: type[Model], *, limit: int, what: str) -> Model:
     """A JSON body as `model`: 415 unless `application/json`, 413 past `limit` bytes, 400 for
-    JSON the platform does not read (`fazhi.envelope.load_json`), 422 naming each invalid field.
+    JSON the platform does not read (`fazhi.contracts.strictjson.load_json`), 422 naming each invalid field.
 
     Call it once the caller is known: FastAPI would parse a declared body before any
     dependency ran, so a request without a key would learn how its JSON was wrong."""

@@ -1,5 +1,5 @@
-"""List endpoints, one way: who lists what (the read scope, `fazhi.app.Scope`, as a filter), an
-equality on an indexed field bounding every list, cursor pages (`fazhi.pagination`) as JSON, and
+"""List endpoints, one way: who lists what (the read scope, `fazhi.web.app.Scope`, as a filter), an
+equality on an indexed field bounding every list, cursor pages (`fazhi.web.pagination`) as JSON, and
 all of them as a CSV file (`fazhi.web.csvfile`).
 
 A route declares its filters (a dependency answering equalities on stored fields) and hands
@@ -21,11 +21,11 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.app import Scope
-from fazhi.auth import Principal
-from fazhi.pagination import MAX_LIMIT, PageParams, decode_cursor, fetch_page
-from fazhi.projection import OWNERS
+from fazhi.store.projection import OWNERS
+from fazhi.web.app import Scope
+from fazhi.web.auth import Principal
 from fazhi.web.csvfile import csv_response
+from fazhi.web.pagination import MAX_LIMIT, PageParams, decode_cursor, fetch_page
 
 Db = AsyncDatabase[dict[str, Any]]
 Document = dict[str, Any]

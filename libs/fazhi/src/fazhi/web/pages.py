@@ -21,7 +21,7 @@ from fastapi import APIRouter, Header, Path, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
-from fazhi.problems import Problem
+from fazhi.web.problems import Problem
 
 STATIC_PREFIX = "/static"
 STATIC_NAME = r"^[a-z0-9][a-z0-9_-]*\.(css|js)$"

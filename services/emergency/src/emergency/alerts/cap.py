@@ -12,8 +12,8 @@ from lxml.builder import ElementMaker
 
 from emergency.domain import MessageStatus
 from fazhi.contracts.emergency import AlertLevel, CapStatus, MsgType
-from fazhi.envelope import CHINA_TZ
-from fazhi.units import UnknownUnitError, get_unit
+from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.rules import UnknownUnitError, get_unit
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SENDER_DOMAIN = "beilin.fazhi"

@@ -20,8 +20,7 @@ from emergency.domain import (
 from emergency.metrics import emergency_metrics
 from emergency.notices.flows import tell_public
 from emergency.store import ACK_BUCKET, ACKNOWLEDGEMENTS, ALERTS, EXPIRES_BUCKET
-from fazhi.codec import decode, encode
-from fazhi.consumer import HandlerContext, PoisonError
+from fazhi.bus import HandlerContext, PoisonError, Reactions
 from fazhi.contracts.emergency import (
     AlertAcknowledged,
     AlertEscalated,
@@ -30,8 +29,7 @@ from fazhi.contracts.emergency import (
     MsgType,
     NoticeSourceKind,
 )
-from fazhi.projection import Document
-from fazhi.reactions import Reactions
+from fazhi.store import Document, decode, encode
 
 
 async def on_alert_issued(ctx: HandlerContext, data: AlertIssued) -> None:

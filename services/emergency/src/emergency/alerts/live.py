@@ -1,5 +1,5 @@
 """Alerts pushed live to staff: WebSocket `/v1/alerts/live` and SSE `/v1/alerts/stream`, both
-resumable from the last id seen (`fazhi.live`)."""
+resumable from the last id seen (`fazhi.web.live`)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,21 @@ from fastapi import APIRouter, Depends, Header, WebSocket
 from fastapi.responses import StreamingResponse
 
 from emergency.metrics import emergency_metrics
-from fazhi.auth import Principal
 from fazhi.contracts import type_of
 from fazhi.contracts.emergency import AlertAcknowledged, AlertEscalated, AlertExpired, AlertIssued
-from fazhi.envelope import CHINA_TZ, CloudEvent
-from fazhi.live import (
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent
+from fazhi.roles import Role
+from fazhi.web import (
     MAX_TOKEN_LENGTH,
+    Caller,
     KafkaFeed,
+    Principal,
+    Problem,
+    ServiceRuntime,
+    runtime,
     sse_response,
     websocket_relay,
 )
-from fazhi.problems import Problem
-from fazhi.roles import Role
-from fazhi.runtime import Caller, ServiceRuntime, runtime
 
 ISSUED = type_of(AlertIssued)
 ALERT_TYPES = frozenset(

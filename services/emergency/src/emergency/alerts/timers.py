@@ -18,12 +18,12 @@ from emergency.domain import (
 )
 from emergency.metrics import emergency_metrics
 from emergency.store import ACK_BUCKET, ALERTS, EXPIRES_BUCKET, TIMERS
-from fazhi.codec import decode
+from fazhi.bus import Timer, TimerContext
 from fazhi.contracts import derived_event
 from fazhi.contracts.emergency import AlertEscalated, AlertExpired, AlertLevel, CapStatus
-from fazhi.envelope import CHINA_TZ, CloudEvent
-from fazhi.models import Payload
-from fazhi.worker import Timer, TimerContext
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent
+from fazhi.contracts.models import Payload
+from fazhi.store import decode
 
 LOOKBACK = timedelta(hours=24)
 """How far back a timer looks after its worker was stopped (a day at most)."""

@@ -13,16 +13,22 @@ from emergency.alerts import live
 from emergency.alerts.cap import to_cap
 from emergency.domain import MessageStatus
 from emergency.store import ACK_BUCKET, ACKNOWLEDGEMENTS, ALERTS, EXPIRES_BUCKET, PRIVATE
-from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import AlertLevel, CapStatus, MsgType
+from fazhi.contracts.envelope import ID_PATTERN
 from fazhi.contracts.terms import with_labels
-from fazhi.envelope import ID_PATTERN
-from fazhi.pagination import PageQuery
-from fazhi.problems import Problem
-from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.web.lists import Listing
+from fazhi.store import INTERNAL_FIELDS
+from fazhi.web import (
+    Caller,
+    Listing,
+    PageQuery,
+    Problem,
+    Scope,
+    ServiceRuntime,
+    Timeline,
+    document_router,
+    runtime,
+)
 
 SCOPE = Scope(owners="the issuing unit", roles=frozenset({Role.STAFF}))
 TERMS = {"msg_type": MsgType, "cap_status": CapStatus, "level": AlertLevel}

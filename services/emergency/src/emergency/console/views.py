@@ -22,9 +22,8 @@ from fazhi.contracts.emergency import (
     AlertExpired,
     AlertIssued,
 )
-from fazhi.runtime import Caller
-from fazhi.units import UnknownUnitError, get_unit
-from fazhi.web.pages import Pages, static_router
+from fazhi.rules import UnknownUnitError, get_unit
+from fazhi.web import Caller, Pages, static_router
 
 PAGES = Pages("emergency.console")
 FOLLOWED = {

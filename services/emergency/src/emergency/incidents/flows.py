@@ -19,7 +19,7 @@ from emergency.domain import (
 )
 from emergency.notices.flows import tell_public
 from emergency.store import CLOSED_DAY, INCIDENT_LEVELS, INCIDENTS, PRIVATE
-from fazhi.consumer import HandlerContext, PoisonError
+from fazhi.bus import HandlerContext, PoisonError, Reactions
 from fazhi.contracts.emergency import (
     Grade,
     IncidentCategory,
@@ -31,10 +31,9 @@ from fazhi.contracts.emergency import (
     ResponseLevel,
     ResponseLevelChanged,
 )
-from fazhi.envelope import CHINA_TZ
-from fazhi.projection import Document
-from fazhi.reactions import Reactions
-from fazhi.redaction import Party, redact
+from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.rules import Party, redact
+from fazhi.store import Document
 
 
 async def on_incident_reported(ctx: HandlerContext, data: IncidentReported) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 from emergency.config import Settings
 from emergency.store import CLOSED_DAY, INCIDENTS, PRIVATE, TIMERS
+from fazhi.bus import DayScan
 from fazhi.contracts import derived_event
 from fazhi.contracts.emergency import PersonalDataPurged
-from fazhi.envelope import CloudEvent
-from fazhi.worker import DayScan
+from fazhi.contracts.envelope import CloudEvent
 
 FIRST_LOOK_DAYS = 30
 """The closing days the timer looks through the first time it ever runs."""

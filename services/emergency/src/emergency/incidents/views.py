@@ -10,16 +10,22 @@ from fastapi import APIRouter, Depends, Path, Query
 from emergency import responses
 from emergency.domain import IncidentState
 from emergency.store import INCIDENT_LEVELS, INCIDENTS, PRIVATE
-from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import Grade, IncidentCategory, ResponseLevel
+from fazhi.contracts.envelope import ID_PATTERN
 from fazhi.contracts.terms import with_labels
-from fazhi.envelope import ID_PATTERN
-from fazhi.pagination import PageQuery
-from fazhi.problems import Problem
-from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.web.lists import Listing
+from fazhi.store import INTERNAL_FIELDS
+from fazhi.web import (
+    Caller,
+    Listing,
+    PageQuery,
+    Problem,
+    Scope,
+    ServiceRuntime,
+    Timeline,
+    document_router,
+    runtime,
+)
 
 SCOPE = Scope(owners="the reporting unit", roles=frozenset({Role.STAFF}))
 PERSONS_SCOPE = "staff keys of any unit only; any other key: 404"

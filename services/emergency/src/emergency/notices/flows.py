@@ -1,6 +1,6 @@
 """Public notices 权威信息发布: derived from actual orange and red alerts and from incidents
 graded 较大 or above, published, updated and withdrawn as their source is, and kept as last
-published. Their words are redacted (`fazhi.redaction`): no personal data leaves emergency."""
+published. Their words are redacted (`fazhi.rules.redaction`): no personal data leaves emergency."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from datetime import datetime
 
 from emergency.domain import notice_change
 from emergency.store import NOTICES
-from fazhi.consumer import HandlerContext
+from fazhi.bus import HandlerContext, Reactions
 from fazhi.contracts.emergency import NoticePublished, NoticeSourceKind, NoticeState
-from fazhi.envelope import ID_MAX_LENGTH, derived_id
-from fazhi.projection import Document
-from fazhi.reactions import Reactions
-from fazhi.redaction import redact
+from fazhi.contracts.envelope import ID_MAX_LENGTH, derived_id
+from fazhi.rules import redact
+from fazhi.store import Document
 
 BODY_MAX = 20_000
 NOTICE = "notice"

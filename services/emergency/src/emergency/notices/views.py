@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from emergency.store import NOTICES
-from fazhi.app import Scope, document_router
 from fazhi.contracts.emergency import NoticeSourceKind, NoticeState
+from fazhi.web import Scope, document_router
 
 
 def router() -> APIRouter:

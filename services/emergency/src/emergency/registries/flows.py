@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from emergency.store import FORCE_HISTORY, FORCES, PLAN_DRILLS, PLANS, PRIVATE, SUPPLIES
-from fazhi.consumer import HandlerContext, PoisonError
+from fazhi.bus import HandlerContext, PoisonError, Reactions
 from fazhi.contracts.emergency import (
     ForceCalledUp,
     ForceCompensated,
@@ -16,8 +16,7 @@ from fazhi.contracts.emergency import (
     SupplyLow,
     SupplyStocked,
 )
-from fazhi.projection import Document
-from fazhi.reactions import Reactions
+from fazhi.store import Document
 
 REMIND_BEFORE = timedelta(days=30)
 """A plan's owner is reminded this long before its revision is due, and again on the day."""

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from emergency.store import PLANS, TIMERS
+from fazhi.bus import DayScan
 from fazhi.contracts import derived_event
 from fazhi.contracts.emergency import PlanRevisionDue
-from fazhi.envelope import CloudEvent
-from fazhi.worker import DayScan
+from fazhi.contracts.envelope import CloudEvent
 
 FIRST_LOOK_DAYS = 7
 

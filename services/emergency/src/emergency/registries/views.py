@@ -9,13 +9,19 @@ from fastapi import APIRouter, Depends
 
 from emergency import responses
 from emergency.store import FORCE_HISTORY, FORCES, PLAN_DRILLS, PLANS, PRIVATE, SUPPLIES
-from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.emergency import PlanKind
-from fazhi.pagination import PageQuery
-from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.web.lists import Listing
+from fazhi.store import INTERNAL_FIELDS
+from fazhi.web import (
+    Caller,
+    Listing,
+    PageQuery,
+    Scope,
+    ServiceRuntime,
+    Timeline,
+    document_router,
+    runtime,
+)
 
 STAFF = frozenset({Role.STAFF})
 SUPPLY_SCOPE = Scope(owners="the unit that counts the depot", roles=STAFF)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fazhi.app import Scope, Timeline, document_router
+from fazhi.web import Scope, Timeline, document_router
 from open_government.store import DECISION_HISTORY, DECISIONS
 
 

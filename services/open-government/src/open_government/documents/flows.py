@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from fazhi.codec import clock_summary
-from fazhi.consumer import HandlerContext, PoisonError
+from fazhi.bus import HandlerContext, PoisonError, Reactions
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.contracts.opengov import (
     DocKind,
     DocumentPublished,
@@ -17,11 +17,8 @@ from fazhi.contracts.opengov import (
     Validity,
     ValidityChanged,
 )
-from fazhi.envelope import CHINA_TZ
-from fazhi.projection import Document
-from fazhi.reactions import Reactions
-from fazhi.redaction import Party, redact
-from fazhi.textsearch import index_tokens
+from fazhi.rules import Party, index_tokens, redact
+from fazhi.store import Document, clock_summary
 from open_government.domain.documents import (
     change_validity,
     publication_clock,

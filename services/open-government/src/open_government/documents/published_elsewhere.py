@@ -5,13 +5,12 @@ text goes through the one redaction module again before it is kept; the items be
 
 from __future__ import annotations
 
-from fazhi.consumer import HandlerContext
+from fazhi.bus import HandlerContext, Reactions
 from fazhi.contracts.emergency import NoticePublished
 from fazhi.contracts.mediation import DecisionPublished
 from fazhi.contracts.opengov import DocKind
-from fazhi.projection import OWNERS, Document
-from fazhi.reactions import Reactions
-from fazhi.units import is_unit_code
+from fazhi.rules import is_unit_code
+from fazhi.store import OWNERS, Document
 from open_government.documents.flows import publish
 from open_government.store import DOCUMENTS
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from fazhi.clocks import Clock, start_clock
 from fazhi.contracts.opengov import Review, ReviewResult, Validity
-from fazhi.statemachine import IllegalTransition
-from fazhi.units import get_unit
+from fazhi.rules import Clock, IllegalTransition, get_unit, start_clock
 
 REVIEW_AFTER_YEARS = 5
 """A normative document without an end date is reviewed (清理) five years after it took effect,

@@ -8,9 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
-from fazhi.clocks import Clock, ClockError, ClockStatus, start_clock
 from fazhi.contracts.opengov import AnswerType, Channel, Consultee
-from fazhi.statemachine import Machine, Step, action_name
+from fazhi.rules import Clock, ClockError, ClockStatus, Machine, Step, action_name, start_clock
 
 _CONSULTATION_RULES = {
     Consultee.THIRD_PARTY: "disclosure.third_party",

@@ -8,16 +8,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from fazhi.app import Scope
+from fazhi.contracts.envelope import ID_PATTERN
+from fazhi.contracts.models import Id, Payload, UnitCode
 from fazhi.contracts.opengov import DocKind
-from fazhi.envelope import ID_PATTERN
-from fazhi.models import Id, Payload, UnitCode
-from fazhi.pagination import PageQuery
-from fazhi.problems import Problem
 from fazhi.roles import Role
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.web.body import read_json_body
-from fazhi.web.lists import Listing
+from fazhi.web import (
+    Caller,
+    Listing,
+    PageQuery,
+    Problem,
+    Scope,
+    ServiceRuntime,
+    read_json_body,
+    runtime,
+)
 from open_government.documents.numbers import NumberConflict, issue_number
 from open_government.portal import service
 from open_government.portal.search import Filters, search

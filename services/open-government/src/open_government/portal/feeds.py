@@ -8,7 +8,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 
 from fazhi.contracts.opengov import DocKind
-from fazhi.units import get_unit
+from fazhi.rules import get_unit
 
 PORTAL_NAME = "碑林区政务公开"
 

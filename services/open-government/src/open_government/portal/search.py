@@ -1,4 +1,4 @@
-"""Chinese full-text search over everything published: the query's tokens (`fazhi.textsearch`),
+"""Chinese full-text search over everything published: the query's tokens (`fazhi.rules.textsearch`),
 the most selective one found by an indexed equality (with the kind, unit and year filters), the
 bounded set it returns checked for every token, ranked, and highlighted."""
 
@@ -12,8 +12,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.envelope import CHINA_TZ
-from fazhi.textsearch import query_tokens, score
+from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.rules import query_tokens, score
 from open_government.store import DOCUMENTS
 
 CANDIDATE_CAP = 100

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
-from fazhi.codec import clock_summary, decode, encode
-from fazhi.consumer import HandlerContext, PoisonError
+from fazhi.bus import HandlerContext, PoisonError, Reactions
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.contracts.opengov import (
     ConsultationEnded,
     ConsultationStarted,
@@ -21,10 +21,8 @@ from fazhi.contracts.opengov import (
     RequestOverdue,
     RequestReceived,
 )
-from fazhi.envelope import CHINA_TZ
-from fazhi.projection import OWNERS, Document
-from fazhi.reactions import Reactions
-from fazhi.redaction import redact
+from fazhi.rules import redact
+from fazhi.store import OWNERS, Document, clock_summary, decode, encode
 from open_government.domain.requests import (
     STATUS_LABELS_ZH,
     Abandon,

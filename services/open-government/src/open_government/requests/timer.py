@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from fazhi.codec import decode
+from fazhi.bus import DayLook, DayScan
 from fazhi.contracts import derived_event
-from fazhi.envelope import CloudEvent
-from fazhi.worker import DayLook, DayScan
+from fazhi.contracts.envelope import CloudEvent
+from fazhi.store import decode
 from open_government.config import Settings
 from open_government.domain.requests import DisclosureRequest
 from open_government.requests.flows import OPEN_STATES, overdue, overdue_cause

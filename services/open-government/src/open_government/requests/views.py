@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fazhi.app import Scope, Timeline, document_router
 from fazhi.contracts.opengov import AnswerType, Channel
+from fazhi.web import Scope, Timeline, document_router
 from open_government.store import PRIVATE, REQUEST_HISTORY, REQUESTS
 
 

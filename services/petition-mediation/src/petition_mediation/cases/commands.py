@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.contracts.mediation import (
     CaseAccepted,
     CaseClosed,
@@ -32,8 +33,7 @@ from fazhi.contracts.mediation import (
     RecommendationReceived,
     ReviewRequested,
 )
-from fazhi.envelope import CHINA_TZ
-from fazhi.models import Payload
+from fazhi.contracts.models import Payload
 from petition_mediation.domain import (
     Accept,
     Action,

@@ -8,12 +8,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from fazhi.codec import clock_summary, decode, encode
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
 from fazhi.contracts.mediation import CaseOverdue, CaseType
-from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
-from fazhi.models import Applicant
-from fazhi.projection import Document
-from fazhi.redaction import Party
+from fazhi.contracts.models import Applicant
+from fazhi.rules import Party
+from fazhi.store import Document, clock_summary, decode, encode
 from petition_mediation.codec import encode_case
 from petition_mediation.domain import Case, LitigationCase, MediationCase
 from petition_mediation.domain.board import (

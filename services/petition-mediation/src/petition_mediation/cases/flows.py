@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from fazhi.consumer import HandlerContext, PoisonError
+from fazhi.bus import HandlerContext, PoisonError, Reactions
+from fazhi.contracts.envelope import derived_id, new_event
 from fazhi.contracts.mediation import (
     CaseAccepted,
     CaseDecided,
@@ -16,11 +17,9 @@ from fazhi.contracts.mediation import (
     DecisionExecuted,
     DecisionPublished,
 )
-from fazhi.envelope import derived_id, new_event
-from fazhi.models import Payload
-from fazhi.projection import Document
-from fazhi.reactions import Reactions
-from fazhi.redaction import Party, redact
+from fazhi.contracts.models import Payload
+from fazhi.rules import Party, redact
+from fazhi.store import Document
 from petition_mediation.cases.commands import COMMANDS, FILE, command_of, day
 from petition_mediation.cases.document import board_of, keep_case, parties_of, today
 from petition_mediation.codec import decode_case

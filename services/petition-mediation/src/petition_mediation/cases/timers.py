@@ -9,14 +9,13 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.calendarstore import COLLECTION as SCHEDULES
-from fazhi.codec import clock_summary
+from fazhi.bus import Timer, TimerContext
+from fazhi.contracts.envelope import CloudEvent
 from fazhi.contracts.mediation import CaseType
-from fazhi.envelope import CloudEvent
-from fazhi.projection import UPDATE_BATCH, VERSION, Document
+from fazhi.rules import WorkCalendar, default_calendar
 from fazhi.settings import ServiceSettings
-from fazhi.workdays import WorkCalendar, default_calendar
-from fazhi.worker import Timer, TimerContext
+from fazhi.store import COLLECTION as SCHEDULES
+from fazhi.store import UPDATE_BATCH, VERSION, Document, clock_summary
 from petition_mediation.cases.document import board_of, overdue_events, refresh, today
 from petition_mediation.codec import decode_case
 from petition_mediation.config import Settings

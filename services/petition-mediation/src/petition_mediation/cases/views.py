@@ -11,19 +11,29 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from fazhi.app import Scope, Timeline, document_router
-from fazhi.auth import Principal
-from fazhi.calendarstore import calendar_cache, work_calendar
+from fazhi.contracts.envelope import ID_PATTERN
 from fazhi.contracts.mediation import CaseType, Channel, Outcome, Procedure
+from fazhi.contracts.models import SHORT_TEXT_PATTERN
 from fazhi.contracts.terms import with_labels
-from fazhi.envelope import ID_PATTERN
-from fazhi.models import SHORT_TEXT_PATTERN
-from fazhi.pagination import PageParams, PageQuery, fetch_page
-from fazhi.problems import Problem, invalid_fields
-from fazhi.projection import INTERNAL_FIELDS
 from fazhi.roles import Role
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.workdays import WorkCalendar
+from fazhi.rules import WorkCalendar
+from fazhi.store import INTERNAL_FIELDS
+from fazhi.web import (
+    Caller,
+    PageParams,
+    PageQuery,
+    Principal,
+    Problem,
+    Scope,
+    ServiceRuntime,
+    Timeline,
+    calendar_cache,
+    document_router,
+    fetch_page,
+    invalid_fields,
+    runtime,
+    work_calendar,
+)
 from petition_mediation.cases.document import BOARD, clock_views, today
 from petition_mediation.cases.reports import csv_response, stats_csv, year_stats
 from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE

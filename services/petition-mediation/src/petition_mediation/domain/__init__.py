@@ -2,7 +2,7 @@
 行政调解, adjudication 行政裁决, reconsideration 行政复议 and litigation response 行政应诉. Pure."""
 
 from fazhi.contracts.mediation import CaseType, Outcome, Procedure, SimplifiedGround
-from fazhi.statemachine import Step
+from fazhi.rules import Step
 from petition_mediation.domain.adjudication import (
     ADJUDICATIONS,
     AdjudicationCase,

@@ -6,8 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
-from fazhi.clocks import Clock, get_rule, start_clock
-from fazhi.statemachine import Machine, Step
+from fazhi.rules import Clock, Machine, Step, get_rule, start_clock
 from petition_mediation.domain.commands import (
     Accept,
     Action,

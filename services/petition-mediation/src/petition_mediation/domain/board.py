@@ -13,9 +13,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from fazhi.clocks import Clock, ClockStatus, start_clock
 from fazhi.contracts.mediation import ClockName
-from fazhi.workdays import WorkCalendar
+from fazhi.rules import Clock, ClockStatus, WorkCalendar, start_clock
 from petition_mediation.domain.cases import Case
 from petition_mediation.domain.litigation import LitigationCase
 from petition_mediation.domain.reconsideration import ReconsiderationCase, ReconsiderationState

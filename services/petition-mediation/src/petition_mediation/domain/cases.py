@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any, cast
 
 from fazhi.contracts.mediation import CaseType
-from fazhi.statemachine import Machine
+from fazhi.rules import Machine
 from petition_mediation.domain.adjudication import ADJUDICATIONS, AdjudicationCase, _adjudication
 from petition_mediation.domain.commands import Action
 from petition_mediation.domain.common import C

@@ -9,9 +9,8 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from fazhi.clocks import Clock, ClockError, ClockStatus
 from fazhi.contracts.mediation import Procedure
-from fazhi.statemachine import Machine, Step, action_name
+from fazhi.rules import Clock, ClockError, ClockStatus, Machine, Step, action_name
 from petition_mediation.domain.commands import Action
 
 if TYPE_CHECKING:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fazhi.consumer import HandlerContext, PoisonError
+from fazhi.bus import HandlerContext, PoisonError, Reactions
 from fazhi.contracts.mediation import MattersPublished
-from fazhi.reactions import Reactions
 from petition_mediation.store import MATTERS
 
 

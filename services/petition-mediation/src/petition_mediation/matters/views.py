@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fazhi.app import Scope, document_router
+from fazhi.web import Scope, document_router
 from petition_mediation.store import MATTERS
 
 

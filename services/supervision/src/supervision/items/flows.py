@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from fazhi.consumer import HandlerContext, PoisonError
+from fazhi.bus import HandlerContext, PoisonError, Reactions
 from fazhi.contracts.emergency import AlertIssued, AlertLevel, CapStatus, MsgType
+from fazhi.contracts.envelope import CHINA_TZ, ID_MAX_LENGTH, derived_id
 from fazhi.contracts.supervision import (
     Escalation,
     FindingRecorded,
@@ -28,10 +29,8 @@ from fazhi.contracts.supervision import (
     TaskOverdue,
     TrainingRecorded,
 )
-from fazhi.envelope import CHINA_TZ, ID_MAX_LENGTH, derived_id
-from fazhi.projection import OWNERS, Document
-from fazhi.reactions import Reactions
-from fazhi.redaction import redact
+from fazhi.rules import redact
+from fazhi.store import OWNERS, Document
 from supervision.config import Settings
 from supervision.domain import (
     Accept,

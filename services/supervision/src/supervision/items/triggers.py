@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from fazhi.consumer import HandlerContext
+from fazhi.bus import HandlerContext, Reactions
 from fazhi.contracts.emergency import AlertEscalated
 from fazhi.contracts.mediation import (
     CaseAccepted,
@@ -27,7 +27,6 @@ from fazhi.contracts.opengov import (
     RequestOverdue,
 )
 from fazhi.contracts.supervision import ItemKind, ItemLevel
-from fazhi.reactions import Reactions
 from supervision.items.flows import bounded_id, emit_closed, emit_opened
 from supervision.store import ITEMS
 

@@ -9,15 +9,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from fazhi.app import Scope, Timeline, document_router
+from fazhi.contracts.envelope import CHINA_TZ, ID_PATTERN
+from fazhi.contracts.models import UnitCode
 from fazhi.contracts.supervision import Escalation, ItemKind, ItemLevel, ItemStatus
 from fazhi.contracts.terms import with_labels
-from fazhi.envelope import CHINA_TZ, ID_PATTERN
-from fazhi.models import UnitCode
-from fazhi.pagination import PageQuery
-from fazhi.projection import INTERNAL_FIELDS
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.web.lists import Listing
+from fazhi.store import INTERNAL_FIELDS
+from fazhi.web import (
+    Caller,
+    Listing,
+    PageQuery,
+    Scope,
+    ServiceRuntime,
+    Timeline,
+    document_router,
+    runtime,
+)
 from supervision.responses import documented, strict_query
 from supervision.store import ITEM_HISTORY, ITEMS
 

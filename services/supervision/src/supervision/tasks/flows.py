@@ -7,17 +7,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from fazhi.consumer import HandlerContext
+from fazhi.bus import HandlerContext, Reactions
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.contracts.supervision import (
     TaskCompleted,
     TaskDueSoon,
     TaskOverdue,
     TaskProgressReported,
 )
-from fazhi.envelope import CHINA_TZ
-from fazhi.projection import Document
-from fazhi.reactions import Reactions
-from fazhi.redaction import redact
+from fazhi.rules import redact
+from fazhi.store import Document
 from supervision.domain import (
     Complete,
     PlanTask,

@@ -10,14 +10,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from fazhi.app import Scope, Timeline, document_router
-from fazhi.models import UnitCode
-from fazhi.pagination import PageQuery
-from fazhi.projection import INTERNAL_FIELDS, OWNERS
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.units import find_unit
-from fazhi.web.csvfile import csv_response
-from fazhi.web.lists import Listing
+from fazhi.contracts.models import UnitCode
+from fazhi.rules import find_unit
+from fazhi.store import INTERNAL_FIELDS, OWNERS
+from fazhi.web import (
+    Caller,
+    Listing,
+    PageQuery,
+    Scope,
+    ServiceRuntime,
+    Timeline,
+    csv_response,
+    document_router,
+    runtime,
+)
 from supervision.domain import TaskState
 from supervision.items.flows import task_item_id
 from supervision.responses import documented, strict_query

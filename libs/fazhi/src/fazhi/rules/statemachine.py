@@ -73,6 +73,9 @@ class Machine(Generic[S]):
         names = {type_name(kind) for kind in self._moves.get(state, frozenset())}
         return tuple(sorted(names))
 
+    def accepts(self, state: S) -> frozenset[type]:
+        return self._moves.get(state, frozenset())
+
     def check(self, state: S, action: object) -> None:
         if type(action) not in self._moves.get(state, frozenset()):
             self.refuse(state, action)

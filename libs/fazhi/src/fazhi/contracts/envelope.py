@@ -17,8 +17,7 @@ Strict: what is not understood exactly is refused, never coerced or guessed.
   `MAX_EXTENSION_CHARS` printable characters.
 - binary mode: `ce-*` header values are printable ASCII, percent-encoded UTF-8 beyond it; a
   header given twice, `ce-data` and `ce-datacontenttype` are refused.
-- every bad entry of a batch is reported, each error named by its index (`[2].time`).
-"""
+- every bad entry of a batch is reported, each error named by its index (`[2].time`)."""
 
 from __future__ import annotations
 
@@ -26,10 +25,8 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote
 
 import orjson
 from pydantic import (
@@ -42,6 +39,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from fazhi.contracts.strictjson import EnvelopeError as EnvelopeError
+from fazhi.contracts.strictjson import load_json
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -60,8 +60,6 @@ RFC3339_PATTERN = (
 )
 DATACONTENTTYPE_PATTERN = r"^application/(?:[A-Za-z0-9.-]+\+)?json$"
 EXTENSION_NAME_PATTERN = r"^[a-z0-9]{1,20}$"
-MAX_DEPTH = 16
-"""How deeply arrays and objects may nest in a body (a batch of events with applicants: 4)."""
 MAX_EXTENSIONS = 16
 MAX_EXTENSION_CHARS = 1000
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -78,10 +76,6 @@ ATTRIBUTES = frozenset(
     ("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema")
 )
 """The context attributes Fazhi reads; any other name is an extension attribute."""
-
-
-class EnvelopeError(ValueError):
-    """A body that is not a CloudEvent at all (bad JSON, wrong shape): HTTP 400."""
 
 
 class EnvelopeFieldsError(ValueError):
@@ -253,234 +247,8 @@ def parse_event(obj: Any, *, index: int | None = None) -> CloudEvent:
     return event
 
 
-# -------------------------------------------------------------------------------- JSON
-
-# orjson reads integers beyond 64 bits as floats, silently: a body with such a run of digits
-# (anywhere, strings included) is read again, exactly, by the standard library.
-_LONG_DIGITS = re.compile(rb"\d{19}")
-# A colon written as an escape inside a string; see `_shape`.
-_ESCAPED_COLON = re.compile(rb"\\u003[aA]")
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return obj
-
-
-def _shape(value: Any, max_depth: int) -> tuple[int, int]:
-    """Check the nesting of `value` (without recursion) and count its object keys and the colons
-    in its strings (keys included).
-
-    In JSON text, a colon outside strings separates a key from its value, and orjson keeps one
-    entry of a repeated key. So the text repeats no key exactly when its colons number the keys
-    read plus the colons inside the strings read, as long as no colon inside a string was
-    written as an escape (then the standard library decides).
-    """
-    if type(value) is str:
-        return 0, value.count(":")
-    keys = colons = 0
-    stack: list[tuple[Any, int]] = [(value, 1)] if type(value) in (dict, list) else []
-    while stack:
-        node, depth = stack.pop()
-        if depth > max_depth:
-            raise EnvelopeError(f"the body nests arrays and objects deeper than {max_depth} levels")
-        if type(node) is dict:
-            keys += len(node)
-            for key, item in node.items():
-                colons += key.count(":")
-                kind = type(item)
-                if kind is str:
-                    colons += item.count(":")
-                elif kind is dict or kind is list:
-                    stack.append((item, depth + 1))
-        else:
-            for item in node:
-                kind = type(item)
-                if kind is str:
-                    colons += item.count(":")
-                elif kind is dict or kind is list:
-                    stack.append((item, depth + 1))
-    return keys, colons
-
-
-def load_json(body: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
-    """The JSON value of `body`, read strictly: UTF-8 without a byte order mark, no NaN or
-    Infinity, no lone surrogate, at most `max_depth` levels of arrays and objects, no key twice
-    in one object, integers exact. Anything else is an EnvelopeError (HTTP 400)."""
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise EnvelopeError(f"the body is not valid JSON (UTF-8, RFC 8259): {exc}") from exc
-    keys, colons = _shape(value, max_depth)
-    if (
-        body.count(b":") != keys + colons
-        or _LONG_DIGITS.search(body) is not None
-        or _ESCAPED_COLON.search(body) is not None
-    ):
-        # Safe from deep recursion: the nesting was checked above.
-        try:
-            value = json.loads(body, object_pairs_hook=_unique_keys)
-        except _DuplicateKey as exc:
-            raise EnvelopeError(f"the body has the key {exc.key!r} twice in one object") from exc
-        except ValueError as exc:
-            raise EnvelopeError(f"the body is not valid JSON: {exc}") from exc
-    return value
-
-
 # Kept for the callers and tests that knew it by this name.
 _load_json = load_json
-
-
-# -------------------------------------------------------------------------------- HTTP
-
-
-def media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def is_binary_mode(headers: Mapping[str, str]) -> bool:
-    return "ce-specversion" in {k.lower() for k in headers}
-
-
-@dataclass(frozen=True)
-class HttpEvents:
-    """The events of one request: each entry an event, or None where it was refused; `errors`
-    names every refused attribute of every entry."""
-
-    entries: list[CloudEvent | None]
-    errors: list[dict[str, str]]
-    batch: bool
-
-    @property
-    def events(self) -> list[CloudEvent]:
-        return [event for event in self.entries if event is not None]
-
-
-def _header_items(headers: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Every header with its value, repeated ones included (Starlette's `Headers` keeps them)."""
-    multi = getattr(headers, "multi_items", None)
-    return list(multi()) if callable(multi) else list(headers.items())
-
-
-def _binary_attributes(headers: Mapping[str, str]) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """The attributes of binary mode from its `ce-*` headers, and what is wrong with them."""
-    attributes: dict[str, Any] = {}
-    errors: list[dict[str, str]] = []
-    for header, raw in _header_items(headers):
-        header = header.lower()
-        if not header.startswith("ce-"):
-            continue
-        name = header[3:]
-        if name in attributes or any(e["field"] == name for e in errors):
-            errors.append({"field": name, "message": f"the header {header} is given twice"})
-            continue
-        if name in ("data", "datacontenttype"):
-            where = "the body" if name == "data" else "the Content-Type header"
-            errors.append({"field": name, "message": f"binary mode carries {name} in {where}"})
-            continue
-        # The HTTP binding percent-encodes header values (RFC 3986), so non-ASCII survives.
-        if any(not " " <= c <= "~" for c in raw):
-            errors.append(
-                {
-                    "field": name,
-                    "message": f"the header {header} must be printable ASCII; percent-encode "
-                    "other characters as UTF-8",
-                }
-            )
-            continue
-        try:
-            attributes[name] = unquote(raw, errors="strict")
-        except UnicodeDecodeError:
-            errors.append(
-                {"field": name, "message": f"the header {header} is not percent-encoded UTF-8"}
-            )
-    return attributes, errors
-
-
-def _unique_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
-    return list({(e["field"], e["message"]): e for e in errors}.values())
-
-
-def read_http(content_type: str | None, headers: Mapping[str, str], body: bytes) -> HttpEvents:
-    """The events of an HTTP request in structured, batch or binary mode, every entry checked.
-
-    Raises EnvelopeError for a body that is not JSON or not of the mode's shape. The caller has
-    already refused unsupported content types (see `http_mode`).
-    """
-    mode = http_mode(content_type, headers)
-    if mode == "batch":
-        items = load_json(body)
-        if not isinstance(items, list):
-            raise EnvelopeError("a batch must be a JSON array of CloudEvents")
-        if not items:
-            raise EnvelopeError("the batch is empty")
-        entries: list[CloudEvent | None] = []
-        errors: list[dict[str, str]] = []
-        for i, item in enumerate(items):
-            try:
-                if not isinstance(item, dict):
-                    raise EnvelopeFieldsError(
-                        [{"field": f"[{i}]", "message": "must be a JSON object (a CloudEvent)"}]
-                    )
-                entries.append(parse_event(item, index=i))
-            except EnvelopeFieldsError as exc:
-                entries.append(None)
-                errors += exc.errors
-        return HttpEvents(entries, errors, batch=True)
-    if mode == "structured":
-        try:
-            return HttpEvents([parse_event(load_json(body))], [], batch=False)
-        except EnvelopeFieldsError as exc:
-            return HttpEvents([None], exc.errors, batch=False)
-    attributes, header_errors = _binary_attributes(headers)
-    attributes["datacontenttype"] = media_type(content_type)
-    attributes["data"] = load_json(body)
-    if not isinstance(attributes["data"], dict):
-        header_errors.append({"field": "data", "message": "the body must be a JSON object"})
-    try:
-        event = parse_event(attributes)
-    except EnvelopeFieldsError as exc:
-        failed = {e["field"] for e in header_errors}
-        more = [e for e in exc.errors if e["field"] not in failed]
-        return HttpEvents([None], _unique_errors(header_errors + more), batch=False)
-    if header_errors:
-        return HttpEvents([None], header_errors, batch=False)
-    return HttpEvents([event], [], batch=False)
-
-
-def parse_http(
-    content_type: str | None, headers: Mapping[str, str], body: bytes
-) -> list[CloudEvent]:
-    """Events of an HTTP request in structured, batch or binary mode; raises EnvelopeError or
-    EnvelopeFieldsError (naming every bad attribute of every entry)."""
-    parsed = read_http(content_type, headers, body)
-    if parsed.errors:
-        raise EnvelopeFieldsError(parsed.errors)
-    return parsed.events
-
-
-def http_mode(content_type: str | None, headers: Mapping[str, str]) -> str | None:
-    """'structured', 'batch' or 'binary'; None for a content type Fazhi does not take."""
-    kind = media_type(content_type)
-    if kind == STRUCTURED:
-        return "structured"
-    if kind == BATCH:
-        return "batch"
-    if is_binary_mode(headers) and (kind == "application/json" or kind.endswith("+json")):
-        return "binary"
-    return None
 
 
 def from_kafka(value: bytes | None) -> CloudEvent:

@@ -22,9 +22,9 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.catalog import EventCatalog
-from fazhi.models import personal_fields
-from fazhi.projection import (
+from fazhi.contracts.models import personal_fields
+from fazhi.store.catalog import EventCatalog
+from fazhi.store.projection import (
     ERASED,
     PERSONAL_DATA,
     PRIVATE,
@@ -33,7 +33,7 @@ from fazhi.projection import (
     VERSION,
     HotQuery,
 )
-from fazhi.sealing import CREATED_DAY, DATA_KEYS, Keyring, MongoDataKeys, key_id
+from fazhi.store.sealing import CREATED_DAY, DATA_KEYS, Keyring, MongoDataKeys, key_id
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The JSON schema (OpenAPI 3.1) of the CloudEvents `POST /v1/events` takes.
 
 One variant per event type the service takes over HTTP, each with every attribute typed as the
-envelope checks it (`fazhi.envelope`: patterns, the zone of `time`, the extension attributes)
+envelope checks it (`fazhi.contracts.envelope`: patterns, the zone of `time`, the extension attributes)
 and the `data` of its type (the payload model's schema, inlined). What JSON Schema cannot say
 is in the descriptions and refused with 422: `subject` equals the aggregate id in `data`,
 `data.unit` is the source's unit, and the payload models' own cross-field rules.
@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from fazhi.catalog import EventCatalog
-from fazhi.envelope import (
+from fazhi.contracts.envelope import (
     DATACONTENTTYPE_PATTERN,
     EXTENSION_NAME_PATTERN,
     ID_MAX_LENGTH,
@@ -26,7 +25,8 @@ from fazhi.envelope import (
     RFC3339_PATTERN,
     URI_REFERENCE_PATTERN,
 )
-from fazhi.units import all_units
+from fazhi.rules.units import all_units
+from fazhi.store.catalog import EventCatalog
 
 __all__ = ["event_schema", "inline_schema"]
 

@@ -39,9 +39,9 @@ from fastapi import WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from prometheus_client import Counter, Gauge
 
-from fazhi.auth import KeyStore, Principal
-from fazhi.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
-from fazhi.problems import Problem
+from fazhi.contracts.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
+from fazhi.web.auth import KeyStore, Principal
+from fazhi.web.problems import Problem
 
 log = logging.getLogger(__name__)
 

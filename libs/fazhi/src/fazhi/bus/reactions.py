@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from fazhi.catalog import Binding, EventCatalog, EventType
-from fazhi.consumer import Handler, HandlerContext
+from fazhi.bus.batch import Handler, HandlerContext
 from fazhi.contracts import TopicContract, all_topics, carriers
-from fazhi.models import Payload
+from fazhi.contracts.models import Payload
+from fazhi.store.catalog import Binding, EventCatalog, EventType
 
 Reactions = Mapping[type[Payload], Sequence[Handler]]
 

@@ -10,7 +10,7 @@ from typing import overload
 from pydantic import BaseModel
 
 from fazhi.contracts import POSTERS, EventContract, TopicContract
-from fazhi.models import Payload
+from fazhi.contracts.models import Payload
 from fazhi.roles import Role
 from fazhi.topology import dlq_topic as dlq_topic
 

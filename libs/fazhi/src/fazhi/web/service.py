@@ -11,40 +11,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.auth import KeyStore, Principal
-from fazhi.envelope import CHINA_TZ
-from fazhi.owners import OwnerCache
-from fazhi.problems import Problem
-from fazhi.publisher import Publisher
+from fazhi.bus.publisher import Publisher
+from fazhi.bus.tail import LiveTail
 from fazhi.roles import Role
-from fazhi.sealing import Keyring, MongoDataKeys
 from fazhi.settings import ServiceSettings
-from fazhi.tail import LiveTail
-
-IndexSetup = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
-"""Creates a service's indexes (idempotently) in its database."""
-
-
-def mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
-    """A client that fails fast when the server is away, so readiness and requests answer quickly."""
-    return AsyncMongoClient(
-        settings.mongo_url,
-        tz_aware=True,
-        tzinfo=CHINA_TZ,
-        serverSelectionTimeoutMS=3000,
-        connectTimeoutMS=3000,
-        appname="fazhi",
-    )
-
-
-def keyring(settings: ServiceSettings, db: AsyncDatabase[dict[str, Any]]) -> Keyring:
-    """The data keys of a service's database, unwrapped with its configured master key."""
-    return Keyring(
-        MongoDataKeys(db),
-        settings.master(),
-        max_entries=settings.data_key_cache_size,
-        ttl_s=settings.data_key_cache_ttl_s,
-    )
+from fazhi.store.sealing import Keyring
+from fazhi.web.auth import KeyStore, Principal
+from fazhi.web.owners import OwnerCache
+from fazhi.web.problems import Problem
 
 
 @dataclass
@@ -54,7 +28,7 @@ class ServiceRuntime:
     publisher: Publisher
     keys: KeyStore
     data_keys: Keyring
-    """The service's data keys (personal data sealed at ingest, see `fazhi.sealing`)."""
+    """The service's data keys (personal data sealed at ingest, see `fazhi.store.sealing`)."""
     tail: LiveTail | None = None
     owners: OwnerCache = field(default_factory=OwnerCache)
     """Owners of the aggregates events were posted about, for the check at the door."""

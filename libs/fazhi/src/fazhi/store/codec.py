@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from fazhi.clocks import Clock, ClockEvent, EventKind, replay_clock
+from fazhi.rules.clocks import Clock, ClockEvent, EventKind, replay_clock
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ committed. A crash anywhere replays the batch: the ledger tells a re-posted even
 record) from a replayed one (the same record), and each aggregate's partition offset tells
 whether a replayed record was applied to it already.
 
-Personal fields of the service's own events are unsealed (`fazhi.sealing`) before their data is
+Personal fields of the service's own events are unsealed (`fazhi.store.sealing`) before their data is
 validated, with the data keys of the batch's aggregates (one lookup each, or the keyring's
 cache), so handlers see plain data; a field whose key is gone reads as erased, the event still
 applies, and its aggregate is marked `personal_data: "erased"`. Another service's events reach
@@ -19,8 +19,7 @@ Failures caused by the record (not a CloudEvent, invalid data, a sealed field al
 transition the domain refuses, a handler that keeps raising) send it to `<topic>.dlq` so the
 partition keeps flowing; the rest of its batch is applied. Failures of the infrastructure
 (MongoDB unreachable) are retried without limit instead: the records are fine and must not be
-lost.
-"""
+lost."""
 
 from __future__ import annotations
 
@@ -28,43 +27,44 @@ import asyncio
 import copy
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import partial
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
-from fazhi.catalog import EventCatalog, EventType, dlq_topic
-from fazhi.contracts import derived_event, topic_of
-from fazhi.envelope import CHINA_TZ, CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
+from fazhi.bus.batch import AggregateCache, DocKey, Handler, HandlerContext, _Batch
+from fazhi.bus.ledger import _Item, _ledger_changes, _ledger_fields, _ledger_outcome, _same_record
+from fazhi.bus.publisher import Publisher
+from fazhi.bus.records import DeadLetter, Outcome, PoisonError, Record
+from fazhi.contracts.envelope import (
+    CHINA_TZ,
+    CloudEvent,
+    EnvelopeError,
+    EnvelopeFieldsError,
+    from_kafka,
+)
+from fazhi.contracts.models import personal_fields
 from fazhi.metrics import Metrics
-from fazhi.models import Payload, personal_fields
-from fazhi.projection import (
+from fazhi.rules.redaction import mask_for_log
+from fazhi.rules.statemachine import IllegalTransition
+from fazhi.store.catalog import EventCatalog, EventType
+from fazhi.store.projection import (
     ERASED,
-    LEDGER,
     OWNERS,
     PERSONAL_DATA,
-    POSITIONS,
     RETENTION_DAY,
-    VERSION,
     ConflictError,
     Document,
-    HotQuery,
     LedgerEntry,
-    Save,
     Store,
     applied_position,
     owned_by,
-    position_key,
 )
-from fazhi.publisher import Publisher
-from fazhi.redaction import mask_for_log
-from fazhi.sealing import (
+from fazhi.store.sealing import (
     DataKey,
     Keyring,
     SealError,
@@ -74,7 +74,6 @@ from fazhi.sealing import (
     seal,
     unseal,
 )
-from fazhi.statemachine import IllegalTransition
 
 log = logging.getLogger(__name__)
 
@@ -82,255 +81,7 @@ log = logging.getLogger(__name__)
 INFRASTRUCTURE_ERRORS = (ConnectionFailure, ExecutionTimeout)
 CONFLICT_RETRIES = 5
 T = TypeVar("T")
-
-
-class Outcome(StrEnum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-    IGNORED = "ignored"
-    DEAD_LETTERED = "dead_lettered"
-
-
-@dataclass(frozen=True)
-class Record:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    record: Record
-    error: str
-    attempts: int
-    group: str = ""
-    """The consumer group that gave up on the record (several groups may read one topic)."""
-
-    @property
-    def topic(self) -> str:
-        return dlq_topic(self.record.topic)
-
-    def headers(self) -> list[tuple[str, bytes]]:
-        return [
-            ("fazhi-error", mask_for_log(self.error[:2000]).encode()),
-            ("fazhi-consumer-group", self.group.encode()),
-            ("fazhi-attempts", str(self.attempts).encode()),
-            ("fazhi-original-topic", self.record.topic.encode()),
-            ("fazhi-original-partition", str(self.record.partition).encode()),
-            ("fazhi-original-offset", str(self.record.offset).encode()),
-        ]
-
-
-class PoisonError(Exception):
-    """The record itself is bad; retrying cannot help."""
-
-
-DocKey = tuple[str, str]
-
-
-class AggregateCache:
-    """The aggregates a worker wrote or read lately, as they are in the store: all events of
-    an aggregate come to the worker that holds its partition, so the next batch usually finds
-    them here instead of loading them. A document changed elsewhere (after a rebalance) is
-    caught by its version when it is saved; the batch then forgets everything and loads anew."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._docs: OrderedDict[DocKey, Document] = OrderedDict()
-
-    def get(self, key: DocKey) -> Document | None:
-        doc = self._docs.get(key)
-        if doc is not None:
-            self._docs.move_to_end(key)
-        return doc
-
-    def put(self, key: DocKey, doc: Document) -> None:
-        if self.size <= 0:
-            return
-        self._docs[key] = doc
-        self._docs.move_to_end(key)
-        while len(self._docs) > self.size:
-            self._docs.popitem(last=False)
-
-    def clear(self) -> None:
-        self._docs.clear()
-
-
-class _Batch:
-    """The unit of work of one batch: aggregates as loaded, as changed, and what to write."""
-
-    def __init__(self, store: Store, cache: AggregateCache) -> None:
-        self.store = store
-        self.cache = cache
-        self.docs: dict[DocKey, Document | None] = {}
-        self.loaded_versions: dict[DocKey, int | None] = {}
-        self.dirty: set[DocKey] = set()
-        self.rows: dict[tuple[str, str], Document] = {}
-        self.emitted: list[tuple[str, CloudEvent]] = []
-
-    async def preload(self, keys: Sequence[DocKey]) -> None:
-        by_collection: dict[str, list[str]] = {}
-        for key in dict.fromkeys(keys):
-            if key in self.docs:
-                continue
-            cached = self.cache.get(key)
-            if cached is not None:
-                self._loaded(key, cached)
-            else:
-                by_collection.setdefault(key[0], []).append(key[1])
-        loaded = await asyncio.gather(
-            *(self.store.load(c, ids) for c, ids in by_collection.items())
-        )
-        for (collection, ids), found in zip(by_collection.items(), loaded, strict=True):
-            for doc_id in ids:
-                self._loaded((collection, doc_id), found.get(doc_id))
-
-    def _loaded(self, key: DocKey, doc: Document | None) -> None:
-        self.docs[key] = doc
-        self.loaded_versions[key] = int(doc.get(VERSION, 0)) if doc is not None else None
-
-    async def get(self, key: DocKey) -> Document | None:
-        if key not in self.docs:
-            await self.preload([key])
-        doc = self.docs[key]
-        return copy.deepcopy(doc) if doc is not None else None
-
-    def peek(self, key: DocKey) -> Document | None:
-        return self.docs.get(key)
-
-    def merge(self, ctx: HandlerContext) -> None:
-        record = ctx.record
-        position = position_key(record.topic, record.partition)
-        for key, doc in ctx.saved.items():
-            current = self.docs.get(key)
-            if applied_position(current, record.topic, record.partition) >= record.offset:
-                continue  # this document took the record before a crash; the rest did not
-            positions = dict(current.get(POSITIONS, {})) if current else {}
-            positions[position] = record.offset
-            self.docs[key] = {**doc, "_id": key[1], POSITIONS: positions}
-            self.dirty.add(key)
-        for collection, row in ctx.rows:
-            self.rows.setdefault((collection, row["_id"]), row)
-        self.emitted.extend(ctx.emitted)
-
-    async def commit(self) -> None:
-        saves = []
-        for key in sorted(self.dirty):
-            doc = self.docs[key]
-            assert doc is not None
-            version = self.loaded_versions.get(key)
-            saves.append(Save(key[0], {**doc, VERSION: (version or 0) + 1}, version))
-        rows = [(collection, row) for (collection, _), row in self.rows.items()]
-        await self.store.commit(saves, rows)
-        for key, doc in self.docs.items():
-            if doc is not None and key not in self.dirty:
-                self.cache.put(key, doc)
-        for save in saves:
-            self.cache.put((save.collection, save.doc["_id"]), save.doc)
-
-
-@dataclass
-class HandlerContext:
-    """What a handler sees of storage while it applies one event: aggregates by id (as the
-    batch has them so far), and the changes it stages. Staged changes take effect only when the
-    handler returns; a handler that raises changes nothing."""
-
-    event: CloudEvent
-    record: Record
-    _batch: _Batch = field(repr=False)
-    saved: dict[DocKey, Document] = field(default_factory=dict)
-    rows: list[tuple[str, Document]] = field(default_factory=list)
-    emitted: list[tuple[str, CloudEvent]] = field(default_factory=list)
-
-    async def get(self, collection: str, doc_id: str) -> Document | None:
-        """A copy of the aggregate, or None; change it and `save` it to keep the change."""
-        staged = self.saved.get((collection, doc_id))
-        if staged is not None:
-            return copy.deepcopy(staged)
-        return await self._batch.get((collection, doc_id))
-
-    def save(self, collection: str, doc: Document) -> None:
-        self.saved[(collection, doc["_id"])] = doc
-
-    def append(self, collection: str, row: Mapping[str, Any]) -> None:
-        """Add a row to an insert-only collection (a timeline). Its `_id` is the event's key
-        (with a suffix from the second row on), so a replay never adds it twice."""
-        n = sum(1 for c, _ in self.rows if c == collection)
-        row_id = self.event.key if n == 0 else f"{self.event.key}#{n}"
-        self.rows.append((collection, {"_id": row_id, **row}))
-
-    @overload
-    def emit(
-        self,
-        data: Payload,
-        /,
-        *,
-        rule: str = "",
-        cause: str | None = None,
-        source: str | None = None,
-        time: datetime | None = None,
-    ) -> CloudEvent: ...
-
-    @overload
-    def emit(self, data: str, event: CloudEvent, /) -> CloudEvent: ...
-
-    def emit(
-        self,
-        data: Payload | str,
-        event: CloudEvent | None = None,
-        /,
-        *,
-        rule: str = "",
-        cause: str | None = None,
-        source: str | None = None,
-        time: datetime | None = None,
-    ) -> CloudEvent:
-        """Publish the event derived from this one (`cause`: its key, unless given) by `rule`,
-        with `data` as its payload, from this event's `source` unless given, at `time` (now
-        unless given). Its type, topic, subject and id follow (`fazhi.contracts.derived_event`):
-        a replay derives the same id, and its consumers drop the copy.
-
-        `emit(topic, event)` publishes an event built by hand: petition-mediation's way until
-        it emits by payload; nothing else uses it."""
-        if isinstance(data, str):
-            assert event is not None
-            self.emitted.append((data, event))
-            return event
-        derived = derived_event(
-            data,
-            cause=self.event.key if cause is None else cause,
-            rule=rule,
-            source=self.event.source if source is None else source,
-            time=time,
-        )
-        self.emitted.append((topic_of(type(data)), derived))
-        return derived
-
-
-Handler = Callable[[HandlerContext, Any], Awaitable[None]]
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
-
-
-LEDGER_QUERIES = (
-    HotQuery(LEDGER, {"_id": "/units/justice 42"}, "the worker: an event claimed twice"),
-)
-"""The ledger is found by `_id` (the event's key: `source` + `id`) and needs no other index."""
-
-
-@dataclass
-class _Item:
-    record: Record
-    event: CloudEvent
-    prior: Document | None
-    reposted: bool = False
-    outcome: Outcome | None = None
-    error: str = ""
-    attempts: int = 0
-    seconds: float = 0.0
-    erased: tuple[str, ...] = ()
-    """Its personal fields that read as erased (their data key is gone)."""
 
 
 @dataclass
@@ -668,39 +419,3 @@ class EventProcessor:
                 )
                 await self._sleep(delay)
                 delay = min(delay * 2, self.infra_backoff_max_s)
-
-
-def _ledger_fields(record: Record, event: CloudEvent) -> dict[str, Any]:
-    return {
-        "source": event.source,
-        "id": event.id,
-        "type": event.type,
-        "topic": record.topic,
-        "partition": record.partition,
-        "offset": record.offset,
-    }
-
-
-def _ledger_changes(item: _Item) -> bool:
-    """Whether the item's ledger entry needs a write of its own (the batch's update covers the
-    entries it inserted and applied)."""
-    if item.reposted:
-        return False
-    if item.prior is None:
-        return item.outcome in (Outcome.IGNORED, Outcome.DEAD_LETTERED)
-    return item.prior.get("outcome") != _ledger_outcome(item.outcome) or not _same_record(
-        item.prior, item.record
-    )
-
-
-def _same_record(entry: Document, record: Record) -> bool:
-    return (entry.get("topic"), entry.get("partition"), entry.get("offset")) == (
-        record.topic,
-        record.partition,
-        record.offset,
-    )
-
-
-def _ledger_outcome(outcome: Outcome | None) -> str:
-    # A replayed record whose aggregate had it already was applied (before the crash).
-    return str(Outcome.APPLIED if outcome in (None, Outcome.DUPLICATE) else outcome)

@@ -4,16 +4,16 @@ Every event's `data` is a `Payload`, and every `Payload` is strict, whatever its
 
 - no type coercion: an integer is a JSON integer (not `"60"`, `60.0` or `true`), a string a
   JSON string, a boolean `true` or `false`;
-- a date-time is an RFC 3339 string with its zone (`fazhi.envelope.rfc3339`), never a number;
+- a date-time is an RFC 3339 string with its zone (`fazhi.contracts.envelope.rfc3339`), never a number;
   a date is `YYYY-MM-DD`;
 - no string holds a control character other than tab and line breaks, a bidi mark, embedding,
   override or isolate, or a lone surrogate (`TEXT_UNSAFE`);
-- ids (`Id`) are of the envelope's id characters (`fazhi.envelope.ID_PATTERN`), so each one is
+- ids (`Id`) are of the envelope's id characters (`fazhi.contracts.envelope.ID_PATTERN`), so each one is
   one segment of its read URL;
 - unknown fields are refused, so a typo is caught at the door.
 
 Fields that can carry personal data are marked `Annotated[..., PERSONAL]` (`x-personal` in
-their JSON schema): they travel sealed on the topics (see `fazhi.sealing`).
+their JSON schema): they travel sealed on the topics (see `fazhi.store.sealing`).
 
 The rules are applied to the model's validation schema when the class is made (see
 `Payload.__get_pydantic_core_schema__`), so they hold for the fields of every subclass, in
@@ -41,9 +41,9 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from fazhi.envelope import ID_MAX_LENGTH, ID_PATTERN, RFC3339_PATTERN, rfc3339
-from fazhi.redaction import Party
-from fazhi.units import all_units, is_unit_code
+from fazhi.contracts.envelope import ID_MAX_LENGTH, ID_PATTERN, RFC3339_PATTERN, rfc3339
+from fazhi.rules.redaction import Party
+from fazhi.rules.units import all_units, is_unit_code
 
 _UNSAFE = (
     "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f"

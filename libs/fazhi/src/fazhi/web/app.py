@@ -15,24 +15,25 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic.json_schema import models_json_schema
 from pymongo.errors import PyMongoError
 
-from fazhi.auth import KeyStore, Principal
-from fazhi.calendarstore import calendar_router
-from fazhi.catalog import EventCatalog
+from fazhi.bus.publisher import KafkaPublisher, Publisher
+from fazhi.bus.tail import LiveTail, tail_metrics
+from fazhi.contracts.envelope import ID_PATTERN
 from fazhi.contracts.terms import Term, with_labels
-from fazhi.envelope import ID_PATTERN
-from fazhi.ingest import events_router
 from fazhi.logs import configure_logging
 from fazhi.metrics import service_metrics
-from fazhi.owners import OwnerCache
-from fazhi.problems import Problem, install_problem_handlers
-from fazhi.projection import INTERNAL_FIELDS, OWNERS, PRIVATE
-from fazhi.publisher import KafkaPublisher, Publisher
 from fazhi.roles import Role
-from fazhi.runtime import Caller, IndexSetup, ServiceRuntime, keyring, mongo_client, runtime
+from fazhi.rules.units import all_groups, all_units
 from fazhi.settings import ServiceSettings
-from fazhi.tail import LiveTail, tail_metrics
-from fazhi.units import all_groups, all_units
+from fazhi.store.catalog import EventCatalog
+from fazhi.store.connect import IndexSetup, keyring, mongo_client
+from fazhi.store.projection import INTERNAL_FIELDS, OWNERS, PRIVATE
+from fazhi.web.auth import KeyStore, Principal
+from fazhi.web.calendar import calendar_router
 from fazhi.web.headers import SecurityHeaders
+from fazhi.web.ingest import events_router
+from fazhi.web.owners import OwnerCache
+from fazhi.web.problems import Problem, install_problem_handlers
+from fazhi.web.service import Caller, ServiceRuntime, runtime
 
 log = logging.getLogger(__name__)
 

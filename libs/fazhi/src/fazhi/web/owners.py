@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
-from fazhi.projection import LOAD_CONCURRENCY
+from fazhi.store.projection import LOAD_CONCURRENCY
 
 Key = tuple[str, str]
 """(collection, aggregate id)"""

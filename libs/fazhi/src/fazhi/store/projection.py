@@ -28,7 +28,7 @@ VERSION = "_v"
 POSITIONS = "_pos"
 RETENTION_DAY = "retention_day"
 """The day of the last event about an aggregate with personal data (`YYYY-MM-DD`, indexed): its
-retention period counts from there (`fazhi.retention`)."""
+retention period counts from there (`fazhi.store.retention`)."""
 INTERNAL_FIELDS = (VERSION, POSITIONS, RETENTION_DAY)
 """Bookkeeping fields of aggregate documents, never returned by the read endpoints."""
 PRIVATE = "private"

@@ -13,7 +13,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from fazhi.envelope import CloudEvent, kafka_headers
+from fazhi.contracts.envelope import CloudEvent, kafka_headers
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fazhi.problems import Problem
-from fazhi.projection import HotQuery
 from fazhi.roles import Role
-from fazhi.units import is_unit_code
+from fazhi.rules.units import is_unit_code
+from fazhi.store.projection import HotQuery
+from fazhi.web.problems import Problem
 
 KEY_PREFIX = "fz_"
 

@@ -2,7 +2,7 @@
 owning service's store holds (crypto-shredding: deleting the key erases the data from every
 topic, dead-letter topic and backup at once).
 
-A field marked `PERSONAL` (`fazhi.models`) travels as a string `sealed:v1:<base64url>`: the
+A field marked `PERSONAL` (`fazhi.contracts.models`) travels as a string `sealed:v1:<base64url>`: the
 key's generation (8 bytes), a random nonce (12 bytes) and the AES-256-GCM ciphertext of the
 field's JSON value, authenticated with the event's `source`, `id`, `type` and the field's name,
 so a sealed value cannot be moved to another event or field unnoticed.
@@ -14,7 +14,7 @@ service's configuration, so a database dump alone reads nothing. `Keyring` keeps
 in a bounded cache for `ttl_s`, so a shredded key is forgotten everywhere within that time.
 
 Reading (`unseal`): with the key, the plain value; without it (another service, or the key
-shredded or replaced since), the field's erased form (`fazhi.models.personal_fields`), so the
+shredded or replaced since), the field's erased form (`fazhi.contracts.models.personal_fields`), so the
 event still applies without personal data; a value that fails authentication is `SealError`.
 """
 
@@ -40,8 +40,8 @@ from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from fazhi.envelope import CHINA_TZ, CloudEvent
-from fazhi.models import personal_fields
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent
+from fazhi.contracts.models import personal_fields
 
 log = logging.getLogger(__name__)
 

@@ -12,29 +12,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from fazhi.auth import Principal
-from fazhi.catalog import EventCatalog, EventType
-from fazhi.envelope import (
-    BATCH,
-    ID_PATTERN,
-    STRUCTURED,
-    CloudEvent,
-    EnvelopeError,
-    HttpEvents,
-    http_mode,
-    read_http,
-)
-from fazhi.eventschema import event_schema
+from fazhi.bus.publisher import PublishError
+from fazhi.contracts.envelope import BATCH, ID_PATTERN, STRUCTURED, CloudEvent, EnvelopeError
 from fazhi.metrics import service_metrics
-from fazhi.problems import Problem, field_errors, invalid_fields
-from fazhi.projection import OWNERS
-from fazhi.publisher import PublishError
-from fazhi.redaction import numbers_in
 from fazhi.roles import Role
-from fazhi.runtime import Caller, ServiceRuntime, runtime
-from fazhi.sealing import key_id, personal_present, seal
-from fazhi.units import is_unit_code
+from fazhi.rules.redaction import numbers_in
+from fazhi.rules.units import is_unit_code
+from fazhi.store.catalog import EventCatalog, EventType
+from fazhi.store.projection import OWNERS
+from fazhi.store.sealing import key_id, personal_present, seal
+from fazhi.web.auth import Principal
 from fazhi.web.body import read_body
+from fazhi.web.cloudevents import HttpEvents, http_mode, read_http
+from fazhi.web.eventschema import event_schema
+from fazhi.web.problems import Problem, field_errors, invalid_fields
+from fazhi.web.service import Caller, ServiceRuntime, runtime
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +44,7 @@ _NUMBER_NAMES = {"id_number": "an ID number", "phone": "a phone number"}
 
 def personal_id(value: str) -> str | None:
     """Why an id (a record key, a URL segment) cannot be taken: it reads as an ID number or a
-    phone by the rules of `fazhi.redaction`; None when it does not. UUIDs inside it are not
+    phone by the rules of `fazhi.rules.redaction`; None when it does not. UUIDs inside it are not
     read (hex groups are no phone)."""
     found = numbers_in(_UUID.sub("~", value))
     kinds = [name for kind, name in _NUMBER_NAMES.items() if kind in found]
@@ -255,7 +247,7 @@ def check_events(
 async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, EventType]]) -> None:
     """Refuse at once events about aggregates another unit owns (the worker checks again).
 
-    Owners come from the runtime's cache (`fazhi.owners`); the aggregates it does not hold
+    Owners come from the runtime's cache (`fazhi.web.owners`); the aggregates it does not hold
     are read concurrently, one indexed `_id` lookup each (an `$in` would scan the whole
     collection on FerretDB).
     """

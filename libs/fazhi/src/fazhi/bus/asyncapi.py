@@ -1,5 +1,5 @@
 """The AsyncAPI 3.0 document of the platform's topics, generated from the contracts:
-`python -m fazhi.contracts.asyncapi > docs/asyncapi.json` (`make asyncapi`)."""
+`python -m fazhi.bus.asyncapi > docs/asyncapi.json` (`make asyncapi`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from fazhi.contracts import EventContract, TopicContract, all_topics
-from fazhi.envelope import STRUCTURED, CloudEvent
-from fazhi.sealing import PREFIX
+from fazhi.contracts.envelope import STRUCTURED, CloudEvent
+from fazhi.store.sealing import PREFIX
 
 VERSION = "0.1.0"
 SCHEMAS = "#/components/schemas/"

@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
-from fazhi.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
+from fazhi.contracts.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from fastapi import Depends, Query
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
-from fazhi.problems import Problem
+from fazhi.web.problems import Problem
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

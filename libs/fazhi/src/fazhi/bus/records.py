@@ -1,0 +1,52 @@
+"""What a worker consumes and what becomes of it: records, outcomes, dead letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fazhi.rules.redaction import mask_for_log
+from fazhi.store.catalog import dlq_topic
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: Record
+    error: str
+    attempts: int
+    group: str = ""
+    """The consumer group that gave up on the record (several groups may read one topic)."""
+
+    @property
+    def topic(self) -> str:
+        return dlq_topic(self.record.topic)
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [
+            ("fazhi-error", mask_for_log(self.error[:2000]).encode()),
+            ("fazhi-consumer-group", self.group.encode()),
+            ("fazhi-attempts", str(self.attempts).encode()),
+            ("fazhi-original-topic", self.record.topic.encode()),
+            ("fazhi-original-partition", str(self.record.partition).encode()),
+            ("fazhi-original-offset", str(self.record.offset).encode()),
+        ]
+
+
+class PoisonError(Exception):
+    """The record itself is bad; retrying cannot help."""
