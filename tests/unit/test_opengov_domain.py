@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fazhi.clocks import Clock, ClockStatus, start_clock
-from fazhi.statemachine import IllegalTransition
+from fazhi.rules.clocks import Clock, ClockStatus, start_clock
+from fazhi.rules.statemachine import IllegalTransition
 from open_government.domain import (
     Abandon,
     Action,
@@ -259,3 +259,32 @@ def test_random_commands_only_ever_fail_with_illegal_transition(
             r.state is RequestState.CONSULTING_THIRD_PARTY
         )
         assert (r.answered_on is not None) == (r.state is RequestState.ANSWERED)
+
+
+def test_a_major_decision_runs_on_its_machine() -> None:
+    from open_government.domain.decisions import (
+        Adopt,
+        DecisionStatus,
+        Evaluate,
+        List,
+        RecordStep,
+        Withdraw,
+        transition,
+    )
+
+    assert transition(None, List()) is DecisionStatus.LISTED
+    assert transition("listed", RecordStep()) is DecisionStatus.LISTED
+    assert transition("listed", Withdraw()) is DecisionStatus.WITHDRAWN
+    assert transition("withdrawn", List()) is DecisionStatus.LISTED
+    assert transition(None, Adopt()) is DecisionStatus.ADOPTED
+    assert transition("adopted", List()) is DecisionStatus.ADOPTED
+    assert transition("adopted", Evaluate()) is DecisionStatus.EVALUATED
+    refused = [
+        ("adopted", Withdraw(), "it stays in the catalogue"),
+        ("withdrawn", Adopt(), "taken out of the catalogue"),
+        ("listed", Evaluate(), "nothing to evaluate"),
+        (None, RecordStep(), "not in a catalogue"),
+    ]
+    for stored, command, reason in refused:
+        with pytest.raises(IllegalTransition, match=reason):
+            transition(stored, command)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fazhi.consumer import HandlerContext, PoisonError
+from fazhi.bus import HandlerContext, Reactions
 from fazhi.contracts.opengov import (
     DecisionAdopted,
     DecisionEvaluated,
@@ -17,10 +17,19 @@ from fazhi.contracts.opengov import (
     DecisionWithdrawn,
     StepStatus,
 )
-from fazhi.projection import Document
-from fazhi.reactions import Reactions
-from fazhi.redaction import redact
-from open_government.domain.decisions import check_step, missing_steps
+from fazhi.rules import redact
+from fazhi.store import Document
+from open_government.domain.decisions import (
+    Adopt,
+    DecisionStatus,
+    Evaluate,
+    List,
+    RecordStep,
+    Withdraw,
+    check_step,
+    missing_steps,
+    transition,
+)
 from open_government.store import DECISION_HISTORY, DECISIONS
 
 
@@ -51,7 +60,9 @@ def _missing(doc: Document) -> list[str]:
 async def on_decision_listed(ctx: HandlerContext, data: DecisionListed) -> None:
     """Entered in the catalogue, or adjusted (调整) when listed again: the change is a row."""
     doc = await ctx.get(DECISIONS, data.decision_id)
-    change = "listed" if doc is None or doc.get("status") == "withdrawn" else "adjusted"
+    stored = doc.get("status") if doc else None
+    status = transition(stored, List())
+    change = "adjusted" if stored == status else "listed"
     doc = doc or {"_id": data.decision_id, "steps": {}}
     before = {k: doc.get(k) for k in ("year", "title", "unit")}
     doc.update(
@@ -60,7 +71,7 @@ async def on_decision_listed(ctx: HandlerContext, data: DecisionListed) -> None:
         unit=data.unit,
         summary=redact(data.summary).text,
         listed_at=doc.get("listed_at") or data.listed_at,
-        status=doc.get("status") if change == "adjusted" else "listed",
+        status=str(status),
     )
     doc["missing_steps"] = _missing(doc)
     ctx.save(DECISIONS, doc)
@@ -69,24 +80,24 @@ async def on_decision_listed(ctx: HandlerContext, data: DecisionListed) -> None:
 
 
 async def on_decision_withdrawn(ctx: HandlerContext, data: DecisionWithdrawn) -> None:
-    doc = await _listed(ctx, data.decision_id)
-    if doc.get("adopted_at") is not None:
-        raise PoisonError(f"decision {data.decision_id!r} is adopted: it stays in the catalogue")
-    doc.update(status="withdrawn", withdrawn_at=data.withdrawn_at)
+    doc = await _decision(ctx, data.decision_id)
+    doc.update(
+        status=str(transition(doc.get("status"), Withdraw())), withdrawn_at=data.withdrawn_at
+    )
     ctx.save(DECISIONS, doc)
     _history(ctx, doc, "withdrawn", data.withdrawn_at, reason=redact(data.reason).text)
 
 
 async def on_step_recorded(ctx: HandlerContext, data: DecisionStepRecorded) -> None:
-    doc = await _listed(ctx, data.decision_id)
-    withdrawn = doc.get("status") == "withdrawn"
+    doc = await _decision(ctx, data.decision_id)
+    status = transition(doc.get("status"), RecordStep())
     check_step(
         data.decision_id,
         data.step,
         data.status,
         data.started_on,
         data.ended_on,
-        withdrawn=withdrawn,
+        withdrawn=status is DecisionStatus.WITHDRAWN,
     )
     row = {
         "status": str(data.status),
@@ -105,14 +116,12 @@ async def on_decision_adopted(ctx: HandlerContext, data: DecisionAdopted) -> Non
         "_id": data.decision_id,
         "steps": {},
     }
-    if doc.get("status") == "withdrawn":
-        raise PoisonError(f"decision {data.decision_id!r} was taken out of the catalogue")
     doc.update(
         year=data.year,
         title=redact(data.title).text,
         unit=data.unit,
         adopted_at=data.adopted_at,
-        status="adopted",
+        status=str(transition(doc.get("status"), Adopt())),
     )
     doc["missing_steps"] = _missing(doc)
     ctx.save(DECISIONS, doc)
@@ -120,19 +129,19 @@ async def on_decision_adopted(ctx: HandlerContext, data: DecisionAdopted) -> Non
 
 
 async def on_decision_evaluated(ctx: HandlerContext, data: DecisionEvaluated) -> None:
-    doc = await ctx.get(DECISIONS, data.decision_id)
-    if doc is None or doc.get("adopted_at") is None:
-        raise PoisonError(f"decision {data.decision_id!r} is not adopted: nothing to evaluate")
-    doc.update(evaluated_at=data.evaluated_at, evaluation=data.summary, status="evaluated")
+    doc = await _decision(ctx, data.decision_id)
+    doc.update(
+        evaluated_at=data.evaluated_at,
+        evaluation=data.summary,
+        status=str(transition(doc.get("status"), Evaluate())),
+    )
     ctx.save(DECISIONS, doc)
     _history(ctx, doc, "evaluated", data.evaluated_at)
 
 
-async def _listed(ctx: HandlerContext, decision_id: str) -> Document:
-    doc = await ctx.get(DECISIONS, decision_id)
-    if doc is None:
-        raise PoisonError(f"decision {decision_id!r} is not in a catalogue (yet)")
-    return doc
+async def _decision(ctx: HandlerContext, decision_id: str) -> Document:
+    """The stored decision, or a new one the machine then refuses every move but a listing."""
+    return await ctx.get(DECISIONS, decision_id) or {"_id": decision_id, "steps": {}}
 
 
 REACTIONS: Reactions = {

@@ -3,11 +3,12 @@ steps and their minimum periods, the catalogue, adoption. Pure: dates are passed
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
-from fazhi.clocks import start_clock
 from fazhi.contracts.opengov import DecisionStep, StepStatus
-from fazhi.statemachine import IllegalTransition
+from fazhi.rules import IllegalTransition, Machine, start_clock
 
 _MINIMUM_RULES = {
     DecisionStep.PUBLIC_COMMENT: "decision.public_comment",  # art. 15: at least 30 days
@@ -56,3 +57,92 @@ def check_step(
 def missing_steps(done: set[DecisionStep]) -> list[DecisionStep]:
     """The required steps not yet done (or declared not applicable)."""
     return [step for step in REQUIRED_BEFORE_ADOPTION if step not in done]
+
+
+class DecisionStatus(StrEnum):
+    NEW = "new"
+    """Not known yet: the first event about it creates it."""
+    LISTED = "listed"
+    """In the year's catalogue (重大行政决策事项年度目录)."""
+    WITHDRAWN = "withdrawn"
+    """Taken out of the catalogue (调出目录)."""
+    ADOPTED = "adopted"
+    EVALUATED = "evaluated"
+    """Post-evaluated (决策后评估)."""
+
+
+@dataclass(frozen=True)
+class List:
+    """Entered in the catalogue, or adjusted (调整) when listed again."""
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    pass
+
+
+@dataclass(frozen=True)
+class RecordStep:
+    pass
+
+
+@dataclass(frozen=True)
+class Adopt:
+    pass
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    pass
+
+
+Command = List | Withdraw | RecordStep | Adopt | Evaluate
+
+MACHINE: Machine[DecisionStatus] = Machine(
+    "major decision",
+    {
+        DecisionStatus.NEW: {List, Adopt},
+        DecisionStatus.LISTED: {List, Withdraw, RecordStep, Adopt},
+        DecisionStatus.WITHDRAWN: {List, Withdraw, RecordStep},
+        DecisionStatus.ADOPTED: {List, RecordStep, Adopt, Evaluate},
+        DecisionStatus.EVALUATED: {List, RecordStep, Adopt, Evaluate},
+    },
+)
+"""What each state accepts. An adopted decision stays in the catalogue (no withdrawal), a
+withdrawn one is adopted only after it is listed again, and only an adopted one is evaluated.
+Listing again adjusts the entry in any state, and brings a withdrawn one back."""
+
+_REASONS: dict[tuple[DecisionStatus, type], str] = {
+    (DecisionStatus.NEW, Withdraw): "it is not in a catalogue (yet)",
+    (DecisionStatus.NEW, RecordStep): "it is not in a catalogue (yet)",
+    (DecisionStatus.NEW, Evaluate): "it is not adopted: nothing to evaluate",
+    (DecisionStatus.LISTED, Evaluate): "it is not adopted: nothing to evaluate",
+    (DecisionStatus.WITHDRAWN, Evaluate): "it is not adopted: nothing to evaluate",
+    (DecisionStatus.WITHDRAWN, Adopt): "it was taken out of the catalogue (调出目录)",
+    (DecisionStatus.ADOPTED, Withdraw): "it is adopted: it stays in the catalogue",
+    (DecisionStatus.EVALUATED, Withdraw): "it is adopted: it stays in the catalogue",
+}
+
+
+def decision_status(stored: str | None) -> DecisionStatus:
+    return DecisionStatus(stored) if stored else DecisionStatus.NEW
+
+
+def transition(stored: str | None, command: Command) -> DecisionStatus:
+    """The status after `command` on a decision in status `stored` (None: not known yet), or
+    `IllegalTransition` with the reason the procedure gives."""
+    state = decision_status(stored)
+    if type(command) not in MACHINE.accepts(state):
+        MACHINE.refuse(state, command, _REASONS.get((state, type(command))))
+    match command:
+        case List():
+            relisted = state in (DecisionStatus.NEW, DecisionStatus.WITHDRAWN)
+            return DecisionStatus.LISTED if relisted else state
+        case Withdraw():
+            return DecisionStatus.WITHDRAWN
+        case Adopt():
+            return DecisionStatus.ADOPTED
+        case Evaluate():
+            return DecisionStatus.EVALUATED
+        case RecordStep():
+            return state
