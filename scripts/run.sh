@@ -22,7 +22,8 @@ Fazhi is starting:
 A crashed api or worker is restarted; Ctrl-C stops everything.
 
 TXT
-python - <<'PY'
+mkdir -p .local/run
+python - <<'PY' | tee .local/run/pages.txt
 import json
 
 keys = json.load(open(".local/demo-keys.json"))

@@ -128,6 +128,30 @@ def test_a_crashed_worker_is_restarted_and_catches_up_while_the_rest_serves(
     assert make_run.poll() is None
 
 
+def _readme_block(after: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split(after, 1)[1]
+    return text.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_tour_runs_as_written_and_make_run_prints_the_pages_with_their_keys(
+    make_run: subprocess.Popen[bytes], tmp_path: Path
+) -> None:
+    script = tmp_path / "try.sh"
+    script.write_text("set -euo pipefail\n" + _readme_block("Try it with `make run` up"))
+    done = subprocess.run(
+        ["bash", str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"accepted":["demo-1"]' in done.stdout.replace(" ", "")
+    assert '"task_id":"M18-T1"' in done.stdout.replace(" ", "")
+    assert "supervision_events_ingested" in done.stdout
+    keys = json.loads((ROOT / ".local" / "demo-keys.json").read_text())
+    printed = (ROOT / ".local" / "run" / "pages.txt").read_text(encoding="utf-8")
+    assert "http://127.0.0.1:8003/console" in printed
+    assert keys["roles"]["staff"]["key"] in printed
+    assert keys["roles"]["supervisor"]["key"] in printed
+
+
 def test_ctrl_c_stops_the_platform_but_not_a_stack_it_did_not_start(
     make_run: subprocess.Popen[bytes],
 ) -> None:

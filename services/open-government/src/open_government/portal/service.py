@@ -10,8 +10,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.contracts.opengov import AnswerType, Channel, DocKind, Validity
-from fazhi.envelope import CHINA_TZ
 from open_government.store import (
     DECISION_HISTORY,
     DECISIONS,
@@ -60,13 +60,20 @@ async def newest(
 async def listing(
     db: Db, *, year: int, kind: str | None = None, unit: str | None = None
 ) -> list[dict[str, Any]]:
-    """A kind's or a unit's items of a year (both: the kind's, kept to the unit), newest first."""
+    """A kind's or a unit's items of a year (both: the kind's, kept to the unit), newest first:
+    the year's newest `LIST_CAP`, sorted by the store within the year's equality."""
     where: dict[str, Any] = {"year": year}
     if kind:
         where["doc_kind"] = kind
     if unit:
         where["issuing_unit"] = unit
-    docs = await db[DOCUMENTS].find(where, LISTED).limit(LIST_CAP).to_list(None)
+    docs = (
+        await db[DOCUMENTS]
+        .find(where, LISTED)
+        .sort([("published_at", -1), ("_id", -1)])
+        .limit(LIST_CAP)
+        .to_list(None)
+    )
     return _newest(docs)
 
 

@@ -13,13 +13,12 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from fazhi.bus import PublishError
+from fazhi.contracts import type_of
+from fazhi.contracts.envelope import CHINA_TZ, ID_PATTERN, new_event
 from fazhi.contracts.opengov import Channel, DocKind, RequestReceived, Validity
-from fazhi.envelope import CHINA_TZ, ID_PATTERN, new_event
-from fazhi.ingest import seal_personal
-from fazhi.publisher import PublishError
-from fazhi.runtime import ServiceRuntime, runtime
-from fazhi.units import all_units, get_unit, is_unit_code
-from fazhi.web.pages import Pages, static_router
+from fazhi.rules import all_units, get_unit, is_unit_code
+from fazhi.web import Pages, ServiceRuntime, runtime, seal_personal, static_router
 from open_government.domain.requests import receive_request
 from open_government.events import CATALOG
 from open_government.portal import service
@@ -290,8 +289,9 @@ def router() -> APIRouter:
                 form=form,
                 errors=["所填内容含有不允许的字符，请检查后重新提交。"],
             )
+        received = type_of(RequestReceived)
         event = new_event(
-            type="opengov.request.received",
+            type=received,
             source=f"/units/{unit}",
             subject=number,
             time=at,
@@ -299,9 +299,7 @@ def router() -> APIRouter:
         )
         try:
             # Sealed as `POST /v1/events` seals it: the applicant travels encrypted.
-            sealed = await seal_personal(
-                rt, CATALOG, [(event, CATALOG.types["opengov.request.received"])]
-            )
+            sealed = await seal_personal(rt, CATALOG, [(event, CATALOG.types[received])])
             await rt.publisher.publish(CATALOG.topic, sealed)
         except PublishError:
             response = page(
