@@ -1,6 +1,6 @@
 """A case document as the worker keeps it: the machine's state, the clock board, and the fields
 the reads and timers find it by (a due day of each running clock, the years whose schedule a
-provisional clock waits for, the units party to it); and the overdue events its clocks owe."""
+provisional clock waits for, the units party to it); and the overdue reports its clocks owe."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from fazhi.codec import clock_summary, decode, encode
 from fazhi.contracts.mediation import CaseOverdue, CaseType
-from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
+from fazhi.envelope import CHINA_TZ
 from fazhi.models import Applicant
 from fazhi.projection import Document
 from fazhi.redaction import Party
@@ -53,10 +53,14 @@ def acting_unit(doc: Document, tracked: TrackedClock) -> str:
     return str(doc["respondent_unit"] if tracked.actor is Actor.RESPONDENT else doc["unit"])
 
 
+Derivation = tuple[CaseOverdue, str]
+"""An overdue report and what it derives from (its cause)."""
+
+
 def keep_case(
     doc: Document, before: Case | None, case: Case, on: date, now: date
-) -> list[CloudEvent]:
-    """Put `case` (what a step taken on `on` made of `before`) into `doc`; the overdue events
+) -> list[Derivation]:
+    """Put `case` (what a step taken on `on` made of `before`) into `doc`; the overdue reports
     of its running clocks already past due on `now`."""
     board = track(board_of(doc), before, case, on)
     doc.update(status=str(case.state), case=encode_case(case), clock=clock_summary(case.clock))
@@ -69,7 +73,7 @@ def keep_case(
     return refresh(doc, board, now)
 
 
-def refresh(doc: Document, board: Board, now: date) -> list[CloudEvent]:
+def refresh(doc: Document, board: Board, now: date) -> list[Derivation]:
     """The board's fields in `doc` as of `now` (also after a schedule moved its dates)."""
     doc[BOARD] = [encode(t) for t in board]
     doc["clocks"] = [t.view(now) for t in board]
@@ -81,36 +85,32 @@ def refresh(doc: Document, board: Board, now: date) -> list[CloudEvent]:
     doc["overdue"] = bool(late)
     doc["late"] = bool(late) or met_late(board)
     doc["final"] = doc["status"] in FINAL
-    return overdue_events(doc, late, now)
+    return overdue_reports(doc, late, now)
 
 
-def overdue_events(doc: Document, clocks: Iterable[TrackedClock], now: date) -> list[CloudEvent]:
-    """`mediation.case.overdue` for each clock, one id per case, clock and due date (and one
-    source, the handling unit's), so a replay, a second timer tick or the projection and the
-    timer together never double it."""
-    events = []
-    for tracked in clocks:
-        due = tracked.clock.due_on
-        data = CaseOverdue(
-            case_id=doc["_id"],
-            case_type=CaseType(doc["case_type"]),
-            clock=tracked.name,
-            unit=acting_unit(doc, tracked),
-            due_date=due,
-            days_overdue=tracked.days_overdue(now),
+def overdue_reports(doc: Document, clocks: Iterable[TrackedClock], now: date) -> list[Derivation]:
+    """`mediation.case.overdue` for each clock, derived from the case, the clock's slot and its
+    due date, so a replay, a second timer tick or the projection and the timer together derive
+    the same id and never double it."""
+    return [
+        (
+            CaseOverdue(
+                case_id=doc["_id"],
+                case_type=CaseType(doc["case_type"]),
+                clock=tracked.name,
+                unit=acting_unit(doc, tracked),
+                due_date=tracked.clock.due_on,
+                days_overdue=tracked.days_overdue(now),
+            ),
+            f"{doc['_id']}/{tracked.slot}/{tracked.clock.due_on.isoformat()}",
         )
-        events.append(
-            new_event(
-                type="mediation.case.overdue",
-                source=f"/units/{doc['unit']}",
-                subject=doc["_id"],
-                id=derived_id(
-                    f"{doc['_id']}/{tracked.slot}/{due.isoformat()}", "mediation.case.overdue"
-                ),
-                data=data.model_dump(mode="json"),
-            )
-        )
-    return events
+        for tracked in clocks
+    ]
+
+
+def case_source(doc: Document) -> str:
+    """The source of what the platform derives about a case: its filing unit."""
+    return f"/units/{doc['unit']}"
 
 
 def clock_views(doc: Document, now: date, calendar: Any = None) -> list[dict[str, Any]]:

@@ -16,17 +16,21 @@ from fazhi.contracts.mediation import (
     DecisionExecuted,
     DecisionPublished,
 )
-from fazhi.envelope import derived_id, new_event
 from fazhi.models import Payload
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import Party, redact
 from petition_mediation.cases.commands import COMMANDS, FILE, command_of, day
-from petition_mediation.cases.document import board_of, keep_case, parties_of, today
+from petition_mediation.cases.document import (
+    board_of,
+    case_source,
+    keep_case,
+    parties_of,
+    today,
+)
 from petition_mediation.codec import decode_case
 from petition_mediation.domain import Case, ReconsiderationCase, transition
 from petition_mediation.domain.board import overdue
-from petition_mediation.events import CATALOG
 from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE
 
 
@@ -96,17 +100,7 @@ def _publish_decision(
         title=f"行政复议决定书（{doc['category']}）",
         text=doc["document_text"],
     )
-    ctx.emit(
-        CATALOG.topic,
-        new_event(
-            type="mediation.decision.published",
-            source=ctx.event.source,
-            subject=data.case_id,
-            id=derived_id(ctx.event.key, "mediation.decision.published"),
-            time=ctx.event.time,
-            data=published.model_dump(mode="json"),
-        ),
-    )
+    ctx.emit(published, time=ctx.event.time)
 
 
 async def on_executed(ctx: HandlerContext, data: DecisionExecuted) -> None:
@@ -207,8 +201,8 @@ def _keep(
     else:
         assert on is not None
         row = {"action": action, "on": on, "status": str(case.state), "note": ""}
-    for event in keep_case(doc, before, case, row["on"], today()):
-        ctx.emit(CATALOG.topic, event)
+    for late, cause in keep_case(doc, before, case, row["on"], today()):
+        ctx.emit(late, cause=cause, source=case_source(doc))
     ctx.save(CASES, doc)
     row["on"] = row["on"].isoformat()
     ctx.append(CASE_HISTORY, {"case_id": doc["_id"], "seq": ctx.record.offset, **row})

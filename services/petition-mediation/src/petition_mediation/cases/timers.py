@@ -11,13 +11,21 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.calendarstore import COLLECTION as SCHEDULES
 from fazhi.codec import clock_summary
+from fazhi.contracts import derived_event
 from fazhi.contracts.mediation import CaseType
 from fazhi.envelope import CloudEvent
 from fazhi.projection import UPDATE_BATCH, VERSION, Document
 from fazhi.settings import ServiceSettings
 from fazhi.workdays import WorkCalendar, default_calendar
 from fazhi.worker import Timer, TimerContext
-from petition_mediation.cases.document import board_of, overdue_events, refresh, today
+from petition_mediation.cases.document import (
+    Derivation,
+    board_of,
+    case_source,
+    overdue_reports,
+    refresh,
+    today,
+)
 from petition_mediation.codec import decode_case
 from petition_mediation.config import Settings
 from petition_mediation.domain.board import overdue
@@ -108,7 +116,11 @@ def _refreshed(doc: Document, now: date, calendar: WorkCalendar) -> list[CloudEv
     case = decode_case(CaseType(doc["case_type"]), doc["case"])
     running = case.clock.recompute(calendar=calendar) if case.clock is not None else None
     doc["clock"] = clock_summary(running)
-    return refresh(doc, tuple(t.on_calendar(calendar) for t in board_of(doc)), now)
+    return _events(doc, refresh(doc, tuple(t.on_calendar(calendar) for t in board_of(doc)), now))
+
+
+def _events(doc: Document, derivations: list[Derivation]) -> list[CloudEvent]:
+    return [derived_event(d, cause=cause, source=case_source(doc)) for d, cause in derivations]
 
 
 async def sweep(ctx: TimerContext, now: date, topic: str = CATALOG.topic) -> None:
@@ -120,7 +132,7 @@ async def sweep(ctx: TimerContext, now: date, topic: str = CATALOG.topic) -> Non
         events: list[CloudEvent] = []
         async for doc in ctx.db[CASES].find({"due_days": day.isoformat()}):
             late = [t for t in overdue(board_of(doc), now) if t.clock.due_on == day]
-            events += overdue_events(doc, late, now)
+            events += _events(doc, overdue_reports(doc, late, now))
         if events:
             await ctx.publisher.publish(topic, events)
         await ctx.db[MARKS].replace_one(
