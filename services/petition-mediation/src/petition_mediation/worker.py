@@ -6,17 +6,14 @@ Run with `python -m petition_mediation.worker` (or `faust -A petition_mediation.
 
 from __future__ import annotations
 
-from fazhi.reactions import Reactions
+from fazhi.reactions import Reactions, merge_reactions
 from fazhi.worker import WorkerEntry
 from petition_mediation import cases, matters
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG
 from petition_mediation.store import ensure_indexes
 
-REACTIONS: Reactions = {
-    **cases.flows.REACTIONS,
-    **matters.flows.REACTIONS,
-}
+REACTIONS: Reactions = merge_reactions(cases.flows.REACTIONS, matters.flows.REACTIONS)
 
 WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes, timers=cases.timers.TIMERS)
 create_worker = WORKER.create
