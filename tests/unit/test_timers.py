@@ -5,7 +5,7 @@ derive the ids their hand-written loops derived."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 import pytest
@@ -16,15 +16,20 @@ from emergency.registries.timers import REVISIONS
 from emergency.store import CLOSED_DAY, INCIDENTS, PLANS, TIMERS
 from fazhi.contracts import derived_event
 from fazhi.contracts.supervision import TaskOverdue
-from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id
+from fazhi.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
 from fazhi.publisher import FakePublisher, PublishError
 from fazhi.settings import ServiceSettings
 from fazhi.worker import DayLook, DayScan, TimerContext
 from open_government.config import Settings as OpenGovernmentSettings
 from open_government.requests.timer import OVERDUE
+from petition_mediation.cases.timers import OVERDUE as CASE_OVERDUE
+from petition_mediation.config import Settings as MediationSettings
+from petition_mediation.store import CASES, MARKS
+from petition_mediation.worker import WORKER as MEDIATION_WORKER
 from supervision.config import Settings as SupervisionSettings
 from supervision.domain import DEFAULT_LADDER
 from supervision.watch import ITEM_WATCH, TASK_WATCH, item_events, task_events
+from tests.support.harness import Harness
 from tests.support.memorydb import MemoryDatabase
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=CHINA_TZ)
@@ -230,3 +235,48 @@ def test_the_deadline_watch_derives_the_ids_its_loop_derived() -> None:
     assert [e.id for e in steps] == [
         derived_id("task-M1-D1", "supervision.item.escalated/interview")
     ]
+
+
+async def case_docs(db: MemoryDatabase, *filings: tuple[str, str, date]) -> None:
+    """Cases as the mediation worker projects them, each `(case id, case type, filed on)`."""
+    h = Harness(MEDIATION_WORKER)
+    for case_id, case_type, filed_on in filings:
+        filed_at = datetime.combine(filed_on, time(10), CHINA_TZ)
+        await h.run(
+            new_event(
+                type="mediation.case.filed",
+                source="/units/justice",
+                subject=case_id,
+                data={
+                    "case_id": case_id,
+                    "case_type": case_type,
+                    "category": "行政处罚",
+                    "applicant": {"name": "张三"},
+                    "respondent_unit": "market-regulation",
+                    "summary": "不服处罚",
+                    "filed_at": filed_at.isoformat(),
+                },
+            )
+        )
+        await db[CASES].insert_many([h.doc(CASES, case_id)])
+
+
+async def test_the_case_overdue_scan_looks_a_week_back_to_yesterday_with_the_old_ids() -> None:
+    db = MemoryDatabase()
+    await case_docs(
+        db, ("P1", "petition", date(2026, 11, 10)), ("P2", "petition", date(2026, 11, 1))
+    )
+    t = timer(db, settings=MediationSettings())
+    await CASE_OVERDUE.run(t)
+    days = day_queries(db, CASES, "due_days")
+    assert (days[0], days[-1], len(days)) == ("2026-11-23", "2026-11-29", 7)
+    ((topic, event),) = published(t)
+    assert (topic, event.type, event.subject, event.source) == (
+        "mediation.events",
+        "mediation.case.overdue",
+        "P1",
+        "/units/justice",
+    )
+    assert (event.data["due_date"], event.data["days_overdue"]) == ("2026-11-25", 5)
+    assert event.id == derived_id("P1/acceptance/2026-11-25", "mediation.case.overdue")
+    assert db[MARKS].docs["overdue"]["through"] == "2026-11-29"

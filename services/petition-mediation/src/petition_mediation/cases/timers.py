@@ -1,5 +1,5 @@
-"""The worker's timer: holiday schedules an operator loaded move the clocks waiting for them,
-and clocks that passed their due date are reported (`mediation.case.overdue`)."""
+"""The worker's timers: holiday schedules an operator loaded move the clocks waiting for them,
+and a day scan of the due days reports the clocks that passed (`CaseOverdue`)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from fazhi.contracts import derived_event
 from fazhi.contracts.mediation import CaseType
 from fazhi.envelope import CloudEvent
 from fazhi.projection import UPDATE_BATCH, VERSION, Document
-from fazhi.settings import ServiceSettings
 from fazhi.workdays import WorkCalendar, default_calendar
-from fazhi.worker import Timer, TimerContext
+from fazhi.worker import DayLook, DayScan, Timer, TimerContext
 from petition_mediation.cases.document import (
+    BOARD,
     Derivation,
     board_of,
     case_source,
@@ -29,13 +29,11 @@ from petition_mediation.cases.document import (
 from petition_mediation.codec import decode_case
 from petition_mediation.config import Settings
 from petition_mediation.domain.board import overdue
-from petition_mediation.events import CATALOG
 from petition_mediation.store import CASES, MARKS
 
-FIRST_LOOK_BACK = timedelta(days=7)
-"""How far back a worker that never swept looks; a case posted later than that was reported
-when it was projected."""
-_SWEPT = "overdue"
+FIRST_LOOK_DAYS = 7
+"""How many due days a worker that never looked goes back; a case posted later than that was
+reported when it was projected."""
 _REFRESHED = (
     "clock",
     "status",
@@ -48,29 +46,26 @@ _REFRESHED = (
     "late",
     "final",
 )
+_OVERDUE_FIELDS = {BOARD: 1, "case_type": 1, "unit": 1, "respondent_unit": 1}
 
 
-async def tick(ctx: TimerContext) -> None:
-    await load_schedules(ctx, default_calendar())
-    await sweep(ctx, today())
-
-
-def _interval(settings: ServiceSettings) -> float:
-    assert isinstance(settings, Settings)
+def _interval(settings: Settings) -> float:
     return settings.timer_interval_s
 
 
-def _shared(ctx: TimerContext) -> AsyncDatabase[dict[str, Any]]:
+def _shared(t: TimerContext[Settings]) -> AsyncDatabase[dict[str, Any]]:
     """The database every service shares (keys, holiday schedules)."""
-    return ctx.db.client[ctx.settings.auth_db]
+    return t.db.client[t.settings.auth_db]
 
 
-async def load_schedules(
-    ctx: TimerContext, calendar: WorkCalendar, topic: str = CATALOG.topic
-) -> None:
+async def _load_schedules(t: TimerContext[Settings]) -> None:
+    await load_schedules(t, default_calendar())
+
+
+async def load_schedules(t: TimerContext[Settings], calendar: WorkCalendar) -> None:
     """Load every stored schedule into `calendar` (the one the machines count on); for each
     year loaded or changed since, recompute the cases whose clocks waited for it."""
-    for schedule in await _shared(ctx)[SCHEDULES].find({}).to_list():
+    for schedule in await _shared(t)[SCHEDULES].find({}).to_list():
         year = schedule["_id"]
         calendar.load_schedule(
             year,
@@ -78,26 +73,24 @@ async def load_schedules(
             [date.fromisoformat(d) for d in schedule.get("workdays", ())],
         )
         mark_id = f"calendar:{year}"
-        mark = await ctx.db[MARKS].find_one({"_id": mark_id})
+        mark = await t.db[MARKS].find_one({"_id": mark_id})
         if mark is not None and mark.get("loaded_at") == schedule.get("loaded_at"):
             continue
-        await recompute(ctx, year, calendar, topic)
-        await ctx.db[MARKS].replace_one(
+        await recompute(t, year, calendar)
+        await t.db[MARKS].replace_one(
             {"_id": mark_id},
             {"_id": mark_id, "loaded_at": schedule.get("loaded_at")},
             upsert=True,
         )
 
 
-async def recompute(
-    ctx: TimerContext, year: int, calendar: WorkCalendar, topic: str = CATALOG.topic
-) -> None:
+async def recompute(t: TimerContext[Settings], year: int, calendar: WorkCalendar) -> None:
     """Work the clocks of every case provisional in `year` out again on the calendar as it
     now is; a case that changed meanwhile was worked out on it by its handler already."""
     now = today()
     updates: list[UpdateOne] = []
     events: list[CloudEvent] = []
-    async for doc in ctx.db[CASES].find({"provisional_years": year}):
+    async for doc in t.db[CASES].find({"provisional_years": year}):
         events += _refreshed(doc, now, calendar)
         fields = {name: doc[name] for name in _REFRESHED if name in doc}
         updates.append(
@@ -107,9 +100,8 @@ async def recompute(
             )
         )
     for i in range(0, len(updates), UPDATE_BATCH):
-        await ctx.db[CASES].bulk_write(updates[i : i + UPDATE_BATCH], ordered=False)
-    if events:
-        await ctx.publisher.publish(topic, events)
+        await t.db[CASES].bulk_write(updates[i : i + UPDATE_BATCH], ordered=False)
+    await t.publish(events)
 
 
 def _refreshed(doc: Document, now: date, calendar: WorkCalendar) -> list[CloudEvent]:
@@ -123,22 +115,30 @@ def _events(doc: Document, derivations: list[Derivation]) -> list[CloudEvent]:
     return [derived_event(d, cause=cause, source=case_source(doc)) for d, cause in derivations]
 
 
-async def sweep(ctx: TimerContext, now: date, topic: str = CATALOG.topic) -> None:
-    """Report the clocks due on each day since the last sweep that are now past due: one
-    equality query per day, on the due days of running clocks."""
-    mark: dict[str, Any] | None = await ctx.db[MARKS].find_one({"_id": _SWEPT})
-    day = date.fromisoformat(mark["through"]) + timedelta(days=1) if mark else now - FIRST_LOOK_BACK
-    while day < now:
-        events: list[CloudEvent] = []
-        async for doc in ctx.db[CASES].find({"due_days": day.isoformat()}):
-            late = [t for t in overdue(board_of(doc), now) if t.clock.due_on == day]
-            events += _events(doc, overdue_reports(doc, late, now))
-        if events:
-            await ctx.publisher.publish(topic, events)
-        await ctx.db[MARKS].replace_one(
-            {"_id": _SWEPT}, {"_id": _SWEPT, "through": day.isoformat()}, upsert=True
-        )
-        day += timedelta(days=1)
+def overdue_events(doc: Document, look: DayLook[Settings]) -> list[CloudEvent]:
+    """The clocks of `doc` due on the day looked at that are past due today."""
+    late = [t for t in overdue(board_of(doc), look.today) if t.clock.due_on == look.day]
+    return _events(doc, overdue_reports(doc, late, look.today))
 
 
-TIMERS = (Timer("clocks", _interval, tick),)
+def _yesterday(settings: Settings, today: date) -> date:
+    """A clock due yesterday is overdue today."""
+    return today - timedelta(days=1)
+
+
+SCHEDULES_LOADED = Timer("schedules", _interval, _load_schedules)
+OVERDUE = DayScan(
+    "overdue",
+    _interval,
+    CASES,
+    "due_days",
+    overdue_events,
+    MARKS,
+    first_look_days=FIRST_LOOK_DAYS - 1,
+    last_day=_yesterday,
+    fields=_OVERDUE_FIELDS,
+)
+"""`mediation.case.overdue` once per case, clock and due date; its watermark is the one the
+hand-written sweep kept (`{"_id": "overdue", "through": <day>}`)."""
+
+TIMERS = (SCHEDULES_LOADED, OVERDUE)
