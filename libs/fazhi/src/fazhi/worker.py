@@ -10,13 +10,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
-from typing_extensions import TypeVar
 
 from fazhi import retention
 from fazhi.catalog import EventCatalog
@@ -35,8 +34,8 @@ from fazhi.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 
-S = TypeVar("S", bound=ServiceSettings, default=ServiceSettings)
-S_contra = TypeVar("S_contra", bound=ServiceSettings, contravariant=True, default=ServiceSettings)
+S = TypeVar("S", bound=ServiceSettings)
+S_contra = TypeVar("S_contra", bound=ServiceSettings, contravariant=True)
 """A timer for any settings is a timer for a service's own."""
 PUBLISH_CHUNK = 500
 """The most events a timer hands the producer at once."""
