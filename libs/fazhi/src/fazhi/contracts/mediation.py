@@ -75,6 +75,14 @@ class RecommendationKind(Term):
     PROCURATORIAL = "procuratorial", "检察建议"
 
 
+class ReviewLevel(Term):
+    """信访工作条例 arts. 35-36: what a petitioner may ask the next level for after a written
+    reply: review (复查) of a handling opinion, re-review (复核) of a review opinion."""
+
+    REVIEW = "review", "复查"
+    REREVIEW = "rereview", "复核"
+
+
 class ClockName(Term):
     """The statutory clocks a case may carry, named by the step they time."""
 
