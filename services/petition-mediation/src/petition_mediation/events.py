@@ -8,8 +8,10 @@ from fazhi.contracts.mediation import (
     CONTRACT,
     CaseAccepted,
     CaseClosed,
+    CaseClosedUnreviewed,
     CaseCorrected,
     CaseDecided,
+    CaseDeemedAccepted,
     CaseExtended,
     CaseFiled,
     CaseNotAccepted,
@@ -59,6 +61,8 @@ CATALOG = EventCatalog.bind(
         CaseWithdrawn: Binding(CASES),
         CaseClosed: Binding(CASES),
         CaseOverdue: Binding(CASES),
+        CaseDeemedAccepted: Binding(CASES),
+        CaseClosedUnreviewed: Binding(CASES),
         DecisionPublished: Binding(CASES),
         # The respondent unit reports carrying out the decision; the worker checks it is that
         # unit (or the case's owner).

@@ -14,8 +14,17 @@ from fazhi.envelope import CHINA_TZ
 from fazhi.models import Applicant
 from fazhi.projection import Document
 from fazhi.redaction import Party
+from petition_mediation.cases.commands import after
 from petition_mediation.codec import encode_case
-from petition_mediation.domain import Case, LitigationCase, MediationCase
+from petition_mediation.domain import (
+    Case,
+    LitigationCase,
+    MediationCase,
+    PetitionCase,
+    ReconsiderationCase,
+    acceptance_review_ends,
+    review_window_ends,
+)
 from petition_mediation.domain.board import (
     Actor,
     Board,
@@ -25,7 +34,7 @@ from petition_mediation.domain.board import (
     running,
     track,
 )
-from petition_mediation.store import PRIVATE
+from petition_mediation.store import CLOSE_UNREVIEWED_DAY, DEEM_ACCEPTED_DAY, PRIVATE
 
 BOARD = "board"
 """The clock board as stored (rules and events, replayed on the current calendar when read)."""
@@ -70,7 +79,22 @@ def keep_case(
     if isinstance(case, MediationCase):
         doc["channel"] = str(case.channel)
         doc["referrals"] = len(case.referrals)
+    lapse_days(doc, case, now)
     return refresh(doc, board, now)
+
+
+def lapse_days(doc: Document, case: Case, now: date) -> None:
+    """The days the timers move `case` by itself unless a step comes first: a reconsideration
+    whose acceptance review ended is deemed accepted, a petition whose review window ended is
+    closed, each the day after. A case projected after that day is looked at on the day it is
+    projected, since the timers have looked past the day it lapsed."""
+    review = acceptance_review_ends(case) if isinstance(case, ReconsiderationCase) else None
+    window = review_window_ends(case) if isinstance(case, PetitionCase) else None
+    for name, ends in ((DEEM_ACCEPTED_DAY, review), (CLOSE_UNREVIEWED_DAY, window)):
+        if ends is None:
+            doc.pop(name, None)
+        else:
+            doc[name] = max(after(ends), now).isoformat()
 
 
 def refresh(doc: Document, board: Board, now: date) -> list[Derivation]:

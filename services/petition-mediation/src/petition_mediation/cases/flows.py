@@ -10,6 +10,7 @@ from fazhi.consumer import HandlerContext, PoisonError
 from fazhi.contracts.mediation import (
     CaseAccepted,
     CaseDecided,
+    CaseDeemedAccepted,
     CaseFiled,
     CaseOverdue,
     CaseType,
@@ -61,6 +62,16 @@ async def on_accepted(ctx: HandlerContext, data: CaseAccepted) -> None:
     doc, case = await _load(ctx, data.case_id)
     after = transition(case, command_of(data, case))
     doc.update(accepted_at=data.accepted_at, procedure=str(data.procedure))
+    _keep(ctx, doc, case, after)
+
+
+async def on_deemed_accepted(ctx: HandlerContext, data: CaseDeemedAccepted) -> None:
+    """The acceptance review passed without a decision: the machine accepts the application as
+    of the review's last day, under the general procedure, and starts the decision clock."""
+    doc, case = await _load(ctx, data.case_id)
+    after = transition(case, command_of(data, case))
+    if isinstance(after, ReconsiderationCase) and after.procedure is not None:
+        doc["procedure"] = str(after.procedure)
     _keep(ctx, doc, case, after)
 
 
@@ -213,6 +224,7 @@ REACTIONS: Reactions = {
     **{payload: [on_step] for payload in COMMANDS},
     # Steps that also record fields of their own on the case.
     CaseAccepted: [on_accepted],
+    CaseDeemedAccepted: [on_deemed_accepted],
     CaseDecided: [on_decided],
     DecisionExecuted: [on_executed],
     CaseOverdue: [on_overdue],

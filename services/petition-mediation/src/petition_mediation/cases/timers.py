@@ -1,8 +1,12 @@
-"""The worker's timers: holiday schedules an operator loaded move the clocks waiting for them,
-and a day scan of the due days reports the clocks that passed (`CaseOverdue`)."""
+"""The worker's timers: holiday schedules an operator loaded move the clocks waiting for them;
+day scans report the clocks that passed (`CaseOverdue`, on the due days), deem accepted the
+reconsiderations whose acceptance review ended undecided (`CaseDeemedAccepted`) and close the
+petitions whose review window ended unused (`CaseClosedUnreviewed`). Every derived id comes from
+the case and the day its period ended, so each is published once per case and period."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from fazhi.calendarstore import COLLECTION as SCHEDULES
 from fazhi.codec import clock_summary
 from fazhi.contracts import derived_event
-from fazhi.contracts.mediation import CaseType
+from fazhi.contracts.mediation import CaseClosedUnreviewed, CaseDeemedAccepted, CaseType
 from fazhi.envelope import CloudEvent
 from fazhi.projection import UPDATE_BATCH, VERSION, Document
 from fazhi.workdays import WorkCalendar, default_calendar
@@ -22,18 +26,26 @@ from petition_mediation.cases.document import (
     Derivation,
     board_of,
     case_source,
+    lapse_days,
     overdue_reports,
     refresh,
     today,
 )
 from petition_mediation.codec import decode_case
 from petition_mediation.config import Settings
+from petition_mediation.domain import (
+    Case,
+    PetitionCase,
+    ReconsiderationCase,
+    acceptance_review_ends,
+    review_window,
+)
 from petition_mediation.domain.board import overdue
-from petition_mediation.store import CASES, MARKS
+from petition_mediation.store import CASES, CLOSE_UNREVIEWED_DAY, DEEM_ACCEPTED_DAY, MARKS
 
 FIRST_LOOK_DAYS = 7
-"""How many due days a worker that never looked goes back; a case posted later than that was
-reported when it was projected."""
+"""How many days a worker that never looked goes back; a case projected after its period ended
+is reported overdue when projected, and looked at for its lapse on that day."""
 _REFRESHED = (
     "clock",
     "status",
@@ -45,8 +57,11 @@ _REFRESHED = (
     "overdue",
     "late",
     "final",
+    DEEM_ACCEPTED_DAY,
+    CLOSE_UNREVIEWED_DAY,
 )
 _OVERDUE_FIELDS = {BOARD: 1, "case_type": 1, "unit": 1, "respondent_unit": 1}
+_LAPSE_FIELDS = {"case": 1, "case_type": 1, "unit": 1}
 
 
 def _interval(settings: Settings) -> float:
@@ -105,9 +120,10 @@ async def recompute(t: TimerContext[Settings], year: int, calendar: WorkCalendar
 
 
 def _refreshed(doc: Document, now: date, calendar: WorkCalendar) -> list[CloudEvent]:
-    case = decode_case(CaseType(doc["case_type"]), doc["case"])
+    case = _case(doc)
     running = case.clock.recompute(calendar=calendar) if case.clock is not None else None
     doc["clock"] = clock_summary(running)
+    lapse_days(doc, dataclasses.replace(case, clock=running), now)
     return _events(doc, refresh(doc, tuple(t.on_calendar(calendar) for t in board_of(doc)), now))
 
 
@@ -119,6 +135,41 @@ def overdue_events(doc: Document, look: DayLook[Settings]) -> list[CloudEvent]:
     """The clocks of `doc` due on the day looked at that are past due today."""
     late = [t for t in overdue(board_of(doc), look.today) if t.clock.due_on == look.day]
     return _events(doc, overdue_reports(doc, late, look.today))
+
+
+def deemed_acceptance(doc: Document, look: DayLook[Settings]) -> CloudEvent | None:
+    """A reconsideration whose acceptance review ended before today with no decision is deemed
+    accepted as of the review's last day (行政复议法 art. 30(3))."""
+    case = _case(doc)
+    ends = acceptance_review_ends(case) if isinstance(case, ReconsiderationCase) else None
+    if ends is None or ends >= look.today:
+        return None
+    return derived_event(
+        CaseDeemedAccepted(case_id=doc["_id"], review_ended_on=ends),
+        cause=f"{doc['_id']}/acceptance/{ends.isoformat()}",
+        source=case_source(doc),
+        time=look.now,
+    )
+
+
+def unreviewed_closing(doc: Document, look: DayLook[Settings]) -> CloudEvent | None:
+    """A petition whose window for review (复查) or re-review (复核) ended before today with no
+    request is closed (信访工作条例 arts. 35-36)."""
+    case = _case(doc)
+    window = review_window(case) if isinstance(case, PetitionCase) else None
+    if window is None or window[1] >= look.today:
+        return None
+    level, ends = window
+    return derived_event(
+        CaseClosedUnreviewed(case_id=doc["_id"], not_requested=level, window_ended_on=ends),
+        cause=f"{doc['_id']}/{level}/{ends.isoformat()}",
+        source=case_source(doc),
+        time=look.now,
+    )
+
+
+def _case(doc: Document) -> Case:
+    return decode_case(CaseType(doc["case_type"]), doc["case"])
 
 
 def _yesterday(settings: Settings, today: date) -> date:
@@ -140,5 +191,25 @@ OVERDUE = DayScan(
 )
 """`mediation.case.overdue` once per case, clock and due date; its watermark is the one the
 hand-written sweep kept (`{"_id": "overdue", "through": <day>}`)."""
+DEEMED_ACCEPTANCE = DayScan(
+    "deemed-acceptance",
+    _interval,
+    CASES,
+    DEEM_ACCEPTED_DAY,
+    deemed_acceptance,
+    MARKS,
+    first_look_days=FIRST_LOOK_DAYS - 1,
+    fields=_LAPSE_FIELDS,
+)
+UNREVIEWED_CLOSING = DayScan(
+    "unreviewed-closing",
+    _interval,
+    CASES,
+    CLOSE_UNREVIEWED_DAY,
+    unreviewed_closing,
+    MARKS,
+    first_look_days=FIRST_LOOK_DAYS - 1,
+    fields=_LAPSE_FIELDS,
+)
 
-TIMERS = (SCHEDULES_LOADED, OVERDUE)
+TIMERS = (SCHEDULES_LOADED, OVERDUE, DEEMED_ACCEPTANCE, UNREVIEWED_CLOSING)
