@@ -23,10 +23,14 @@ from fazhi.settings import ServiceSettings
 from fazhi.worker import DayLook, DayScan, TimerContext
 from open_government.config import Settings as OpenGovernmentSettings
 from open_government.requests.timer import OVERDUE
-from petition_mediation.cases.timers import DEEMED_ACCEPTANCE, UNREVIEWED_CLOSING
+from petition_mediation.cases.timers import (
+    DEEMED_ACCEPTANCE,
+    UNREVIEWED_CLOSING,
+    mark_lapse_days,
+)
 from petition_mediation.cases.timers import OVERDUE as CASE_OVERDUE
 from petition_mediation.config import Settings as MediationSettings
-from petition_mediation.store import CASES, DEEM_ACCEPTED_DAY, MARKS
+from petition_mediation.store import CASES, CLOSE_UNREVIEWED_DAY, DEEM_ACCEPTED_DAY, MARKS
 from petition_mediation.worker import WORKER as MEDIATION_WORKER
 from supervision.config import Settings as SupervisionSettings
 from supervision.domain import DEFAULT_LADDER
@@ -269,6 +273,15 @@ def opinion(case_id: str, on: date) -> CloudEvent:
     return case_event("decided", case_id, decision="意见", document_text="意见书", decided_at=on)
 
 
+def handled(case_id: str, on: date) -> list[CloudEvent]:
+    """A petition filed, accepted and answered with a handling opinion on `on`."""
+    return [
+        filing(case_id, "petition", date(2026, 9, 1)),
+        case_event("accepted", case_id, accepted_at=date(2026, 9, 2)),
+        opinion(case_id, on),
+    ]
+
+
 async def case_docs(
     db: MemoryDatabase, monkeypatch: pytest.MonkeyPatch, on: date, *events: CloudEvent
 ) -> Harness:
@@ -362,14 +375,6 @@ async def test_the_unreviewed_closing_scan_finds_the_windows_that_ended_unused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     db = MemoryDatabase()
-
-    def handled(case_id: str, on: date) -> list[CloudEvent]:
-        return [
-            filing(case_id, "petition", date(2026, 9, 1)),
-            case_event("accepted", case_id, accepted_at=date(2026, 9, 2)),
-            opinion(case_id, on),
-        ]
-
     review = case_event(
         "review_requested",
         "P2",
@@ -409,3 +414,38 @@ async def test_the_unreviewed_closing_scan_finds_the_windows_that_ended_unused(
         derived_id("P2/rereview/2026-11-26", "mediation.case.closed_unreviewed"),
     ]
     assert db[MARKS].docs["unreviewed-closing"]["through"] == "2026-11-30"
+
+
+async def test_cases_projected_before_they_kept_their_lapse_day_get_it_when_the_worker_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = MemoryDatabase()
+    await case_docs(
+        db,
+        monkeypatch,
+        date(2026, 11, 20),
+        filing("R1", "reconsideration", date(2026, 11, 17)),
+        *handled("P1", date(2026, 10, 26)),
+        filing("P2", "petition", date(2026, 11, 17)),
+    )
+    for doc in db[CASES].docs.values():
+        doc.pop(DEEM_ACCEPTED_DAY, None)
+        doc.pop(CLOSE_UNREVIEWED_DAY, None)
+    versions = {case_id: doc["_v"] for case_id, doc in db[CASES].docs.items()}
+    monkeypatch.setattr("petition_mediation.cases.timers.today", lambda: NOW.date())
+    await mark_lapse_days(cast(Any, db))
+    docs = db[CASES].docs
+    assert docs["R1"][DEEM_ACCEPTED_DAY] == "2026-11-30"  # its review ended on 2026-11-24
+    assert docs["P1"][CLOSE_UNREVIEWED_DAY] == "2026-11-30"  # its window on 2026-11-25
+    assert DEEM_ACCEPTED_DAY not in docs["P2"]
+    assert CLOSE_UNREVIEWED_DAY not in docs["P2"]
+    assert {case_id: doc["_v"] - versions[case_id] for case_id, doc in docs.items()} == {
+        "R1": 1,
+        "P1": 1,
+        "P2": 0,
+    }
+    assert {q.get("status") for c, q in db.queries if c == CASES and "_id" not in q} == {
+        "acceptance_review",
+        "handled",
+        "reviewed",
+    }

@@ -36,7 +36,9 @@ from petition_mediation.config import Settings
 from petition_mediation.domain import (
     Case,
     PetitionCase,
+    PetitionState,
     ReconsiderationCase,
+    ReconsiderationState,
     acceptance_review_ends,
     review_window,
 )
@@ -166,6 +168,36 @@ def unreviewed_closing(doc: Document, look: DayLook[Settings]) -> CloudEvent | N
         source=case_source(doc),
         time=look.now,
     )
+
+
+LAPSING = (
+    str(ReconsiderationState.ACCEPTANCE_REVIEW),
+    str(PetitionState.HANDLED),
+    str(PetitionState.REVIEWED),
+)
+"""The states in which a case lapses if no step comes."""
+
+
+async def mark_lapse_days(db: AsyncDatabase[dict[str, Any]]) -> None:
+    """Give the cases in a lapsing state the day they lapse on when they were projected before
+    cases kept it (one query per state, on its index), so the day scans find them too."""
+    now = today()
+    updates: list[UpdateOne] = []
+    for status in LAPSING:
+        async for doc in db[CASES].find({"status": status}):
+            if DEEM_ACCEPTED_DAY in doc or CLOSE_UNREVIEWED_DAY in doc:
+                continue
+            lapse_days(doc, _case(doc), now)
+            fields = {n: doc[n] for n in (DEEM_ACCEPTED_DAY, CLOSE_UNREVIEWED_DAY) if n in doc}
+            version = doc.get(VERSION, 0)
+            updates.append(
+                UpdateOne(
+                    {"_id": doc["_id"], VERSION: version},
+                    {"$set": {**fields, VERSION: version + 1}},
+                )
+            )
+    for i in range(0, len(updates), UPDATE_BATCH):
+        await db[CASES].bulk_write(updates[i : i + UPDATE_BATCH], ordered=False)
 
 
 def _case(doc: Document) -> Case:
