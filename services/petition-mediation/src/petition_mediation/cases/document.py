@@ -1,6 +1,7 @@
 """A case document as the worker keeps it: the machine's state, the clock board, and the fields
 the reads and timers find it by (a due day of each running clock, the years whose schedule a
-provisional clock waits for, the units party to it); and the overdue reports its clocks owe."""
+provisional clock waits for, the day it lapses, the units party to it); and the overdue reports
+its clocks owe."""
 
 from __future__ import annotations
 
