@@ -15,8 +15,9 @@ CASE_HISTORY = "case_history"
 MATTERS = "matters"
 """Each unit's published list of adjudicable matters (行政裁决事项清单), by list id."""
 MARKS = "timer_marks"
-"""What the worker's timer has done: the last day swept for overdue clocks, and the holiday
-schedule of each year its provisional clocks were recomputed on."""
+"""What the worker's timers have done: the last day each day scan looked at (overdue clocks,
+deemed acceptances, unreviewed closings), and the holiday schedule of each year its provisional
+clocks were recomputed on."""
 DEEM_ACCEPTED_DAY = "deem_accepted_day"
 """The day a reconsideration in acceptance review is deemed accepted unless a decision comes
 first (the day after the review ends)."""
