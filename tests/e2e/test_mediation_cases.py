@@ -1,6 +1,7 @@
 """Cases through HTTP only, on the running services: the clocks each case type shows with their
-explanation, an extension, a clock passed, a published decision, the lists, statistics and
-CSV, and a year's holiday schedule loaded under provisional clocks."""
+explanation, an extension, a clock passed, a reconsideration deemed accepted, a published
+decision, the lists, statistics and CSV, and a year's holiday schedule loaded under provisional
+clocks."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import io
 import json
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ import pytest
 from pymongo import MongoClient
 
 from fazhi.contracts.envelope import from_kafka
+from fazhi.rules.clocks import start_clock
 from tests.conftest import client_for, create_key
 from tests.support.kafka import end_offsets, read_topic
 from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured, wait_until
@@ -37,19 +39,12 @@ def new_id() -> str:
     return f"C-{uuid.uuid4().hex[:10]}"
 
 
-def post(
-    http: httpx.Client, kind: str, case: str, data: dict[str, Any], unit: str = "justice"
-) -> None:
-    posted = event(f"mediation.{kind}", unit, case, {"case_id": case, **data})
-    response = http.post("/v1/events", **structured(posted))
-    assert response.status_code == 202, response.text
+def step(kind: str, case: str, data: dict[str, Any], unit: str = "justice") -> dict[str, Any]:
+    return event(f"mediation.{kind}", unit, case, {"case_id": case, **data})
 
 
-def file(
-    http: httpx.Client, case: str, case_type: str, day: str, category: str = "行政处罚"
-) -> None:
-    post(
-        http,
+def filing(case: str, case_type: str, day: str, category: str = "行政处罚") -> dict[str, Any]:
+    return step(
         "case.filed",
         case,
         {
@@ -61,6 +56,33 @@ def file(
             "filed_at": at(day),
         },
     )
+
+
+def send(http: httpx.Client, *posted: dict[str, Any]) -> None:
+    """Post one event, or several as one batch. A reconsideration filed after its acceptance
+    review ended is posted with its acceptance: posted apart, the worker's timer could deem it
+    accepted in between."""
+    if len(posted) == 1:
+        response = http.post("/v1/events", **structured(posted[0]))
+    else:
+        response = http.post(
+            "/v1/events",
+            content=json.dumps(list(posted), ensure_ascii=False).encode(),
+            headers={"content-type": "application/cloudevents-batch+json"},
+        )
+    assert response.status_code == 202, response.text
+
+
+def post(
+    http: httpx.Client, kind: str, case: str, data: dict[str, Any], unit: str = "justice"
+) -> None:
+    send(http, step(kind, case, data, unit))
+
+
+def file(
+    http: httpx.Client, case: str, case_type: str, day: str, category: str = "行政处罚"
+) -> None:
+    send(http, filing(case, case_type, day, category))
 
 
 def read(http: httpx.Client, case: str, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
@@ -89,20 +111,23 @@ def test_a_reconsideration_gets_its_decision_clock_by_procedure_and_an_extension
     services_up: ServiceProcesses, justice: httpx.Client
 ) -> None:
     general, simplified = new_id(), new_id()
-    for case in (general, simplified):
-        file(justice, case, "reconsideration", "2026-08-03")
-    post(
-        justice, "case.accepted", general, {"accepted_at": at("2026-08-05"), "procedure": "general"}
-    )
-    post(
+    send(
         justice,
-        "case.accepted",
-        simplified,
-        {
-            "accepted_at": at("2026-08-05"),
-            "procedure": "simplified",
-            "simplified_ground": "open_government",
-        },
+        filing(general, "reconsideration", "2026-08-03"),
+        step("case.accepted", general, {"accepted_at": at("2026-08-05"), "procedure": "general"}),
+    )
+    send(
+        justice,
+        filing(simplified, "reconsideration", "2026-08-03"),
+        step(
+            "case.accepted",
+            simplified,
+            {
+                "accepted_at": at("2026-08-05"),
+                "procedure": "simplified",
+                "simplified_ground": "open_government",
+            },
+        ),
     )
     doc = read(justice, general, lambda d: d["status"] == "accepted")
     decision = clock(doc, "decision")
@@ -196,13 +221,53 @@ def test_a_clock_that_passed_is_reported_overdue_once(
     assert case in [item["case_id"] for item in listed.json()["items"]]
 
 
+def test_a_reconsideration_whose_acceptance_review_passed_undecided_is_deemed_accepted(
+    services_up: ServiceProcesses, justice: httpx.Client
+) -> None:
+    since = asyncio.run(end_offsets(MEDIATION.topic))
+    case = new_id()
+    filed_on = datetime.now(CST).date() - timedelta(days=30)
+    review_ended = start_clock("reconsideration.acceptance", filed_on).due_on
+    file(justice, case, "reconsideration", filed_on.isoformat())
+
+    def deemed() -> dict[str, Any] | None:
+        response = justice.get(f"/v1/cases/{case}")
+        body: dict[str, Any] | None = response.json() if response.status_code == 200 else None
+        return body if body is not None and body["status"] == "accepted" else None
+
+    # The worker's timers look every 2 s here: the case projected after its review ended is
+    # looked at on the day it was projected.
+    doc = wait_until(deemed, timeout=20, what=f"case {case} deemed accepted")
+    assert doc["procedure"] == "general"
+    step = next(s for s in doc["history"] if s["action"] == "deem_accepted")
+    assert step["note"] == f"deemed accepted on {review_ended.isoformat()}"
+    assert clock(doc, "acceptance")["status"] == "met"
+    decision = clock(doc, "decision")
+    assert decision["rule"] == "reconsideration.decision.general"
+    assert decision["started_on"] == review_ended.isoformat()  # 行政复议法 art. 30(3)
+    due = start_clock("reconsideration.decision.general", review_ended).due_on
+    assert decision["due_date"] == due.isoformat()
+
+    records = asyncio.run(read_topic(MEDIATION.topic, since=since))
+    found = [
+        e
+        for e in (from_kafka(r.value) for r in records)
+        if e.type == "mediation.case.deemed_accepted" and e.subject == case
+    ]
+    assert len({e.id for e in found}) == 1
+    assert found[0].data == {"case_id": case, "review_ended_on": review_ended.isoformat()}
+
+
 def test_a_reconsideration_decision_is_published_without_the_applicants_data(
     services_up: ServiceProcesses, justice: httpx.Client
 ) -> None:
     since = asyncio.run(end_offsets(MEDIATION.topic))
     case = new_id()
-    file(justice, case, "reconsideration", "2026-11-02", category="赵六不服行政处罚")
-    post(justice, "case.accepted", case, {"accepted_at": at("2026-11-03")})
+    send(
+        justice,
+        filing(case, "reconsideration", "2026-11-02", category="赵六不服行政处罚"),
+        step("case.accepted", case, {"accepted_at": at("2026-11-03")}),
+    )
     post(
         justice,
         "case.decided",
@@ -349,8 +414,11 @@ def test_a_passed_clock_opens_a_supervision_item_and_a_decision_reaches_the_port
 
     late, decided = new_id(), new_id()
     file(justice, late, "petition", "2026-09-16")
-    file(justice, decided, "reconsideration", "2026-11-02")
-    post(justice, "case.accepted", decided, {"accepted_at": at("2026-11-03")})
+    send(
+        justice,
+        filing(decided, "reconsideration", "2026-11-02"),
+        step("case.accepted", decided, {"accepted_at": at("2026-11-03")}),
+    )
     post(
         justice,
         "case.decided",

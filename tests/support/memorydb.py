@@ -7,6 +7,8 @@ import copy
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
+from pymongo import UpdateOne
+
 Document = dict[str, Any]
 
 
@@ -70,6 +72,17 @@ class MemoryCollection:
             return
         doc_id = found if found is not None else query["_id"]
         self.docs[doc_id] = {**copy.deepcopy(doc), "_id": doc_id}
+
+    async def bulk_write(self, requests: Iterable[UpdateOne], ordered: bool = True) -> None:
+        """Updates by `$set`, each applied to the document its equality filter finds (a filter
+        with a stale version finds none, as on the server)."""
+        for request in requests:
+            query, update = request._filter, request._doc  # pymongo keeps them so
+            assert set(update) == {"$set"}, f"only $set: {update!r}"
+            self._queries.append((self.name, dict(query)))
+            found = next((k for k, d in self.docs.items() if _matches(d, query)), None)
+            if found is not None:
+                self.docs[found].update(copy.deepcopy(update["$set"]))
 
 
 class MemoryDatabase:

@@ -13,9 +13,10 @@ from fazhi.bus.batch import HandlerContext
 from fazhi.bus.records import Outcome
 from fazhi.contracts import contract_of, derived_event, topic_of, topic_of_type, type_of
 from fazhi.contracts.emergency import SupplyLow
-from fazhi.contracts.envelope import CHINA_TZ, derived_id, new_event
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
 from fazhi.contracts.models import Payload
 from fazhi.contracts.supervision import ItemKind, ItemLevel, ItemOpened
+from petition_mediation.worker import WORKER as MEDIATION_WORKER
 from supervision.worker import WORKER as SUPERVISION_WORKER
 from tests.support.harness import Harness
 from tests.support.samples import sample
@@ -104,3 +105,31 @@ async def test_a_handler_may_name_another_cause_source_and_time() -> None:
     assert topic == "supervision.events"
     assert (event.source, event.time) == ("/units/justice", NOW)
     assert event.id == derived_id("elsewhere", "supervision.item.opened/r")
+
+
+def mediation(kind: str, case_id: str, **data: object) -> CloudEvent:
+    return new_event(
+        type=f"mediation.{kind}",
+        source="/units/justice",
+        subject=case_id,
+        time=NOW,
+        data={**sample(f"mediation.{kind}", case_id), **data},
+    )
+
+
+async def test_petition_mediation_derives_the_ids_it_built_by_hand() -> None:
+    h = Harness(MEDIATION_WORKER)
+    decided = mediation("case.decided", "R1")
+    late = mediation("case.filed", "P1", case_type="petition", filed_at="2026-01-05T09:00:00+08:00")
+    outcomes = await h.run(
+        mediation("case.filed", "R1"), mediation("case.accepted", "R1"), decided, late
+    )
+    assert outcomes == [Outcome.APPLIED] * 4
+    derived = {e.type: (topic, e) for topic, e in h.publisher.published}
+    topic, published = derived["mediation.decision.published"]
+    assert (topic, published.subject) == ("mediation.events", "R1")
+    assert published.id == derived_id(decided.key, "mediation.decision.published")
+    assert (published.source, published.time) == (decided.source, decided.time)
+    topic, overdue = derived["mediation.case.overdue"]
+    assert (topic, overdue.subject, overdue.source) == ("mediation.events", "P1", "/units/justice")
+    assert overdue.id == derived_id("P1/acceptance/2026-01-20", "mediation.case.overdue")

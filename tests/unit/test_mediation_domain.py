@@ -19,6 +19,7 @@ from petition_mediation.domain import (
     Channel,
     Close,
     CloseHearing,
+    CloseUnreviewed,
     ConvertToGeneral,
     Decide,
     DeemAccepted,
@@ -47,16 +48,19 @@ from petition_mediation.domain import (
     RequestCorrection,
     RequestReview,
     Resume,
+    ReviewLevel,
     SimplifiedGround,
     StartMediation,
     Suspend,
     Withdraw,
+    acceptance_review_ends,
     case_type,
     file_adjudication,
     file_litigation,
     file_mediation,
     file_petition,
     file_reconsideration,
+    review_window,
     review_window_ends,
     transition,
 )
@@ -207,6 +211,34 @@ def test_petition_closes_when_no_further_review_is_asked(reviewed: bool) -> None
     case = reviewed_petition() if reviewed else handled_petition(d(30))
     closed = transition(case, Close(d(90), "期满未请求复查"))
     assert closed.state is PetitionState.CLOSED
+
+
+@pytest.mark.parametrize("reviewed", [False, True])
+def test_petition_closes_by_itself_the_day_after_its_review_window_ends(reviewed: bool) -> None:
+    case = reviewed_petition() if reviewed else handled_petition(d(30))
+    window = review_window(case)
+    assert window is not None
+    level, ends = window
+    assert level is (ReviewLevel.REREVIEW if reviewed else ReviewLevel.REVIEW)
+    with pytest.raises(IllegalTransition, match=f"window runs until {ends}"):
+        transition(case, CloseUnreviewed(ends, ends))
+    closed = transition(case, CloseUnreviewed(ends + timedelta(days=1), ends))
+    assert (closed.state, closed.clock) == (PetitionState.CLOSED, None)
+    step = closed.history[-1]
+    assert (step.action, step.note) == ("close_unreviewed", f"期满未请求{level.label_zh}")
+
+
+def test_a_petition_is_not_closed_for_a_window_it_no_longer_has() -> None:
+    handled = handled_petition(d(30))
+    first = review_window_ends(handled)
+    assert first is not None
+    # The review was asked and answered: a closing for the first window finds another one.
+    reviewed = reviewed_petition()
+    with pytest.raises(IllegalTransition, match=f"window ends on {review_window_ends(reviewed)}"):
+        transition(reviewed, CloseUnreviewed(d(100), first))
+    asked = transition(handled, RequestReview(d(35), d(32), "市"))
+    with pytest.raises(IllegalTransition, match="cannot close_unreviewed"):
+        transition(asked, CloseUnreviewed(first + timedelta(days=1), first))
 
 
 def test_petition_has_no_simplified_procedure() -> None:
@@ -434,6 +466,15 @@ def test_application_is_deemed_accepted_when_the_review_period_ends_silently() -
         Procedure.GENERAL,
     )
     assert case.due_on == due("reconsideration.decision.general", review_due)
+
+
+def test_the_acceptance_review_ends_on_its_clock_only_while_it_runs() -> None:
+    filed = reconsideration()
+    assert acceptance_review_ends(filed) == due("reconsideration.acceptance", D0)
+    assert acceptance_review_ends(transition(filed, RequestCorrection(d(1)))) is None
+    assert acceptance_review_ends(general(d(1))) is None
+    corrected = transition(transition(filed, RequestCorrection(d(1))), ReceiveCorrection(d(9)))
+    assert acceptance_review_ends(corrected) == due("reconsideration.acceptance", d(9))
 
 
 def refuse(on: date) -> Action:
@@ -692,6 +733,7 @@ any_action = st.one_of(
     st.builds(Decide, days, texts, st.none() | st.sampled_from(Outcome)),
     st.builds(RecordExecution, days, texts),
     st.builds(Close, days, texts),
+    st.builds(CloseUnreviewed, days, days),
     st.builds(StartMediation, days),
     st.builds(Refer, days, st.sampled_from(Channel), texts),
     st.builds(RecordAgreement, days, texts),

@@ -3,14 +3,23 @@ allows is projected, what it refuses goes to the dead-letter topic with its reas
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
 from fazhi.bus.records import Outcome
+from fazhi.bus.timers import DayLook
 from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
-from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE
+from petition_mediation.cases.timers import deemed_acceptance, unreviewed_closing
+from petition_mediation.config import Settings
+from petition_mediation.store import (
+    CASE_HISTORY,
+    CASES,
+    CLOSE_UNREVIEWED_DAY,
+    DEEM_ACCEPTED_DAY,
+    PRIVATE,
+)
 from petition_mediation.worker import WORKER
 from tests.support.harness import Harness
 
@@ -300,3 +309,90 @@ async def test_an_overdue_report_for_a_clock_met_since_leaves_the_case_not_overd
     accepted_case = h.doc(CASES, "C1")
     decision = next(c for c in accepted_case["clocks"] if c["name"] == "decision")
     assert accepted_case["overdue"] is (decision["status"] == "overdue")
+
+
+def looked(day: date) -> DayLook[Settings]:
+    """A timer's look at `day`, that morning."""
+    return DayLook(Settings(), day, datetime.combine(day, time(9), CHINA_TZ))
+
+
+async def test_a_reconsideration_whose_review_ended_undecided_is_deemed_accepted(
+    h: Harness,
+) -> None:
+    await h.run(filed("C1", "reconsideration"))  # the review runs until Monday 2026-11-09
+    deemed = deemed_acceptance(h.doc(CASES, "C1"), looked(date(2026, 11, 10)))
+    assert deemed is not None
+    assert await h.run(deemed) == [Outcome.APPLIED]
+    case = h.doc(CASES, "C1")
+    assert (case["status"], case["procedure"]) == ("accepted", "general")
+    # 行政复议法 art. 30(3): accepted as of the review's last day, the decision clock from it.
+    assert case["clock"]["name"] == "reconsideration.decision.general"
+    assert case["clock"]["due_date"] == "2027-01-08"  # 60 days from 2026-11-09
+    clocks = {c["name"]: c for c in case["clocks"]}
+    assert (clocks["acceptance"]["status"], clocks["acceptance"]["met_on"]) == (
+        "met",
+        "2026-11-10",
+    )
+    assert clocks["decision"]["started_on"] == "2026-11-09"
+    assert DEEM_ACCEPTED_DAY not in case
+    row = h.rows(CASE_HISTORY, case_id="C1")[-1]
+    assert (row["action"], row["status"], row["note"]) == (
+        "deem_accepted",
+        "accepted",
+        "deemed accepted on 2026-11-09",
+    )
+    assert await h.run(deemed) == [Outcome.DUPLICATE]
+
+
+async def test_a_reconsideration_accepted_in_time_is_not_deemed_accepted(h: Harness) -> None:
+    await h.run(filed("C1", "reconsideration"))
+    deemed = deemed_acceptance(h.doc(CASES, "C1"), looked(date(2026, 11, 10)))
+    assert deemed is not None
+    await h.run(accepted("C1", days=1))
+    assert await h.run(deemed) == [Outcome.DEAD_LETTERED]
+    assert "reconsideration case in state 'accepted' cannot deem_accepted" in h.errors[0]
+    assert h.doc(CASES, "C1")["clock"]["due_date"] == "2027-01-04"
+
+
+async def test_a_petition_whose_review_window_ended_unused_is_closed(h: Harness) -> None:
+    await h.run(filed("P1", "petition"), accepted("P1"), decided("P1"))  # opinion 2026-11-22
+    assert (
+        h.doc(CASES, "P1")[CLOSE_UNREVIEWED_DAY]
+        == max(date(2026, 12, 23), datetime.now(CHINA_TZ).date()).isoformat()
+    )
+    assert unreviewed_closing(h.doc(CASES, "P1"), looked(date(2026, 12, 22))) is None
+    closing = unreviewed_closing(h.doc(CASES, "P1"), looked(date(2026, 12, 23)))
+    assert closing is not None
+    assert closing.data == {
+        "case_id": "P1",
+        "not_requested": "review",
+        "window_ended_on": "2026-12-22",
+    }
+    assert await h.run(closing) == [Outcome.APPLIED]
+    case = h.doc(CASES, "P1")
+    assert (case["status"], case["final"], case["clock"]) == ("closed", True, None)
+    assert CLOSE_UNREVIEWED_DAY not in case
+    row = h.rows(CASE_HISTORY, case_id="P1")[-1]
+    assert (row["action"], row["on"], row["note"]) == (
+        "close_unreviewed",
+        "2026-12-23",
+        "期满未请求复查",
+    )
+
+
+async def test_a_petition_whose_review_was_asked_is_not_closed_unreviewed(h: Harness) -> None:
+    await h.run(filed("P1", "petition"), accepted("P1"), decided("P1"))
+    closing = unreviewed_closing(h.doc(CASES, "P1"), looked(date(2026, 12, 23)))
+    assert closing is not None
+    review = _event(
+        "review_requested",
+        "P1",
+        {
+            "requested_at": (FILED + timedelta(days=25)).isoformat(),
+            "reply_received_at": (FILED + timedelta(days=21)).isoformat(),
+            "to_unit": "区政府",
+        },
+    )
+    assert await h.run(review, closing) == [Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert "petition case in state 'review_requested' cannot close_unreviewed" in h.errors[0]
+    assert CLOSE_UNREVIEWED_DAY not in h.doc(CASES, "P1")

@@ -5,7 +5,7 @@ derive the ids their hand-written loops derived."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 import pytest
@@ -15,16 +15,27 @@ from emergency.incidents.timers import PURGE
 from emergency.registries.timers import REVISIONS
 from emergency.store import CLOSED_DAY, INCIDENTS, PLANS, TIMERS
 from fazhi.bus.publisher import FakePublisher, PublishError
+from fazhi.bus.records import Outcome
 from fazhi.bus.timers import DayLook, DayScan, TimerContext
 from fazhi.contracts import derived_event
-from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, derived_id
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
 from fazhi.contracts.supervision import TaskOverdue
 from fazhi.settings import ServiceSettings
 from open_government.config import Settings as OpenGovernmentSettings
 from open_government.requests.timer import OVERDUE
+from petition_mediation.cases.timers import (
+    DEEMED_ACCEPTANCE,
+    UNREVIEWED_CLOSING,
+    mark_lapse_days,
+)
+from petition_mediation.cases.timers import OVERDUE as CASE_OVERDUE
+from petition_mediation.config import Settings as MediationSettings
+from petition_mediation.store import CASES, CLOSE_UNREVIEWED_DAY, DEEM_ACCEPTED_DAY, MARKS
+from petition_mediation.worker import WORKER as MEDIATION_WORKER
 from supervision.config import Settings as SupervisionSettings
 from supervision.domain import DEFAULT_LADDER
 from supervision.watch import ITEM_WATCH, TASK_WATCH, item_events, task_events
+from tests.support.harness import Harness
 from tests.support.memorydb import MemoryDatabase
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=CHINA_TZ)
@@ -230,3 +241,211 @@ def test_the_deadline_watch_derives_the_ids_its_loop_derived() -> None:
     assert [e.id for e in steps] == [
         derived_id("task-M1-D1", "supervision.item.escalated/interview")
     ]
+
+
+def case_event(kind: str, case_id: str, **data: Any) -> CloudEvent:
+    """A step posted about a case, its dates given as days (at 10:00 China time)."""
+    for name, value in data.items():
+        if isinstance(value, date):
+            data[name] = datetime.combine(value, time(10), CHINA_TZ).isoformat()
+    return new_event(
+        type=f"mediation.case.{kind}",
+        source="/units/justice",
+        subject=case_id,
+        data={"case_id": case_id, **data},
+    )
+
+
+def filing(case_id: str, case_type: str, filed_on: date) -> CloudEvent:
+    return case_event(
+        "filed",
+        case_id,
+        case_type=case_type,
+        category="行政处罚",
+        applicant={"name": "张三"},
+        respondent_unit="market-regulation",
+        summary="不服处罚",
+        filed_at=filed_on,
+    )
+
+
+def opinion(case_id: str, on: date) -> CloudEvent:
+    return case_event("decided", case_id, decision="意见", document_text="意见书", decided_at=on)
+
+
+def handled(case_id: str, on: date) -> list[CloudEvent]:
+    """A petition filed, accepted and answered with a handling opinion on `on`."""
+    return [
+        filing(case_id, "petition", date(2026, 9, 1)),
+        case_event("accepted", case_id, accepted_at=date(2026, 9, 2)),
+        opinion(case_id, on),
+    ]
+
+
+async def case_docs(
+    db: MemoryDatabase, monkeypatch: pytest.MonkeyPatch, on: date, *events: CloudEvent
+) -> Harness:
+    """The cases as the mediation worker projects `events` on day `on`, copied into `db`."""
+    monkeypatch.setattr("petition_mediation.cases.flows.today", lambda: on)
+    h = Harness(MEDIATION_WORKER)
+    assert await h.run(*events) == [Outcome.APPLIED] * len(events), h.errors
+    await db[CASES].insert_many(h.store.table(CASES).values())
+    return h
+
+
+async def test_the_case_overdue_scan_looks_a_week_back_to_yesterday_with_the_old_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = MemoryDatabase()
+    await case_docs(
+        db,
+        monkeypatch,
+        date(2026, 11, 10),
+        filing("P1", "petition", date(2026, 11, 10)),
+        filing("P2", "petition", date(2026, 11, 1)),
+    )
+    t = timer(db, settings=MediationSettings())
+    await CASE_OVERDUE.run(t)
+    days = day_queries(db, CASES, "due_days")
+    assert (days[0], days[-1], len(days)) == ("2026-11-23", "2026-11-29", 7)
+    ((topic, event),) = published(t)
+    assert (topic, event.type, event.subject, event.source) == (
+        "mediation.events",
+        "mediation.case.overdue",
+        "P1",
+        "/units/justice",
+    )
+    assert (event.data["due_date"], event.data["days_overdue"]) == ("2026-11-25", 5)
+    assert event.id == derived_id("P1/acceptance/2026-11-25", "mediation.case.overdue")
+    assert db[MARKS].docs["overdue"]["through"] == "2026-11-29"
+
+
+async def test_the_deemed_acceptance_scan_finds_the_reviews_that_ended_undecided_once_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = MemoryDatabase()
+    await case_docs(
+        db,
+        monkeypatch,
+        date(2026, 11, 20),
+        filing("R1", "reconsideration", date(2026, 11, 17)),  # its review ends 2026-11-24
+        filing("R2", "reconsideration", date(2026, 11, 17)),
+        case_event("accepted", "R2", accepted_at=date(2026, 11, 18)),
+        filing("R3", "reconsideration", date(2026, 11, 27)),  # ends 2026-12-04
+        filing("R4", "reconsideration", date(2026, 11, 2)),  # ended before the first look
+        filing("P1", "petition", date(2026, 11, 17)),
+    )
+    assert db[CASES].docs["R1"][DEEM_ACCEPTED_DAY] == "2026-11-25"
+    assert DEEM_ACCEPTED_DAY not in db[CASES].docs["R2"]
+    t = timer(db, settings=MediationSettings())
+    looked = await DEEMED_ACCEPTANCE.look(t)
+    db.queries.clear()
+    await DEEMED_ACCEPTANCE.run(t)
+    assert day_queries(db, CASES, DEEM_ACCEPTED_DAY) == [f"2026-11-{day}" for day in range(24, 31)]
+    ((topic, event),) = published(t)
+    assert (topic, event.type, event.subject, event.source) == (
+        "mediation.events",
+        "mediation.case.deemed_accepted",
+        "R1",
+        "/units/justice",
+    )
+    assert event.data == {"case_id": "R1", "review_ended_on": "2026-11-24"}
+    assert event.id == derived_id("R1/acceptance/2026-11-24", "mediation.case.deemed_accepted")
+    assert [e.id for e in looked] == [event.id]  # a look finds the event a run publishes
+
+
+async def test_a_reconsideration_projected_after_its_review_ended_is_found_on_that_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = MemoryDatabase()
+    await db[MARKS].replace_one(
+        {"_id": "deemed-acceptance"}, {"through": "2026-11-29"}, upsert=True
+    )
+    await case_docs(
+        db, monkeypatch, NOW.date(), filing("R1", "reconsideration", date(2026, 10, 12))
+    )
+    assert db[CASES].docs["R1"][DEEM_ACCEPTED_DAY] == "2026-11-30"
+    t = timer(db, settings=MediationSettings())
+    (event,) = await DEEMED_ACCEPTANCE.look(t)
+    assert event.data == {"case_id": "R1", "review_ended_on": "2026-10-19"}
+    assert event.id == derived_id("R1/acceptance/2026-10-19", "mediation.case.deemed_accepted")
+
+
+async def test_the_unreviewed_closing_scan_finds_the_windows_that_ended_unused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = MemoryDatabase()
+    review = case_event(
+        "review_requested",
+        "P2",
+        requested_at=date(2026, 10, 5),
+        reply_received_at=date(2026, 10, 2),
+        to_unit="区政府",
+    )
+    await case_docs(
+        db,
+        monkeypatch,
+        date(2026, 11, 20),
+        *handled("P1", date(2026, 10, 26)),  # 复查 could be asked until 2026-11-25
+        *handled("P2", date(2026, 10, 1)),
+        review,
+        opinion("P2", date(2026, 10, 27)),  # 复核 could be asked until 2026-11-26
+        *handled("P3", date(2026, 11, 10)),  # until 2026-12-10
+        *handled("P4", date(2026, 10, 26)),
+        case_event(
+            "review_requested",
+            "P4",
+            requested_at=date(2026, 11, 2),
+            reply_received_at=date(2026, 10, 27),
+            to_unit="区政府",
+        ),
+        filing("R1", "reconsideration", date(2026, 11, 17)),
+    )
+    t = timer(db, settings=MediationSettings())
+    await UNREVIEWED_CLOSING.run(t)
+    assert [
+        (e.subject, e.data["not_requested"], e.data["window_ended_on"]) for _, e in published(t)
+    ] == [
+        ("P1", "review", "2026-11-25"),
+        ("P2", "rereview", "2026-11-26"),
+    ]
+    assert [e.id for _, e in published(t)] == [
+        derived_id("P1/review/2026-11-25", "mediation.case.closed_unreviewed"),
+        derived_id("P2/rereview/2026-11-26", "mediation.case.closed_unreviewed"),
+    ]
+    assert db[MARKS].docs["unreviewed-closing"]["through"] == "2026-11-30"
+
+
+async def test_cases_projected_before_they_kept_their_lapse_day_get_it_when_the_worker_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = MemoryDatabase()
+    await case_docs(
+        db,
+        monkeypatch,
+        date(2026, 11, 20),
+        filing("R1", "reconsideration", date(2026, 11, 17)),
+        *handled("P1", date(2026, 10, 26)),
+        filing("P2", "petition", date(2026, 11, 17)),
+    )
+    for doc in db[CASES].docs.values():
+        doc.pop(DEEM_ACCEPTED_DAY, None)
+        doc.pop(CLOSE_UNREVIEWED_DAY, None)
+    versions = {case_id: doc["_v"] for case_id, doc in db[CASES].docs.items()}
+    monkeypatch.setattr("petition_mediation.cases.timers.today", lambda: NOW.date())
+    await mark_lapse_days(cast(Any, db))
+    docs = db[CASES].docs
+    assert docs["R1"][DEEM_ACCEPTED_DAY] == "2026-11-30"  # its review ended on 2026-11-24
+    assert docs["P1"][CLOSE_UNREVIEWED_DAY] == "2026-11-30"  # its window on 2026-11-25
+    assert DEEM_ACCEPTED_DAY not in docs["P2"]
+    assert CLOSE_UNREVIEWED_DAY not in docs["P2"]
+    assert {case_id: doc["_v"] - versions[case_id] for case_id, doc in docs.items()} == {
+        "R1": 1,
+        "P1": 1,
+        "P2": 0,
+    }
+    assert {q.get("status") for c, q in db.queries if c == CASES and "_id" not in q} == {
+        "acceptance_review",
+        "handled",
+        "reviewed",
+    }

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, overload
+from typing import Any
 
 from fazhi.bus.records import Record
 from fazhi.contracts import derived_event, topic_of
@@ -160,25 +160,9 @@ class HandlerContext:
         row_id = self.event.key if n == 0 else f"{self.event.key}#{n}"
         self.rows.append((collection, {"_id": row_id, **row}))
 
-    @overload
     def emit(
         self,
         data: Payload,
-        /,
-        *,
-        rule: str = "",
-        cause: str | None = None,
-        source: str | None = None,
-        time: datetime | None = None,
-    ) -> CloudEvent: ...
-
-    @overload
-    def emit(self, data: str, event: CloudEvent, /) -> CloudEvent: ...
-
-    def emit(
-        self,
-        data: Payload | str,
-        event: CloudEvent | None = None,
         /,
         *,
         rule: str = "",
@@ -189,14 +173,7 @@ class HandlerContext:
         """Publish the event derived from this one (`cause`: its key, unless given) by `rule`,
         with `data` as its payload, from this event's `source` unless given, at `time` (now
         unless given). Its type, topic, subject and id follow (`fazhi.contracts.derived_event`):
-        a replay derives the same id, and its consumers drop the copy.
-
-        `emit(topic, event)` publishes an event built by hand: petition-mediation's way until
-        it emits by payload; nothing else uses it."""
-        if isinstance(data, str):
-            assert event is not None
-            self.emitted.append((data, event))
-            return event
+        a replay derives the same id, and its consumers drop the copy."""
         derived = derived_event(
             data,
             cause=self.event.key if cause is None else cause,

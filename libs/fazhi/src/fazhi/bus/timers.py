@@ -6,10 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
-from typing_extensions import TypeVar
 
 from fazhi.bus.publisher import Publisher
 from fazhi.contracts import topic_of_type
@@ -20,8 +19,8 @@ log = logging.getLogger(__name__)
 
 Derived = CloudEvent | Iterable[CloudEvent] | None
 
-S = TypeVar("S", bound=ServiceSettings, default=ServiceSettings)
-S_contra = TypeVar("S_contra", bound=ServiceSettings, contravariant=True, default=ServiceSettings)
+S = TypeVar("S", bound=ServiceSettings)
+S_contra = TypeVar("S_contra", bound=ServiceSettings, contravariant=True)
 """A timer for any settings is a timer for a service's own."""
 PUBLISH_CHUNK = 500
 """The most events a timer hands the producer at once."""

@@ -75,6 +75,14 @@ class RecommendationKind(Term):
     PROCURATORIAL = "procuratorial", "检察建议"
 
 
+class ReviewLevel(Term):
+    """信访工作条例 arts. 35-36: what a petitioner may ask the next level for after a written
+    reply: review (复查) of a handling opinion, re-review (复核) of a review opinion."""
+
+    REVIEW = "review", "复查"
+    REREVIEW = "rereview", "复核"
+
+
 class ClockName(Term):
     """The statutory clocks a case may carry, named by the step they time."""
 
@@ -259,6 +267,27 @@ class CaseOverdue(Payload):
     days_overdue: int = Field(ge=1)
 
 
+class CaseDeemedAccepted(Payload):
+    """行政复议法 art. 30(3): the acceptance review (five working days, arts. 30(1), 88) ended
+    without a decision not to accept, so the application is accepted as of its last day, and the
+    decision period runs from that day."""
+
+    case_id: Id
+    review_ended_on: date
+    """The last day of the acceptance review."""
+
+
+class CaseClosedUnreviewed(Payload):
+    """信访工作条例 arts. 35-36: the petitioner asked for no review (复查) of the handling opinion,
+    or no re-review (复核) of the review opinion, within the 30 days allowed; the petition is
+    closed. The window is counted from the opinion's date (its receipt is not reported)."""
+
+    case_id: Id
+    not_requested: ReviewLevel
+    window_ended_on: date
+    """The last day the request could have been made."""
+
+
 class DecisionPublished(Payload):
     """A reconsideration decision as the public may read it (决定书网上公开, art. 79): its text
     redacted with the case's known parties, so no name, ID number, phone or address."""
@@ -388,6 +417,22 @@ CONTRACT = TopicContract.of(
             CaseOverdue,
             "case_id",
             "A statutory clock of a case passed its due date (once per case, clock and due date).",
+            derived=True,
+        ),
+        EventContract(
+            "mediation.case.deemed_accepted",
+            CaseDeemedAccepted,
+            "case_id",
+            "A reconsideration's acceptance review ended without a decision: the application "
+            "is deemed accepted as of its last day (视为受理); once per case and review period.",
+            derived=True,
+        ),
+        EventContract(
+            "mediation.case.closed_unreviewed",
+            CaseClosedUnreviewed,
+            "case_id",
+            "A petition is closed: no review (复查) or re-review (复核) was asked within 30 days "
+            "of the opinion; once per case and window.",
             derived=True,
         ),
         EventContract(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import overload
 
 from pydantic import BaseModel
 
@@ -72,29 +71,14 @@ class EventCatalog:
     def of(cls, service: str, topic: str, types: Iterable[EventType]) -> EventCatalog:
         return cls(service=service, topic=topic, types={t.name: t for t in types})
 
-    @overload
     @classmethod
     def bind(
         cls, contract: TopicContract, bindings: Mapping[type[Payload], Binding]
-    ) -> EventCatalog: ...
-
-    @overload
-    @classmethod
-    def bind(cls, contract: TopicContract, bindings: Mapping[str, Binding]) -> EventCatalog: ...
-
-    @classmethod
-    def bind(
-        cls,
-        contract: TopicContract,
-        bindings: Mapping[type[Payload], Binding] | Mapping[str, Binding],
     ) -> EventCatalog:
         """The owning service's catalogue of `contract`'s topic, each type bound by its payload
-        class (or its name); every type must be bound, and only those."""
+        class; every type must be bound, and only those."""
         names = {t.model: name for name, t in contract.types.items()}
-        by_name: dict[str, Binding] = {
-            key if isinstance(key, str) else names.get(key, key.__name__): binding
-            for key, binding in bindings.items()
-        }
+        by_name = {names.get(model, model.__name__): binding for model, binding in bindings.items()}
         unbound = sorted(contract.types.keys() - by_name.keys())
         unknown = sorted(by_name.keys() - contract.types.keys())
         if unbound or unknown:

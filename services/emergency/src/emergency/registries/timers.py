@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from emergency.config import Settings
 from emergency.store import PLANS, TIMERS
 from fazhi.bus import DayScan
 from fazhi.contracts import derived_event
@@ -37,7 +38,7 @@ def reminder_event(doc: dict[str, Any], day: date, now: datetime) -> CloudEvent 
     )
 
 
-REVISIONS = DayScan(
+REVISIONS: DayScan[Settings] = DayScan(
     "plan-revision",
     lambda _: 60.0,
     PLANS,

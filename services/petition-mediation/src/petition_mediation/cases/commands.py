@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.contracts.mediation import (
     CaseAccepted,
     CaseClosed,
+    CaseClosedUnreviewed,
     CaseCorrected,
     CaseDecided,
+    CaseDeemedAccepted,
     CaseExtended,
     CaseNotAccepted,
     CaseReferred,
@@ -41,8 +43,10 @@ from petition_mediation.domain import (
     Case,
     Close,
     CloseHearing,
+    CloseUnreviewed,
     ConvertToGeneral,
     Decide,
+    DeemAccepted,
     Extend,
     FileDefence,
     IssueOpinion,
@@ -83,6 +87,11 @@ FILE: dict[CaseType, Callable[[str, date], Case]] = {
 
 def day(at: datetime) -> date:
     return at.astimezone(CHINA_TZ).date()
+
+
+def after(last_day: date) -> date:
+    """The first day a period that ended on `last_day` has passed."""
+    return last_day + timedelta(days=1)
 
 
 def _accept(data: CaseAccepted, kind: CaseType) -> Action:
@@ -155,6 +164,12 @@ COMMANDS: Mapping[type[Payload], StandsFor[Any]] = {
         StandsFor(DecisionExecuted, lambda e, _: RecordExecution(day(e.executed_at), e.note)),
         StandsFor(CaseWithdrawn, lambda e, _: Withdraw(day(e.withdrawn_at), e.reason)),
         StandsFor(CaseClosed, lambda e, _: Close(day(e.closed_at), e.reason)),
+        # Derived by the worker's timers once a period passed with no step.
+        StandsFor(CaseDeemedAccepted, lambda e, _: DeemAccepted(after(e.review_ended_on))),
+        StandsFor(
+            CaseClosedUnreviewed,
+            lambda e, _: CloseUnreviewed(after(e.window_ended_on), e.window_ended_on),
+        ),
     )
 }
 

@@ -1,6 +1,7 @@
 """A case document as the worker keeps it: the machine's state, the clock board, and the fields
 the reads and timers find it by (a due day of each running clock, the years whose schedule a
-provisional clock waits for, the units party to it); and the overdue events its clocks owe."""
+provisional clock waits for, the day it lapses, the units party to it); and the overdue reports
+its clocks owe."""
 
 from __future__ import annotations
 
@@ -8,13 +9,22 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.contracts.mediation import CaseOverdue, CaseType
 from fazhi.contracts.models import Applicant
 from fazhi.rules import Party
 from fazhi.store import Document, clock_summary, decode, encode
+from petition_mediation.cases.commands import after
 from petition_mediation.codec import encode_case
-from petition_mediation.domain import Case, LitigationCase, MediationCase
+from petition_mediation.domain import (
+    Case,
+    LitigationCase,
+    MediationCase,
+    PetitionCase,
+    ReconsiderationCase,
+    acceptance_review_ends,
+    review_window_ends,
+)
 from petition_mediation.domain.board import (
     Actor,
     Board,
@@ -24,7 +34,7 @@ from petition_mediation.domain.board import (
     running,
     track,
 )
-from petition_mediation.store import PRIVATE
+from petition_mediation.store import CLOSE_UNREVIEWED_DAY, DEEM_ACCEPTED_DAY, PRIVATE
 
 BOARD = "board"
 """The clock board as stored (rules and events, replayed on the current calendar when read)."""
@@ -52,10 +62,14 @@ def acting_unit(doc: Document, tracked: TrackedClock) -> str:
     return str(doc["respondent_unit"] if tracked.actor is Actor.RESPONDENT else doc["unit"])
 
 
+Derivation = tuple[CaseOverdue, str]
+"""An overdue report and what it derives from (its cause)."""
+
+
 def keep_case(
     doc: Document, before: Case | None, case: Case, on: date, now: date
-) -> list[CloudEvent]:
-    """Put `case` (what a step taken on `on` made of `before`) into `doc`; the overdue events
+) -> list[Derivation]:
+    """Put `case` (what a step taken on `on` made of `before`) into `doc`; the overdue reports
     of its running clocks already past due on `now`."""
     board = track(board_of(doc), before, case, on)
     doc.update(status=str(case.state), case=encode_case(case), clock=clock_summary(case.clock))
@@ -65,10 +79,25 @@ def keep_case(
     if isinstance(case, MediationCase):
         doc["channel"] = str(case.channel)
         doc["referrals"] = len(case.referrals)
+    lapse_days(doc, case, now)
     return refresh(doc, board, now)
 
 
-def refresh(doc: Document, board: Board, now: date) -> list[CloudEvent]:
+def lapse_days(doc: Document, case: Case, now: date) -> None:
+    """The days the timers move `case` by itself unless a step comes first: a reconsideration
+    whose acceptance review ended is deemed accepted, a petition whose review window ended is
+    closed, each the day after. A case projected after that day is looked at on the day it is
+    projected, since the timers have looked past the day it lapsed."""
+    review = acceptance_review_ends(case) if isinstance(case, ReconsiderationCase) else None
+    window = review_window_ends(case) if isinstance(case, PetitionCase) else None
+    for name, ends in ((DEEM_ACCEPTED_DAY, review), (CLOSE_UNREVIEWED_DAY, window)):
+        if ends is None:
+            doc.pop(name, None)
+        else:
+            doc[name] = max(after(ends), now).isoformat()
+
+
+def refresh(doc: Document, board: Board, now: date) -> list[Derivation]:
     """The board's fields in `doc` as of `now` (also after a schedule moved its dates)."""
     doc[BOARD] = [encode(t) for t in board]
     doc["clocks"] = [t.view(now) for t in board]
@@ -80,36 +109,32 @@ def refresh(doc: Document, board: Board, now: date) -> list[CloudEvent]:
     doc["overdue"] = bool(late)
     doc["late"] = bool(late) or met_late(board)
     doc["final"] = doc["status"] in FINAL
-    return overdue_events(doc, late, now)
+    return overdue_reports(doc, late, now)
 
 
-def overdue_events(doc: Document, clocks: Iterable[TrackedClock], now: date) -> list[CloudEvent]:
-    """`mediation.case.overdue` for each clock, one id per case, clock and due date (and one
-    source, the handling unit's), so a replay, a second timer tick or the projection and the
-    timer together never double it."""
-    events = []
-    for tracked in clocks:
-        due = tracked.clock.due_on
-        data = CaseOverdue(
-            case_id=doc["_id"],
-            case_type=CaseType(doc["case_type"]),
-            clock=tracked.name,
-            unit=acting_unit(doc, tracked),
-            due_date=due,
-            days_overdue=tracked.days_overdue(now),
+def overdue_reports(doc: Document, clocks: Iterable[TrackedClock], now: date) -> list[Derivation]:
+    """`mediation.case.overdue` for each clock, derived from the case, the clock's slot and its
+    due date, so a replay, a second timer tick or the projection and the timer together derive
+    the same id and never double it."""
+    return [
+        (
+            CaseOverdue(
+                case_id=doc["_id"],
+                case_type=CaseType(doc["case_type"]),
+                clock=tracked.name,
+                unit=acting_unit(doc, tracked),
+                due_date=tracked.clock.due_on,
+                days_overdue=tracked.days_overdue(now),
+            ),
+            f"{doc['_id']}/{tracked.slot}/{tracked.clock.due_on.isoformat()}",
         )
-        events.append(
-            new_event(
-                type="mediation.case.overdue",
-                source=f"/units/{doc['unit']}",
-                subject=doc["_id"],
-                id=derived_id(
-                    f"{doc['_id']}/{tracked.slot}/{due.isoformat()}", "mediation.case.overdue"
-                ),
-                data=data.model_dump(mode="json"),
-            )
-        )
-    return events
+        for tracked in clocks
+    ]
+
+
+def case_source(doc: Document) -> str:
+    """The source of what the platform derives about a case: its filing unit."""
+    return f"/units/{doc['unit']}"
 
 
 def clock_views(doc: Document, now: date, calendar: Any = None) -> list[dict[str, Any]]:

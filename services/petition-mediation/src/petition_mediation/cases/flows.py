@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from fazhi.bus import HandlerContext, PoisonError, Reactions
-from fazhi.contracts.envelope import derived_id, new_event
 from fazhi.contracts.mediation import (
     CaseAccepted,
     CaseDecided,
+    CaseDeemedAccepted,
     CaseFiled,
     CaseOverdue,
     CaseType,
@@ -21,11 +21,16 @@ from fazhi.contracts.models import Payload
 from fazhi.rules import Party, redact
 from fazhi.store import Document
 from petition_mediation.cases.commands import COMMANDS, FILE, command_of, day
-from petition_mediation.cases.document import board_of, keep_case, parties_of, today
+from petition_mediation.cases.document import (
+    board_of,
+    case_source,
+    keep_case,
+    parties_of,
+    today,
+)
 from petition_mediation.codec import decode_case
 from petition_mediation.domain import Case, ReconsiderationCase, transition
 from petition_mediation.domain.board import overdue
-from petition_mediation.events import CATALOG
 from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE
 
 
@@ -56,6 +61,16 @@ async def on_accepted(ctx: HandlerContext, data: CaseAccepted) -> None:
     doc, case = await _load(ctx, data.case_id)
     after = transition(case, command_of(data, case))
     doc.update(accepted_at=data.accepted_at, procedure=str(data.procedure))
+    _keep(ctx, doc, case, after)
+
+
+async def on_deemed_accepted(ctx: HandlerContext, data: CaseDeemedAccepted) -> None:
+    """The acceptance review passed without a decision: the machine accepts the application as
+    of the review's last day, under the general procedure, and starts the decision clock."""
+    doc, case = await _load(ctx, data.case_id)
+    after = transition(case, command_of(data, case))
+    if isinstance(after, ReconsiderationCase) and after.procedure is not None:
+        doc["procedure"] = str(after.procedure)
     _keep(ctx, doc, case, after)
 
 
@@ -95,17 +110,7 @@ def _publish_decision(
         title=f"行政复议决定书（{doc['category']}）",
         text=doc["document_text"],
     )
-    ctx.emit(
-        CATALOG.topic,
-        new_event(
-            type="mediation.decision.published",
-            source=ctx.event.source,
-            subject=data.case_id,
-            id=derived_id(ctx.event.key, "mediation.decision.published"),
-            time=ctx.event.time,
-            data=published.model_dump(mode="json"),
-        ),
-    )
+    ctx.emit(published, time=ctx.event.time)
 
 
 async def on_executed(ctx: HandlerContext, data: DecisionExecuted) -> None:
@@ -206,8 +211,8 @@ def _keep(
     else:
         assert on is not None
         row = {"action": action, "on": on, "status": str(case.state), "note": ""}
-    for event in keep_case(doc, before, case, row["on"], today()):
-        ctx.emit(CATALOG.topic, event)
+    for late, cause in keep_case(doc, before, case, row["on"], today()):
+        ctx.emit(late, cause=cause, source=case_source(doc))
     ctx.save(CASES, doc)
     row["on"] = row["on"].isoformat()
     ctx.append(CASE_HISTORY, {"case_id": doc["_id"], "seq": ctx.record.offset, **row})
@@ -218,6 +223,7 @@ REACTIONS: Reactions = {
     **{payload: [on_step] for payload in COMMANDS},
     # Steps that also record fields of their own on the case.
     CaseAccepted: [on_accepted],
+    CaseDeemedAccepted: [on_deemed_accepted],
     CaseDecided: [on_decided],
     DecisionExecuted: [on_executed],
     CaseOverdue: [on_overdue],

@@ -36,10 +36,25 @@ from fazhi.web import (
 )
 from petition_mediation.cases.document import BOARD, clock_views, today
 from petition_mediation.cases.reports import csv_response, stats_csv, year_stats
-from petition_mediation.store import CASE_HISTORY, CASES, PRIVATE
+from petition_mediation.store import (
+    CASE_HISTORY,
+    CASES,
+    CLOSE_UNREVIEWED_DAY,
+    DEEM_ACCEPTED_DAY,
+    PRIVATE,
+)
 
 SCOPE = Scope(owners="the filing unit", parties=("respondent_unit",))
-HIDDEN = (PRIVATE, "case", BOARD, "due_days", "provisional_years", "units")
+HIDDEN = (
+    PRIVATE,
+    "case",
+    BOARD,
+    "due_days",
+    "provisional_years",
+    DEEM_ACCEPTED_DAY,
+    CLOSE_UNREVIEWED_DAY,
+    "units",
+)
 APPLICANT_SCOPE = (
     "operator keys, department keys of the units in `owner_units` (the filing unit) or named "
     "in `respondent_unit`; supervisor and any other key: 404"

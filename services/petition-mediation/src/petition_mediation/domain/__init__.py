@@ -1,7 +1,7 @@
 """Dispute-resolution cases and their statutory clocks: petitions 信访, administrative mediation
 行政调解, adjudication 行政裁决, reconsideration 行政复议 and litigation response 行政应诉. Pure."""
 
-from fazhi.contracts.mediation import CaseType, Outcome, Procedure, SimplifiedGround
+from fazhi.contracts.mediation import CaseType, Outcome, Procedure, ReviewLevel, SimplifiedGround
 from fazhi.rules import Step
 from petition_mediation.domain.adjudication import (
     ADJUDICATIONS,
@@ -17,6 +17,7 @@ from petition_mediation.domain.commands import (
     Channel,
     Close,
     CloseHearing,
+    CloseUnreviewed,
     ConvertToGeneral,
     Decide,
     DeemAccepted,
@@ -62,12 +63,14 @@ from petition_mediation.domain.petition import (
     PetitionCase,
     PetitionState,
     file_petition,
+    review_window,
     review_window_ends,
 )
 from petition_mediation.domain.reconsideration import (
     RECONSIDERATIONS,
     ReconsiderationCase,
     ReconsiderationState,
+    acceptance_review_ends,
     file_reconsideration,
 )
 
@@ -88,6 +91,7 @@ __all__ = [
     "Channel",
     "Close",
     "CloseHearing",
+    "CloseUnreviewed",
     "ConvertToGeneral",
     "Decide",
     "DeemAccepted",
@@ -121,18 +125,21 @@ __all__ = [
     "RequestCorrection",
     "RequestReview",
     "Resume",
+    "ReviewLevel",
     "S",
     "SimplifiedGround",
     "StartMediation",
     "Step",
     "Suspend",
     "Withdraw",
+    "acceptance_review_ends",
     "case_type",
     "file_adjudication",
     "file_litigation",
     "file_mediation",
     "file_petition",
     "file_reconsideration",
+    "review_window",
     "review_window_ends",
     "transition",
 ]

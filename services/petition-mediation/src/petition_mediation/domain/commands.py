@@ -125,6 +125,15 @@ class Close:
 
 
 @dataclass(frozen=True)
+class CloseUnreviewed:
+    """信访工作条例 arts. 35-36: the window for review (复查) or re-review (复核) that ended on
+    `window_ended_on` passed with no request."""
+
+    on: date
+    window_ended_on: date
+
+
+@dataclass(frozen=True)
 class StartMediation:
     on: date
 
@@ -198,6 +207,7 @@ Action = (
     | Decide
     | RecordExecution
     | Close
+    | CloseUnreviewed
     | StartMediation
     | Refer
     | RecordAgreement

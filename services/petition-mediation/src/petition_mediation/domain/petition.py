@@ -6,12 +6,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
+from fazhi.contracts.mediation import ReviewLevel
 from fazhi.rules import Clock, Machine, Step, start_clock
 from petition_mediation.domain.commands import (
     Accept,
     Action,
     Close,
     CloseHearing,
+    CloseUnreviewed,
     Extend,
     IssueOpinion,
     NotAccept,
@@ -60,17 +62,21 @@ PETITIONS = Machine[PetitionState](
     {
         PetitionState.FILED: {Accept, NotAccept},
         PetitionState.ACCEPTED: {Extend, IssueOpinion},
-        PetitionState.HANDLED: {RequestReview, Close},
+        PetitionState.HANDLED: {RequestReview, Close, CloseUnreviewed},
         PetitionState.REVIEW_REQUESTED: {IssueOpinion},
-        PetitionState.REVIEWED: {RequestReview, Close},
+        PetitionState.REVIEWED: {RequestReview, Close, CloseUnreviewed},
         PetitionState.REREVIEW_REQUESTED: {OpenHearing, IssueOpinion},
         PetitionState.REREVIEW_HEARING: {CloseHearing},
     },
 )
 
 _NEXT_LEVEL = {
-    PetitionState.HANDLED: (PetitionState.REVIEW_REQUESTED, "petition.review"),
-    PetitionState.REVIEWED: (PetitionState.REREVIEW_REQUESTED, "petition.rereview"),
+    PetitionState.HANDLED: (PetitionState.REVIEW_REQUESTED, "petition.review", ReviewLevel.REVIEW),
+    PetitionState.REVIEWED: (
+        PetitionState.REREVIEW_REQUESTED,
+        "petition.rereview",
+        ReviewLevel.REREVIEW,
+    ),
 }
 _OPINION_NEXT = {
     PetitionState.ACCEPTED: PetitionState.HANDLED,
@@ -97,7 +103,7 @@ def _petition(case: PetitionCase, action: Action) -> PetitionCase:
             stage = _OPINION_NEXT[s]
             return replace(_step(case, action, stage, None, opinion), stage_ended_on=on)
         case RequestReview(on=on, reply_received_on=received, to_unit=unit):
-            stage, rule = _NEXT_LEVEL[s]
+            stage, rule, _ = _NEXT_LEVEL[s]
             # Arts. 35-36: the petitioner has 30 days from receiving the written reply, the same
             # period (and the same rest-day rule) as the organ's own 30 days, so one rule serves.
             assert case.stage_ended_on is not None
@@ -122,12 +128,28 @@ def _petition(case: PetitionCase, action: Action) -> PetitionCase:
             return _step(case, action, PetitionState.REREVIEW_REQUESTED, clock, keep=True)
         case Close(reason=reason):
             return _step(case, action, PetitionState.CLOSED, None, reason)
+        case CloseUnreviewed(on=on, window_ended_on=ended):
+            window = review_window(case)
+            assert window is not None, "the machine admits it only after an opinion"
+            level, ends = window
+            if ended != ends:
+                m.refuse(s, action, f"the {level} window ends on {ends}, not {ended}")
+            if on <= ends:
+                m.refuse(s, action, f"the {level} window runs until {ends}")
+            return _step(case, action, PetitionState.CLOSED, None, f"期满未请求{level.label_zh}")
     return m.refuse(s, action)  # pragma: no cover - the machine table admits nothing else
 
 
-def review_window_ends(case: PetitionCase) -> date | None:
-    """Last day the petitioner may ask for review (handled) or re-review (reviewed), counted
-    from the opinion's date; the service closes the case after it if nothing came."""
+def review_window(case: PetitionCase) -> tuple[ReviewLevel, date] | None:
+    """What the petitioner may ask for next, review (handled) or re-review (reviewed), and the
+    last day to ask, counted from the opinion's date; the case closes after it if nothing came
+    (`CloseUnreviewed`)."""
     if case.state in _NEXT_LEVEL and case.stage_ended_on is not None:
-        return start_clock(_NEXT_LEVEL[case.state][1], case.stage_ended_on).due_on
+        _, rule, level = _NEXT_LEVEL[case.state]
+        return level, start_clock(rule, case.stage_ended_on).due_on
     return None
+
+
+def review_window_ends(case: PetitionCase) -> date | None:
+    window = review_window(case)
+    return window[1] if window is not None else None

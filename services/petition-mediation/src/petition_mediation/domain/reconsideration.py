@@ -167,6 +167,14 @@ def _reconsideration(case: ReconsiderationCase, action: Action) -> Reconsiderati
     return m.refuse(s, action)  # pragma: no cover
 
 
+def acceptance_review_ends(case: ReconsiderationCase) -> date | None:
+    """The last day of the acceptance review while it runs; the application is deemed accepted
+    after it (`DeemAccepted`, art. 30(3))."""
+    if case.state is ReconsiderationState.ACCEPTANCE_REVIEW and case.clock is not None:
+        return case.clock.due_on
+    return None
+
+
 def _within_review(case: ReconsiderationCase, action: Action, on: date) -> None:
     assert case.clock is not None
     due = case.clock.due_on
