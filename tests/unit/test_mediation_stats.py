@@ -3,7 +3,8 @@ the heads of units appeared in court."""
 
 from __future__ import annotations
 
-from petition_mediation.cases.reports import _cell, year_stats
+from fazhi.web.csvfile import csv_cell as _cell
+from petition_mediation.cases.reports import year_stats
 
 
 def test_statistics_count_received_closed_on_time_overdue_and_court_appearances() -> None:

@@ -17,7 +17,9 @@ _EXPORTS: dict[str, str] = {
     "read_json_body": "body",
     "calendar_cache": "calendar",
     "work_calendar": "calendar",
+    "BOM": "csvfile",
     "csv_response": "csvfile",
+    "csv_row": "csvfile",
     "seal_personal": "ingest",
     "Listing": "lists",
     "KafkaFeed": "live",
@@ -61,7 +63,9 @@ if TYPE_CHECKING:
     from fazhi.web.body import read_json_body as read_json_body
     from fazhi.web.calendar import calendar_cache as calendar_cache
     from fazhi.web.calendar import work_calendar as work_calendar
+    from fazhi.web.csvfile import BOM as BOM
     from fazhi.web.csvfile import csv_response as csv_response
+    from fazhi.web.csvfile import csv_row as csv_row
     from fazhi.web.ingest import seal_personal as seal_personal
     from fazhi.web.lists import Listing as Listing
     from fazhi.web.live import MAX_TOKEN_LENGTH as MAX_TOKEN_LENGTH

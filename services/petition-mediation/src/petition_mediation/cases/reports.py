@@ -1,15 +1,16 @@
-"""What the cases are exported as: CSV (a spreadsheet runs no formula from it) and the yearly
-statistics by type, category and unit."""
+"""What the cases are exported as: CSV (`fazhi.web.csvfile`: a spreadsheet runs no formula from
+it) and the yearly statistics by type, category and unit."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from fastapi.responses import StreamingResponse
+
+from fazhi.web import BOM, csv_row
+from fazhi.web import csv_response as csv_file
 
 CSV_COLUMNS = (
     "case_id",
@@ -26,36 +27,14 @@ CSV_COLUMNS = (
 
 
 def csv_response(items: AsyncIterator[dict[str, Any]], filename: str) -> StreamingResponse:
-    async def rows() -> AsyncIterator[str]:
-        yield _csv_line(CSV_COLUMNS)
+    async def rows() -> AsyncIterator[list[Any]]:
         async for item in items:
             clocks = "; ".join(
                 f"{c['name']} {c['due_date']} {c['status']}" for c in item.get("clocks", [])
             )
-            yield _csv_line(
-                [
-                    *(str(item.get(name, "")) for name in CSV_COLUMNS[:-1]),
-                    clocks,
-                ]
-            )
+            yield [*(item.get(name, "") for name in CSV_COLUMNS[:-1]), clocks]
 
-    return StreamingResponse(
-        rows(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-def _csv_line(values: Iterable[Any]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerow([_cell(v) for v in values])
-    return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    text = str(value)
-    # A cell a spreadsheet would run as a formula is written as text.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+    return csv_file(CSV_COLUMNS, rows(), filename=filename)
 
 
 def year_stats(docs: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -107,9 +86,9 @@ def stats_csv(body: dict[str, Any]) -> str:
         "head_appearances",
         "court_appearance_rate",
     )
-    lines = [_csv_line(("year", "by", "key", *columns))]
+    lines = [BOM + csv_row(("year", "by", "key", *columns))]
     for table in ("by_type", "by_category", "by_unit"):
         for key, row in body[table].items():
             values = ["" if row[c] is None else row[c] for c in columns]
-            lines.append(_csv_line((body["year"], table.removeprefix("by_"), key, *values)))
+            lines.append(csv_row((body["year"], table.removeprefix("by_"), key, *values)))
     return "".join(lines)
