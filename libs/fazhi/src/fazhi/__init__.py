@@ -74,14 +74,11 @@ _EXPORTS: dict[str, str] = {
     "start_clock": "clocks",
     "CalendarCache": "calendarstore",
     "load_calendar": "calendarstore",
-    # personal data and search
+    # personal data
     "Party": "redaction",
     "redact": "redaction",
     "contains_personal_data": "redaction",
     "mask_for_log": "redaction",
-    "index_tokens": "textsearch",
-    "query_tokens": "textsearch",
-    "mongo_filter": "textsearch",
     "IllegalTransition": "statemachine",
 }
 
@@ -136,7 +133,6 @@ if TYPE_CHECKING:
     from fazhi.roles import Role
     from fazhi.settings import ServiceSettings
     from fazhi.statemachine import IllegalTransition
-    from fazhi.textsearch import index_tokens, mongo_filter, query_tokens
     from fazhi.units import (
         Unit,
         UnknownUnitError,

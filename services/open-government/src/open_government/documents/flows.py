@@ -1,6 +1,6 @@
-"""The publication registry: published items (public, so only their redacted text is kept and
-indexed for search), each amendment a new version, normative documents with their registered
-number, reviews, validity and clean-up year."""
+"""The publication registry: published items (public, so only their redacted text is kept; the
+api's search index reads it from here), each amendment a new version, normative documents with
+their registered number, reviews, validity and clean-up year."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from fazhi.envelope import CHINA_TZ
 from fazhi.projection import Document
 from fazhi.reactions import Reactions
 from fazhi.redaction import Party, redact
-from fazhi.textsearch import index_tokens
 from open_government.domain.documents import (
     change_validity,
     publication_clock,
@@ -47,8 +46,8 @@ def publish(
     parties: list[Party] | None = None,
 ) -> Document:
     """Stage `doc` (an item as loaded, or new) with `fields` as its next version: texts
-    redacted with the one redaction module, search tokens, the day, month and year it was
-    published, and a version row that stays readable after later amendments."""
+    redacted with the one redaction module, the day, month and year it was published, and a
+    version row that stays readable after later amendments."""
     for name in PUBLIC_TEXTS:
         if fields.get(name):
             fields[name] = redact(fields[name], parties or []).text
@@ -61,10 +60,8 @@ def publish(
         month=on.isoformat()[:7],
         year=on.year,
         version=version,
-        tokens=index_tokens(
-            fields.get("title", ""), fields.get("number", ""), fields.get("body", "")
-        ),
     )
+    doc.pop("tokens", None)  # the store's search tokens of before the search index
     if version == 1:
         doc["first_published_at"] = published_at
     ctx.save(DOCUMENTS, doc)
