@@ -75,9 +75,10 @@ def search(
         return Results(query=query, filters=filters, total=0, complete=complete)
     fingerprint = _fingerprint(query, filters)
     after, shown = _after(cursor, fingerprint) if cursor else (None, 0)
-    scored = ranked(clauses, filters)
+    scored = ranked(clauses, filters, index.bodies)
     page, total, more = _page(index, scored, after, shown, limit)
     hits = []
+    pattern = _pattern(query)
     for hit in page:
         doc = index.shown(hit.address)
         body = doc.pop("body", "")
@@ -85,8 +86,8 @@ def search(
             Hit(
                 doc,
                 hit.score,
-                title_html=highlight(doc.get("title", ""), query),
-                snippet_html=snippet(body, query),
+                title_html=_marked(doc.get("title", ""), pattern),
+                snippet_html=_snippet(body, pattern),
             )
         )
     found = Results(query=query, filters=filters, total=total, hits=hits, complete=complete)
@@ -155,7 +156,15 @@ def _pattern(query: str) -> re.Pattern[str] | None:
 
 def highlight(text: str, query: str) -> str:
     """`text` HTML-escaped, with what matches the query inside `<mark>`."""
-    pattern = _pattern(query)
+    return _marked(text, _pattern(query))
+
+
+def snippet(body: str, query: str) -> str:
+    """A highlighted excerpt of `body` around the first match (its start when none)."""
+    return _snippet(body, _pattern(query))
+
+
+def _marked(text: str, pattern: re.Pattern[str] | None) -> str:
     if pattern is None:
         return html.escape(text)
     out: list[str] = []
@@ -168,16 +177,14 @@ def highlight(text: str, query: str) -> str:
     return "".join(out)
 
 
-def snippet(body: str, query: str) -> str:
-    """A highlighted excerpt of `body` around the first match (its start when none)."""
-    pattern = _pattern(query)
+def _snippet(body: str, pattern: re.Pattern[str] | None) -> str:
     found = pattern.search(body) if pattern else None
     start = max(0, found.start() - SNIPPET_BEFORE) if found else 0
     end = min(len(body), (found.end() if found else 0) + SNIPPET_AFTER)
     text = body[start:end].replace("\n", " ")
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(body) else ""
-    return prefix + highlight(text, query) + suffix
+    return prefix + _marked(text, pattern) + suffix
 
 
 # ---------------------------------------------------------------- answers

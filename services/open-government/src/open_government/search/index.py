@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +39,10 @@ PHRASE_BOOST = 2.0
 """A clause found as it is (the query's words side by side) ranks above its words apart."""
 TITLE_PHRASE_BOOST = 8.0
 """A clause found as it is in the title ranks above any match in the body alone."""
+BODY_PHRASE_MAX = 5000
+"""A clause of several words is ranked for standing as it is in a body only when at most this
+many bodies may hold it: that check reads positions, and over tens of thousands of matches it
+would cost more than the rest of the search (the title's is always checked)."""
 READ_FIELDS = {
     name: 1
     for name in (
@@ -225,27 +229,38 @@ def matching(clauses: Sequence[Clause], filters: Filters) -> tantivy.Query:
     return tantivy.Query.boolean_query([*must, *filters.clauses()])
 
 
-def ranked(clauses: Sequence[Clause], filters: Filters) -> tantivy.Query:
-    """`matching`, scored: BM25 of the clauses' words in the title (boosted) and the body, and
-    each clause found as it is, in the title above all."""
-    match = tantivy.Query.const_score_query(matching(clauses, filters), 0.0)
-    scoring: list[tuple[tantivy.Occur, tantivy.Query]] = [(tantivy.Occur.Must, match)]
+def ranked(
+    clauses: Sequence[Clause], filters: Filters, bodies: Callable[[str], int] | None = None
+) -> tantivy.Query:
+    """`matching`, scored by BM25: each unit a clause asks for (a jieba word, or a word with
+    its lone characters) where it stands in the title (boosted) and the body; the clauses' other
+    words (the words inside a longer unit, those of a quoted phrase) by the words fields; and
+    each clause found as it is, in the title above all. `bodies` bounds how many bodies hold a
+    gram (see `BODY_PHRASE_MAX`)."""
+    scoring: list[tuple[tantivy.Occur, tantivy.Query]] = []
     for clause in clauses:
+        for unit in clause.units:
+            found = _anywhere(unit, title_boost=TITLE_BOOST)
+            scoring.append((tantivy.Occur.Must, found))
         for word in clause.words:
+            if word in clause.units:
+                continue
             for fieldname, boost in (("title_w", TITLE_BOOST), ("body_w", 1.0)):
                 term = tantivy.Query.term_query(SCHEMA, fieldname, word)
                 scoring.append((tantivy.Occur.Should, _boosted(term, boost)))
-        if len(clause.words) > 1 or clause.exact:
-            scoring.append(
-                (
-                    tantivy.Occur.Should,
-                    _anywhere(clause.text, boost=PHRASE_BOOST, title_boost=TITLE_PHRASE_BOOST),
-                )
-            )
+        if clause.units != (clause.text,):
+            title = _gram_query("title_g", clause.text)
+            scoring.append((tantivy.Occur.Should, _boosted(title, TITLE_PHRASE_BOOST)))
+            if (
+                bodies is None
+                or min(bodies(t) for _, t in phrase_terms(clause.text)) <= BODY_PHRASE_MAX
+            ):
+                body = _gram_query("body_g", clause.text)
+                scoring.append((tantivy.Occur.Should, _boosted(body, PHRASE_BOOST)))
         else:
             title = _gram_query("title_g", clause.text)
             scoring.append((tantivy.Occur.Should, _boosted(title, TITLE_PHRASE_BOOST)))
-    return tantivy.Query.boolean_query(scoring)
+    return tantivy.Query.boolean_query([*scoring, *filters.clauses()])
 
 
 # ---------------------------------------------------------------- the index
@@ -324,6 +339,12 @@ class SearchIndex:
 
     def size(self) -> int:
         return int(self.index.searcher().num_docs)
+
+    def bodies(self, gram: str) -> int:
+        """How many bodies hold a gram (a lone character: as many as documents)."""
+        if is_single(gram):
+            return self.size()
+        return int(self.index.searcher().doc_freq("body_g", gram))
 
     def count(self, query: tantivy.Query) -> int:
         return _count(self.index.searcher().search(query, 1, count=True))
