@@ -230,7 +230,6 @@ class SearchProjection:
         self.state, self.current, self.indexed = "rebuilding", False, 0
         began = time.monotonic()
         start = await self._committed()
-        old = self._manifest().get("generation")
         index = SearchIndex(self.directory / f"g{time.time_ns()}")
         self.index, self._position = index, start
         self._save_manifest(complete=False)
@@ -253,8 +252,9 @@ class SearchProjection:
         took = round(time.monotonic() - began, 1)
         self._save_manifest(complete=True, documents=self.indexed, rebuild_s=took)
         self._built = True
-        if old and old != index.path.name:  # type: ignore[union-attr]
-            shutil.rmtree(self.directory / str(old), ignore_errors=True)
+        for older in self.directory.glob("g*"):  # the generation before, or a rebuild cut short
+            if older.is_dir() and older != index.path:
+                shutil.rmtree(older, ignore_errors=True)
         log.info("search index rebuilt", extra={"documents": self.indexed, "seconds": took})
 
     async def _committed(self) -> Position:
