@@ -40,6 +40,7 @@ PAGED = (
     "/v1/items",
     "/v1/items.csv",
     "/v1/publications",
+    "/v1/search",
     "/v1/alerts",
     "/v1/incidents",
     "/v1/supplies",

@@ -1,5 +1,6 @@
 """Open-government's store work on the real local store (FerretDB on PostgreSQL): the registry's
-numbers under concurrency, the overdue timer's look-up, search, and the form's rate limit."""
+numbers under concurrency, the overdue timer's look-up, the search index rebuilt from the store,
+and the form's rate limit."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.contracts.envelope import CHINA_TZ
-from fazhi.rules.textsearch import index_tokens
 from fazhi.store.codec import encode
+from open_government.config import Settings
 from open_government.documents.numbers import issue_number
 from open_government.domain.requests import receive_request
 from open_government.portal.limits import allow
 from open_government.portal.search import Filters, search
+from open_government.search.index import SearchIndex
+from open_government.search.projection import SearchProjection
 from open_government.store import DOCUMENTS, REQUESTS, ensure_indexes
-from tests.support.processes import MONGO
+from tests.support.processes import KAFKA, MONGO
 
 pytestmark = pytest.mark.integration
 
@@ -121,9 +124,10 @@ async def _publish(db: AsyncDatabase[dict[str, Any]], doc_id: str, **doc: Any) -
     await db[DOCUMENTS].insert_one(
         {
             "_id": doc_id,
+            "published_at": AT,
             "published_on": "2026-11-30",
             "year": 2026,
-            "tokens": index_tokens(doc["title"], doc.get("number", ""), doc["body"]),
+            "private": {"note": "欧阳明轩"},
             **doc,
         }
     )
@@ -160,19 +164,26 @@ async def test_search_finds_by_a_two_character_word_ranks_filters_and_highlights
             doc_kind="enforcement",
             issuing_unit="justice",
         )
-    found = await search(db, "复议")
+    # The api's index, rebuilt from the store as a starting replica does (by year, equality).
+    projection = SearchProjection(
+        Settings(kafka_bootstrap=KAFKA, mongo_url=MONGO, mongo_db=db.name, worker_group="t")
+    )
+    await projection._rebuild(db)
+    index = projection.index
+    assert isinstance(index, SearchIndex)
+    assert index.size() == 33
+    found = search(index, "复议")
     assert [hit.doc["_id"] for hit in found.hits] == ["D-1", "D-2"]  # the title match first
     assert found.hits[0].title_html == "碑林区行政<mark>复议</mark>工作规定"
     assert "<mark>复议</mark>" in found.hits[1].snippet_html
-    assert found.token == "复议"
-    assert [h.doc["_id"] for h in (await search(db, "复议", Filters(kind="policy"))).hits] == [
-        "D-2"
-    ]
-    assert (await search(db, "复议", Filters(unit="justice", year=2025))).total == 0
-    # "行政复议" is found by its rarest bigram, not by 行政 (in every document).
-    phrase = await search(db, "行政复议")
-    assert phrase.token in ("政复", "复议")
+    assert found.facets["kind"] == {"normative": 1, "policy": 1}
+    assert [h.doc["_id"] for h in search(index, "复议", Filters(kind="policy")).hits] == ["D-2"]
+    assert search(index, "复议", Filters(unit="justice", year=2025)).total == 0
+    # "行政复议" is found whole, in a title and in a body, not by 行政 (in every document).
+    phrase = search(index, "行政复议")
     assert {h.doc["_id"] for h in phrase.hits} == {"D-1", "D-2"}
+    assert search(index, "欧阳明轩").total == 0  # the private part is never indexed
+    await projection.stop()
 
 
 async def test_the_request_form_is_rate_limited_per_client(

@@ -17,8 +17,8 @@ PUBLIC_API = [
     "Scope", "ServiceSettings", "Store", "Term", "Timeline", "Unit", "UnitCode", "UnknownUnitError", "WorkCalendar", "WorkerEntry", "all_groups", "all_units",
     "configure_logging", "contains_personal_data", "create_service_app",
     "create_worker_app", "default_calendar", "derived_id", "document_router", "find_unit", "from_kafka",
-    "get_unit", "index_tokens", "is_unit_code", "load_calendar", "mask_for_log", "mongo_filter", "new_event", "parse_http",
-    "query_tokens", "redact", "resolve", "run_worker", "service_metrics", "start_clock",
+    "get_unit", "is_unit_code", "load_calendar", "mask_for_log", "new_event", "parse_http",
+    "redact", "resolve", "run_worker", "service_metrics", "start_clock",
 ]  # fmt: skip
 
 

@@ -80,14 +80,11 @@ _EXPORTS: dict[str, str] = {
     "start_clock": "rules.clocks",
     "CalendarCache": "store.calendar",
     "load_calendar": "store.calendar",
-    # personal data and search
+    # personal data
     "Party": "rules.redaction",
     "redact": "rules.redaction",
     "contains_personal_data": "rules.redaction",
     "mask_for_log": "rules.redaction",
-    "index_tokens": "rules.textsearch",
-    "query_tokens": "rules.textsearch",
-    "mongo_filter": "rules.textsearch",
     "IllegalTransition": "rules.statemachine",
 }
 
@@ -129,11 +126,7 @@ if TYPE_CHECKING:
     from fazhi.logs import configure_logging
     from fazhi.metrics import service_metrics
     from fazhi.roles import Role
-    from fazhi.rules.clocks import Clock, ClockStatus, start_clock
-    from fazhi.rules.redaction import Party, contains_personal_data, mask_for_log, redact
     from fazhi.rules.statemachine import IllegalTransition
-    from fazhi.rules.statutes import RULES, ClockError, Rule
-    from fazhi.rules.textsearch import index_tokens, mongo_filter, query_tokens
     from fazhi.rules.units import (
         Unit,
         UnknownUnitError,

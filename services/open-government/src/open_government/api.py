@@ -9,16 +9,19 @@ from fazhi.web import create_service_app
 from open_government import decisions, documents, portal, requests
 from open_government.config import Settings
 from open_government.events import CATALOG
+from open_government.search.projection import SearchProjection
 from open_government.store import ensure_indexes
 
 
 def create_app(settings: Settings | None = None, *, publisher: Publisher | None = None) -> FastAPI:
-    return create_service_app(
+    settings = settings or Settings()
+    search = SearchProjection(settings)
+    app = create_service_app(
         title="Fazhi open-government 政务公开",
         description="Disclosure requests with statutory clocks, the publication registry, major "
         "decisions, and the public portal at `/` (its data as JSON under `/v1/`).",
         catalog=CATALOG,
-        settings=settings or Settings(),
+        settings=settings,
         publisher=publisher,
         routers=[
             requests.views.router(),
@@ -28,4 +31,7 @@ def create_app(settings: Settings | None = None, *, publisher: Publisher | None 
             portal.views.router(),
         ],
         ensure_indexes=ensure_indexes,
+        components=[search],
     )
+    app.state.search = search
+    return app

@@ -1,5 +1,5 @@
 """The domain's pure rules: statutory clocks on the working-day calendar, state machines,
-redaction of personal data, the units of the plan, Chinese search tokens. No I/O.
+redaction of personal data, the units of the plan. No I/O.
 
 What services use is exported here, imported on first use."""
 
@@ -20,9 +20,6 @@ _EXPORTS: dict[str, str] = {
     "action_name": "statemachine",
     "ClockError": "statutes",
     "get_rule": "statutes",
-    "index_tokens": "textsearch",
-    "query_tokens": "textsearch",
-    "score": "textsearch",
     "UnknownUnitError": "units",
     "all_units": "units",
     "find_unit": "units",
@@ -49,24 +46,27 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from fazhi.rules.clocks import Clock as Clock
-    from fazhi.rules.clocks import ClockStatus as ClockStatus
-    from fazhi.rules.clocks import start_clock as start_clock
-    from fazhi.rules.redaction import Party as Party
-    from fazhi.rules.redaction import redact as redact
-    from fazhi.rules.statemachine import IllegalTransition as IllegalTransition
-    from fazhi.rules.statemachine import Machine as Machine
-    from fazhi.rules.statemachine import Step as Step
-    from fazhi.rules.statemachine import action_name as action_name
-    from fazhi.rules.statutes import ClockError as ClockError
-    from fazhi.rules.statutes import get_rule as get_rule
-    from fazhi.rules.textsearch import index_tokens as index_tokens
-    from fazhi.rules.textsearch import query_tokens as query_tokens
-    from fazhi.rules.textsearch import score as score
-    from fazhi.rules.units import UnknownUnitError as UnknownUnitError
-    from fazhi.rules.units import all_units as all_units
-    from fazhi.rules.units import find_unit as find_unit
-    from fazhi.rules.units import get_unit as get_unit
-    from fazhi.rules.units import is_unit_code as is_unit_code
-    from fazhi.rules.workdays import WorkCalendar as WorkCalendar
-    from fazhi.rules.workdays import default_calendar as default_calendar
+    from fazhi.rules.clocks import (
+        Clock as Clock,
+        ClockStatus as ClockStatus,
+        start_clock as start_clock,
+    )
+    from fazhi.rules.redaction import Party as Party, redact as redact
+    from fazhi.rules.statemachine import (
+        IllegalTransition as IllegalTransition,
+        Machine as Machine,
+        Step as Step,
+        action_name as action_name,
+    )
+    from fazhi.rules.statutes import ClockError as ClockError, get_rule as get_rule
+    from fazhi.rules.units import (
+        UnknownUnitError as UnknownUnitError,
+        all_units as all_units,
+        find_unit as find_unit,
+        get_unit as get_unit,
+        is_unit_code as is_unit_code,
+    )
+    from fazhi.rules.workdays import (
+        WorkCalendar as WorkCalendar,
+        default_calendar as default_calendar,
+    )

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -40,6 +40,21 @@ log = logging.getLogger(__name__)
 Startup = Callable[[ServiceRuntime], Awaitable[None]]
 
 
+class Component(Protocol):
+    """A part of an api process with a life of its own (a read model it keeps up to date):
+    started once the runtime is, stopped before it, and asked by `/readyz` what it waits for."""
+
+    name: str
+
+    async def start(self, rt: ServiceRuntime) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def waiting_for(self) -> str | None:
+        """Why the api is not ready yet (shown in `/readyz`), or None."""
+        ...
+
+
 def units_router() -> APIRouter:
     router = APIRouter(tags=["units"])
 
@@ -63,7 +78,7 @@ def units_router() -> APIRouter:
     return router
 
 
-def health_router() -> APIRouter:
+def health_router(components: Sequence[Component] = ()) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -71,7 +86,9 @@ def health_router() -> APIRouter:
         return {"status": "ok"}
 
     @router.get(
-        "/readyz", summary="Kafka and MongoDB answer", responses={503: {"description": "not ready"}}
+        "/readyz",
+        summary="Kafka and MongoDB answer (and the api's own read models are ready)",
+        responses={503: {"description": "not ready"}},
     )
     async def readyz(rt: Annotated[ServiceRuntime, Depends(runtime)]) -> dict[str, Any]:
         kafka, mongo = await asyncio.gather(rt.publisher.ready(), _mongo_ready(rt))
@@ -81,7 +98,9 @@ def health_router() -> APIRouter:
             "kafka": "ok" if kafka else "unreachable",
             "mongodb": "ok" if mongo else "unreachable",
         }
-        if not (kafka and mongo):
+        waiting = {c.name: c.waiting_for() for c in components}
+        checks.update({name: reason or "ok" for name, reason in waiting.items()})
+        if not (kafka and mongo) or any(waiting.values()):
             raise Problem(
                 503,
                 f"Not ready: {checks}.",
@@ -115,6 +134,7 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     ensure_indexes: IndexSetup | None = None,
     on_startup: Sequence[Startup] = (),
+    components: Sequence[Component] = (),
     description: str = "",
 ) -> FastAPI:
     """Build a service's app; pass `publisher` to replace Kafka (unit tests pass a FakePublisher)."""
@@ -176,12 +196,16 @@ def create_service_app(
         await prepare(rt)
         if tail is not None:
             tail.start()
+        for component in components:
+            await component.start(rt)
         if rt.data_keys.master.development:
             log.warning("personal data is sealed with the development master key: set MASTER_KEY")
         log.info("api started", extra={"topic": catalog.topic})
         try:
             yield
         finally:
+            for component in reversed(components):
+                await component.stop()
             if tail is not None:
                 await tail.stop()
             stop = getattr(kafka, "stop", None)
@@ -193,7 +217,7 @@ def create_service_app(
     install_problem_handlers(app)
     docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, docs_paths=[path for path in docs if path])
-    app.include_router(health_router())
+    app.include_router(health_router(components))
     app.include_router(units_router())
     app.include_router(calendar_router())
     app.include_router(events_router(catalog))

@@ -230,11 +230,18 @@ class KafkaFeed:
     ) -> AsyncIterator[tuple[str, CloudEvent | None]]:
         """`(position, event)` for every event shown after `last_event_id`, in order, and
         `(position, None)` after each `idle_s` seconds without one (when `idle_s` is set)."""
+        async for position, _, event in self.located(last_event_id, idle_s=idle_s):
+            yield position, event
+
+    async def located(
+        self, last_event_id: str | None, *, idle_s: float | None = None
+    ) -> AsyncIterator[tuple[str, tuple[TopicPartition, int] | None, CloudEvent | None]]:
+        """As `ticks`, with each event's own partition and offset (None beside no event)."""
         start = self.parse(last_event_id) if last_event_id else None
         consumer, position = await self._consumer(start)
         self._metrics.viewers.labels(feed=self.name).inc()
         try:
-            yield self.token(position), None  # where this viewer starts
+            yield self.token(position), None, None  # where this viewer starts
             quiet_since = time.monotonic()
             catching_up = start is not None
             while True:
@@ -251,10 +258,11 @@ class KafkaFeed:
                         continue
                     self._metrics.pushed.labels(feed=self.name, type=event.type).inc()
                     quiet_since = time.monotonic()
-                    yield self.token(position), event
+                    where = (TopicPartition(record.topic, record.partition), record.offset)
+                    yield self.token(position), where, event
                 if idle_s is not None and time.monotonic() - quiet_since >= idle_s:
                     quiet_since = time.monotonic()
-                    yield self.token(position), None
+                    yield self.token(position), None, None
         finally:
             self._metrics.viewers.labels(feed=self.name).dec()
             await consumer.stop()

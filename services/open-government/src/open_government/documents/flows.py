@@ -1,6 +1,6 @@
-"""The publication registry: published items (public, so only their redacted text is kept and
-indexed for search), each amendment a new version, normative documents with their registered
-number, reviews, validity and clean-up year."""
+"""The publication registry: published items (public, so only their redacted text is kept; the
+api's search index reads it from here), each amendment a new version, normative documents with
+their registered number, reviews, validity and clean-up year."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from fazhi.contracts.opengov import (
     Validity,
     ValidityChanged,
 )
-from fazhi.rules import Party, index_tokens, redact
+from fazhi.rules import Party, redact
 from fazhi.store import Document, clock_summary
 from open_government.domain.documents import (
     change_validity,
@@ -44,8 +44,8 @@ def publish(
     parties: list[Party] | None = None,
 ) -> Document:
     """Stage `doc` (an item as loaded, or new) with `fields` as its next version: texts
-    redacted with the one redaction module, search tokens, the day, month and year it was
-    published, and a version row that stays readable after later amendments."""
+    redacted with the one redaction module, the day, month and year it was published, and a
+    version row that stays readable after later amendments."""
     for name in PUBLIC_TEXTS:
         if fields.get(name):
             fields[name] = redact(fields[name], parties or []).text
@@ -58,10 +58,8 @@ def publish(
         month=on.isoformat()[:7],
         year=on.year,
         version=version,
-        tokens=index_tokens(
-            fields.get("title", ""), fields.get("number", ""), fields.get("body", "")
-        ),
     )
+    doc.pop("tokens", None)  # the store's search tokens of before the search index
     if version == 1:
         doc["first_published_at"] = published_at
     ctx.save(DOCUMENTS, doc)

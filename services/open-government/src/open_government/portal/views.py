@@ -18,13 +18,13 @@ from fazhi.contracts import type_of
 from fazhi.contracts.envelope import CHINA_TZ, ID_PATTERN, new_event
 from fazhi.contracts.opengov import Channel, DocKind, RequestReceived, Validity
 from fazhi.rules import all_units, get_unit, is_unit_code
-from fazhi.web import Pages, ServiceRuntime, runtime, seal_personal, static_router
+from fazhi.web import Pages, Problem, ServiceRuntime, runtime, seal_personal, static_router
 from open_government.domain.requests import receive_request
 from open_government.events import CATALOG
+from open_government.portal import search as finder
 from open_government.portal import service
 from open_government.portal.feeds import atom
 from open_government.portal.limits import FORM_WINDOW_S, allow, client_key
-from open_government.portal.search import Filters, search
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 DocId = Annotated[str, Path(pattern=ID_PATTERN, max_length=128)]
@@ -101,34 +101,43 @@ def router() -> APIRouter:
 
     @portal.get("/search", response_class=HTMLResponse)
     async def search_page(
-        rt: Runtime,
+        found_in: finder.SearchDep,
         q: Annotated[str, Query(max_length=200)] = "",
         kind: Annotated[str, Query(max_length=32)] = "",
         unit: Annotated[str, Query(max_length=64)] = "",
         year: Annotated[str, Query(max_length=4)] = "",
-        page_no: Annotated[int, Query(alias="page", ge=1, le=250)] = 1,
+        validity: Annotated[str, Query(max_length=16)] = "",
+        cursor: Annotated[str, Query(max_length=1024)] = "",
     ) -> HTMLResponse:
-        kind_ok = kind if kind in {str(k) for k in DocKind} else ""
-        unit_ok = unit if is_unit_code(unit) else ""
-        year_ok = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None
+        filters = finder.Filters(
+            kind=kind if kind in {str(k) for k in DocKind} else None,
+            unit=unit if is_unit_code(unit) else None,
+            year=int(year) if year.isdigit() and 1900 <= int(year) <= 2100 else None,
+            validity=validity if validity in {str(v) for v in Validity} else None,
+        )
         found = None
         if q.strip():
-            found = await search(
-                rt.db,
-                q,
-                Filters(kind=kind_ok or None, unit=unit_ok or None, year=year_ok),
-                limit=20,
-                offset=(page_no - 1) * 20,
-            )
+            try:
+                found = finder.search(
+                    found_in.index,
+                    q,
+                    filters,
+                    cursor=cursor or None,
+                    complete=found_in.current,
+                )
+            except Problem:
+                return page(
+                    "message.html", 400, title="搜索", message="翻页链接已失效，请重新搜索。"
+                )
         return page(
             "search.html",
             title=f"搜索：{q}" if q else "搜索",
             q=q,
-            kind=kind_ok,
-            unit=unit_ok,
-            year=year_ok or "",
+            filters=filters,
             found=found,
-            page_no=page_no,
+            link=finder.link,
+            facet_label=finder.facet_label,
+            facet_names=finder.FACET_NAMES,
             units=_units(),
             years=range(service.now().year, 2020, -1),
         )

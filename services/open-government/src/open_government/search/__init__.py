@@ -1,0 +1,1 @@
+"""Search of everything published: text analysis, the tantivy read model and its projection."""
