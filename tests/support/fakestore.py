@@ -8,6 +8,8 @@ import copy
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
+from pymongo.errors import OperationFailure
+
 from fazhi.bus.publisher import FakePublisher
 from fazhi.roles import Role
 from fazhi.settings import ServiceSettings
@@ -109,6 +111,7 @@ class FakeCollection:
         self.docs = list(docs)
         self.queries: list[dict[str, Any]] = []
         self.indexes: list[list[str]] = []
+        self.names: dict[str, int] = {}
 
     def find(
         self, query: Mapping[str, Any] | None = None, projection: Mapping[str, Any] | None = None
@@ -118,7 +121,13 @@ class FakeCollection:
 
     async def create_index(self, keys: list[tuple[str, int]], **options: Any) -> str:
         self.indexes.append([name for name, _ in keys])
+        self.names[str(options.get("name", "_".join(self.indexes[-1])))] = len(self.indexes) - 1
         return str(options.get("name", "_".join(self.indexes[-1])))
+
+    async def drop_index(self, name: str) -> None:
+        if name not in self.names:
+            raise OperationFailure(f"index not found with name [{name}]")
+        self.indexes[self.names.pop(name)] = []
 
     async def find_one(
         self, query: Mapping[str, Any], projection: Mapping[str, Any] | None = None
