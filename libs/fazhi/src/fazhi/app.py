@@ -138,14 +138,14 @@ def create_service_app(
         service_metrics(catalog.service)
         mongo = mongo_client(settings)
         kafka = publisher or KafkaPublisher(
-            settings.kafka_bootstrap,
+            settings.kafka(),
             client_id=f"{catalog.service}-api",
             timeout_s=settings.publish_timeout_s,
             topics=[catalog.topic],
         )
         tail = (
             LiveTail(
-                settings.kafka_bootstrap,
+                settings.kafka(),
                 [catalog.topic],
                 tail_metrics(catalog.service),
                 worker_group=settings.consumer_group(catalog.service),

@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
 from fazhi.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
+from fazhi.kafkaclient import KafkaClient, kafka_options
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def tail_metrics(prefix: str) -> TailMetrics:
 class LiveTail:
     """Follows `topics` from their current end; each subscriber gets every event from then on."""
 
-    bootstrap: str
+    bootstrap: str | KafkaClient
     topics: Sequence[str]
     metrics: TailMetrics
     worker_group: str
@@ -89,7 +90,7 @@ class LiveTail:
         while True:
             consumer = AIOKafkaConsumer(
                 *self.topics,
-                bootstrap_servers=self.bootstrap,
+                **kafka_options(self.bootstrap),
                 group_id=None,
                 auto_offset_reset="latest",
             )
@@ -125,9 +126,9 @@ class LiveTail:
             await asyncio.sleep(self.lag_every_s)
 
     async def _measure_lag(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(**kafka_options(self.bootstrap), request_timeout_ms=5000)
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, request_timeout_ms=5000
+            **kafka_options(self.bootstrap), group_id=None, request_timeout_ms=5000
         )
         try:
             await admin.start()

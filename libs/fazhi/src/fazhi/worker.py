@@ -64,6 +64,7 @@ def create_worker_app(
 
     Consumer group = `<service>-worker`, so more replicas share the partitions.
     """
+    settings.master()  # no master key: refuse to start (see ServiceSettings.master)
     subscription = subscribe(catalog, reactions)
     app_id = settings.consumer_group(catalog.service)
     datadir = Path(tempfile.gettempdir()) / "fazhi-faust" / app_id
@@ -72,7 +73,7 @@ def create_worker_app(
         app_id,
         # Agents keep no tables here, so faust's data directory holds nothing worth keeping.
         datadir=str(datadir),
-        broker=f"kafka://{settings.kafka_bootstrap}",
+        **settings.kafka().faust(),
         autodiscover=False,
         store="memory://",
         web_enabled=True,
@@ -101,7 +102,7 @@ def create_worker_app(
     async def consume(stream: Any) -> None:
         mongo = mongo_client(settings)
         db = mongo[settings.mongo_db]
-        publisher = KafkaPublisher(settings.kafka_bootstrap, client_id=f"{catalog.service}-worker")
+        publisher = KafkaPublisher(settings.kafka(), client_id=f"{catalog.service}-worker")
         await publisher.start()
         await _ensure(db, ensure_indexes)
         await _ensure(db, lambda db: retention.ensure_indexes(db, personal))
@@ -195,7 +196,7 @@ def _add_timer(
     async def context() -> TimerContext:
         if not held:
             publisher = KafkaPublisher(
-                settings.kafka_bootstrap, client_id=f"{catalog.service}-{timer.name}"
+                settings.kafka(), client_id=f"{catalog.service}-{timer.name}"
             )
             await publisher.start()
             held.append(

@@ -52,9 +52,7 @@ class OpenGovernmentWorker(WorkerEntry):
                 if not events:
                     return
                 if "publisher" not in state:
-                    publisher = KafkaPublisher(
-                        settings.kafka_bootstrap, client_id="open_government-timer"
-                    )
+                    publisher = KafkaPublisher(settings.kafka(), client_id="open_government-timer")
                     await publisher.start()
                     state["publisher"] = publisher
                 await state["publisher"].publish(CATALOG.topic, events)
