@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic.json_schema import models_json_schema
 from pymongo.errors import PyMongoError
 
+from fazhi import topology
 from fazhi.auth import KeyStore, Principal
 from fazhi.calendarstore import calendar_router
 from fazhi.catalog import EventCatalog
@@ -88,6 +89,26 @@ def health_router() -> APIRouter:
             )
         return {"status": "ready", "checks": checks}
 
+    @router.get(
+        "/readyz/read",
+        summary="MongoDB answers: reads are served (a Kafka outage only refuses writes, with 503)",
+        responses={503: {"description": "not ready"}},
+    )
+    async def readyz_read(rt: Annotated[ServiceRuntime, Depends(runtime)]) -> dict[str, Any]:
+        mongo = await _mongo_ready(rt)
+        if mongo and rt.prepare is not None:
+            mongo = await rt.prepare(rt)
+        checks = {"mongodb": "ok" if mongo else "unreachable"}
+        if not mongo:
+            raise Problem(
+                503,
+                f"Not ready: {checks}.",
+                kind="not-ready",
+                checks=checks,
+                headers={"Retry-After": str(rt.settings.retry_after_s)},
+            )
+        return {"status": "ready", "checks": checks}
+
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -150,6 +171,7 @@ def create_service_app(
                 tail_metrics(catalog.service),
                 worker_group=settings.consumer_group(catalog.service),
                 known_types=frozenset(catalog.types),
+                lag_topics=topology.consumed_topics(catalog.service, catalog.topic),
             )
             if settings.live_tail
             else None

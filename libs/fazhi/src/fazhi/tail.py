@@ -56,6 +56,8 @@ class LiveTail:
     worker_group: str
     known_types: frozenset[str] = frozenset()
     """The event types counted by name (others as `unknown`, so junk adds no series)."""
+    lag_topics: Sequence[str] = ()
+    """Every topic the worker group consumes, whose lag is measured (default: `topics`)."""
     lag_every_s: float = 15.0
     _subscribers: set[asyncio.Queue[CloudEvent]] = field(default_factory=set)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -134,7 +136,7 @@ class LiveTail:
             await admin.start()
             await consumer.start()
             committed = await admin.list_consumer_group_offsets(self.worker_group)
-            for topic in self.topics:
+            for topic in self.lag_topics or self.topics:
                 described = await admin.describe_topics([topic])
                 partitions = [
                     TopicPartition(topic, p["partition"]) for p in described[0]["partitions"]

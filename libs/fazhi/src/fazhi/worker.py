@@ -17,7 +17,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from fazhi import retention
+from fazhi import retention, workerwatch
 from fazhi.catalog import EventCatalog
 from fazhi.consumer import AggregateCache, DeadLetter, EventProcessor, Record
 from fazhi.envelope import CHINA_TZ
@@ -94,6 +94,9 @@ def create_worker_app(
         *catalogs, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
     )
     metrics = service_metrics(catalog.service)
+    watch = workerwatch.install(
+        app, settings, metrics, prefix=catalog.service, topics=subscription.topics
+    )
     personal = retention.personal_collections(catalog)
     held: dict[str, Keyring] = {}
     """The agent's keyring, so the retention job makes it forget the keys it deletes."""
@@ -107,6 +110,7 @@ def create_worker_app(
         await _ensure(db, ensure_indexes)
         await _ensure(db, lambda db: retention.ensure_indexes(db, personal))
         keys = held.setdefault("keys", keyring(settings, db))
+        watch.started()
         if keys.master.development:
             log.warning("personal data is sealed with the development master key: set MASTER_KEY")
 
@@ -148,6 +152,7 @@ def create_worker_app(
                 # dropped only once the batch is applied, keeps an unapplied offset uncommitted.
                 for event in events:
                     event.message.incref()
+                watch.begin()
                 await processor.process_batch(
                     [
                         Record(
@@ -160,6 +165,7 @@ def create_worker_app(
                         for e in events
                     ]
                 )
+                watch.done(events)
                 for event in events:
                     event.ack()
         finally:
