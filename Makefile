@@ -67,5 +67,5 @@ reset:
 
 lock: | $(UV)
 	$(UV) pip compile libs/fazhi/pyproject.toml $(wildcard services/*/pyproject.toml) \
-	    --group pyproject.toml:dev --generate-hashes --no-header --no-annotate --universal \
+	    --group pyproject.toml:dev --group pyproject.toml:build --generate-hashes --no-header --no-annotate --universal \
 	    --python-version 3.11 --no-emit-package fazhi -o requirements.lock
