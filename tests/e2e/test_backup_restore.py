@@ -1,7 +1,7 @@
 """Backup and restore of the local store by the runbook's procedure (docs/runbook.md, "Backup and
 restore", locally): a `pg_dump` of FerretDB's `ferretdb` database, a master-key rotation after
-it, the store lost, the dump restored with FerretDB stopped, and the sealed personal data on the
-topics read again with the restored data keys.
+it, the store lost, the database made again from the dump with FerretDB stopped, and the sealed
+personal data on the topics read again with the restored data keys.
 
 It stops FerretDB for the restore, so it runs last (`outage`), like the broker-outage tests.
 """
@@ -80,7 +80,7 @@ def store_answers() -> bool:
 def test_a_dump_of_the_local_store_reads_sealed_data_again_after_a_key_rotation(
     tmp_path: Path,
 ) -> None:
-    for tool in ("pg_dump", "pg_restore"):
+    for tool in ("pg_dump", "pg_restore", "dropdb"):
         assert (PG_BIN / tool).exists() or shutil.which(tool), f"{tool} not found in {PG_BIN}"
     db_name = f"test_backup_{uuid.uuid4().hex[:8]}"
     old = base64.b64encode(os.urandom(32)).decode()
@@ -108,10 +108,12 @@ def test_a_dump_of_the_local_store_reads_sealed_data_again_after_a_key_rotation(
         mongo.drop_database(db_name)
         assert asyncio.run(data_key(db_name, MasterKey(new))) is None
 
-        # 4. The restore (runbook): FerretDB stopped, pg_restore --clean, the stack started.
+        # 4. The restore (runbook): FerretDB stopped, the database dropped and made again from
+        # the dump (--create), the stack started.
         run(ROOT / "scripts" / "stack.sh", "ferretdb-stop")
         try:
-            run(PG_BIN / "pg_restore", *PG, "--clean", "--if-exists", "-d", "ferretdb", dump)
+            run(PG_BIN / "dropdb", *PG, "--force", "--if-exists", "ferretdb")
+            run(PG_BIN / "pg_restore", *PG, "--create", "-d", "postgres", dump)
         finally:
             run(ROOT / "scripts" / "stack.sh", "start")
         wait_until(store_answers, timeout=90, what="FerretDB answering after the restore")
