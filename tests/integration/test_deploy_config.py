@@ -835,3 +835,18 @@ async def test_the_local_broker_keeps_event_topics_for_good() -> None:
     }
     for topic, config in topology.topic_configs().items():
         assert found[topic]["retention.ms"] == config["retention.ms"], topic
+
+
+def test_the_runbook_says_what_to_do_for_every_alert() -> None:
+    """docs/runbook.md has a section per alert, each with its meaning, a check and a fix."""
+    runbook = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
+    sections = {
+        part.split(None, 1)[0]: part.split("\n## ", 1)[0] for part in runbook.split("\n### ")[1:]
+    }
+    for rule in all_rules():
+        if "alert" not in rule:
+            continue
+        body = sections.get(rule["alert"])
+        assert body is not None, f"docs/runbook.md has no section ### {rule['alert']}"
+        for part in ("**Means**", "**Check", "Fix**"):
+            assert part in body, f"{rule['alert']}: the runbook's section lacks {part}"
