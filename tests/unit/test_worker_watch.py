@@ -29,6 +29,10 @@ def watch() -> tuple[WorkerWatch, Clock]:
 
 def test_a_late_heartbeat_means_the_loop_was_held() -> None:
     w, clock = watch()
+    w.last_beat = None
+    clock.now += 60
+    assert w.loop_late() == 0, "not started yet: not late"
+    w.last_beat = clock.now
     clock.now += HEARTBEAT_S + 0.5
     assert w.loop_late() == 0.5
     clock.now += 10

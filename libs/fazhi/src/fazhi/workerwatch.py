@@ -41,7 +41,8 @@ class WorkerWatch:
     consuming: bool = False
     batch_since: float | None = None
     last_record_at: float = field(default_factory=time.monotonic)
-    last_beat: float = field(default_factory=time.monotonic)
+    last_beat: float | None = None
+    """When the loop's heartbeat last ran (None until the worker's tasks start)."""
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     """The next offset the agent will read, per partition it has read from."""
 
@@ -67,7 +68,10 @@ class WorkerWatch:
             await asyncio.sleep(HEARTBEAT_S)
 
     def loop_late(self) -> float:
-        """How late the loop's heartbeat is now (0 while the loop runs freely)."""
+        """How late the loop's heartbeat is now (0 while the loop runs freely, or before the
+        worker's tasks start: a slow start is the startup probe's business)."""
+        if self.last_beat is None:
+            return 0.0
         return max(0.0, self.clock() - self.last_beat - HEARTBEAT_S)
 
     def batch_stuck(self) -> float:
