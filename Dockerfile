@@ -15,6 +15,8 @@
 # The default command is fazhi-api. It runs as the non-root user fazhi (uid 10001) and writes
 # nothing outside /tmp, so it runs with a read-only root filesystem.
 
+# Pin it by digest for a release: --build-arg PYTHON_IMAGE=python:3.11-slim@sha256:<digest>
+# (docker buildx imagetools inspect python:3.11-slim), so a rebuild gets the same base.
 ARG PYTHON_IMAGE=python:3.11-slim
 
 # ------------------------------------------------------------------ build: a venv in /opt/venv
@@ -32,45 +34,24 @@ WORKDIR /src
 # 1. Dependencies (a layer that only changes with the lock or a pyproject.toml).
 #    pip resolves the runtime closure of fazhi + the service with every version pinned by the
 #    lock (metadata only, --dry-run); the lock's entries for exactly those packages, hashes
-#    included, are then installed in hash-checking mode.
-COPY requirements.lock ./
+#    included, are then installed in hash-checking mode (deploy/image/lock.py). Builds (fazhi,
+#    the service, feedgen's sdist) use the locked hatchling and setuptools, installed first:
+#    --no-build-isolation, so pip fetches no unpinned build backend.
+COPY requirements.lock deploy/image/lock.py ./
+RUN python lock.py build requirements.lock /tmp \
+ && pip install --require-hashes -r /tmp/build.lock
 COPY libs/fazhi/pyproject.toml libs/fazhi/
 COPY services/${SERVICE}/pyproject.toml services/${SERVICE}/
 RUN sed -e '/^[[:space:]]*--hash/d' -e 's/[[:space:]]*\\$//' requirements.lock >/tmp/pins.txt \
- && pip install --dry-run --ignore-installed --quiet --report /tmp/report.json \
-        -c /tmp/pins.txt ./libs/fazhi "./services/${SERVICE}"
-RUN python - <<'EOF'
-import json, re
-
-def canon(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-report = json.load(open("/tmp/report.json"))
-wanted = {
-    canon(item["metadata"]["name"])
-    for item in report["install"]
-    if "dir_info" not in item["download_info"]  # fazhi and the service come from the source tree
-}
-blocks, block = [], []
-for line in open("requirements.lock"):
-    if line.strip() and not line[0].isspace():
-        block = [line]
-        blocks.append(block)
-    elif block:
-        block.append(line)
-kept = [b for b in blocks if canon(re.match(r"[A-Za-z0-9._-]+", b[0]).group()) in wanted]
-found = {canon(re.match(r"[A-Za-z0-9._-]+", b[0]).group()) for b in kept}
-if found != wanted:
-    raise SystemExit(f"not pinned in requirements.lock: {sorted(wanted - found)}")
-open("/tmp/runtime.lock", "w").writelines(line for b in kept for line in b)
-print(f"runtime dependencies: {len(kept)} of {len(blocks)} locked packages")
-EOF
-RUN pip install --require-hashes -r /tmp/runtime.lock
+ && pip install --dry-run --ignore-installed --no-build-isolation --quiet --report /tmp/report.json \
+        -c /tmp/pins.txt ./libs/fazhi "./services/${SERVICE}" \
+ && python lock.py runtime /tmp/report.json requirements.lock /tmp \
+ && pip install --require-hashes --no-build-isolation -r /tmp/runtime.lock
 
 # 2. The two first-party distributions, then a check and the launchers.
 COPY libs/fazhi/src libs/fazhi/src
 COPY services/${SERVICE}/src services/${SERVICE}/src
-RUN pip install --no-deps ./libs/fazhi "./services/${SERVICE}" \
+RUN pip install --no-deps --no-build-isolation ./libs/fazhi "./services/${SERVICE}" \
  && pip check \
  && pkg=$(printf '%s' "${SERVICE}" | tr - _) \
  && python -c "import ${pkg}.api, ${pkg}.worker" \

@@ -7,7 +7,7 @@ UV := $(LOCAL)/uv/bin/uv
 PACKAGES := -e libs/fazhi -e services/supervision -e services/petition-mediation \
             -e services/emergency -e services/open-government
 
-.PHONY: help install deps stack run test lint unit stop status reset lock bench asyncapi
+.PHONY: help install deps stack run test lint unit stop status reset lock bench asyncapi deploy-files
 
 help:
 	@echo "make run    start Kafka, PostgreSQL, FerretDB, the four apis and workers (Ctrl-C stops all)"
@@ -15,6 +15,7 @@ help:
 	@echo "make stop   stop the Kafka broker, FerretDB and PostgreSQL started here"
 	@echo "make lock   recompile requirements.lock after a dependency change"
 	@echo "make asyncapi  regenerate docs/asyncapi.json from the event contracts"
+	@echo "make deploy-files  regenerate the Kubernetes files made from the topology, rules and dashboards"
 	@echo "make bench  benchmarks as ratios on their own Kafka/FerretDB/PostgreSQL; bench/results/<date>.json"
 
 $(UV):
@@ -54,6 +55,9 @@ unit: deps
 asyncapi: deps
 	$(PY) -m fazhi.bus.asyncapi > docs/asyncapi.json
 
+deploy-files: deps
+	$(PY) scripts/deploy_files.py
+
 bench: install
 	bench/run.sh
 
@@ -68,5 +72,5 @@ reset:
 
 lock: | $(UV)
 	$(UV) pip compile libs/fazhi/pyproject.toml $(wildcard services/*/pyproject.toml) \
-	    --group pyproject.toml:dev --generate-hashes --no-header --no-annotate --universal \
+	    --group pyproject.toml:dev --group pyproject.toml:build --generate-hashes --no-header --no-annotate --universal \
 	    --python-version 3.11 --no-emit-package fazhi -o requirements.lock

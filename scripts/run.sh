@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.local/venv/bin:$PATH"
+# The local stack seals personal data with the published development key (no MASTER_KEY here).
+export FAZHI_DEV=1
 
 # shellcheck source=scripts/lib-stack.sh
 . scripts/lib-stack.sh

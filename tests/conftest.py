@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,10 @@ from pymongo.errors import PyMongoError
 from tests.support.browser import browser, context, page, phone_page  # noqa: F401 (fixtures)
 from tests.support.kafka import skip_to_end
 from tests.support.processes import AUTH_DB, MONGO, ROOT, SERVICES, Service, ServiceProcesses
+
+# The apps, workers and CLI runs of the tests seal with the published development key: without
+# FAZHI_DEV a service refuses to start with no master key (the subprocesses inherit it).
+os.environ.setdefault("FAZHI_DEV", "1")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

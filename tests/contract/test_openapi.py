@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 CONTRACT_YEAR = 2099
 # Operations that answer without a key (and those marked `x-fazhi-public`: the portal's data);
 # every other one must refuse an anonymous request.
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/units")}
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/readyz/read"), ("GET", "/v1/units")}
 # OPTIONS tells anyone which methods a path allows (204 with `Allow`).
 METADATA = {"OPTIONS"}
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]

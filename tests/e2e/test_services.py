@@ -337,3 +337,26 @@ def test_supervision_loads_the_plan_catalogue_as_tasks(
     assert "两法衔接" in milestone["summary"]
     assert task["measure"] == "十八"
     assert "justice" in task["lead_units"]
+
+
+def test_every_worker_is_alive_ready_and_one_replica_leads(services_up: ServiceProcesses) -> None:
+    """The probes Kubernetes and compose use, and what the timers-leader alert reads."""
+    for service in SERVICES.values():
+        assert httpx.get(f"{service.worker_url}/livez", timeout=10).status_code == 200
+        ready = httpx.get(f"{service.worker_url}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"agent": "consuming", "mongodb": "ok"}
+        wait_until(
+            lambda service=service: (
+                sample_value(
+                    httpx.get(f"{service.worker_url}/metrics", timeout=10).text,
+                    f"{service.package}_worker_leader",
+                )
+                == 1
+            ),
+            timeout=60,
+            what=f"{service.name}'s only worker leads its group",
+        )
+        assert httpx.get(f"{service.url}/readyz/read", timeout=10).json()["checks"] == {
+            "mongodb": "ok"
+        }

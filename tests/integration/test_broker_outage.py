@@ -129,6 +129,8 @@ def test_every_partition_accepts_again_soon_after_the_broker_returns(
         for sender in senders:
             sender.join(timeout=60)
         assert httpx.get(f"{supervision.url}/readyz", timeout=15).status_code == 503
+        # reads stay in the load balancer: read readiness asks MongoDB only
+        assert httpx.get(f"{supervision.url}/readyz/read", timeout=15).status_code == 200
         time.sleep(7.0)
     finally:
         stack("kafka-start")

@@ -206,8 +206,8 @@ class ServiceProcesses:
             )
             self.wait_ready(
                 f"{service.name}-worker",
-                f"{service.worker_url}/metrics",
-                what=f"{service.name} worker up",
+                f"{service.worker_url}/readyz",
+                what=f"{service.name} worker consuming",
             )
 
     def wait_ready(self, name: str, url: str, *, what: str, timeout: float = 90) -> None:

@@ -95,3 +95,14 @@ def test_the_registry_loads_alone() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("svc", topology.SERVICES, ids=lambda s: s.name)
+def test_the_registry_names_every_topic_each_worker_consumes(svc: topology.ServiceTopology) -> None:
+    """The deploy files (lag, Kafka ACLs, autoscaling) are made from `consumed_topics`: a
+    reaction to another topic added to a worker must be added there too."""
+    worker = importlib.import_module(f"{svc.package}.worker").WORKER
+    assert worker.subscription().topics[0] == svc.topic
+    assert set(worker.subscription().topics) == set(svc.consumed_topics), (
+        f"add the topics {svc.name}'s worker consumes to its reacts_to in fazhi.topology"
+    )

@@ -1,6 +1,8 @@
 """`fazhi keys ...`: create, revoke and seed API keys in the shared `auth` database.
 `fazhi personal-data ...`: purge what is past its retention period, or erase chosen aggregates
-(`fazhi.store.retention`), with the service's own settings (its env prefix)."""
+(`fazhi.store.retention`), with the service's own settings (its env prefix).
+`fazhi dlq ...`: list, show and replay dead letters (`fazhi.bus.dlq`), with the operators' Kafka
+login (`FAZHI_KAFKA_BOOTSTRAP`, `FAZHI_KAFKA_SECURITY_PROTOCOL`, `FAZHI_KAFKA_SASL_*`, …)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic_settings import SettingsConfigDict
 from pymongo import AsyncMongoClient
 
+from fazhi.bus import dlq
 from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.roles import Role
 from fazhi.rules.units import all_units
@@ -189,6 +193,50 @@ async def _rewrap(args: argparse.Namespace) -> int:
     return 1 if left else 0
 
 
+class ToolSettings(ServiceSettings):
+    """The operators' tools read `FAZHI_`-prefixed settings (`FAZHI_KAFKA_BOOTSTRAP`, …)."""
+
+    model_config = SettingsConfigDict(env_prefix="FAZHI_")
+
+
+async def _dlq_list(args: argparse.Namespace) -> int:
+    letters = await dlq.read(ToolSettings().kafka(), args.topic)
+    print("position\toriginal\ttype\tid\tgroup\terror")
+    for letter in letters:
+        print(letter.summary())
+    print(f"{len(letters)} dead letters in {args.topic}", file=sys.stderr)
+    return 0
+
+
+async def _dlq_show(args: argparse.Namespace) -> int:
+    letters = await dlq.read(ToolSettings().kafka(), args.topic)
+    for letter in dlq.choose(letters, dlq.parse_positions(args.positions)):
+        print(f"# {args.topic} {letter.position}")
+        for key, value in letter.headers:
+            print(f"{key}: {value.decode('utf-8', 'replace')}")
+        print(f"key: {(letter.key or b'').decode('utf-8', 'replace')}")
+        print((letter.value or b"").decode("utf-8", "replace"))
+    return 0
+
+
+async def _dlq_replay(args: argparse.Namespace) -> int:
+    if not args.positions and not args.all:
+        raise ValueError("name the dead letters to replay (partition:offset …) or pass --all")
+    kafka = ToolSettings().kafka()
+    letters = await dlq.read(kafka, args.topic)
+    chosen = dlq.choose(letters, None if args.all else dlq.parse_positions(args.positions))
+    for letter in chosen:
+        print(
+            f"replay {letter.position} -> {letter.original_topic}\t{letter.event[0]}\t{letter.event[1]}"
+        )
+    if args.dry_run:
+        print(f"{len(chosen)} dead letters would be replayed", file=sys.stderr)
+        return 0
+    replayed = await dlq.replay(kafka, chosen)
+    print(f"{replayed} dead letters replayed", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fazhi", description="Fazhi administration")
     parser.add_argument(
@@ -240,6 +288,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rewrap.add_argument("--service", required=True, choices=names)
     rewrap.set_defaults(run=_rewrap)
+    dead = commands.add_parser(
+        "dlq", help="dead letters: list, show and replay them to their topic after a fix"
+    ).add_subparsers(dest="command", required=True)
+    listing = dead.add_parser("list", help="one line per dead letter: position, origin, error")
+    listing.add_argument("topic", help="a dead-letter topic, e.g. supervision.events.dlq")
+    listing.set_defaults(run=_dlq_list)
+    show = dead.add_parser("show", help="the headers and value of chosen dead letters")
+    show.add_argument("topic")
+    show.add_argument("positions", nargs="+", help="partition:offset, as `list` prints")
+    show.set_defaults(run=_dlq_show)
+    again = dead.add_parser(
+        "replay", help="produce chosen dead letters again to their original topic"
+    )
+    again.add_argument("topic")
+    again.add_argument("positions", nargs="*", help="partition:offset, as `list` prints")
+    again.add_argument("--all", action="store_true", help="every dead letter the topic holds")
+    again.add_argument("--dry-run", action="store_true", help="only say what would be replayed")
+    again.set_defaults(run=_dlq_replay)
     args = parser.parse_args(argv)
     try:
         return int(asyncio.run(args.run(args)))

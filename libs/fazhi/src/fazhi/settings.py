@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fazhi.kafkaclient import KafkaClient, SaslMechanism, SecurityProtocol
 from fazhi.topology import AUTH_DATABASE
 
 if TYPE_CHECKING:
@@ -18,9 +19,23 @@ class ServiceSettings(BaseSettings):
     and its own database name and worker port."""
 
     # A mistyped secret (a master key, a URL with a password) is never echoed in an error.
-    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        extra="ignore", frozen=True, hide_input_in_errors=True, populate_by_name=True
+    )
 
+    development: bool = Field(default=False, validation_alias="FAZHI_DEV")
+    """`FAZHI_DEV=1` (no prefix: `make run` and the tests set it): without a master key, seal
+    with the published development key. Anywhere else a service refuses to start without one."""
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    """`SASL_SSL` in production (TLS and a SCRAM login), `PLAINTEXT` on the local stack."""
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: str = ""
+    """The CA certificate of the brokers (PEM); empty: the system's trust store."""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_db: str = "fazhi"
     auth_db: str = AUTH_DATABASE
@@ -75,13 +90,33 @@ class ServiceSettings(BaseSettings):
         return value
 
     def master(self) -> MasterKey:
-        """The master key that wraps the service's data keys (see `fazhi.store.sealing`)."""
-        from fazhi.store.sealing import DEVELOPMENT_MASTER_KEY, MasterKey
+        """The master key that wraps the service's data keys (see `fazhi.store.sealing`); without one,
+        the development key under `FAZHI_DEV=1` and `MasterKeyError` anywhere else."""
+        from fazhi.store.sealing import DEVELOPMENT_MASTER_KEY, MasterKey, MasterKeyError
 
+        secret = self.master_key.get_secret_value()
+        if not secret and not self.development:
+            raise MasterKeyError(
+                "no master key: set <PREFIX>MASTER_KEY to 32 random bytes in base64 "
+                "(openssl rand -base64 32) from a secret; FAZHI_DEV=1 seals with the published "
+                "development key, for a development machine only"
+            )
         previous = self.master_key_previous.get_secret_value().split(",")
         return MasterKey(
-            self.master_key.get_secret_value() or DEVELOPMENT_MASTER_KEY,
-            [key.strip() for key in previous if key.strip()],
+            secret or DEVELOPMENT_MASTER_KEY, [key.strip() for key in previous if key.strip()]
+        )
+
+    def kafka(self) -> KafkaClient:
+        """How this service's clients reach Kafka (`fazhi.kafkaclient`)."""
+        return KafkaClient(
+            bootstrap_servers=self.kafka_bootstrap,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password.get_secret_value(),
+            ssl_cafile=self.kafka_ssl_cafile,
+            ssl_certfile=self.kafka_ssl_certfile,
+            ssl_keyfile=self.kafka_ssl_keyfile,
         )
 
     def consumer_group(self, service: str) -> str:

@@ -68,10 +68,18 @@ class ServiceTopology:
     test_worker_port: int
     """The worker's `/metrics` port when the tests start it."""
     partitions: int = PARTITIONS
+    reacts_to: tuple[str, ...] = ()
+    """Other services' topics its worker consumes (its reactions' contracts; a unit test checks
+    them against the worker's subscription): lag, Kafka ACLs and autoscaling cover them too."""
 
     @property
     def dlq_topic(self) -> str:
         return dlq_topic(self.topic)
+
+    @property
+    def consumed_topics(self) -> tuple[str, ...]:
+        """Every topic its worker consumes: its own first, then those it reacts to."""
+        return (self.topic, *self.reacts_to)
 
     @property
     def topics(self) -> tuple[str, str]:
@@ -93,6 +101,7 @@ SUPERVISION = ServiceTopology(
     worker_port=8011,
     test_api_port=18001,
     test_worker_port=18011,
+    reacts_to=("emergency.events", "mediation.events", "opengov.events"),
 )
 PETITION_MEDIATION = ServiceTopology(
     name="petition-mediation",
@@ -126,6 +135,7 @@ OPEN_GOVERNMENT = ServiceTopology(
     worker_port=8014,
     test_api_port=18004,
     test_worker_port=18014,
+    reacts_to=("mediation.events", "emergency.events"),
 )
 
 SERVICES: tuple[ServiceTopology, ...] = (
@@ -146,6 +156,15 @@ def service(name: str) -> ServiceTopology:
         if name in (s.name, s.package):
             return s
     raise KeyError(f"no service {name!r}; known: {', '.join(s.name for s in SERVICES)}")
+
+
+def consumed_topics(name: str, own: str) -> tuple[str, ...]:
+    """The topics the worker of service `name` consumes; `(own,)` for a service not listed
+    here (a test's)."""
+    try:
+        return service(name).consumed_topics
+    except KeyError:
+        return (own,)
 
 
 def topic_configs(

@@ -99,9 +99,7 @@ def router() -> APIRouter:
     ) -> StreamingResponse:
         settings = rt.settings
         heartbeat = settings.stream_heartbeat_s if isinstance(settings, Settings) else 15.0
-        feed = KafkaFeed(
-            settings.kafka_bootstrap, [CATALOG.topic], STREAM_TYPES, name="supervision"
-        )
+        feed = KafkaFeed(settings.kafka(), [CATALOG.topic], STREAM_TYPES, name="supervision")
         return await sse_response(feed, last_event_id, heartbeat_s=heartbeat)
 
     @api.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)

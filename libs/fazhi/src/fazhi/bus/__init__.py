@@ -40,13 +40,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from fazhi.bus.batch import HandlerContext as HandlerContext
-    from fazhi.bus.publisher import PublishError as PublishError, Publisher as Publisher
-    from fazhi.bus.reactions import Reactions as Reactions, merge_reactions as merge_reactions
+    from fazhi.bus.publisher import Publisher as Publisher
+    from fazhi.bus.publisher import PublishError as PublishError
+    from fazhi.bus.reactions import Reactions as Reactions
+    from fazhi.bus.reactions import merge_reactions as merge_reactions
     from fazhi.bus.records import PoisonError as PoisonError
-    from fazhi.bus.timers import (
-        DayLook as DayLook,
-        DayScan as DayScan,
-        Timer as Timer,
-        TimerContext as TimerContext,
-    )
+    from fazhi.bus.timers import DayLook as DayLook
+    from fazhi.bus.timers import DayScan as DayScan
+    from fazhi.bus.timers import Timer as Timer
+    from fazhi.bus.timers import TimerContext as TimerContext
     from fazhi.bus.worker import WorkerEntry as WorkerEntry

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from fazhi.contracts.envelope import CloudEvent, kafka_headers
+from fazhi.kafkaclient import KafkaClient, kafka_options
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,14 @@ class KafkaPublisher:
 
     def __init__(
         self,
-        bootstrap_servers: str,
+        bootstrap_servers: str | KafkaClient,
         *,
         client_id: str = "fazhi",
         timeout_s: float = 10.0,
         topics: Sequence[str] = (),
     ) -> None:
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka_options(bootstrap_servers)
+        self._bootstrap = self._kafka["bootstrap_servers"]
         self._client_id = client_id
         self._timeout_s = timeout_s
         self._topics = tuple(topics)
@@ -105,7 +107,7 @@ class KafkaPublisher:
             if self._producer is not None:
                 return self._producer
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap,
+                **self._kafka,
                 client_id=self._client_id,
                 acks="all",
                 enable_idempotence=True,

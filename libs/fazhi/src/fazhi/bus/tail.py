@@ -18,7 +18,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
-from fazhi.contracts.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
+from fazhi.contracts.envelope import CloudEvent, EnvelopeFieldsError, from_kafka
+from fazhi.contracts.strictjson import EnvelopeError
+from fazhi.kafkaclient import KafkaClient, kafka_options
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,14 @@ def tail_metrics(prefix: str) -> TailMetrics:
 class LiveTail:
     """Follows `topics` from their current end; each subscriber gets every event from then on."""
 
-    bootstrap: str
+    bootstrap: str | KafkaClient
     topics: Sequence[str]
     metrics: TailMetrics
     worker_group: str
     known_types: frozenset[str] = frozenset()
     """The event types counted by name (others as `unknown`, so junk adds no series)."""
+    lag_topics: Sequence[str] = ()
+    """Every topic the worker group consumes, whose lag is measured (default: `topics`)."""
     lag_every_s: float = 15.0
     _subscribers: set[asyncio.Queue[CloudEvent]] = field(default_factory=set)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -89,7 +93,7 @@ class LiveTail:
         while True:
             consumer = AIOKafkaConsumer(
                 *self.topics,
-                bootstrap_servers=self.bootstrap,
+                **kafka_options(self.bootstrap),
                 group_id=None,
                 auto_offset_reset="latest",
             )
@@ -125,15 +129,15 @@ class LiveTail:
             await asyncio.sleep(self.lag_every_s)
 
     async def _measure_lag(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(**kafka_options(self.bootstrap), request_timeout_ms=5000)
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, request_timeout_ms=5000
+            **kafka_options(self.bootstrap), group_id=None, request_timeout_ms=5000
         )
         try:
             await admin.start()
             await consumer.start()
             committed = await admin.list_consumer_group_offsets(self.worker_group)
-            for topic in self.topics:
+            for topic in self.lag_topics or self.topics:
                 described = await admin.describe_topics([topic])
                 partitions = [
                     TopicPartition(topic, p["partition"]) for p in described[0]["partitions"]

@@ -17,6 +17,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from fazhi.bus import workerwatch
 from fazhi.bus.batch import AggregateCache
 from fazhi.bus.consumer import EventProcessor
 from fazhi.bus.publisher import KafkaPublisher, PublishError
@@ -50,6 +51,7 @@ def create_worker_app(
 
     Consumer group = `<service>-worker`, so more replicas share the partitions.
     """
+    settings.master()  # no master key: refuse to start (see ServiceSettings.master)
     subscription = subscribe(catalog, reactions)
     app_id = settings.consumer_group(catalog.service)
     datadir = Path(tempfile.gettempdir()) / "fazhi-faust" / app_id
@@ -58,7 +60,7 @@ def create_worker_app(
         app_id,
         # Agents keep no tables here, so faust's data directory holds nothing worth keeping.
         datadir=str(datadir),
-        broker=f"kafka://{settings.kafka_bootstrap}",
+        **settings.kafka().faust(),
         autodiscover=False,
         store="memory://",
         web_enabled=True,
@@ -79,6 +81,9 @@ def create_worker_app(
         *catalogs, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
     )
     metrics = service_metrics(catalog.service)
+    watch = workerwatch.install(
+        app, settings, metrics, prefix=catalog.service, topics=subscription.topics
+    )
     personal = retention.personal_collections(catalog)
     held: dict[str, Keyring] = {}
     """The agent's keyring, so the retention job makes it forget the keys it deletes."""
@@ -87,11 +92,12 @@ def create_worker_app(
     async def consume(stream: Any) -> None:
         mongo = mongo_client(settings)
         db = mongo[settings.mongo_db]
-        publisher = KafkaPublisher(settings.kafka_bootstrap, client_id=f"{catalog.service}-worker")
+        publisher = KafkaPublisher(settings.kafka(), client_id=f"{catalog.service}-worker")
         await publisher.start()
         await _ensure(db, ensure_indexes)
         await _ensure(db, lambda db: retention.ensure_indexes(db, personal))
         keys = held.setdefault("keys", keyring(settings, db))
+        watch.started()
         if keys.master.development:
             log.warning("personal data is sealed with the development master key: set MASTER_KEY")
 
@@ -133,6 +139,7 @@ def create_worker_app(
                 # dropped only once the batch is applied, keeps an unapplied offset uncommitted.
                 for event in events:
                     event.message.incref()
+                watch.begin()
                 await processor.process_batch(
                     [
                         Record(
@@ -145,6 +152,7 @@ def create_worker_app(
                         for e in events
                     ]
                 )
+                watch.done(events)
                 for event in events:
                     event.ack()
         finally:
@@ -181,7 +189,7 @@ def _add_timer(
     async def context() -> TimerContext[S]:
         if not held:
             publisher = KafkaPublisher(
-                settings.kafka_bootstrap, client_id=f"{catalog.service}-{timer.name}"
+                settings.kafka(), client_id=f"{catalog.service}-{timer.name}"
             )
             await publisher.start()
             db = mongo_client(settings)[settings.mongo_db]

@@ -46,27 +46,21 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from fazhi.rules.clocks import (
-        Clock as Clock,
-        ClockStatus as ClockStatus,
-        start_clock as start_clock,
-    )
-    from fazhi.rules.redaction import Party as Party, redact as redact
-    from fazhi.rules.statemachine import (
-        IllegalTransition as IllegalTransition,
-        Machine as Machine,
-        Step as Step,
-        action_name as action_name,
-    )
-    from fazhi.rules.statutes import ClockError as ClockError, get_rule as get_rule
-    from fazhi.rules.units import (
-        UnknownUnitError as UnknownUnitError,
-        all_units as all_units,
-        find_unit as find_unit,
-        get_unit as get_unit,
-        is_unit_code as is_unit_code,
-    )
-    from fazhi.rules.workdays import (
-        WorkCalendar as WorkCalendar,
-        default_calendar as default_calendar,
-    )
+    from fazhi.rules.clocks import Clock as Clock
+    from fazhi.rules.clocks import ClockStatus as ClockStatus
+    from fazhi.rules.clocks import start_clock as start_clock
+    from fazhi.rules.redaction import Party as Party
+    from fazhi.rules.redaction import redact as redact
+    from fazhi.rules.statemachine import IllegalTransition as IllegalTransition
+    from fazhi.rules.statemachine import Machine as Machine
+    from fazhi.rules.statemachine import Step as Step
+    from fazhi.rules.statemachine import action_name as action_name
+    from fazhi.rules.statutes import ClockError as ClockError
+    from fazhi.rules.statutes import get_rule as get_rule
+    from fazhi.rules.units import UnknownUnitError as UnknownUnitError
+    from fazhi.rules.units import all_units as all_units
+    from fazhi.rules.units import find_unit as find_unit
+    from fazhi.rules.units import get_unit as get_unit
+    from fazhi.rules.units import is_unit_code as is_unit_code
+    from fazhi.rules.workdays import WorkCalendar as WorkCalendar
+    from fazhi.rules.workdays import default_calendar as default_calendar

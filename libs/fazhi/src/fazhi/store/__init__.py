@@ -42,14 +42,15 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from fazhi.store.calendar import COLLECTION as COLLECTION
-    from fazhi.store.catalog import Binding as Binding, EventCatalog as EventCatalog
-    from fazhi.store.codec import clock_summary as clock_summary, decode as decode, encode as encode
-    from fazhi.store.projection import (
-        Document as Document,
-        HotQuery as HotQuery,
-        INTERNAL_FIELDS as INTERNAL_FIELDS,
-        OWNERS as OWNERS,
-        UPDATE_BATCH as UPDATE_BATCH,
-        VERSION as VERSION,
-        applied_position as applied_position,
-    )
+    from fazhi.store.catalog import Binding as Binding
+    from fazhi.store.catalog import EventCatalog as EventCatalog
+    from fazhi.store.codec import clock_summary as clock_summary
+    from fazhi.store.codec import decode as decode
+    from fazhi.store.codec import encode as encode
+    from fazhi.store.projection import INTERNAL_FIELDS as INTERNAL_FIELDS
+    from fazhi.store.projection import OWNERS as OWNERS
+    from fazhi.store.projection import UPDATE_BATCH as UPDATE_BATCH
+    from fazhi.store.projection import VERSION as VERSION
+    from fazhi.store.projection import Document as Document
+    from fazhi.store.projection import HotQuery as HotQuery
+    from fazhi.store.projection import applied_position as applied_position

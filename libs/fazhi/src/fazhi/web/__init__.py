@@ -58,36 +58,33 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from fazhi.web.app import (
-        Scope as Scope,
-        Timeline as Timeline,
-        create_service_app as create_service_app,
-        document_router as document_router,
-    )
+    from fazhi.web.app import Scope as Scope
+    from fazhi.web.app import Timeline as Timeline
+    from fazhi.web.app import create_service_app as create_service_app
+    from fazhi.web.app import document_router as document_router
     from fazhi.web.auth import Principal as Principal
     from fazhi.web.body import read_json_body as read_json_body
-    from fazhi.web.calendar import calendar_cache as calendar_cache, work_calendar as work_calendar
-    from fazhi.web.csvfile import BOM as BOM, csv_response as csv_response, csv_row as csv_row
+    from fazhi.web.calendar import calendar_cache as calendar_cache
+    from fazhi.web.calendar import work_calendar as work_calendar
+    from fazhi.web.csvfile import BOM as BOM
+    from fazhi.web.csvfile import csv_response as csv_response
+    from fazhi.web.csvfile import csv_row as csv_row
     from fazhi.web.ingest import seal_personal as seal_personal
     from fazhi.web.lists import Listing as Listing
-    from fazhi.web.live import (
-        KafkaFeed as KafkaFeed,
-        MAX_TOKEN_LENGTH as MAX_TOKEN_LENGTH,
-        Position as Position,
-        sse_response as sse_response,
-        websocket_relay as websocket_relay,
-    )
-    from fazhi.web.pages import Pages as Pages, static_router as static_router
-    from fazhi.web.pagination import (
-        PageParams as PageParams,
-        PageQuery as PageQuery,
-        decode_cursor as decode_cursor,
-        encode_cursor as encode_cursor,
-        fetch_page as fetch_page,
-    )
-    from fazhi.web.problems import Problem as Problem, invalid_fields as invalid_fields
-    from fazhi.web.service import (
-        Caller as Caller,
-        ServiceRuntime as ServiceRuntime,
-        runtime as runtime,
-    )
+    from fazhi.web.live import MAX_TOKEN_LENGTH as MAX_TOKEN_LENGTH
+    from fazhi.web.live import KafkaFeed as KafkaFeed
+    from fazhi.web.live import Position as Position
+    from fazhi.web.live import sse_response as sse_response
+    from fazhi.web.live import websocket_relay as websocket_relay
+    from fazhi.web.pages import Pages as Pages
+    from fazhi.web.pages import static_router as static_router
+    from fazhi.web.pagination import PageParams as PageParams
+    from fazhi.web.pagination import PageQuery as PageQuery
+    from fazhi.web.pagination import decode_cursor as decode_cursor
+    from fazhi.web.pagination import encode_cursor as encode_cursor
+    from fazhi.web.pagination import fetch_page as fetch_page
+    from fazhi.web.problems import Problem as Problem
+    from fazhi.web.problems import invalid_fields as invalid_fields
+    from fazhi.web.service import Caller as Caller
+    from fazhi.web.service import ServiceRuntime as ServiceRuntime
+    from fazhi.web.service import runtime as runtime

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic.json_schema import models_json_schema
 from pymongo.errors import PyMongoError
 
+from fazhi import topology
 from fazhi.bus.publisher import KafkaPublisher, Publisher
 from fazhi.bus.tail import LiveTail, tail_metrics
 from fazhi.contracts.envelope import ID_PATTERN
@@ -110,6 +111,26 @@ def health_router(components: Sequence[Component] = ()) -> APIRouter:
             )
         return {"status": "ready", "checks": checks}
 
+    @router.get(
+        "/readyz/read",
+        summary="MongoDB answers: reads are served (a Kafka outage only refuses writes, with 503)",
+        responses={503: {"description": "not ready"}},
+    )
+    async def readyz_read(rt: Annotated[ServiceRuntime, Depends(runtime)]) -> dict[str, Any]:
+        mongo = await _mongo_ready(rt)
+        if mongo and rt.prepare is not None:
+            mongo = await rt.prepare(rt)
+        checks = {"mongodb": "ok" if mongo else "unreachable"}
+        if not mongo:
+            raise Problem(
+                503,
+                f"Not ready: {checks}.",
+                kind="not-ready",
+                checks=checks,
+                headers={"Retry-After": str(rt.settings.retry_after_s)},
+            )
+        return {"status": "ready", "checks": checks}
+
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -161,18 +182,19 @@ def create_service_app(
         service_metrics(catalog.service)
         mongo = mongo_client(settings)
         kafka = publisher or KafkaPublisher(
-            settings.kafka_bootstrap,
+            settings.kafka(),
             client_id=f"{catalog.service}-api",
             timeout_s=settings.publish_timeout_s,
             topics=[catalog.topic],
         )
         tail = (
             LiveTail(
-                settings.kafka_bootstrap,
+                settings.kafka(),
                 [catalog.topic],
                 tail_metrics(catalog.service),
                 worker_group=settings.consumer_group(catalog.service),
                 known_types=frozenset(catalog.types),
+                lag_topics=topology.consumed_topics(catalog.service, catalog.topic),
             )
             if settings.live_tail
             else None

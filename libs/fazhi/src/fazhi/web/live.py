@@ -39,7 +39,9 @@ from fastapi import WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from prometheus_client import Counter, Gauge
 
-from fazhi.contracts.envelope import CloudEvent, EnvelopeError, EnvelopeFieldsError, from_kafka
+from fazhi.contracts.envelope import CloudEvent, EnvelopeFieldsError, from_kafka
+from fazhi.contracts.strictjson import EnvelopeError
+from fazhi.kafkaclient import KafkaClient, kafka_options
 from fazhi.web.auth import KeyStore, Principal
 from fazhi.web.problems import Problem
 
@@ -95,7 +97,7 @@ def _header(headers: Sequence[tuple[str, bytes]] | None, name: str) -> str:
 class KafkaFeed:
     """Some event `types` of some `topics`, as a live, resumable sequence."""
 
-    bootstrap: str
+    bootstrap: str | KafkaClient
     topics: Sequence[str]
     types: Collection[str] | Callable[[CloudEvent], bool]
     """The types shown (others are passed over), or a predicate on the event."""
@@ -158,7 +160,7 @@ class KafkaFeed:
 
     async def _end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False
+            **kafka_options(self.bootstrap), group_id=None, enable_auto_commit=False
         )
         await consumer.start()
         try:
@@ -180,7 +182,7 @@ class KafkaFeed:
 
     async def _partitions(self) -> list[TopicPartition]:
         """Every partition of the topics (a topic just created takes a moment to be known)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(**kafka_options(self.bootstrap), request_timeout_ms=5000)
         await admin.start()
         try:
             for _ in range(METADATA_TRIES):
@@ -199,7 +201,7 @@ class KafkaFeed:
 
     async def _consumer(self, start: Position | None) -> tuple[AIOKafkaConsumer, Position]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **kafka_options(self.bootstrap),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",  # a position older than the log resumes at its start

@@ -62,9 +62,7 @@ def router(topic: str) -> APIRouter:
     router = APIRouter(tags=["alerts"])
 
     def alerts_feed(rt: ServiceRuntime, channel: str) -> AlertFeed:
-        return AlertFeed(
-            rt.settings.kafka_bootstrap, [topic], ALERT_TYPES, name="alerts", channel=channel
-        )
+        return AlertFeed(rt.settings.kafka(), [topic], ALERT_TYPES, name="alerts", channel=channel)
 
     @router.get(
         "/v1/alerts/stream",

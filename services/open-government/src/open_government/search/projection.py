@@ -10,7 +10,7 @@ reading the store one year at a time (an indexed equality, streamed in batches),
 generation is deleted.
 
 It follows `opengov.events` (published, validity changed), and the reconsideration decisions and
-emergency notices other services publish, through `fazhi.live.KafkaFeed` from its position.
+emergency notices other services publish, through `fazhi.web.live.KafkaFeed` from its position.
 The tail may see an event before the worker has projected it: each changed document is read by
 `_id` until it carries the event's offset in `_pos` (at most `SEARCH_WAIT_S`), then replaces its
 copy in the index (a withdrawn notice leaves it). The store stays the one source of what the
@@ -94,7 +94,7 @@ class _Pending:
 
 @dataclass
 class SearchProjection:
-    """The `search` component of the open-government api (see `fazhi.app.Component`)."""
+    """The `search` component of the open-government api (see `fazhi.web.app.Component`)."""
 
     settings: Settings
     name: str = "search"
