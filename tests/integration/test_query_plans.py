@@ -24,6 +24,7 @@ from fazhi import retention
 from fazhi.auth import KEY_QUERIES, KeyStore
 from fazhi.consumer import LEDGER_QUERIES
 from fazhi.projection import HotQuery
+from fazhi.receipts.writer import RECEIPT_QUERIES
 from tests.support.processes import MONGO
 
 pytestmark = pytest.mark.integration
@@ -37,7 +38,8 @@ async def _auth_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
 
 
 async def _ledger_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    """The ledger is read by `_id` only: no index of its own."""
+    """The ledger and the api's notes of accepted records are read by `_id` only: no index of
+    their own."""
 
 
 async def _retention_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -49,7 +51,7 @@ STORES: dict[str, tuple[Setup, tuple[HotQuery, ...]]] = {
     "mediation": (petition_mediation.store.ensure_indexes, petition_mediation.store.HOT_QUERIES),
     "emergency": (emergency.store.ensure_indexes, emergency.store.HOT_QUERIES),
     "opengov": (open_government.store.ensure_indexes, open_government.store.HOT_QUERIES),
-    "ledger": (_ledger_indexes, LEDGER_QUERIES),
+    "ledger": (_ledger_indexes, (*LEDGER_QUERIES, *RECEIPT_QUERIES)),
     "auth": (_auth_indexes, KEY_QUERIES),
     "retention": (_retention_indexes, retention.hot_queries(["cases"])),
 }

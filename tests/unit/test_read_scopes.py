@@ -47,7 +47,26 @@ KEYS = {
     "operator": ("rule-of-law-office", {Role.OPERATOR}),
 }
 SECRET = {"applicant": {"name": "张三", "phone": "13991234567"}}
+SERVICE_TOPICS = {
+    "supervision": "supervision.events",
+    "petition-mediation": "mediation.events",
+    "emergency": "emergency.events",
+    "open-government": "opengov.events",
+}
+RECEIPTS = {
+    f"/units/justice E-{service}": {
+        "id": f"E-{service}",
+        "source": "/units/justice",
+        "type": "t",
+        "topic": topic,
+        "partition": 0,
+        "offset": 1,
+        "outcome": "applied",
+    }
+    for service, topic in SERVICE_TOPICS.items()
+}
 DOCS: dict[str, dict[str, dict[str, Any]]] = {
+    "processed_events": RECEIPTS,
     "tasks": {"T1": {"owner_units": ["justice", "gov-office"], "status": "in_progress"}},
     "items": {"alert-A1": {"owner_units": ["emergency-management"], "unit": "court"}},
     "cases": {
@@ -97,12 +116,13 @@ class FakeCollection:
         self.docs = docs
 
     async def find_one(
-        self, query: Mapping[str, Any], projection: Mapping[str, int]
+        self, query: Mapping[str, Any], projection: Mapping[str, int] | None = None
     ) -> dict[str, Any] | None:
         doc = self.docs.get(query["_id"])
         if doc is None:
             return None
-        return {"_id": query["_id"], **{k: v for k, v in doc.items() if k not in projection}}
+        hidden = projection or {}
+        return {"_id": query["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
 
     def find(self, query: Mapping[str, Any]) -> FakeCursor:
         return FakeCursor([])
@@ -213,6 +233,8 @@ READERS = {
     ("open-government", "/v1/requests/R1"): {"justice", "supervisor", "operator"},
     ("open-government", "/v1/documents/D1"): set(KEYS),
     ("open-government", "/v1/decisions/MD1"): set(KEYS),
+    # An event's receipt: keys of the unit that posted it (operators name it with ?source=).
+    **{(service, f"/v1/events/E-{service}"): {"justice", "justice-staff"} for service in APPS},
 }
 
 

@@ -26,6 +26,8 @@ from fazhi.owners import OwnerCache
 from fazhi.problems import Problem, install_problem_handlers
 from fazhi.projection import INTERNAL_FIELDS, OWNERS, PRIVATE
 from fazhi.publisher import KafkaPublisher, Publisher
+from fazhi.receipts.views import receipts_router
+from fazhi.receipts.writer import ReceiptWriter
 from fazhi.roles import Role
 from fazhi.runtime import Caller, IndexSetup, ServiceRuntime, keyring, mongo_client, runtime
 from fazhi.settings import ServiceSettings
@@ -165,6 +167,7 @@ def create_service_app(
                 max_entries=settings.owner_cache_size, ttl_s=settings.owner_cache_ttl_s
             ),
             prepare=prepare,
+            receipts=(receipts := ReceiptWriter(mongo[settings.mongo_db])),
         )
         app.state.runtime = rt
         start = getattr(kafka, "start", None)
@@ -173,12 +176,14 @@ def create_service_app(
         await prepare(rt)
         if tail is not None:
             tail.start()
+        receipts.start()
         if rt.data_keys.master.development:
             log.warning("personal data is sealed with the development master key: set MASTER_KEY")
         log.info("api started", extra={"topic": catalog.topic})
         try:
             yield
         finally:
+            await receipts.stop()
             if tail is not None:
                 await tail.stop()
             stop = getattr(kafka, "stop", None)
@@ -192,6 +197,7 @@ def create_service_app(
     app.include_router(units_router())
     app.include_router(calendar_router())
     app.include_router(events_router(catalog))
+    app.include_router(receipts_router(catalog))
     for router in routers:
         app.include_router(router)
     app.openapi = _with_event_types(app, catalog)  # type: ignore[method-assign]

@@ -1,10 +1,11 @@
 """Idempotent, batched event consumption: a ledger of processed events, handlers applied to
 aggregates loaded once per batch, bounded retries, then the DLQ.
 
-A batch is applied in a fixed order: claim its ledger entries (one insert), load the aggregates
-it touches, run each event's handler in record order against the batch's copy of them, publish
-the events the handlers derived, write the changed aggregates (one bulk write per collection)
-and the timeline rows, then settle the ledger (one update). Only then are the offsets
+A batch is applied in a fixed order: load the aggregates it touches, claim its ledger entries
+(one insert; each entry is the event's receipt, `fazhi.receipts`), run each event's handler in
+record order against the batch's copy of them, publish the events the handlers derived, write
+the changed aggregates (one bulk write per collection) and the timeline rows, then settle the
+ledger (one update). Only then are the offsets
 committed. A crash anywhere replays the batch: the ledger tells a re-posted event (another
 record) from a replayed one (the same record), and each aggregate's partition offset tells
 whether a replayed record was applied to it already.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -63,6 +65,7 @@ from fazhi.projection import (
     position_key,
 )
 from fazhi.publisher import Publisher
+from fazhi.receipts.refusals import refusal_of
 from fazhi.redaction import mask_for_log
 from fazhi.sealing import (
     DataKey,
@@ -107,13 +110,16 @@ class DeadLetter:
     attempts: int
     group: str = ""
     """The consumer group that gave up on the record (several groups may read one topic)."""
+    refusal: Mapping[str, Any] | None = None
+    """Why the owner of the event refused it, as its receipt says (`fazhi.receipts`); None for
+    a reaction of another service, which refuses nothing the department sent."""
 
     @property
     def topic(self) -> str:
         return dlq_topic(self.record.topic)
 
     def headers(self) -> list[tuple[str, bytes]]:
-        return [
+        headers = [
             ("fazhi-error", mask_for_log(self.error[:2000]).encode()),
             ("fazhi-consumer-group", self.group.encode()),
             ("fazhi-attempts", str(self.attempts).encode()),
@@ -121,6 +127,13 @@ class DeadLetter:
             ("fazhi-original-partition", str(self.record.partition).encode()),
             ("fazhi-original-offset", str(self.record.offset).encode()),
         ]
+        if self.refusal is not None:
+            headers.append((REFUSAL_HEADER, json.dumps(self.refusal, ensure_ascii=False).encode()))
+        return headers
+
+
+REFUSAL_HEADER = "fazhi-refusal"
+"""On a dead letter of the event's owner: the refusal, as JSON (what the unit is told)."""
 
 
 class PoisonError(Exception):
@@ -331,6 +344,9 @@ class _Item:
     seconds: float = 0.0
     erased: tuple[str, ...] = ()
     """Its personal fields that read as erased (their data key is gone)."""
+    refusal: dict[str, Any] | None = None
+    receipt: dict[str, Any] = field(default_factory=dict)
+    """What its ledger entry says of the aggregate it applies to (its receipt)."""
 
 
 @dataclass
@@ -400,17 +416,26 @@ class EventProcessor:
             raise
 
     async def _apply_once(self, pairs: Sequence[tuple[Record, CloudEvent]]) -> list[Outcome]:
-        # Claimed as applied: the rare event that is refused or ignored is corrected below, and
-        # a batch that does not finish is replayed (its offsets are not committed).
+        # The aggregates are loaded first, so that each claim carries the version its event
+        # gives its aggregate: an applied event's receipt is written with its claim, at no
+        # cost. Claimed as applied: the rare event that is refused or ignored is corrected
+        # below, and a batch that does not finish is replayed (its offsets are not committed).
         now = datetime.now(UTC)
         claimed = {"outcome": str(Outcome.APPLIED), "processed_at": now}
-        existing = await self.store.claim(
-            [LedgerEntry(e.key, {**_ledger_fields(r, e), **claimed}) for r, e in pairs]
-        )
-        items = [_Item(r, e, existing.get(e.key)) for r, e in pairs]
         batch = _Batch(self.store, self.cache)
+        await batch.preload([k for _, e in pairs if (k := self._primary(e))])
+        receipts = [self._receipt(e, batch) for _, e in pairs]
+        existing = await self.store.claim(
+            [
+                LedgerEntry(e.key, {**_ledger_fields(r, e), **claimed, **receipt})
+                for (r, e), receipt in zip(pairs, receipts, strict=True)
+            ]
+        )
+        items = [
+            _Item(r, e, existing.get(e.key), receipt=receipt)
+            for (r, e), receipt in zip(pairs, receipts, strict=True)
+        ]
         todo = [item for item in items if not self._reposted(item)]
-        await batch.preload([k for item in todo if (k := self._primary(item.event))])
         keys = await self._keys(item.event for item in todo)
         for item in todo:
             await self._handle(batch, item, keys)
@@ -418,23 +443,30 @@ class EventProcessor:
         await batch.commit()
         for item in items:
             if item.outcome is Outcome.DEAD_LETTERED:
+                refusal = item.refusal if self._own(item.event) else None
                 await self.dead_letter(
-                    DeadLetter(item.record, item.error, item.attempts, self.group)
+                    DeadLetter(item.record, item.error, item.attempts, self.group, refusal)
                 )
         corrections = {
-            item.event.key: {
-                **_ledger_fields(item.record, item.event),
-                "outcome": _ledger_outcome(item.outcome),
-                "processed_at": now,
-            }
-            for item in items
-            if _ledger_changes(item)
+            item.event.key: _correction(item, now) for item in items if _ledger_changes(item)
         }
         if corrections:
             await self.store.settle(corrections)
         for item in items:
             self._count(item)
         return [item.outcome or Outcome.DUPLICATE for item in items]
+
+    def _receipt(self, event: CloudEvent, batch: _Batch) -> dict[str, Any]:
+        """The aggregate an own event applies to and the version it will have after the batch
+        (every applied event saves its aggregate, once per batch)."""
+        primary = self._primary(event)
+        if primary is None or not self._own(event):
+            return {}
+        loaded = batch.loaded_versions.get(primary)
+        return {
+            "aggregate": {"collection": primary[0], "id": primary[1]},
+            "version": (loaded or 0) + 1,
+        }
 
     def _reposted(self, item: _Item) -> bool:
         """Whether the ledger already has this event from another record (posted again), and
@@ -498,7 +530,7 @@ class EventProcessor:
             data = self._data(item, keys)
             self._check_primary(self._event_type(event), event, primary, doc)
         except PoisonError as exc:
-            self._refuse(item, str(exc), 1)
+            self._refuse(item, str(exc), 1, refusal_of(exc))
             return
         while True:
             item.attempts += 1
@@ -509,7 +541,7 @@ class EventProcessor:
             except INFRASTRUCTURE_ERRORS:
                 raise
             except (PoisonError, IllegalTransition) as exc:
-                self._refuse(item, str(exc), item.attempts)
+                self._refuse(item, str(exc), item.attempts, refusal_of(exc))
                 return
             except Exception as exc:  # a handler bug must not stop the partition
                 log.warning(
@@ -517,7 +549,9 @@ class EventProcessor:
                     extra={"event_type": event.type, "attempt": item.attempts, "error": repr(exc)},
                 )
                 if item.attempts >= self.max_attempts:
-                    self._refuse(item, repr(exc), item.attempts)
+                    self._refuse(
+                        item, repr(exc), item.attempts, refusal_of(exc, handler_failed=True)
+                    )
                     return
                 self.metrics.consumed.labels(
                     topic=record.topic, type=event.type, outcome="retried"
@@ -575,10 +609,13 @@ class EventProcessor:
         if item.erased:
             staged[PERSONAL_DATA] = ERASED
 
-    def _refuse(self, item: _Item, error: str, attempts: int) -> None:
+    def _refuse(
+        self, item: _Item, error: str, attempts: int, refusal: dict[str, Any] | None = None
+    ) -> None:
         item.outcome = Outcome.DEAD_LETTERED
         item.error = error
         item.attempts = attempts
+        item.refusal = refusal
 
     def _data(self, item: _Item, keys: Mapping[str, DataKey]) -> Any:
         event = item.event
@@ -682,15 +719,46 @@ def _ledger_fields(record: Record, event: CloudEvent) -> dict[str, Any]:
 
 
 def _ledger_changes(item: _Item) -> bool:
-    """Whether the item's ledger entry needs a write of its own (the batch's update covers the
-    entries it inserted and applied)."""
+    """Whether the item's ledger entry needs a write of its own (the batch's claim covers the
+    entries it inserted and applied): an event refused or ignored, one applied again after a
+    refusal, a receipt whose version moved (another writer came between), a re-post."""
     if item.reposted:
-        return False
+        assert item.prior is not None
+        return not _same_record(item.prior.get("duplicate") or {}, item.record)
     if item.prior is None:
         return item.outcome in (Outcome.IGNORED, Outcome.DEAD_LETTERED)
-    return item.prior.get("outcome") != _ledger_outcome(item.outcome) or not _same_record(
-        item.prior, item.record
+    # A record replayed after its batch was written (DUPLICATE) keeps the version it gave.
+    moved = item.outcome is Outcome.APPLIED and item.prior.get("version") != item.receipt.get(
+        "version"
     )
+    return (
+        item.prior.get("outcome") != _ledger_outcome(item.outcome)
+        or not _same_record(item.prior, item.record)
+        or moved
+    )
+
+
+def _correction(item: _Item, now: datetime) -> dict[str, Any]:
+    """The fields the item's ledger entry (its receipt) is corrected with."""
+    if item.reposted:  # the first record stays the entry's; the re-post is noted beside it
+        record = item.record
+        return {
+            "duplicate": {
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "at": now,
+            }
+        }
+    fields = {
+        **_ledger_fields(item.record, item.event),
+        "outcome": _ledger_outcome(item.outcome),
+        "processed_at": now,
+        "refusal": item.refusal,
+    }
+    if item.outcome is Outcome.APPLIED:
+        fields.update(item.receipt)
+    return fields
 
 
 def _same_record(entry: Document, record: Record) -> bool:

@@ -16,6 +16,7 @@ from fazhi.envelope import CHINA_TZ
 from fazhi.owners import OwnerCache
 from fazhi.problems import Problem
 from fazhi.publisher import Publisher
+from fazhi.receipts.writer import ReceiptWriter
 from fazhi.roles import Role
 from fazhi.sealing import Keyring, MongoDataKeys
 from fazhi.settings import ServiceSettings
@@ -60,6 +61,8 @@ class ServiceRuntime:
     """Owners of the aggregates events were posted about, for the check at the door."""
     prepare: Callable[[ServiceRuntime], Awaitable[bool]] | None = None
     prepared: bool = False
+    receipts: ReceiptWriter | None = None
+    """Notes each accepted record for its receipt, off the request path (`fazhi.receipts`)."""
 
     @property
     def db(self) -> AsyncDatabase[dict[str, Any]]:
