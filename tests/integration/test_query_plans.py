@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 import emergency.store
 import open_government.store
 import petition_mediation.store
+import supervision.deliveries.store
 import supervision.store
 from fazhi import retention
 from fazhi.auth import KEY_QUERIES, KeyStore
@@ -51,6 +52,10 @@ STORES: dict[str, tuple[Setup, tuple[HotQuery, ...]]] = {
     "mediation": (petition_mediation.store.ensure_indexes, petition_mediation.store.HOT_QUERIES),
     "emergency": (emergency.store.ensure_indexes, emergency.store.HOT_QUERIES),
     "opengov": (open_government.store.ensure_indexes, open_government.store.HOT_QUERIES),
+    "deliveries": (
+        supervision.deliveries.store.ensure_indexes,
+        supervision.deliveries.store.HOT_QUERIES,
+    ),
     "ledger": (_ledger_indexes, (*LEDGER_QUERIES, *RECEIPT_QUERIES)),
     "auth": (_auth_indexes, KEY_QUERIES),
     "retention": (_retention_indexes, retention.hot_queries(["cases"])),

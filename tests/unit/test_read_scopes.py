@@ -65,8 +65,12 @@ RECEIPTS = {
     }
     for service, topic in SERVICE_TOPICS.items()
 }
+SUB = "sub_" + "0" * 24
+MSG = "msg_" + "0" * 32
 DOCS: dict[str, dict[str, dict[str, Any]]] = {
     "processed_events": RECEIPTS,
+    "subscriptions": {SUB: {"unit": "justice", "url": "https://x.example/", "kinds": ["items"]}},
+    "deliveries": {MSG: {"subscription_id": SUB, "status": "delivered"}},
     "tasks": {"T1": {"owner_units": ["justice", "gov-office"], "status": "in_progress"}},
     "items": {"alert-A1": {"owner_units": ["emergency-management"], "unit": "court"}},
     "cases": {
@@ -107,6 +111,12 @@ class FakeCursor:
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
 
+    def sort(self, *_: Any) -> FakeCursor:
+        return self
+
+    def limit(self, _: int) -> FakeCursor:
+        return self
+
     async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
         return self.rows
 
@@ -124,7 +134,9 @@ class FakeCollection:
         hidden = projection or {}
         return {"_id": query["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
 
-    def find(self, query: Mapping[str, Any]) -> FakeCursor:
+    def find(
+        self, query: Mapping[str, Any], projection: Mapping[str, Any] | None = None
+    ) -> FakeCursor:
         return FakeCursor([])
 
 
@@ -235,6 +247,17 @@ READERS = {
     ("open-government", "/v1/decisions/MD1"): set(KEYS),
     # An event's receipt: keys of the unit that posted it (operators name it with ?source=).
     **{(service, f"/v1/events/E-{service}"): {"justice", "justice-staff"} for service in APPS},
+    ("supervision", f"/v1/subscriptions/{SUB}"): {"justice", "justice-staff", "operator"},
+    ("supervision", f"/v1/subscriptions/{SUB}/deliveries"): {
+        "justice",
+        "justice-staff",
+        "operator",
+    },
+    ("supervision", f"/v1/subscriptions/{SUB}/deliveries/{MSG}"): {
+        "justice",
+        "justice-staff",
+        "operator",
+    },
 }
 
 
@@ -329,6 +352,8 @@ def _scoped_reads() -> list[tuple[str, str, str]]:
     for name, create in APPS.items():
         for path, operations in create(publisher=FakePublisher()).openapi()["paths"].items():
             get_op = operations.get("get", {})
+            if not get_op:
+                continue  # a path for changes only (rotating a secret, a redelivery)
             if get_op.get("x-fazhi-public"):
                 continue  # the portal's data: no key, nothing scoped (README, "The portal")
             if (

@@ -46,6 +46,21 @@ CONTAINER_WORKER_PORT = 6066
 
 
 @dataclass(frozen=True)
+class SideWorker:
+    """A further worker process of a service, beside its worker: a consumer group of its own
+    (so it scales and lags on its own), its own `/metrics` port, started as `python -m
+    <module>`."""
+
+    name: str
+    """Its name in the Procfile, compose and k8s (`<service>-<name>`)."""
+    module: str
+    port: int
+    """Its `/metrics` port on this machine."""
+    test_port: int
+    """Its `/metrics` port when the tests start it."""
+
+
+@dataclass(frozen=True)
 class ServiceTopology:
     """One service: where it lives, what it owns and where it listens."""
 
@@ -68,6 +83,7 @@ class ServiceTopology:
     test_worker_port: int
     """The worker's `/metrics` port when the tests start it."""
     partitions: int = PARTITIONS
+    side_workers: tuple[SideWorker, ...] = ()
 
     @property
     def dlq_topic(self) -> str:
@@ -93,6 +109,10 @@ SUPERVISION = ServiceTopology(
     worker_port=8011,
     test_api_port=18001,
     test_worker_port=18011,
+    side_workers=(
+        # Webhook deliveries to the units' own systems (supervision.deliveries).
+        SideWorker("deliveries", "supervision.deliveries", port=8021, test_port=18021),
+    ),
 )
 PETITION_MEDIATION = ServiceTopology(
     name="petition-mediation",
