@@ -4,7 +4,9 @@ the redaction rules only), so the worker's consumer records it without any web c
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel
 
 from fazhi.redaction import mask_for_log
 from fazhi.statemachine import IllegalTransition
@@ -43,3 +45,32 @@ def refusal_of(exc: BaseException, *, handler_failed: bool = False) -> dict[str,
     if handler_failed:
         return {"kind": "handler-failed", "detail": mask_for_log(repr(exc)[:2000])}
     return {"kind": "refused", "detail": detail}
+
+
+REFUSED_TYPE = "fazhi.receipt.refused"
+"""The type of the delivery that tells a unit its event was refused (data: `RefusedReceipt`)."""
+
+
+class RefusalProblem(BaseModel):
+    """What a refused receipt says of the refusal (see `refusal_of`)."""
+
+    kind: str
+    detail: str = ""
+    reason: str | None = None
+    rule: str | None = None
+    aggregate: str | None = None
+    state: str | None = None
+    action: str | None = None
+    allowed: list[str] | None = None
+
+
+class RefusedReceipt(BaseModel):
+    """The data of `fazhi.receipt.refused`: the unit's event, and why it was refused (never the
+    event's own data). `GET` the `receipt` path on the service it was posted to for the rest."""
+
+    event_id: str
+    event_type: str
+    event_time: AwareDatetime
+    state: Literal["refused"] = "refused"
+    problem: RefusalProblem
+    receipt: str

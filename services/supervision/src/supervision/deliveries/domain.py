@@ -25,6 +25,7 @@ from fazhi.envelope import (
     new_event,
 )
 from fazhi.models import personal_fields
+from fazhi.receipts.refusals import REFUSED_TYPE, RefusalProblem, RefusedReceipt
 from fazhi.redaction import redact
 from fazhi.roles import Role
 from fazhi.topology import DLQ_SUFFIX, SERVICES
@@ -54,8 +55,7 @@ KIND_ROLES: Mapping[Kind, frozenset[Role]] = {
 }
 """Which keys of a unit may subscribe it to each kind (operators: any kind, any unit)."""
 
-REFUSED = "fazhi.receipt.refused"
-"""The type of the delivery that tells a unit its event was refused (data: its receipt)."""
+REFUSED = REFUSED_TYPE
 
 UNIT_TYPES: Mapping[str, Kind] = {
     "supervision.item.opened": Kind.ITEMS,
@@ -133,25 +133,23 @@ def refused_notice(
     worker wrote it (never the event's data). Its id follows from the event and the `record`
     it came in (`topic/partition/offset`), so a dead letter read twice tells it once, while the
     event posted again and refused again tells it again."""
-    problem = {
-        k: refusal[k]
-        for k in ("kind", "reason", "detail", "rule", "state", "action", "allowed")
-        if k in refusal
-    }
+    problem = RefusalProblem.model_validate(
+        {k: v for k, v in refusal.items() if k in RefusalProblem.model_fields}
+    )
+    data = RefusedReceipt(
+        event_id=event.id,
+        event_type=event.type,
+        event_time=event.time,
+        problem=problem,
+        receipt=f"/v1/events/{event.id}",
+    )
     return new_event(
         type=REFUSED,
         source=event.source,
         subject=event.subject,
         id=derived_id(f"{event.key} {record}", REFUSED),
         time=at,
-        data={
-            "event_id": event.id,
-            "event_type": event.type,
-            "event_time": event.time.isoformat(),
-            "state": "refused",
-            "problem": problem,
-            "receipt": f"/v1/events/{event.id}",
-        },
+        data=data.model_dump(mode="json", exclude_none=True),
     )
 
 
