@@ -50,13 +50,15 @@ def problem_of(refusal: Mapping[str, Any], instance: str) -> dict[str, Any]:
 def _record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not doc or doc.get("offset") is None:
         return None
-    at = doc.get("at") or doc.get("time")
-    return {
+    found = {
         "topic": doc.get("topic"),
         "partition": doc.get("partition"),
         "offset": doc.get("offset"),
-        "at": at,
     }
+    at = doc.get("at") or doc.get("time")
+    if at is not None:
+        found["at"] = at
+    return found
 
 
 def _same(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
@@ -118,7 +120,7 @@ def receipt(
                 found["previous"] = {k: previous[k] for k in ("state", "problem") if k in previous}
         return found
     assert entry is not None
-    found["accepted"] = _record(entry)
+    found["accepted"] = _record(posted if _same(posted, entry) else entry)
     outcome = entry.get("outcome")
     if outcome == "dead_lettered":
         found["state"] = State.REFUSED

@@ -60,6 +60,8 @@ def receipts_router(catalog: EventCatalog) -> APIRouter:
             entry, posted = await asyncio.gather(
                 rt.db[LEDGER].find_one({"_id": key}), rt.db[ACCEPTED].find_one({"_id": key})
             )
+            if rt.receipts is not None:
+                posted = rt.receipts.pending(key) or posted
             found = receipt(entry, posted, topic=catalog.topic)
         if found is None:
             raise Problem(

@@ -62,6 +62,11 @@ class ReceiptWriter:
         if len(self._pending) >= 500:
             self._wake.set()
 
+    def pending(self, key: str) -> dict[str, Any] | None:
+        """The note of `key` not written yet, if any: a receipt asked for at once after the 202
+        (of this api process) says `accepted` all the same."""
+        return self._pending.get(key)
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="receipt-writer")
