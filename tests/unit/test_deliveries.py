@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpcore
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
@@ -32,7 +33,7 @@ from supervision.deliveries.domain import (
     record_notices,
     scan_slots,
 )
-from supervision.deliveries.sending import Sent
+from supervision.deliveries.sending import GuardedBackend, Sender, Sent
 from supervision.deliveries.store import ATTEMPTS, DELIVERIES, SUBSCRIPTIONS
 from tests.support.memorydb import MemoryDatabase
 
@@ -413,3 +414,17 @@ async def test_a_receiver_failing_for_the_whole_schedule_disables_it_and_opens_a
     await work.take(notices(item_opened("justice", item_id="task-M19-D1")))
     await work.drain()
     assert len(sender.received) == 3  # nothing more to a disabled subscription
+
+
+async def test_a_host_that_resolves_to_a_private_address_is_refused_at_connect_time() -> None:
+    """The policy checked the name at subscription; the connection checks what it resolves to
+    now (a public name can be pointed at 127.0.0.1 later)."""
+    with pytest.raises(httpcore.ConnectError, match="not an address"):
+        await GuardedBackend(UrlPolicy()).connect_tcp("localhost", 80)
+    sender = Sender(UrlPolicy(), timeout_s=2)
+    try:
+        sent = await sender.post("http://localhost:9/hook", b"{}", {})
+    finally:
+        await sender.close()
+    assert sent.status is None
+    assert "not an address" in sent.error
