@@ -11,7 +11,8 @@
 #   bench/run.sh
 #   INGEST_ARGS="--seconds 10" PROJECTION_ARGS="--sizes 1000,10000" STORE_ARGS="--samples 100" \
 #   TRIGGERS_ARGS="--triggers 30 --milestones 5000 --due 100" SEARCH_ARGS="--documents 20000" \
-#   ALERT_PUSH_ARGS="--alerts 50 --background 20" bench/run.sh
+#   ALERT_PUSH_ARGS="--alerts 50 --background 20" \
+#   DELIVERIES_ARGS="--events 50 --burst 40 --subscribers 50" bench/run.sh
 set -Eeuo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -74,13 +75,16 @@ DIRTY=$([[ -n $(git status --porcelain -- . ':!bench/results' ':!bench/README.md
 # shellcheck disable=SC2086
 "$PY" bench/alert_push.py ${ALERT_PUSH_ARGS:-} >"$TMP/alert_push.json"
 # shellcheck disable=SC2086
+"$PY" bench/deliveries.py ${DELIVERIES_ARGS:-} >"$TMP/deliveries.json"
+# shellcheck disable=SC2086
 "$PY" bench/log_size.py ${LOG_SIZE_ARGS:-} >"$TMP/log_size.json"
 
 mkdir -p "$RESULTS"
 DAY=$(date -u +%Y-%m-%d)
 "$PY" bench/report.py combine --commit "$COMMIT" --dirty "$DIRTY" \
 	"$TMP/ingest.json" "$TMP/projection.json" "$TMP/store.json" "$TMP/triggers.json" \
-	"$TMP/search.json" "$TMP/alert_push.json" "$TMP/log_size.json" >"$TMP/all.json"
+	"$TMP/search.json" "$TMP/alert_push.json" "$TMP/deliveries.json" "$TMP/log_size.json" \
+	>"$TMP/all.json"
 cp "$TMP/all.json" "$RESULTS/$DAY.json"
 "$PY" bench/report.py readme "$RESULTS/$DAY.json" >&2
 cat "$RESULTS/$DAY.json"

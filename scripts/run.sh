@@ -19,6 +19,7 @@ Fazhi is starting:
   petition-mediation http://127.0.0.1:8002/docs   worker metrics http://127.0.0.1:8012/metrics
   emergency          http://127.0.0.1:8003/docs   worker metrics http://127.0.0.1:8013/metrics
   open-government    http://127.0.0.1:8004/docs   worker metrics http://127.0.0.1:8014/metrics
+  deliveries         (webhooks to the units' systems)  metrics http://127.0.0.1:8021/metrics
   health             /healthz  /readyz  /metrics on every api
   demo API keys      .local/demo-keys.json
 A crashed api or worker is restarted; Ctrl-C stops everything.

@@ -14,9 +14,18 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from supervision.deliveries.domain import TOPICS as DELIVERY_TOPICS
 from tests.support.browser import browser, context, page, phone_page  # noqa: F401 (fixtures)
 from tests.support.kafka import skip_to_end
-from tests.support.processes import AUTH_DB, MONGO, ROOT, SERVICES, Service, ServiceProcesses
+from tests.support.processes import (
+    AUTH_DB,
+    DELIVERIES_GROUP,
+    MONGO,
+    ROOT,
+    SERVICES,
+    Service,
+    ServiceProcesses,
+)
 
 # The apps, workers and CLI runs of the tests seal with the published development key: without
 # FAZHI_DEV a service refuses to start with no master key (the subprocesses inherit it).
@@ -76,6 +85,7 @@ def services_up(mongo: MongoClient[dict[str, Any]]) -> Iterator[ServiceProcesses
         mongo.drop_database(db)
     for service in SERVICES.values():
         asyncio.run(skip_to_end(service.worker_group, [service.topic]))
+    asyncio.run(skip_to_end(DELIVERIES_GROUP, list(DELIVERY_TOPICS)))
     running = ServiceProcesses()
     try:
         running.start_all()

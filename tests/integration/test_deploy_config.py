@@ -198,7 +198,8 @@ def test_make_run_uses_the_registered_ports() -> None:
     comes from its settings), and scripts/run.sh prints those URLs."""
     procfile = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
     commands = [line.split(":", 1)[1].strip() for line in procfile if line.strip()]
-    assert len(commands) == 2 * len(SERVICES), procfile
+    sides = [side for service in SERVICES for side in service.side_workers]
+    assert len(commands) == 2 * len(SERVICES) + len(sides), procfile
     banner = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
     for service in SERVICES:
         (api,) = [c for c in commands if f" {service.package}.api:create_app " in c]
@@ -206,6 +207,9 @@ def test_make_run_uses_the_registered_ports() -> None:
         assert f"python -m {service.package}.worker" in commands
         assert f"http://127.0.0.1:{service.api_port}/docs" in banner
         assert f"http://127.0.0.1:{service.worker_port}/metrics" in banner
+    for side in sides:  # its port comes from its settings' default (the topology's)
+        assert f"python -m {side.module}" in commands
+        assert f"http://127.0.0.1:{side.port}/metrics" in banner
 
 
 # ------------------------------------------------------------------ docker compose
@@ -350,6 +354,57 @@ def test_compose_runs_the_api_and_worker_of(service: ServiceTopology) -> None:
     assert env[f"{prefix}WORKER_WEB_BIND"] == "0.0.0.0"
     assert worker["ports"] == [f"127.0.0.1:{port}:{port}"]
     assert f"127.0.0.1:{port}/livez" in command_text(worker["healthcheck"]["test"])
+
+
+SIDE_WORKERS = [(service, side) for service in SERVICES for side in service.side_workers]
+
+
+@pytest.mark.parametrize(
+    ("service", "side"), SIDE_WORKERS, ids=[f"{s.name}-{w.name}" for s, w in SIDE_WORKERS]
+)
+def test_side_workers_run_in_compose_k8s_and_prometheus(
+    service: ServiceTopology, side: topology.SideWorker
+) -> None:
+    """A further worker of a service (supervision's deliveries): the service's image and
+    settings, `python -m <module>`, its metrics port published, checked and scraped."""
+    prefix = service.env_prefix
+    process = compose()["services"][f"{service.name}-{side.name}"]
+    assert process["build"]["args"]["SERVICE"] == service.name
+    assert process["command"] == ["python", "-m", side.module]
+    env = environment(process)
+    assert env[f"{prefix}MONGO_DB"] == service.database
+    assert env[f"{prefix}WORKER_WEB_BIND"] == "0.0.0.0"
+    assert env[f"{prefix}{side.name.upper()}_WEB_PORT"] == str(side.port)
+    assert process["ports"] == [f"127.0.0.1:{side.port}:{side.port}"]
+    assert f"127.0.0.1:{side.port}/metrics" in command_text(process["healthcheck"]["test"])
+    assert env[f"{prefix}MASTER_KEY"].startswith(f"${{{prefix}MASTER_KEY:?")
+    config = load_yaml(PROMETHEUS / "prometheus.yml")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    targets = [t for sc in jobs[f"fazhi-{side.name}"]["static_configs"] for t in sc["targets"]]
+    assert f"{service.name}-{side.name}:{side.port}" in targets
+
+    overlay = load_yaml(K8S / service.name / "kustomization.yaml")
+    assert f"{side.name}.yaml" in overlay["resources"]
+    deployment = k8s_objects(K8S / service.name / f"{side.name}.yaml")[("Deployment", side.name)]
+    spec, container = pod_spec(deployment)
+    assert_hardened(spec, container)
+    assert container["command"] == ["python", "-m", side.module]
+    (port,) = [p["containerPort"] for p in container["ports"] if p["name"] == "metrics"]
+    settings = dict(
+        item.split("=", 1)
+        for generator in load_yaml(K8S / "kustomization.yaml")["configMapGenerator"]
+        for item in generator["literals"]
+    )
+    assert int(settings[f"{prefix}{side.name.upper()}_WEB_PORT"]) == port
+    labels = deployment["spec"]["selector"]["matchLabels"]
+    assert labels["app.kubernetes.io/component"] == side.name  # not the worker's pods
+    monitors = k8s_objects(K8S / "monitoring.yaml")
+    assert (
+        monitors[("PodMonitor", f"fazhi-{side.name}")]["spec"]["selector"]["matchLabels"][
+            "app.kubernetes.io/component"
+        ]
+        == side.name
+    )
 
 
 def test_compose_depends_only_on_defined_and_checkable_services() -> None:
@@ -693,7 +748,8 @@ def test_k8s_base_lists_every_service_and_existing_files() -> None:
 def test_k8s_service_folder_reuses_the_template(folder: str) -> None:
     overlay = load_yaml(K8S / folder / "kustomization.yaml")
     assert overlay["namePrefix"] == f"{folder}-"
-    assert overlay["resources"] == ["../service", "secret.yaml"]
+    sides = [f"{side.name}.yaml" for side in topology.service(folder).side_workers]
+    assert overlay["resources"] == ["../service", "secret.yaml", *sides]
     (labels,) = overlay["labels"]
     assert labels["pairs"] == {"app.kubernetes.io/name": folder}
     assert labels["includeSelectors"] is True

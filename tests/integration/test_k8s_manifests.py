@@ -225,9 +225,10 @@ def mounted_secret_keys(target: str) -> dict[str, set[str]]:
 def test_each_pod_mounts_only_its_own_services_secret_keys(target: str) -> None:
     mounted = mounted_secret_keys(target)
     expected_keys = {"MASTER_KEY", "MONGO_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"}
-    assert set(mounted) == {f"{s.name}-{p}" for s in SERVICES for p in ("api", "worker")}
+    processes = {s.name: ["api", "worker", *(w.name for w in s.side_workers)] for s in SERVICES}
+    assert set(mounted) == {f"{s}-{p}" for s, ps in processes.items() for p in ps}
     for service in SERVICES:
-        for process in ("api", "worker"):
+        for process in processes[service.name]:
             keys = mounted[f"{service.name}-{process}"]
             secret = f"{service.name}-secrets/"
             assert all(k.startswith(secret + service.env_prefix) for k in keys), (
@@ -324,7 +325,14 @@ def test_network_policies_deny_by_default_and_open_only_what_is_needed() -> None
     egress = policies["to-kafka-and-mongodb"]["spec"]["egress"]
     assert {p["port"] for rule in egress for p in rule["ports"]} == {9093, 27017}
     allowed_out = {name for name, p in policies.items() if "Egress" in p["spec"]["policyTypes"]}
-    assert allowed_out == {"default-deny", "dns", "to-kafka-and-mongodb"}
+    assert allowed_out == {"default-deny", "dns", "to-kafka-and-mongodb", "deliveries-to-webhooks"}
+    webhooks = policies["deliveries-to-webhooks"]["spec"]
+    assert webhooks["podSelector"]["matchLabels"] == {"app.kubernetes.io/component": "deliveries"}
+    (out,) = webhooks["egress"]
+    assert [p["port"] for p in out["ports"]] == [443]
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"} <= set(
+        out["to"][0]["ipBlock"]["except"]
+    )
 
 
 def test_the_dashboards_ship_for_grafanas_sidecar() -> None:

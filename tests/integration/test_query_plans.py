@@ -19,8 +19,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 import emergency.store
 import open_government.store
 import petition_mediation.store
+import supervision.deliveries.store
 import supervision.store
 from fazhi.bus.ledger import LEDGER_QUERIES
+from fazhi.receipts.writer import RECEIPT_QUERIES
 from fazhi.store import retention
 from fazhi.store.projection import HotQuery
 from fazhi.web.auth import KEY_QUERIES, KeyStore
@@ -37,7 +39,8 @@ async def _auth_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
 
 
 async def _ledger_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    """The ledger is read by `_id` only: no index of its own."""
+    """The ledger and the api's notes of accepted records are read by `_id` only: no index of
+    their own."""
 
 
 async def _retention_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -49,7 +52,11 @@ STORES: dict[str, tuple[Setup, tuple[HotQuery, ...]]] = {
     "mediation": (petition_mediation.store.ensure_indexes, petition_mediation.store.HOT_QUERIES),
     "emergency": (emergency.store.ensure_indexes, emergency.store.HOT_QUERIES),
     "opengov": (open_government.store.ensure_indexes, open_government.store.HOT_QUERIES),
-    "ledger": (_ledger_indexes, LEDGER_QUERIES),
+    "deliveries": (
+        supervision.deliveries.store.ensure_indexes,
+        supervision.deliveries.store.HOT_QUERIES,
+    ),
+    "ledger": (_ledger_indexes, (*LEDGER_QUERIES, *RECEIPT_QUERIES)),
     "auth": (_auth_indexes, KEY_QUERIES),
     "retention": (_retention_indexes, retention.hot_queries(["cases"])),
 }

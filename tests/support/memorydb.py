@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.results import UpdateResult
 
 Document = dict[str, Any]
 
@@ -60,9 +62,31 @@ class MemoryCollection:
         self._queries.append((self.name, dict(query)))
         return next((copy.deepcopy(d) for d in self.docs.values() if _matches(d, query)), None)
 
-    async def insert_many(self, docs: Iterable[Document]) -> None:
-        for doc in docs:
+    async def insert_many(self, docs: Iterable[Document], ordered: bool = True) -> None:
+        """As MongoDB does: a document whose `_id` is there already is a duplicate key error,
+        after the others went in (`ordered=False`)."""
+        taken = []
+        for i, doc in enumerate(docs):
+            if doc["_id"] in self.docs:
+                taken.append({"index": i, "code": 11000, "errmsg": "duplicate key"})
+                continue
             self.docs[doc["_id"]] = copy.deepcopy(doc)
+        if taken:
+            raise BulkWriteError({"writeErrors": taken})
+
+    async def insert_one(self, doc: Document) -> None:
+        if doc["_id"] in self.docs:
+            raise DuplicateKeyError("duplicate key")
+        self.docs[doc["_id"]] = copy.deepcopy(doc)
+
+    async def update_one(self, query: Mapping[str, Any], update: Mapping[str, Any]) -> UpdateResult:
+        """`$set` only, on the first document matching the equalities."""
+        self._queries.append((self.name, dict(query)))
+        found = next((d for d in self.docs.values() if _matches(d, query)), None)
+        if found is None:
+            return UpdateResult({"n": 0, "nModified": 0}, acknowledged=True)
+        found.update(copy.deepcopy(dict(update["$set"])))
+        return UpdateResult({"n": 1, "nModified": 1}, acknowledged=True)
 
     async def replace_one(
         self, query: Mapping[str, Any], doc: Document, upsert: bool = False

@@ -42,6 +42,7 @@ class Service:
     worker_port: int
     db: str
     topic: str
+    side_workers: tuple[topology.SideWorker, ...] = ()
 
     @property
     def url(self) -> str:
@@ -50,6 +51,9 @@ class Service:
     @property
     def worker_url(self) -> str:
         return f"http://127.0.0.1:{self.worker_port}"
+
+    def side_url(self, side: topology.SideWorker) -> str:
+        return f"http://127.0.0.1:{side.test_port}"
 
     @property
     def worker_group(self) -> str:
@@ -74,8 +78,24 @@ class Service:
             f"{self.prefix}_ACK_WINDOW_RED_S": "3",
             # The deadline watcher looks every second, so its catch-up shows within the tests.
             f"{self.prefix}_WATCH_INTERVAL_S": "1",
+            # Deliveries: to the tests' own receivers on 127.0.0.1, retried after 1-3 s (13 s in
+            # all, not 27 h), due retries looked for twice a second.
+            f"{self.prefix}_WEBHOOK_ALLOW_PRIVATE": "true",
+            f"{self.prefix}_DELIVERY_RETRIES": DELIVERY_RETRIES,
+            f"{self.prefix}_DELIVERY_TIMEOUT_S": "3",
+            f"{self.prefix}_RETRY_SCAN_S": "0.5",
+            f"{self.prefix}_SUBSCRIPTION_CACHE_S": "0.5",
+            f"{self.prefix}_DELIVERIES_GROUP": DELIVERIES_GROUP,
+            **{
+                f"{self.prefix}_{side.name.upper()}_WEB_PORT": str(side.test_port)
+                for side in self.side_workers
+            },
         }
 
+
+DELIVERY_RETRIES = "1,1,2,2,3,4"
+"""The tests' retry schedule of deliveries: seven attempts over 13 s."""
+DELIVERIES_GROUP = "supervision-deliveries-test"
 
 # The test processes listen on their own ports and use their own databases (see fazhi.topology).
 SERVICES = {
@@ -87,6 +107,7 @@ SERVICES = {
         worker_port=t.test_worker_port,
         db=f"{DB_PREFIX}{t.database}",
         topic=t.topic,
+        side_workers=t.side_workers,
     )
     for t in topology.SERVICES
 }
@@ -175,6 +196,13 @@ class ServiceProcesses:
             port=service.worker_port,
         )
 
+    def start_side_worker(self, service: Service, side: topology.SideWorker) -> None:
+        self._spawn(
+            f"{service.name}-{side.name}",
+            [sys.executable, "-m", side.module],
+            port=side.test_port,
+        )
+
     def kill_worker(self, service: Service) -> None:
         proc = self.procs.pop(f"{service.name}-worker")
         os.killpg(proc.pid, signal.SIGKILL)
@@ -186,7 +214,11 @@ class ServiceProcesses:
         taken = [
             port
             for service in SERVICES.values()
-            for port in (service.api_port, service.worker_port)
+            for port in (
+                service.api_port,
+                service.worker_port,
+                *(side.test_port for side in service.side_workers),
+            )
             if port_taken(port)
         ]
         if taken:
@@ -200,7 +232,15 @@ class ServiceProcesses:
         for service in SERVICES.values():
             self.start_api(service)
             self.start_worker(service)
+            for side in service.side_workers:
+                self.start_side_worker(service, side)
         for service in SERVICES.values():
+            for side in service.side_workers:
+                self.wait_ready(
+                    f"{service.name}-{side.name}",
+                    f"{service.side_url(side)}/metrics",
+                    what=f"{service.name} {side.name} up",
+                )
             self.wait_ready(
                 f"{service.name}-api", f"{service.url}/readyz", what=f"{service.name} api ready"
             )

@@ -99,7 +99,7 @@ def test_operations_send_and_receive_messages_of_their_own_channel(
 def test_each_topic_and_its_dlq_is_a_channel_with_every_type_as_a_message(
     spec: dict[str, Any],
 ) -> None:
-    channels = {c["address"]: c for c in spec["channels"].values()}
+    channels = {c["address"]: c for c in spec["channels"].values() if c["address"] is not None}
     assert set(channels) == {name for topic in all_topics() for name in (topic.name, topic.dlq)}
     for topic in all_topics():
         assert list(channels[topic.name]["messages"]) == list(topic.types)
@@ -134,3 +134,19 @@ def test_headers_are_the_ones_records_carry(spec: dict[str, Any]) -> None:
 def test_the_document_is_deterministic_json() -> None:
     assert json.loads(render()) == document()
     assert render() == render()
+
+
+def test_a_unit_s_deliveries_are_a_channel_of_their_own_with_the_refused_receipt(
+    spec: dict[str, Any],
+) -> None:
+    """HTTP POSTs to the URL a unit subscribed: no Kafka address, Standard Webhooks headers."""
+    deliveries = spec["channels"]["unitDeliveries"]
+    assert deliveries["address"] is None
+    assert "fazhi.receipt.refused" in deliveries["messages"]
+    assert "supervision.item.opened" in deliveries["messages"]
+    refused = spec["components"]["messages"]["fazhi.receipt.refused"]
+    assert set(refused["headers"]["required"]) == {
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    }

@@ -47,7 +47,30 @@ KEYS = {
     "operator": ("rule-of-law-office", {Role.OPERATOR}),
 }
 SECRET = {"applicant": {"name": "张三", "phone": "13991234567"}}
+SERVICE_TOPICS = {
+    "supervision": "supervision.events",
+    "petition-mediation": "mediation.events",
+    "emergency": "emergency.events",
+    "open-government": "opengov.events",
+}
+RECEIPTS = {
+    f"/units/justice E-{service}": {
+        "id": f"E-{service}",
+        "source": "/units/justice",
+        "type": "t",
+        "topic": topic,
+        "partition": 0,
+        "offset": 1,
+        "outcome": "applied",
+    }
+    for service, topic in SERVICE_TOPICS.items()
+}
+SUB = "sub_" + "0" * 24
+MSG = "msg_" + "0" * 32
 DOCS: dict[str, dict[str, dict[str, Any]]] = {
+    "processed_events": RECEIPTS,
+    "subscriptions": {SUB: {"unit": "justice", "url": "https://x.example/", "kinds": ["items"]}},
+    "deliveries": {MSG: {"subscription_id": SUB, "status": "delivered"}},
     "tasks": {"T1": {"owner_units": ["justice", "gov-office"], "status": "in_progress"}},
     "items": {"alert-A1": {"owner_units": ["emergency-management"], "unit": "court"}},
     "cases": {
@@ -88,6 +111,12 @@ class FakeCursor:
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
 
+    def sort(self, *_: Any) -> FakeCursor:
+        return self
+
+    def limit(self, _: int) -> FakeCursor:
+        return self
+
     async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
         return self.rows
 
@@ -97,14 +126,17 @@ class FakeCollection:
         self.docs = docs
 
     async def find_one(
-        self, query: Mapping[str, Any], projection: Mapping[str, int]
+        self, query: Mapping[str, Any], projection: Mapping[str, int] | None = None
     ) -> dict[str, Any] | None:
         doc = self.docs.get(query["_id"])
         if doc is None:
             return None
-        return {"_id": query["_id"], **{k: v for k, v in doc.items() if k not in projection}}
+        hidden = projection or {}
+        return {"_id": query["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
 
-    def find(self, query: Mapping[str, Any]) -> FakeCursor:
+    def find(
+        self, query: Mapping[str, Any], projection: Mapping[str, Any] | None = None
+    ) -> FakeCursor:
         return FakeCursor([])
 
 
@@ -213,6 +245,19 @@ READERS = {
     ("open-government", "/v1/requests/R1"): {"justice", "supervisor", "operator"},
     ("open-government", "/v1/documents/D1"): set(KEYS),
     ("open-government", "/v1/decisions/MD1"): set(KEYS),
+    # An event's receipt: keys of the unit that posted it (operators name it with ?source=).
+    **{(service, f"/v1/events/E-{service}"): {"justice", "justice-staff"} for service in APPS},
+    ("supervision", f"/v1/subscriptions/{SUB}"): {"justice", "justice-staff", "operator"},
+    ("supervision", f"/v1/subscriptions/{SUB}/deliveries"): {
+        "justice",
+        "justice-staff",
+        "operator",
+    },
+    ("supervision", f"/v1/subscriptions/{SUB}/deliveries/{MSG}"): {
+        "justice",
+        "justice-staff",
+        "operator",
+    },
 }
 
 
@@ -307,6 +352,8 @@ def _scoped_reads() -> list[tuple[str, str, str]]:
     for name, create in APPS.items():
         for path, operations in create(publisher=FakePublisher()).openapi()["paths"].items():
             get_op = operations.get("get", {})
+            if not get_op:
+                continue  # a path for changes only (rotating a secret, a redelivery)
             if get_op.get("x-fazhi-public"):
                 continue  # the portal's data: no key, nothing scoped (README, "The portal")
             if (

@@ -39,8 +39,57 @@ def _python_blocks() -> list[str]:
     return [part.split("```", 1)[0] for part in text.split("```python\n")[1:]]
 
 
+def test_the_readme_webhook_receiver_runs_and_takes_each_signed_delivery_once(
+    tmp_path: Path,
+) -> None:
+    import base64
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from standardwebhooks import Webhook
+
+    (receiver,) = [block for block in _python_blocks() if "BaseHTTPRequestHandler" in block]
+    script = tmp_path / "receiver.py"
+    script.write_text(receiver, encoding="utf-8")
+    secret = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "FAZHI_WEBHOOK_SECRET": secret, "HOST": "127.0.0.1", "PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-u", str(script)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(100):
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        event = {"type": "fazhi.receipt.refused", "subject": "C-1", "data": {"reason": "art. 53"}}
+        body = json.dumps(event)
+        now = datetime.now(CHINA_TZ)
+        signed = Webhook(secret).sign("msg_1", now, body)
+        headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(now.timestamp()))}
+        headers["webhook-signature"] = signed
+        assert httpx.post(url, content=body, headers=headers).status_code == 204
+        assert httpx.post(url, content=body, headers=headers).status_code == 204  # again
+        forged = {**headers, "webhook-signature": "v1,AAAA"}
+        assert httpx.post(url, content=body, headers=forged).status_code == 400
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert out.splitlines() == ['fazhi.receipt.refused C-1 {"reason": "art. 53"}']
+
+
 async def test_every_python_sample_of_the_readme_runs_and_the_reaction_opens_an_item() -> None:
-    (sample,) = _python_blocks()
+    (sample,) = [block for block in _python_blocks() if "REACTIONS" in block]
     namespace: dict[str, Any] = {}
     exec(compile(sample, "README.md", "exec"), namespace)
     reaction = namespace["open_for_alert"]

@@ -264,6 +264,7 @@ def test_item_kinds_cover_every_source_of_supervision() -> None:
         "request_overdue",
         "decision_execution",
         "inspection_finding",
+        "delivery_failing",
     }
 
 

@@ -46,6 +46,21 @@ CONTAINER_WORKER_PORT = 6066
 
 
 @dataclass(frozen=True)
+class SideWorker:
+    """A further worker process of a service, beside its worker: a consumer group of its own
+    (so it scales and lags on its own), its own `/metrics` port, started as `python -m
+    <module>`."""
+
+    name: str
+    """Its name in the Procfile, compose and k8s (`<service>-<name>`)."""
+    module: str
+    port: int
+    """Its `/metrics` port on this machine."""
+    test_port: int
+    """Its `/metrics` port when the tests start it."""
+
+
+@dataclass(frozen=True)
 class ServiceTopology:
     """One service: where it lives, what it owns and where it listens."""
 
@@ -71,6 +86,7 @@ class ServiceTopology:
     reacts_to: tuple[str, ...] = ()
     """Other services' topics its worker consumes (its reactions' contracts; a unit test checks
     them against the worker's subscription): lag, Kafka ACLs and autoscaling cover them too."""
+    side_workers: tuple[SideWorker, ...] = ()
 
     @property
     def dlq_topic(self) -> str:
@@ -102,6 +118,10 @@ SUPERVISION = ServiceTopology(
     test_api_port=18001,
     test_worker_port=18011,
     reacts_to=("emergency.events", "mediation.events", "opengov.events"),
+    side_workers=(
+        # Webhook deliveries to the units' own systems (supervision.deliveries).
+        SideWorker("deliveries", "supervision.deliveries", port=8021, test_port=18021),
+    ),
 )
 PETITION_MEDIATION = ServiceTopology(
     name="petition-mediation",

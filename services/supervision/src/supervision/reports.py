@@ -36,6 +36,7 @@ KIND_ZH = {
     ItemKind.REQUEST_OVERDUE: "依申请公开超期",
     ItemKind.DECISION_EXECUTION: "决定执行",
     ItemKind.INSPECTION_FINDING: "督查发现问题",
+    ItemKind.DELIVERY_FAILING: "推送接收失败",
 }
 
 

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "HandlerContext": "batch",
+    "KafkaPublisher": "publisher",
     "PublishError": "publisher",
     "Publisher": "publisher",
     "Reactions": "reactions",
     "merge_reactions": "reactions",
     "PoisonError": "records",
+    "REFUSAL_HEADER": "records",
     "DayLook": "timers",
     "DayScan": "timers",
     "Timer": "timers",
@@ -40,10 +42,12 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from fazhi.bus.batch import HandlerContext as HandlerContext
+    from fazhi.bus.publisher import KafkaPublisher as KafkaPublisher
     from fazhi.bus.publisher import Publisher as Publisher
     from fazhi.bus.publisher import PublishError as PublishError
     from fazhi.bus.reactions import Reactions as Reactions
     from fazhi.bus.reactions import merge_reactions as merge_reactions
+    from fazhi.bus.records import REFUSAL_HEADER as REFUSAL_HEADER
     from fazhi.bus.records import PoisonError as PoisonError
     from fazhi.bus.timers import DayLook as DayLook
     from fazhi.bus.timers import DayScan as DayScan

@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from fazhi.contracts import EventContract, TopicContract, all_topics
 from fazhi.contracts.envelope import STRUCTURED, CloudEvent
+from fazhi.receipts.refusals import REFUSED_TYPE, RefusedReceipt
 from fazhi.store.sealing import PREFIX
 
 VERSION = "0.1.0"
@@ -24,6 +25,16 @@ DEAD_LETTER_HEADERS = {
     "fazhi-original-topic": "The topic it was read from.",
     "fazhi-original-partition": "Its partition there.",
     "fazhi-original-offset": "Its offset there.",
+}
+REFUSAL_HEADER = {
+    "fazhi-refusal": "On a dead letter of the event's owner only: the refusal as JSON "
+    "(`RefusalProblem`), what its receipt and the unit's `fazhi.receipt.refused` delivery say."
+}
+DELIVERY_HEADERS = {
+    "webhook-id": "The delivery's id (`msg_…`): the same on every attempt; drop duplicates by it.",
+    "webhook-timestamp": "When this attempt was signed (Unix seconds).",
+    "webhook-signature": "`v1,<base64 HMAC-SHA256>` per the Standard Webhooks specification, "
+    "one per secret in force (two while a secret is rotated), space-separated.",
 }
 _KAFKA_KEY = {
     "type": "string",
@@ -49,11 +60,26 @@ def document() -> dict[str, Any]:
         c.name: _message(c, refs[(c.model, "serialization")]) for c in contracts
     }
     messages[DEAD_LETTER] = _dead_letter()
+    refused_ref, refused_defs = models_json_schema(
+        [(RefusedReceipt, "serialization")], ref_template=SCHEMAS + "{model}"
+    )
+    schemas.update(refused_defs["$defs"])
+    messages[REFUSED_TYPE] = _refused(refused_ref[(RefusedReceipt, "serialization")])
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     for topic in topics:
         channels.update(_channels(topic))
         operations.update(_operations(topic))
+    channels.update(_deliveries(contracts))
+    operations["deliverToUnits"] = {
+        "action": "send",
+        "channel": {"$ref": "#/channels/unitDeliveries"},
+        "summary": "supervision's deliveries worker POSTs each delivery to the subscribed URL, "
+        "signed, at least once (retried for 27 h).",
+        "messages": [
+            {"$ref": f"#/channels/unitDeliveries/messages/{name}"} for name in _delivered(contracts)
+        ],
+    }
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -210,7 +236,7 @@ def _dead_letter() -> dict[str, Any]:
             "type": "object",
             "properties": {
                 name: {"type": "string", "description": about}
-                for name, about in DEAD_LETTER_HEADERS.items()
+                for name, about in {**DEAD_LETTER_HEADERS, **REFUSAL_HEADER}.items()
             },
             "required": list(DEAD_LETTER_HEADERS),
         },
@@ -219,6 +245,72 @@ def _dead_letter() -> dict[str, Any]:
             "possibly not a CloudEvent at all (which may be why it is here)."
         },
         "bindings": {"kafka": {"key": _KAFKA_KEY, "bindingVersion": "0.5.0"}},
+    }
+
+
+DELIVERED_TYPES = (
+    "supervision.item.opened",
+    "supervision.item.escalated",
+    "supervision.item.closed",
+    "supervision.task.due_soon",
+    "supervision.task.overdue",
+    "mediation.case.overdue",
+    "opengov.request.overdue",
+    "emergency.alert.issued",
+    "emergency.alert.escalated",
+    "emergency.alert.expired",
+)
+"""What a unit's subscription may deliver besides its refusals (`supervision.deliveries`)."""
+
+
+def _delivered(contracts: list[EventContract]) -> list[str]:
+    known = {c.name for c in contracts}
+    return [REFUSED_TYPE, *(name for name in DELIVERED_TYPES if name in known)]
+
+
+def _deliveries(contracts: list[EventContract]) -> dict[str, Any]:
+    return {
+        "unitDeliveries": {
+            "address": None,
+            "title": "A unit's webhook deliveries",
+            "summary": "HTTP POSTs to the URL a unit subscribed (`POST /v1/subscriptions` on "
+            "supervision): one CloudEvent each, structured mode, signed per Standard Webhooks.",
+            "description": "The events as their topics carry them, with every personal field "
+            "erased and free texts redacted, for the unit they name (`data.unit`; alerts for "
+            "staff subscriptions), and `fazhi.receipt.refused` for the unit's own events its "
+            "owner refused. A receiver answers 2xx; anything else is retried (5 s, 5 min, "
+            "30 min, 2 h, 5 h, 10 h, 10 h). Headers: "
+            + "; ".join(f"`{k}`: {v}" for k, v in DELIVERY_HEADERS.items()),
+            "messages": {name: {"$ref": MESSAGES + name} for name in _delivered(contracts)},
+        }
+    }
+
+
+def _refused(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": REFUSED_TYPE,
+        "title": REFUSED_TYPE,
+        "summary": "A unit's event was refused by the service that owns it.",
+        "description": "Delivered to the unit's subscriptions (kind `receipts`); the subject is "
+        "the refused event's.",
+        "contentType": STRUCTURED,
+        "headers": {
+            "type": "object",
+            "properties": {
+                name: {"type": "string", "description": about}
+                for name, about in DELIVERY_HEADERS.items()
+            },
+            "required": list(DELIVERY_HEADERS),
+        },
+        "payload": {
+            "allOf": [
+                {"$ref": SCHEMAS + "CloudEvent"},
+                {
+                    "type": "object",
+                    "properties": {"type": {"type": "string", "const": REFUSED_TYPE}, "data": data},
+                },
+            ]
+        },
     }
 
 

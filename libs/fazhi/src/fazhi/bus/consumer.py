@@ -1,11 +1,11 @@
 """Idempotent, batched event consumption: a ledger of processed events, handlers applied to
 aggregates loaded once per batch, bounded retries, then the DLQ.
 
-A batch is applied in a fixed order: claim its ledger entries (one insert), load the aggregates
-it touches, run each event's handler in record order against the batch's copy of them, publish
-the events the handlers derived, write the changed aggregates (one bulk write per collection)
-and the timeline rows, then settle the ledger (one update). Only then are the offsets
-committed. A crash anywhere replays the batch: the ledger tells a re-posted event (another
+A batch is applied in a fixed order: load the aggregates it touches, claim its ledger entries
+(one insert; each entry is the event's receipt, `fazhi.receipts`), run each event's handler in
+record order against the batch's copy of them, publish the events the handlers derived, write
+the changed aggregates (one bulk write per collection) and the timeline rows, then settle the
+ledger (one update). Only then are the offsets committed. A crash anywhere replays the batch: the ledger tells a re-posted event (another
 record) from a replayed one (the same record), and each aggregate's partition offset tells
 whether a replayed record was applied to it already.
 
@@ -37,7 +37,13 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from fazhi.bus.batch import AggregateCache, DocKey, Handler, HandlerContext, _Batch
-from fazhi.bus.ledger import _Item, _ledger_changes, _ledger_fields, _ledger_outcome, _same_record
+from fazhi.bus.ledger import (
+    _correction,
+    _Item,
+    _ledger_changes,
+    _ledger_fields,
+    _same_record,
+)
 from fazhi.bus.publisher import Publisher
 from fazhi.bus.records import DeadLetter, Outcome, PoisonError, Record
 from fazhi.contracts.envelope import (
@@ -49,6 +55,7 @@ from fazhi.contracts.envelope import (
 )
 from fazhi.contracts.models import personal_fields
 from fazhi.metrics import Metrics
+from fazhi.receipts.refusals import refusal_of
 from fazhi.rules.redaction import mask_for_log
 from fazhi.rules.statemachine import IllegalTransition
 from fazhi.store.catalog import EventCatalog, EventType
@@ -151,17 +158,26 @@ class EventProcessor:
             raise
 
     async def _apply_once(self, pairs: Sequence[tuple[Record, CloudEvent]]) -> list[Outcome]:
-        # Claimed as applied: the rare event that is refused or ignored is corrected below, and
-        # a batch that does not finish is replayed (its offsets are not committed).
+        # The aggregates are loaded first, so that each claim carries the version its event
+        # gives its aggregate: an applied event's receipt is written with its claim, at no
+        # cost. Claimed as applied: the rare event that is refused or ignored is corrected
+        # below, and a batch that does not finish is replayed (its offsets are not committed).
         now = datetime.now(UTC)
         claimed = {"outcome": str(Outcome.APPLIED), "processed_at": now}
-        existing = await self.store.claim(
-            [LedgerEntry(e.key, {**_ledger_fields(r, e), **claimed}) for r, e in pairs]
-        )
-        items = [_Item(r, e, existing.get(e.key)) for r, e in pairs]
         batch = _Batch(self.store, self.cache)
+        await batch.preload([k for _, e in pairs if (k := self._primary(e))])
+        receipts = [self._receipt(e, batch) for _, e in pairs]
+        existing = await self.store.claim(
+            [
+                LedgerEntry(e.key, {**_ledger_fields(r, e), **claimed, **receipt})
+                for (r, e), receipt in zip(pairs, receipts, strict=True)
+            ]
+        )
+        items = [
+            _Item(r, e, existing.get(e.key), receipt=receipt)
+            for (r, e), receipt in zip(pairs, receipts, strict=True)
+        ]
         todo = [item for item in items if not self._reposted(item)]
-        await batch.preload([k for item in todo if (k := self._primary(item.event))])
         keys = await self._keys(item.event for item in todo)
         for item in todo:
             await self._handle(batch, item, keys)
@@ -169,23 +185,30 @@ class EventProcessor:
         await batch.commit()
         for item in items:
             if item.outcome is Outcome.DEAD_LETTERED:
+                refusal = item.refusal if self._own(item.event) else None
                 await self.dead_letter(
-                    DeadLetter(item.record, item.error, item.attempts, self.group)
+                    DeadLetter(item.record, item.error, item.attempts, self.group, refusal)
                 )
         corrections = {
-            item.event.key: {
-                **_ledger_fields(item.record, item.event),
-                "outcome": _ledger_outcome(item.outcome),
-                "processed_at": now,
-            }
-            for item in items
-            if _ledger_changes(item)
+            item.event.key: _correction(item, now) for item in items if _ledger_changes(item)
         }
         if corrections:
             await self.store.settle(corrections)
         for item in items:
             self._count(item)
         return [item.outcome or Outcome.DUPLICATE for item in items]
+
+    def _receipt(self, event: CloudEvent, batch: _Batch) -> dict[str, Any]:
+        """The aggregate an own event applies to and the version it will have after the batch
+        (every applied event saves its aggregate, once per batch)."""
+        primary = self._primary(event)
+        if primary is None or not self._own(event):
+            return {}
+        loaded = batch.loaded_versions.get(primary)
+        return {
+            "aggregate": {"collection": primary[0], "id": primary[1]},
+            "version": (loaded or 0) + 1,
+        }
 
     def _reposted(self, item: _Item) -> bool:
         """Whether the ledger already has this event from another record (posted again), and
@@ -249,7 +272,7 @@ class EventProcessor:
             data = self._data(item, keys)
             self._check_primary(self._event_type(event), event, primary, doc)
         except PoisonError as exc:
-            self._refuse(item, str(exc), 1)
+            self._refuse(item, str(exc), 1, refusal_of(exc))
             return
         while True:
             item.attempts += 1
@@ -260,7 +283,7 @@ class EventProcessor:
             except INFRASTRUCTURE_ERRORS:
                 raise
             except (PoisonError, IllegalTransition) as exc:
-                self._refuse(item, str(exc), item.attempts)
+                self._refuse(item, str(exc), item.attempts, refusal_of(exc))
                 return
             except Exception as exc:  # a handler bug must not stop the partition
                 log.warning(
@@ -268,7 +291,9 @@ class EventProcessor:
                     extra={"event_type": event.type, "attempt": item.attempts, "error": repr(exc)},
                 )
                 if item.attempts >= self.max_attempts:
-                    self._refuse(item, repr(exc), item.attempts)
+                    self._refuse(
+                        item, repr(exc), item.attempts, refusal_of(exc, handler_failed=True)
+                    )
                     return
                 self.metrics.consumed.labels(
                     topic=record.topic, type=event.type, outcome="retried"
@@ -326,10 +351,13 @@ class EventProcessor:
         if item.erased:
             staged[PERSONAL_DATA] = ERASED
 
-    def _refuse(self, item: _Item, error: str, attempts: int) -> None:
+    def _refuse(
+        self, item: _Item, error: str, attempts: int, refusal: dict[str, Any] | None = None
+    ) -> None:
         item.outcome = Outcome.DEAD_LETTERED
         item.error = error
         item.attempts = attempts
+        item.refusal = refusal
 
     def _data(self, item: _Item, keys: Mapping[str, DataKey]) -> Any:
         event = item.event

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -23,8 +24,20 @@ class PublishError(Exception):
     """The broker did not acknowledge: nothing may be reported as accepted."""
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where the broker put one event: its receipt while no worker has seen it yet."""
+
+    topic: str
+    partition: int
+    offset: int
+    time: datetime
+
+
 class Publisher(Protocol):
-    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> None: ...
+    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> Sequence[Placement]:
+        """Publish in order; returns where each event landed (the broker acknowledged all)."""
+        ...
 
     async def ready(self) -> bool: ...
 
@@ -162,7 +175,7 @@ class KafkaPublisher:
                 return False
         return True
 
-    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> None:
+    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> list[Placement]:
         producer = await self._ensure_started()
         if not await self._leaders_reachable(producer, topic):
             raise PublishError(f"the Kafka leaders of {topic} are not reachable")
@@ -176,10 +189,20 @@ class KafkaPublisher:
                 )
                 for event in events
             ]
-            await asyncio.wait_for(asyncio.gather(*futures), self._timeout_s)
+            sent = await asyncio.wait_for(asyncio.gather(*futures), self._timeout_s)
         except (KafkaError, OSError, TimeoutError) as exc:
             self._discard(producer, exc)
             raise PublishError(f"Kafka did not acknowledge {topic}: {exc!r}") from exc
+        now = datetime.now(UTC)
+        return [
+            Placement(
+                m.topic,
+                m.partition,
+                m.offset,
+                now if m.timestamp is None else datetime.fromtimestamp(m.timestamp / 1000, UTC),
+            )
+            for m in sent
+        ]
 
     async def send_raw(
         self,
@@ -238,10 +261,13 @@ class FakePublisher:
     published: list[tuple[str, CloudEvent]] = field(default_factory=list)
     fail: bool = False
 
-    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> None:
+    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> list[Placement]:
         if self.fail:
             raise PublishError("the fake broker is down")
+        first = len(self.published)
         self.published.extend((topic, event) for event in events)
+        now = datetime.now(UTC)
+        return [Placement(topic, 0, first + i, now) for i in range(len(events))]
 
     async def ready(self) -> bool:
         return not self.fail

@@ -28,6 +28,8 @@ class ItemKind(StrEnum):
     REQUEST_OVERDUE = "request_overdue"
     DECISION_EXECUTION = "decision_execution"
     INSPECTION_FINDING = "inspection_finding"
+    DELIVERY_FAILING = "delivery_failing"
+    """The unit's system kept refusing its deliveries: its subscription was disabled."""
 
 
 class Escalation(Term):

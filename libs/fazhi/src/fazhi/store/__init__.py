@@ -15,6 +15,8 @@ _EXPORTS: dict[str, str] = {
     "clock_summary": "codec",
     "decode": "codec",
     "encode": "codec",
+    "mongo_client": "connect",
+    "DUPLICATE_KEY": "projection",
     "Document": "projection",
     "HotQuery": "projection",
     "INTERNAL_FIELDS": "projection",
@@ -22,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "UPDATE_BATCH": "projection",
     "VERSION": "projection",
     "applied_position": "projection",
+    "MasterKey": "sealing",
+    "NONCE_BYTES": "sealing",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -47,6 +51,8 @@ if TYPE_CHECKING:
     from fazhi.store.codec import clock_summary as clock_summary
     from fazhi.store.codec import decode as decode
     from fazhi.store.codec import encode as encode
+    from fazhi.store.connect import mongo_client as mongo_client
+    from fazhi.store.projection import DUPLICATE_KEY as DUPLICATE_KEY
     from fazhi.store.projection import INTERNAL_FIELDS as INTERNAL_FIELDS
     from fazhi.store.projection import OWNERS as OWNERS
     from fazhi.store.projection import UPDATE_BATCH as UPDATE_BATCH
@@ -54,3 +60,5 @@ if TYPE_CHECKING:
     from fazhi.store.projection import Document as Document
     from fazhi.store.projection import HotQuery as HotQuery
     from fazhi.store.projection import applied_position as applied_position
+    from fazhi.store.sealing import NONCE_BYTES as NONCE_BYTES
+    from fazhi.store.sealing import MasterKey as MasterKey

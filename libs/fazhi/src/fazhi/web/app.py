@@ -22,6 +22,8 @@ from fazhi.contracts.envelope import ID_PATTERN
 from fazhi.contracts.terms import Term, with_labels
 from fazhi.logs import configure_logging
 from fazhi.metrics import service_metrics
+from fazhi.receipts.views import receipts_router
+from fazhi.receipts.writer import ReceiptWriter
 from fazhi.roles import Role
 from fazhi.rules.units import all_groups, all_units
 from fazhi.settings import ServiceSettings
@@ -210,6 +212,7 @@ def create_service_app(
                 max_entries=settings.owner_cache_size, ttl_s=settings.owner_cache_ttl_s
             ),
             prepare=prepare,
+            receipts=(receipts := ReceiptWriter(mongo[settings.mongo_db])),
         )
         app.state.runtime = rt
         start = getattr(kafka, "start", None)
@@ -220,6 +223,7 @@ def create_service_app(
             tail.start()
         for component in components:
             await component.start(rt)
+        receipts.start()
         if rt.data_keys.master.development:
             log.warning("personal data is sealed with the development master key: set MASTER_KEY")
         log.info("api started", extra={"topic": catalog.topic})
@@ -228,6 +232,7 @@ def create_service_app(
         finally:
             for component in reversed(components):
                 await component.stop()
+            await receipts.stop()
             if tail is not None:
                 await tail.stop()
             stop = getattr(kafka, "stop", None)
@@ -243,6 +248,7 @@ def create_service_app(
     app.include_router(units_router())
     app.include_router(calendar_router())
     app.include_router(events_router(catalog))
+    app.include_router(receipts_router(catalog))
     for router in routers:
         app.include_router(router)
     app.openapi = _with_event_types(app, catalog)  # type: ignore[method-assign]

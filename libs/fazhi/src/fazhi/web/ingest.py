@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from fazhi.bus.publisher import PublishError
 from fazhi.contracts.envelope import BATCH, ID_PATTERN, STRUCTURED, CloudEvent, EnvelopeError
 from fazhi.metrics import service_metrics
+from fazhi.receipts.rules import AcceptedReceipt, accepted_receipts
 from fazhi.roles import Role
 from fazhi.rules.redaction import numbers_in
 from fazhi.rules.units import is_unit_code
@@ -36,6 +37,8 @@ MAX_RECORD_BYTES = 1_000_000
 
 class Accepted(BaseModel):
     accepted: list[str]
+    receipts: list[AcceptedReceipt] = []
+    """Each event where the broker put it; `GET /v1/events/{id}` follows it (`fazhi.receipts`)."""
 
 
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
@@ -350,7 +353,7 @@ def events_router(catalog: EventCatalog) -> APIRouter:
                 metrics.ingested.labels(type=label, outcome="rejected").inc()
             raise
         try:
-            await rt.publisher.publish(catalog.topic, published)
+            placed = await rt.publisher.publish(catalog.topic, published)
         except PublishError as exc:
             for event in events:
                 metrics.ingested.labels(type=event.type, outcome="unavailable").inc()
@@ -364,6 +367,11 @@ def events_router(catalog: EventCatalog) -> APIRouter:
         for event in events:
             metrics.ingested.labels(type=event.type, outcome="accepted").inc()
         metrics.ingest_seconds.observe(time.perf_counter() - started)
-        return Accepted(accepted=[event.id for event in events])
+        if rt.receipts is not None:
+            rt.receipts.note(published, placed)
+        return Accepted(
+            accepted=[event.id for event in events],
+            receipts=accepted_receipts(published, placed),
+        )
 
     return router

@@ -104,6 +104,9 @@ class KafkaFeed:
     name: str = "live"
     """The feed's name in the metrics."""
     poll_ms: int = 500
+    render: Callable[[ConsumerRecord[bytes, bytes]], CloudEvent | None] | None = None
+    """What a record shows (None: nothing), in place of `types`: a feed of what it makes of
+    its records (a unit's notices, dead letters included)."""
     _metrics: LiveMetrics = field(default_factory=live_metrics, repr=False)
 
     def token(self, position: Position) -> str:
@@ -169,6 +172,8 @@ class KafkaFeed:
             await consumer.stop()
 
     def _shown(self, record: ConsumerRecord[bytes, bytes]) -> CloudEvent | None:
+        if self.render is not None:
+            return self.render(record)
         kind = _header(record.headers, "ce_type")
         if not callable(self.types) and kind and kind not in self.types:
             return None

@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.bus.publisher import Publisher
 from fazhi.bus.tail import LiveTail
+from fazhi.receipts.writer import ReceiptWriter
 from fazhi.roles import Role
 from fazhi.settings import ServiceSettings
 from fazhi.store.sealing import Keyring
@@ -34,6 +35,8 @@ class ServiceRuntime:
     """Owners of the aggregates events were posted about, for the check at the door."""
     prepare: Callable[[ServiceRuntime], Awaitable[bool]] | None = None
     prepared: bool = False
+    receipts: ReceiptWriter | None = None
+    """Notes each accepted record for its receipt, off the request path (`fazhi.receipts`)."""
 
     @property
     def db(self) -> AsyncDatabase[dict[str, Any]]:
