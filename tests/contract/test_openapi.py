@@ -45,6 +45,8 @@ PAGED = (
     "/v1/incidents",
     "/v1/supplies",
     "/v1/cases",
+    "/v1/subscriptions",
+    "/v1/subscriptions/{sub_id}/deliveries",
 )
 
 # Every built-in check runs (the `--checks all` of the command line): `validate_response`

@@ -38,6 +38,7 @@ def receipts_router(catalog: EventCatalog) -> APIRouter:
         responses={
             401: {"description": "Missing or unknown API key"},
             404: {"description": "No such event of this unit (yet), or not this key's to read"},
+            422: {"description": "An event id or a source not of its pattern"},
         },
     )
     async def get_receipt(

@@ -84,7 +84,9 @@ DELIVERY_FIELDS = (
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2048, description="HTTPS URL of the unit's receiver")
+    url: str = Field(
+        max_length=2048, pattern=r"^https?://", description="HTTPS URL of the unit's receiver"
+    )
     kinds: list[Kind] = Field(min_length=1, max_length=len(Kind))
     unit: UnitCode | None = Field(
         default=None, description="Operators: the unit subscribed (default the key's own)"
@@ -94,7 +96,7 @@ class SubscriptionCreate(BaseModel):
 class SubscriptionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(default=None, max_length=2048)
+    url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
     kinds: list[Kind] | None = Field(default=None, min_length=1, max_length=len(Kind))
     status: Literal["active", "disabled"] | None = None
 
