@@ -46,7 +46,10 @@ def test_event_posted_twice_is_accepted_twice_and_projected_once(
         second = http.post("/v1/events", **structured(event))
     assert first.status_code == 202, first.text
     assert second.status_code == 202, second.text
-    assert first.json() == second.json() == {"accepted": [event["id"]]}
+    assert first.json()["accepted"] == second.json()["accepted"] == [event["id"]]
+    receipts = [first.json()["receipts"][0], second.json()["receipts"][0]]
+    assert [r["topic"] for r in receipts] == [supervision.topic] * 2  # each its own record
+    assert receipts[0]["offset"] != receipts[1]["offset"]
 
     doc = wait_until(lambda: _task(mongo, supervision, task_id), timeout=60, what="task projected")
     assert doc["progress_pct"] == 60
