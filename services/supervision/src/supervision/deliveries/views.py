@@ -165,6 +165,7 @@ SubId = Annotated[str, Path(pattern=SUB_ID, description="A subscription's id (`s
 MsgId = Annotated[str, Path(pattern=MSG_ID, description="A delivery's id, its `webhook-id`")]
 SUB_ANSWERS = {
     **documented(),
+    400: {"description": "A body that is not JSON"},
     403: {"description": "This key may not subscribe to one of the kinds"},
     404: {"description": "No such subscription, or not this key's (the same answer)"},
 }
