@@ -9,7 +9,16 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from fazhi.contracts import EventContract, TopicContract, all_topics
+from fazhi.contracts import (
+    EventContract,
+    TopicContract,
+    all_topics,
+    emergency,
+    mediation,
+    opengov,
+    supervision,
+    type_of,
+)
 from fazhi.contracts.envelope import STRUCTURED, CloudEvent
 from fazhi.receipts.refusals import REFUSED_TYPE, RefusedReceipt
 from fazhi.store.sealing import PREFIX
@@ -248,17 +257,20 @@ def _dead_letter() -> dict[str, Any]:
     }
 
 
-DELIVERED_TYPES = (
-    "supervision.item.opened",
-    "supervision.item.escalated",
-    "supervision.item.closed",
-    "supervision.task.due_soon",
-    "supervision.task.overdue",
-    "mediation.case.overdue",
-    "opengov.request.overdue",
-    "emergency.alert.issued",
-    "emergency.alert.escalated",
-    "emergency.alert.expired",
+DELIVERED_TYPES = tuple(
+    type_of(kind)
+    for kind in (
+        supervision.ItemOpened,
+        supervision.ItemEscalated,
+        supervision.ItemClosed,
+        supervision.TaskDueSoon,
+        supervision.TaskOverdue,
+        mediation.CaseOverdue,
+        opengov.RequestOverdue,
+        emergency.AlertIssued,
+        emergency.AlertEscalated,
+        emergency.AlertExpired,
+    )
 )
 """What a unit's subscription may deliver besides its refusals (`supervision.deliveries`)."""
 

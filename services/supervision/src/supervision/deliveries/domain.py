@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fazhi.bus import REFUSAL_HEADER
-from fazhi.contracts import all_topics
+from fazhi.contracts import all_topics, type_of
+from fazhi.contracts.emergency import AlertEscalated, AlertExpired, AlertIssued
 from fazhi.contracts.envelope import (
     CHINA_TZ,
     CloudEvent,
@@ -23,8 +24,17 @@ from fazhi.contracts.envelope import (
     from_kafka,
     new_event,
 )
+from fazhi.contracts.mediation import CaseOverdue
 from fazhi.contracts.models import personal_fields
+from fazhi.contracts.opengov import RequestOverdue
 from fazhi.contracts.strictjson import EnvelopeError
+from fazhi.contracts.supervision import (
+    ItemClosed,
+    ItemEscalated,
+    ItemOpened,
+    TaskDueSoon,
+    TaskOverdue,
+)
 from fazhi.receipts.refusals import REFUSED_TYPE, RefusalProblem, RefusedReceipt
 from fazhi.roles import Role
 from fazhi.rules import redact
@@ -58,19 +68,17 @@ KIND_ROLES: Mapping[Kind, frozenset[Role]] = {
 REFUSED = REFUSED_TYPE
 
 UNIT_TYPES: Mapping[str, Kind] = {
-    "supervision.item.opened": Kind.ITEMS,
-    "supervision.item.escalated": Kind.ITEMS,
-    "supervision.item.closed": Kind.ITEMS,
-    "supervision.task.due_soon": Kind.TASKS,
-    "supervision.task.overdue": Kind.TASKS,
-    "mediation.case.overdue": Kind.CLOCKS,
-    "opengov.request.overdue": Kind.CLOCKS,
+    type_of(ItemOpened): Kind.ITEMS,
+    type_of(ItemEscalated): Kind.ITEMS,
+    type_of(ItemClosed): Kind.ITEMS,
+    type_of(TaskDueSoon): Kind.TASKS,
+    type_of(TaskOverdue): Kind.TASKS,
+    type_of(CaseOverdue): Kind.CLOCKS,
+    type_of(RequestOverdue): Kind.CLOCKS,
 }
 """Event types addressed to one unit, the unit named by their `data.unit`."""
 
-ALERT_TYPES = frozenset(
-    {"emergency.alert.issued", "emergency.alert.escalated", "emergency.alert.expired"}
-)
+ALERT_TYPES = frozenset(type_of(kind) for kind in (AlertIssued, AlertEscalated, AlertExpired))
 """Alerts, for every staff unit (as the staff console shows them)."""
 
 TEXT_FIELDS = ("title", "reason", "resolution", "note")
