@@ -1,7 +1,8 @@
 """Deliveries to a unit's own system, with a real HTTP receiver started here on 127.0.0.1: a
 unit subscribed gets, signed (verified with `standardwebhooks`), exactly what a scripted
 sequence caused for it (an overdue milestone, a red alert it issued and nobody acknowledged, the
-escalation of the milestone's item, a refusal of its own event) and nothing about another
+escalation of the milestone's item, a refusal of its own event, a statutory clock of a case about
+to pass) and nothing about another
 unit; the receiver answers 500 for a while, then 200, and every delivery arrives after it
 recovers, each id once in its verified set. A receiver that never recovers gets its
 subscription disabled and an item opened for its unit; the unit's live feed shows the same."""
@@ -24,6 +25,7 @@ import pytest
 from pymongo import MongoClient
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from fazhi.rules import start_clock
 from tests.conftest import client_for, create_key
 from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured, wait_until
 
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.e2e
 
 SUPERVISION = SERVICES["supervision"]
 EMERGENCY = SERVICES["emergency"]
+MEDIATION = SERVICES["petition-mediation"]
 KINDS = ["receipts", "items", "tasks", "clocks"]
 
 
@@ -167,6 +170,38 @@ def red_alert(key: str, unit: str) -> str:
     return alert_id
 
 
+def file_a_petition_due_soon(key: str, unit: str) -> str:
+    """A petition `unit` received long enough ago that its acceptance (the unit's to decide)
+    falls due within the next three days: its clock is about to pass."""
+    case_id = f"XF-{uuid.uuid4().hex[:8]}"
+    today = datetime.now(CST).date()
+    filed_on = next(
+        today - timedelta(days=back)
+        for back in range(60)
+        if 0
+        <= (start_clock("petition.acceptance", today - timedelta(days=back)).due_on - today).days
+        <= 3
+    )
+    filed = event(
+        "mediation.case.filed",
+        unit,
+        case_id,
+        {
+            "case_id": case_id,
+            "case_type": "petition",
+            "category": "行政处罚",
+            "applicant": {"name": "赵六", "phone": "13991234567"},
+            "respondent_unit": "market-regulation",
+            "summary": "赵六反映执法问题",
+            "filed_at": datetime.combine(filed_on, clock_time(10), CST).isoformat(),
+        },
+    )
+    with client_for(MEDIATION, key) as http:
+        response = http.post("/v1/events", **structured(filed))
+        assert response.status_code == 202, response.text
+    return case_id
+
+
 def plant_overdue_milestone(mongo: MongoClient[dict[str, Any]], unit: str, days: int) -> str:
     """A milestone of `unit` that fell due `days` ago, under watch from today. The plan's own
     milestones all fell due before the tests started (their items are opened when the worker
@@ -211,8 +246,10 @@ def test_a_unit_receives_exactly_its_deliveries_signed_and_all_after_its_receive
     alert_id = red_alert(key, unit)
     other_alert = red_alert(other_key, other)
     task_id = plant_overdue_milestone(mongo, unit, days=45)
+    case_id = file_a_petition_due_soon(key, unit)
 
     expected = {
+        ("mediation.case.due_soon", case_id),  # its acceptance is the unit's, due in ≤ 3 days
         ("fazhi.receipt.refused", refused["subject"]),
         ("supervision.item.opened", f"alert-{alert_id}"),
         ("supervision.item.opened", f"unack-{alert_id}"),  # nobody acknowledged it in 3 s

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fazhi.rules.clocks import (
+    REMINDER_DAYS,
     Clock,
     ClockEvent,
     ClockStatus,
@@ -236,6 +237,25 @@ def test_provisional_flag_follows_the_days_the_result_depends_on() -> None:
     # A working-day period depends on every day it counts.
     assert start_clock("disclosure.reply", D(last, 12, 10)).provisional
     assert not start_clock("disclosure.reply", D(last, 10, 10)).provisional
+
+
+# --------------------------------------------------------------------------- about to pass
+
+
+def test_a_clock_is_about_to_pass_from_three_days_before_its_due_date_to_that_day() -> None:
+    clock = start_clock("disclosure.reply", D(2026, 9, 25))  # due Thursday 2026-10-29
+    due = clock.due_on
+    assert REMINDER_DAYS == 3
+    assert [clock.days_left(due - timedelta(days=n)) for n in (5, 4, 3, 2, 1, 0)] == [
+        None,
+        None,
+        3,
+        2,
+        1,
+        0,
+    ]
+    assert clock.days_left(due + timedelta(days=1)) is None  # overdue, no longer about to pass
+    assert clock.pause(on=due - timedelta(days=3)).days_left(due - timedelta(days=2)) is None
 
 
 # --------------------------------------------------------------------------- pause / resume

@@ -98,7 +98,9 @@ def test_an_item_opened_against_a_unit_concerns_that_unit_only() -> None:
         ("supervision.item.closed", Kind.ITEMS),
         ("supervision.task.due_soon", Kind.TASKS),
         ("supervision.task.overdue", Kind.TASKS),
+        ("mediation.case.due_soon", Kind.CLOCKS),
         ("mediation.case.overdue", Kind.CLOCKS),
+        ("opengov.request.due_soon", Kind.CLOCKS),
         ("opengov.request.overdue", Kind.CLOCKS),
     ],
 )

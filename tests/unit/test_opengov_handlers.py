@@ -3,13 +3,13 @@ clock: what the machine allows is projected, what it refuses is dead-lettered wi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from fazhi.bus.records import Outcome
-from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
 from open_government.store import DECISIONS, PRIVATE, REQUEST_HISTORY, REQUESTS
 from open_government.worker import WORKER
 from tests.support.harness import Harness
@@ -231,3 +231,31 @@ async def test_a_request_in_a_year_without_an_official_schedule_is_provisional(
     # from Monday 09-27 end on Friday 2027-10-22.
     assert (request["due_date"], request["provisional"]) == ("2027-10-22", True)
     assert "provisional" in request["explanation"].lower()
+
+
+async def test_a_request_about_to_pass_reminds_its_unit_once_in_its_timeline(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Due Thursday 2026-10-29: on the Tuesday two days are left, within the three-day reminder.
+    monkeypatch.setattr("open_government.requests.flows.today", lambda: date(2026, 10, 27))
+    await h.run(received("R1"))
+    reminders = [e for _, e in h.publisher.published if e.type == "opengov.request.due_soon"]
+    (reminder,) = reminders
+    assert (reminder.data["due_date"], reminder.data["days_left"]) == ("2026-10-29", 2)
+    assert (reminder.data["unit"], reminder.source) == ("gov-office", "/units/gov-office")
+    assert reminder.id == derived_id("R1@2026-10-29", "opengov.request.due_soon")
+    assert await h.run(reminder) == [Outcome.APPLIED]
+    (row,) = [r for r in h.rows(REQUEST_HISTORY, request_id="R1") if r["action"] == "due_soon"]
+    assert (row["on"], row["due_date"]) == ("2026-10-27", "2026-10-29")
+    # An answer stops the clock: nothing more to remind of.
+    before = len(h.publisher.published)
+    assert await h.run(answered("R1", "disclosed", days=32)) == [Outcome.APPLIED], h.errors
+    assert not [e for _, e in h.publisher.published[before:] if e.type.endswith("due_soon")]
+
+
+async def test_a_request_due_later_than_three_days_is_not_reminded_yet(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("open_government.requests.flows.today", lambda: date(2026, 10, 25))
+    await h.run(received("R1"))
+    assert not [e for _, e in h.publisher.published if e.type == "opengov.request.due_soon"]

@@ -22,9 +22,11 @@ from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, derived_id, new_event
 from fazhi.contracts.supervision import TaskOverdue
 from fazhi.settings import ServiceSettings
 from open_government.config import Settings as OpenGovernmentSettings
+from open_government.requests.timer import DUE_SOON as REQUEST_DUE_SOON
 from open_government.requests.timer import OVERDUE
 from petition_mediation.cases.timers import (
     DEEMED_ACCEPTANCE,
+    DUE_SOON,
     UNREVIEWED_CLOSING,
     mark_lapse_days,
 )
@@ -318,6 +320,77 @@ async def test_the_case_overdue_scan_looks_a_week_back_to_yesterday_with_the_old
     assert (event.data["due_date"], event.data["days_overdue"]) == ("2026-11-25", 5)
     assert event.id == derived_id("P1/acceptance/2026-11-25", "mediation.case.overdue")
     assert db[MARKS].docs["overdue"]["through"] == "2026-11-29"
+
+
+async def test_the_due_soon_scan_reminds_each_clock_due_within_three_days_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = MemoryDatabase()
+    await case_docs(
+        db,
+        monkeypatch,
+        date(2026, 11, 20),  # projected before any of them came within three days of its due date
+        filing("P1", "petition", date(2026, 11, 17)),  # acceptance due Wednesday 2026-12-02
+        filing("P2", "petition", date(2026, 11, 20)),  # due 2026-12-07, not yet
+        filing("P3", "petition", date(2026, 11, 10)),  # due 2026-11-25, overdue instead
+    )
+    t = timer(db, settings=MediationSettings())
+    await DUE_SOON.run(t)
+    assert day_queries(db, CASES, "due_days") == [
+        "2026-11-30",
+        "2026-12-01",
+        "2026-12-02",
+        "2026-12-03",
+    ]
+    ((topic, event),) = published(t)
+    assert (topic, event.type, event.subject, event.source) == (
+        "mediation.events",
+        "mediation.case.due_soon",
+        "P1",
+        "/units/justice",
+    )
+    assert event.data == {
+        "case_id": "P1",
+        "case_type": "petition",
+        "clock": "acceptance",
+        "unit": "justice",
+        "due_date": "2026-12-02",
+        "days_left": 2,
+    }
+    assert event.id == derived_id("P1/acceptance/2026-12-02", "mediation.case.due_soon")
+    assert db[MARKS].docs["due-soon"]["through"] == "2026-12-03"
+    # Later looks start at the watermark: P1 is not reminded twice, P2 comes into the window.
+    t.clock = lambda: NOW + timedelta(days=1)
+    assert await DUE_SOON.run(t) == 0
+    t.clock = lambda: NOW + timedelta(days=4)
+    await DUE_SOON.run(t)
+    assert [(e.subject, e.data["days_left"]) for _, e in published(t)[1:]] == [("P2", 3)]
+
+
+async def test_a_case_projected_within_three_days_of_a_due_date_is_reminded_when_projected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h = await case_docs(
+        MemoryDatabase(), monkeypatch, NOW.date(), filing("P1", "petition", date(2026, 11, 17))
+    )
+    (event,) = [e for _, e in h.publisher.published if e.type == "mediation.case.due_soon"]
+    assert event.id == derived_id("P1/acceptance/2026-12-02", "mediation.case.due_soon")
+    assert await h.run(event) == [Outcome.APPLIED]
+    (row,) = [r for r in h.rows("case_history", case_id="P1") if r["action"] == "due_soon"]
+    assert (row["on"], row["due_on"], row["status"]) == ("2026-11-30", "2026-12-02", "filed")
+    assert row["note"] == "acceptance due 2026-12-02, justice to act"
+
+
+async def test_the_request_due_soon_scan_looks_from_today_to_three_days_ahead() -> None:
+    db = MemoryDatabase()
+    t = timer(db, settings=OpenGovernmentSettings())
+    await REQUEST_DUE_SOON.run(t)
+    assert day_queries(db, "requests", "due_date") == [
+        "2026-11-30",
+        "2026-12-01",
+        "2026-12-02",
+        "2026-12-03",
+    ]
 
 
 async def test_the_deemed_acceptance_scan_finds_the_reviews_that_ended_undecided_once_each(

@@ -10,7 +10,7 @@ from fazhi.bus import Reactions, WorkerEntry, merge_reactions
 from open_government import decisions, documents, requests
 from open_government.config import Settings
 from open_government.events import CATALOG
-from open_government.requests.timer import OVERDUE
+from open_government.requests.timer import DUE_SOON, OVERDUE
 from open_government.store import ensure_indexes
 
 REACTIONS: Reactions = merge_reactions(
@@ -21,7 +21,7 @@ REACTIONS: Reactions = merge_reactions(
 )
 
 
-WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes, timers=[OVERDUE])
+WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes, timers=[OVERDUE, DUE_SOON])
 create_worker = WORKER.create
 __getattr__ = WORKER.module_getattr  # `faust -A open_government.worker` builds `app` on first use
 main = WORKER.main

@@ -267,6 +267,19 @@ class CaseOverdue(Payload):
     days_overdue: int = Field(ge=1)
 
 
+class CaseDueSoon(Payload):
+    """A statutory clock of a case is about to pass (临期提醒): `days_left` calendar days before
+    its due date (0: due today); `unit` is the unit that must act. Once per case, clock and due
+    date."""
+
+    case_id: Id
+    case_type: CaseType
+    clock: ClockName
+    unit: UnitCode
+    due_date: date
+    days_left: int = Field(ge=0)
+
+
 class CaseDeemedAccepted(Payload):
     """行政复议法 art. 30(3): the acceptance review (five working days, arts. 30(1), 88) ended
     without a decision not to accept, so the application is accepted as of its last day, and the
@@ -417,6 +430,14 @@ CONTRACT = TopicContract.of(
             CaseOverdue,
             "case_id",
             "A statutory clock of a case passed its due date (once per case, clock and due date).",
+            derived=True,
+        ),
+        EventContract(
+            "mediation.case.due_soon",
+            CaseDueSoon,
+            "case_id",
+            "A statutory clock of a case is about to pass: its acting unit is reminded a few "
+            "days before the due date (once per case, clock and due date).",
             derived=True,
         ),
         EventContract(

@@ -178,6 +178,17 @@ class RequestExtended(Payload):
     extended_at: AwareDatetime
 
 
+class RequestDueSoon(Payload):
+    """A request's reply period is about to end unanswered (临期提醒): `days_left` calendar
+    days before its due date (0: due today). Once per request and due date."""
+
+    request_id: Id
+    unit: UnitCode
+    """The receiving unit, which must answer."""
+    due_date: date
+    days_left: int = Field(ge=0)
+
+
 class RequestOverdue(Payload):
     """A request's reply period ended unanswered (derived by the open-government timer)."""
 
@@ -341,6 +352,14 @@ CONTRACT = TopicContract.of(
             RequestExtended,
             "request_id",
             "The reply period is extended by 20 working days with approval (art. 33(2)).",
+        ),
+        EventContract(
+            "opengov.request.due_soon",
+            RequestDueSoon,
+            "request_id",
+            "A disclosure request's reply period is about to end unanswered: the receiving "
+            "unit is reminded a few days before (once per request and due date).",
+            derived=True,
         ),
         EventContract(
             "opengov.request.overdue",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS: dict[str, str] = {
     "Clock": "clocks",
     "ClockStatus": "clocks",
+    "REMINDER_DAYS": "clocks",
     "start_clock": "clocks",
     "Party": "redaction",
     "redact": "redaction",
@@ -46,6 +47,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from fazhi.rules.clocks import REMINDER_DAYS as REMINDER_DAYS
     from fazhi.rules.clocks import Clock as Clock
     from fazhi.rules.clocks import ClockStatus as ClockStatus
     from fazhi.rules.clocks import start_clock as start_clock

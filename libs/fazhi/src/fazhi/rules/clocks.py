@@ -23,6 +23,11 @@ class ClockStatus(StrEnum):
     OVERDUE = "overdue"
 
 
+REMINDER_DAYS = 3
+"""A running statutory clock is about to pass (临期) from this many calendar days before its due
+date: the acting unit is told once (`mediation.case.due_soon`, `opengov.request.due_soon`)."""
+
+
 class EventKind(StrEnum):
     START = "start"
     PAUSE = "pause"
@@ -380,6 +385,14 @@ class Clock:
         if on > self.due_on:
             return ClockStatus.OVERDUE
         return ClockStatus.RUNNING
+
+    def days_left(self, on: date) -> int | None:
+        """The calendar days left on ``on`` when the clock is about to pass (临期: running and
+        due within ``REMINDER_DAYS``, the due day itself counting as 0), else None."""
+        if self.status(on) is not ClockStatus.RUNNING:
+            return None
+        left = (self.due_on - on).days
+        return left if left <= REMINDER_DAYS else None
 
     def days_overdue(self, on: date) -> int:
         """Calendar days past the due date on ``on``; 0 while paused or not yet due."""

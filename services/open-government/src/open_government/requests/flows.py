@@ -6,7 +6,7 @@ redacted. A request found past its due date unanswered derives `opengov.request.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from fazhi.bus import HandlerContext, PoisonError, Reactions
 from fazhi.contracts.envelope import CHINA_TZ
@@ -17,6 +17,7 @@ from fazhi.contracts.opengov import (
     RequestAbandoned,
     RequestAnswered,
     RequestCorrected,
+    RequestDueSoon,
     RequestExtended,
     RequestOverdue,
     RequestReceived,
@@ -151,6 +152,26 @@ def _keep(ctx: HandlerContext, doc: Document, request: DisclosureRequest) -> Non
     late = overdue(doc, request, today())
     if late is not None:
         ctx.emit(late, cause=overdue_cause(late), source=f"/units/{late.unit}")
+    soon = reminder(doc, request, today())
+    if soon is not None:
+        ctx.emit(soon, cause=reminder_cause(soon), source=f"/units/{soon.unit}")
+
+
+async def on_request_due_soon(ctx: HandlerContext, data: RequestDueSoon) -> None:
+    """The receiving unit was reminded that the reply period is about to end (临期提醒): a
+    step of the request's timeline."""
+    await _load(ctx, data.request_id)
+    ctx.append(
+        REQUEST_HISTORY,
+        {
+            "request_id": data.request_id,
+            "seq": ctx.event.time.timestamp(),
+            "action": "due_soon",
+            "on": (data.due_date - timedelta(days=data.days_left)).isoformat(),
+            "status": "due_soon",
+            "due_date": data.due_date.isoformat(),
+        },
+    )
 
 
 def overdue(doc: Document, request: DisclosureRequest, on: date) -> RequestOverdue | None:
@@ -164,6 +185,25 @@ def overdue(doc: Document, request: DisclosureRequest, on: date) -> RequestOverd
         due_date=request.due_on,
         days_overdue=request.clock.days_overdue(on),
     )
+
+
+def reminder(doc: Document, request: DisclosureRequest, on: date) -> RequestDueSoon | None:
+    """What `opengov.request.due_soon` says of an open request whose reply period is about to
+    end on `on` (None otherwise)."""
+    left = request.clock.days_left(on) if request.state in OPEN_STATES else None
+    if left is None:
+        return None
+    return RequestDueSoon(
+        request_id=request.request_id,
+        unit=doc.get("unit") or (doc.get(OWNERS) or [""])[0],
+        due_date=request.due_on,
+        days_left=left,
+    )
+
+
+def reminder_cause(soon: RequestDueSoon) -> str:
+    """As `overdue_cause`: once per request and due date."""
+    return f"{soon.request_id}@{soon.due_date.isoformat()}"
 
 
 def overdue_cause(late: RequestOverdue) -> str:
@@ -187,4 +227,5 @@ REACTIONS: Reactions = {
     ConsultationEnded: [on_consultation_ended],
     RequestExtended: [on_request_extended],
     RequestOverdue: [on_request_overdue],
+    RequestDueSoon: [on_request_due_soon],
 }

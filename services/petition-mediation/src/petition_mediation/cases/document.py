@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fazhi.contracts.envelope import CHINA_TZ
-from fazhi.contracts.mediation import CaseOverdue, CaseType
+from fazhi.contracts.mediation import CaseDueSoon, CaseOverdue, CaseType
 from fazhi.contracts.models import Applicant
 from fazhi.rules import Party
 from fazhi.store import Document, clock_summary, decode, encode
@@ -62,8 +62,8 @@ def acting_unit(doc: Document, tracked: TrackedClock) -> str:
     return str(doc["respondent_unit"] if tracked.actor is Actor.RESPONDENT else doc["unit"])
 
 
-Derivation = tuple[CaseOverdue, str]
-"""An overdue report and what it derives from (its cause)."""
+Derivation = tuple[CaseOverdue | CaseDueSoon, str]
+"""An overdue report or a reminder, and what it derives from (its cause)."""
 
 
 def keep_case(
@@ -109,7 +109,7 @@ def refresh(doc: Document, board: Board, now: date) -> list[Derivation]:
     doc["overdue"] = bool(late)
     doc["late"] = bool(late) or met_late(board)
     doc["final"] = doc["status"] in FINAL
-    return overdue_reports(doc, late, now)
+    return [*overdue_reports(doc, late, now), *reminders(doc, board, now)]
 
 
 def overdue_reports(doc: Document, clocks: Iterable[TrackedClock], now: date) -> list[Derivation]:
@@ -129,6 +129,27 @@ def overdue_reports(doc: Document, clocks: Iterable[TrackedClock], now: date) ->
             f"{doc['_id']}/{tracked.slot}/{tracked.clock.due_on.isoformat()}",
         )
         for tracked in clocks
+    ]
+
+
+def reminders(doc: Document, clocks: Iterable[TrackedClock], now: date) -> list[Derivation]:
+    """`mediation.case.due_soon` for each running clock about to pass on `now` (临期), derived
+    from the case, the clock's slot and its due date like its overdue report, so it goes out
+    once however often the case moves or the timer looks in those days."""
+    return [
+        (
+            CaseDueSoon(
+                case_id=doc["_id"],
+                case_type=CaseType(doc["case_type"]),
+                clock=tracked.name,
+                unit=acting_unit(doc, tracked),
+                due_date=tracked.clock.due_on,
+                days_left=left,
+            ),
+            f"{doc['_id']}/{tracked.slot}/{tracked.clock.due_on.isoformat()}",
+        )
+        for tracked in clocks
+        if tracked.running and (left := tracked.clock.days_left(now)) is not None
     ]
 
 

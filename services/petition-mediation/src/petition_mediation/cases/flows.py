@@ -11,6 +11,7 @@ from fazhi.contracts.mediation import (
     CaseAccepted,
     CaseDecided,
     CaseDeemedAccepted,
+    CaseDueSoon,
     CaseFiled,
     CaseOverdue,
     CaseType,
@@ -169,6 +170,26 @@ async def on_overdue(ctx: HandlerContext, data: CaseOverdue) -> None:
     )
 
 
+async def on_due_soon(ctx: HandlerContext, data: CaseDueSoon) -> None:
+    """A clock is about to pass: the acting unit was reminded (临期提醒), a step of the case's
+    timeline."""
+    doc = await ctx.get(CASES, data.case_id)
+    if doc is None:
+        raise PoisonError(f"case {data.case_id!r} does not exist (yet)")
+    ctx.append(
+        CASE_HISTORY,
+        {
+            "case_id": data.case_id,
+            "seq": ctx.record.offset,
+            "action": "due_soon",
+            "on": (data.due_date - timedelta(days=data.days_left)).isoformat(),
+            "status": doc["status"],
+            "note": f"{data.clock} due {data.due_date.isoformat()}, {data.unit} to act",
+            "due_on": data.due_date.isoformat(),
+        },
+    )
+
+
 async def on_published(ctx: HandlerContext, data: DecisionPublished) -> None:
     """The decision went out for publication: a step of the case's timeline."""
     ctx.append(
@@ -227,5 +248,6 @@ REACTIONS: Reactions = {
     CaseDecided: [on_decided],
     DecisionExecuted: [on_executed],
     CaseOverdue: [on_overdue],
+    CaseDueSoon: [on_due_soon],
     DecisionPublished: [on_published],
 }

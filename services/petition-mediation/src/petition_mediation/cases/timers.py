@@ -1,5 +1,6 @@
 """The worker's timers: holiday schedules an operator loaded move the clocks waiting for them;
-day scans report the clocks that passed (`CaseOverdue`, on the due days), deem accepted the
+day scans remind of the clocks about to pass (`CaseDueSoon`, a few days before the due days),
+report the clocks that passed (`CaseOverdue`, on the due days), deem accepted the
 reconsiderations whose acceptance review ended undecided (`CaseDeemedAccepted`) and close the
 petitions whose review window ended unused (`CaseClosedUnreviewed`). Every derived id comes from
 the case and the day its period ended, so each is published once per case and period."""
@@ -17,7 +18,7 @@ from fazhi.bus import DayLook, DayScan, Timer, TimerContext
 from fazhi.contracts import derived_event
 from fazhi.contracts.envelope import CloudEvent
 from fazhi.contracts.mediation import CaseClosedUnreviewed, CaseDeemedAccepted, CaseType
-from fazhi.rules import WorkCalendar, default_calendar
+from fazhi.rules import REMINDER_DAYS, WorkCalendar, default_calendar
 from fazhi.store import COLLECTION as SCHEDULES
 from fazhi.store import UPDATE_BATCH, VERSION, Document, clock_summary
 from petition_mediation.cases.document import (
@@ -28,6 +29,7 @@ from petition_mediation.cases.document import (
     lapse_days,
     overdue_reports,
     refresh,
+    reminders,
     today,
 )
 from petition_mediation.codec import decode_case
@@ -138,6 +140,12 @@ def overdue_events(doc: Document, look: DayLook[Settings]) -> list[CloudEvent]:
     return _events(doc, overdue_reports(doc, late, look.today))
 
 
+def reminder_events(doc: Document, look: DayLook[Settings]) -> list[CloudEvent]:
+    """The clocks of `doc` due on the day looked at that are about to pass today."""
+    soon = [t for t in board_of(doc) if t.clock.due_on == look.day]
+    return _events(doc, reminders(doc, soon, look.today))
+
+
 def deemed_acceptance(doc: Document, look: DayLook[Settings]) -> CloudEvent | None:
     """A reconsideration whose acceptance review ended before today with no decision is deemed
     accepted as of the review's last day (行政复议法 art. 30(3))."""
@@ -203,6 +211,11 @@ def _case(doc: Document) -> Case:
     return decode_case(CaseType(doc["case_type"]), doc["case"])
 
 
+def _reminder_horizon(settings: Settings, today: date) -> date:
+    """The last due day a clock about to pass today can have."""
+    return today + timedelta(days=REMINDER_DAYS)
+
+
 def _yesterday(settings: Settings, today: date) -> date:
     """A clock due yesterday is overdue today."""
     return today - timedelta(days=1)
@@ -222,6 +235,20 @@ OVERDUE = DayScan(
 )
 """`mediation.case.overdue` once per case, clock and due date; its watermark is the one the
 hand-written sweep kept (`{"_id": "overdue", "through": <day>}`)."""
+DUE_SOON = DayScan(
+    "due-soon",
+    _interval,
+    CASES,
+    "due_days",
+    reminder_events,
+    MARKS,
+    first_look_days=REMINDER_DAYS,
+    last_day=_reminder_horizon,
+    max_back_days=REMINDER_DAYS,
+    fields=_OVERDUE_FIELDS,
+)
+"""`mediation.case.due_soon` once per case, clock and due date, as the due day comes within
+`REMINDER_DAYS` (a case projected inside that window is reminded when it is projected)."""
 DEEMED_ACCEPTANCE = DayScan(
     "deemed-acceptance",
     _interval,
@@ -243,4 +270,4 @@ UNREVIEWED_CLOSING = DayScan(
     fields=_LAPSE_FIELDS,
 )
 
-TIMERS = (SCHEDULES_LOADED, OVERDUE, DEEMED_ACCEPTANCE, UNREVIEWED_CLOSING)
+TIMERS = (SCHEDULES_LOADED, OVERDUE, DUE_SOON, DEEMED_ACCEPTANCE, UNREVIEWED_CLOSING)

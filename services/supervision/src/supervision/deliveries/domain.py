@@ -24,9 +24,9 @@ from fazhi.contracts.envelope import (
     from_kafka,
     new_event,
 )
-from fazhi.contracts.mediation import CaseOverdue
+from fazhi.contracts.mediation import CaseDueSoon, CaseOverdue
 from fazhi.contracts.models import personal_fields
-from fazhi.contracts.opengov import RequestOverdue
+from fazhi.contracts.opengov import RequestDueSoon, RequestOverdue
 from fazhi.contracts.strictjson import EnvelopeError
 from fazhi.contracts.supervision import (
     ItemClosed,
@@ -51,7 +51,8 @@ class Kind(StrEnum):
     TASKS = "tasks"
     """Reminders (14 and 3 days before) and overdue notices of the unit's plan tasks."""
     CLOCKS = "clocks"
-    """Statutory clocks passed on cases and disclosure requests the unit must act on."""
+    """Statutory clocks about to pass (临期) and passed on cases and disclosure requests the unit
+    must act on."""
     ALERTS = "alerts"
     """Emergency alerts as staff consoles see them: for staff units (staff or operator keys)."""
 
@@ -73,7 +74,9 @@ UNIT_TYPES: Mapping[str, Kind] = {
     type_of(ItemClosed): Kind.ITEMS,
     type_of(TaskDueSoon): Kind.TASKS,
     type_of(TaskOverdue): Kind.TASKS,
+    type_of(CaseDueSoon): Kind.CLOCKS,
     type_of(CaseOverdue): Kind.CLOCKS,
+    type_of(RequestDueSoon): Kind.CLOCKS,
     type_of(RequestOverdue): Kind.CLOCKS,
 }
 """Event types addressed to one unit, the unit named by their `data.unit`."""
