@@ -16,7 +16,8 @@ mypy libs/fazhi/src services/supervision/src services/petition-mediation/src \
 . scripts/lib-stack.sh
 stack_start_owned
 
-python -m pytest tests -p no:cacheprovider --cov --cov-report= "$@"
+# The slowest tests are listed at the end, to keep the run within its budget.
+python -m pytest tests -p no:cacheprovider --cov --cov-report= --durations=25 "$@"
 
 # The domain core (pure rules) must stay covered; the services run as separate processes in the
 # integration and e2e tests, so their infrastructure code is covered there, not counted here.
