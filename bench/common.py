@@ -504,6 +504,7 @@ def load_plan(db: str = DB) -> None:
 
     from pymongo import AsyncMongoClient
 
+    from fazhi.contracts.envelope import CHINA_TZ
     from supervision.plan import load_plan as plan
     from supervision.store import load_plan_tasks
 
@@ -512,7 +513,7 @@ def load_plan(db: str = DB) -> None:
             BENCH_MONGO, serverSelectionTimeoutMS=5000, tz_aware=True
         )
         try:
-            await load_plan_tasks(client[db], plan())
+            await load_plan_tasks(client[db], plan(), datetime.now(CHINA_TZ).date())
         finally:
             await client.close()
 

@@ -330,7 +330,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    facts = machine()
+    facts: dict[str, Any] = machine()
     with bench_stack_up(), children() as started:
         drop_databases(DB, AUTH_DB)
         app, flags = procfile_uvicorn("supervision_api")
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         "throughput": thr,
         "kafka_end_to_end_ms": kafka,
     }
-    out = {
+    out: dict[str, Any] = {
         "benchmark": "deliveries",
         "figures": figures(report),
         **report,

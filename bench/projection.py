@@ -348,7 +348,7 @@ def run(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
     results: dict[str, Any] = {"raw": {}, "worker": {}}
     plan = [("raw", args.sizes[0])] + [("worker", size) for size in args.sizes]
     for kind, size in plan:
-        errors = []
+        errors: list[str] = []
         while len(errors) < ATTEMPTS:
             try:
                 result = asyncio.run(one_run(kind, size, args, started))

@@ -281,7 +281,7 @@ PCTS = (("p50", 50), ("p95", 95), ("p99", 99))
 
 def latency(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
     say("latency: starting the supervision worker and api")
-    with MongoClient(BENCH_MONGO) as mongo:
+    with MongoClient[dict[str, Any]](BENCH_MONGO) as mongo:
         mongo.drop_database(DB)
         mongo.drop_database(AUTH_DB)
     asyncio.run(position_at_end(GROUP))

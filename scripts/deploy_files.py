@@ -51,7 +51,7 @@ def header(source: str) -> str:
 
 
 def dump(documents: list[dict[str, Any]], source: str) -> str:
-    body = yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True, width=100)
+    body: str = yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True, width=100)
     return header(source) + body
 
 
