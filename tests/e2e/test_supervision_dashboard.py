@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page
 
 from tests.conftest import client_for
 from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured
@@ -59,3 +59,43 @@ async def test_a_new_item_appears_on_the_dashboard_without_reloading(
     await page.wait_for_selector(f"#newest li[data-item-id='{item_id}']", timeout=15_000)
     assert "占道经营执法记录不全" in await page.inner_text(f"#newest li[data-item-id='{item_id}']")
     assert await page.evaluate("window.sameDocument") is True  # no reload happened
+
+
+async def test_the_live_list_and_the_newest_items_show_the_same_china_time(
+    services_up: ServiceProcesses, keys: dict[str, str], browser: Browser
+) -> None:
+    """A supervisor abroad (the browser in New York's zone) reads the same time for an item in
+    the live list as in the panel's newest items: China time, in both."""
+    context = await browser.new_context(locale="zh-CN", timezone_id="America/New_York")
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(10_000)
+        await page.goto(f"{SUPERVISION.url}/dashboard")
+        await page.fill("#key", keys["supervisor"])
+        await page.click("button[type=submit]")
+        await page.wait_for_selector("body[data-live='1']")
+        finding_id = f"F-{uuid.uuid4().hex[:8]}"
+        now = datetime.now(CST)
+        trigger = event(
+            "supervision.finding.recorded",
+            "gov-office",
+            finding_id,
+            {
+                "finding_id": finding_id,
+                "target_unit": "urban-management",
+                "title": "执法公示不及时",
+                "due_date": (now.date() + timedelta(days=15)).isoformat(),
+                "recorded_at": now.isoformat(),
+            },
+        )
+        with client_for(SUPERVISION, keys["supervisor"]) as http:
+            assert http.post("/v1/events", **structured(trigger)).status_code == 202
+        item = f"li[data-item-id='finding-{finding_id}'] time"
+        live = await page.wait_for_selector(f"#live {item}", timeout=15_000)
+        newest = await page.wait_for_selector(f"#newest {item}", timeout=15_000)
+        assert await live.inner_text() == await newest.inner_text()
+        # Both read China time: within a minute or two of now in Beijing, not New York.
+        shown = datetime.strptime(await live.inner_text(), "%Y-%m-%d %H:%M").replace(tzinfo=CST)
+        assert abs((shown - now).total_seconds()) < 180
+    finally:
+        await context.close()
