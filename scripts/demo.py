@@ -66,6 +66,10 @@ class Step:
     at: datetime
     role: str = "department"
     """The key it is posted with: the unit's department key, or the staff/supervisor key."""
+    after: str | None = None
+    """A list (path on the step's own service) that must hold something before it is posted:
+    what the platform derives (an item opened for a finding) is on the topic only a moment after
+    its cause is applied, and the step is about it."""
 
     @property
     def id(self) -> str:
@@ -108,8 +112,23 @@ def week(now: datetime, number: Numbers) -> list[Step]:
     def day(days: float) -> date:
         return at(days).date()
 
-    def add(name: str, unit: str, data: Payload, when: datetime, role: str = "department") -> None:
-        steps.append(Step(name, unit, data, when, role))
+    def five_years(start: date) -> date:
+        """The validity of a normative document: five years (29 February gives the 28th)."""
+        leap_day = (start.month, start.day) == (2, 29)
+        return date(start.year + 5, start.month, 28 if leap_day else start.day)
+
+    def add(
+        name: str,
+        unit: str,
+        data: Payload,
+        when: datetime,
+        role: str = "department",
+        after: str | None = None,
+    ) -> None:
+        steps.append(Step(name, unit, data, when, role, after))
+
+    def event_id(name: str) -> str:
+        return str(uuid.uuid5(NAMESPACE, name))
 
     # ---- supervision 督查督办: the plan's units report, milestones completed, a finding
     progress = [
@@ -230,6 +249,7 @@ def week(now: datetime, number: Numbers) -> list[Step]:
             note="已补充公示逾期的12件行政处罚决定，建立公示时限提醒。",
         ),
         at(2.3),
+        after=f"/v1/items?source_event_id={event_id('finding/F-W49-03')}",
     )
     add(
         "accepted/F-W49-03",
@@ -652,18 +672,6 @@ def week(now: datetime, number: Numbers) -> list[Step]:
     for doc_id, unit, title, body, ago in normative:
         published = at(ago)
         add(
-            f"document/{doc_id}/legality",
-            unit,
-            og.DocumentReviewed(
-                document_id=doc_id,
-                review=og.Review.LEGALITY,
-                result=og.ReviewResult.PASSED,
-                reviewed_at=published - timedelta(days=1),
-                note="区司法局合法性审核通过",
-            ),
-            published - timedelta(days=1),
-        )
-        add(
             f"document/{doc_id}/published",
             unit,
             og.DocumentPublished(
@@ -676,9 +684,23 @@ def week(now: datetime, number: Numbers) -> list[Step]:
                 published_at=published,
                 made_on=day(ago + 2),
                 valid_from=day(ago),
-                valid_until=day(ago).replace(year=day(ago).year + 5),
+                valid_until=five_years(day(ago)),
             ),
             published,
+        )
+        # The review results are recorded once the document is on the register (the platform
+        # refuses a review of a document it does not know).
+        add(
+            f"document/{doc_id}/legality",
+            unit,
+            og.DocumentReviewed(
+                document_id=doc_id,
+                review=og.Review.LEGALITY,
+                result=og.ReviewResult.PASSED,
+                reviewed_at=published + timedelta(hours=1),
+                note="区司法局合法性审核通过（审核意见书随文存档）",
+            ),
+            published + timedelta(hours=1),
         )
         add(
             f"document/{doc_id}/filing",
@@ -706,7 +728,7 @@ def week(now: datetime, number: Numbers) -> list[Step]:
             published_at=at(1.3),
             made_on=day(1.5),
             valid_from=day(1.3),
-            valid_until=day(6).replace(year=day(6).year + 5),
+            valid_until=five_years(day(6)),
             version_note="增加第四条：涉企文件听取企业和行业协会商会意见",
         ),
         at(1.3),
@@ -1033,6 +1055,20 @@ class Poster:
         found: dict[str, Any] = response.json()
         return found
 
+    def wait_for(self, step: Step, timeout: float = 60) -> None:
+        """Until `step.after` lists something (see Step.after)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.http.get(
+                f"{self.where.url(step.topic)}{step.after}",
+                headers=self._headers(self.keys.of(step)),
+            )
+            if response.status_code == 200 and response.json().get("items"):
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{step.name}: {step.after} still empty after {timeout:.0f} s")
+            time.sleep(0.25)
+
     def post(self, step: Step) -> None:
         for _attempt in range(10):
             response = self.http.post(
@@ -1067,6 +1103,8 @@ def run(poster: Poster, steps: list[Step], *, live: bool, wait_s: float) -> Coun
             outcome["skipped (in Kafka, not applied yet)"] += 1
             posted.append(step)
             continue
+        if step.after:
+            poster.wait_for(step)
         poster.post(step)
         posted.append(step)
         if live:
