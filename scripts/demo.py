@@ -898,7 +898,7 @@ def week(now: datetime, number: Numbers) -> list[Step]:
     decision = "BL-ZD-2026-02"
     add(
         "decision/listed",
-        "gov-office",
+        "housing-construction",
         og.DecisionListed(
             decision_id=decision,
             year=year,
@@ -935,7 +935,7 @@ def week(now: datetime, number: Numbers) -> list[Step]:
         )
     add(
         "decision/adopted",
-        "gov-office",
+        "housing-construction",
         og.DecisionAdopted(
             decision_id=decision,
             year=year,
@@ -948,7 +948,7 @@ def week(now: datetime, number: Numbers) -> list[Step]:
     decision2 = "BL-ZD-2026-03"
     add(
         "decision2/listed",
-        "gov-office",
+        "education",
         og.DecisionListed(
             decision_id=decision2,
             year=year,

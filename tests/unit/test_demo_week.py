@@ -62,6 +62,8 @@ def test_each_event_is_posted_with_a_key_of_its_unit(demo: ModuleType) -> None:
     roles = {str(role): unit for role, unit in ROLE_KEYS.items()}
     for step in demo.week(NOW, _numbers):
         assert step.cloudevent()["source"] == f"/units/{step.unit}"
+        # The api refuses an event whose data names another unit than the key's (403).
+        assert getattr(step.data, "unit", step.unit) == step.unit, step.name
         if step.role != "department":
             assert roles[step.role] == step.unit, step.name
 
