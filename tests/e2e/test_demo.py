@@ -1,23 +1,38 @@
-"""`make demo` against the test stack: the week is posted by the units' own keys (the file `fazhi
-keys demo` writes), every event is applied, a second run posts nothing, and the three pages show
+"""`make demo` against the test stack: the week is posted by the units' own keys (a file as `fazhi
+keys demo` writes it), every event is applied, a second run posts nothing, and the three pages show
 what the week caused in Chromium: the portal lists and finds its documents, the console shows
 the red alert in force and takes an acknowledgement with the staff key, the dashboard shows the
 supervision items it opened."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import json
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
+from pymongo import AsyncMongoClient
 
-from tests.support.processes import AUTH_DB, MONGO, ROOT, SERVICES, ServiceProcesses, wait_until
+from fazhi.cli import OPERATOR_UNIT, ROLE_KEYS
+from fazhi.roles import Role
+from fazhi.web.auth import KeyStore
+from tests.support.processes import (
+    AUTH_DB,
+    CST,
+    MONGO,
+    ROOT,
+    SERVICES,
+    ServiceProcesses,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -38,30 +53,41 @@ def _demo(keys: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+async def _create_keys() -> dict[str, Any]:
+    """A demo keys file as `make run` writes it (`fazhi keys demo`, tested in test_services),
+    holding only the keys the week uses: a department key per posting unit, the staff and the
+    supervisor key (made in one go, not one CLI run per key)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        week = importlib.import_module("demo").week
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    steps = week(datetime.now(CST), lambda *_: "")
+    units = {s.unit for s in steps if s.role == "department"}
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO)
+    store = KeyStore(client[AUTH_DB], cache_seconds=0)
+    try:
+        keys = {
+            "operator": (await store.create(OPERATOR_UNIT, {Role.OPERATOR}))[0],
+            "units": {u: (await store.create(u, {Role.DEPARTMENT}))[0] for u in sorted(units)},
+            "roles": {
+                str(role): {"unit": unit, "key": (await store.create(unit, {role}))[0]}
+                for role, unit in ROLE_KEYS.items()
+            },
+        }
+    finally:
+        await client.close()
+    return keys
+
+
 @pytest.fixture(scope="module")
 def demo(services_up: ServiceProcesses, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The demo's keys (as `make run` writes them) and the week posted twice."""
+    """The demo's keys and the week posted twice."""
     path = tmp_path_factory.mktemp("demo") / "demo-keys.json"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fazhi.cli",
-            "--mongo-url",
-            MONGO,
-            "--auth-db",
-            AUTH_DB,
-            "keys",
-            "demo",
-            "--out",
-            str(path),
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    keys = asyncio.run(_create_keys())
+    path.write_text(json.dumps(keys, ensure_ascii=False))
     first, second = _demo(path), _demo(path)
-    return {"keys": json.loads(path.read_text()), "first": first, "second": second}
+    return {"keys": keys, "first": first, "second": second}
 
 
 def test_the_week_is_applied_once(demo: dict[str, Any]) -> None:
