@@ -18,6 +18,29 @@ pytestmark = pytest.mark.e2e
 SUPERVISION = SERVICES["supervision"]
 
 
+def _record_finding(key: str, title: str, **data: str) -> str:
+    """A supervisor records an inspection finding (due in 15 days); the id of its item."""
+    finding_id = f"F-{uuid.uuid4().hex[:8]}"
+    now = datetime.now(CST)
+    trigger = event(
+        "supervision.finding.recorded",
+        "gov-office",
+        finding_id,
+        {
+            "finding_id": finding_id,
+            "target_unit": "urban-management",
+            "title": title,
+            "due_date": (now.date() + timedelta(days=15)).isoformat(),
+            "recorded_at": now.isoformat(),
+            **data,
+        },
+    )
+    with client_for(SUPERVISION, key) as http:
+        response: httpx.Response = http.post("/v1/events", **structured(trigger))
+        assert response.status_code == 202, response.text
+    return f"finding-{finding_id}"
+
+
 async def test_a_new_item_appears_on_the_dashboard_without_reloading(
     services_up: ServiceProcesses, keys: dict[str, str], page: Page
 ) -> None:
@@ -35,25 +58,7 @@ async def test_a_new_item_appears_on_the_dashboard_without_reloading(
     )
     await page.evaluate("window.sameDocument = true")
 
-    finding_id = f"F-{uuid.uuid4().hex[:8]}"
-    trigger = event(
-        "supervision.finding.recorded",
-        "gov-office",
-        finding_id,
-        {
-            "finding_id": finding_id,
-            "target_unit": "urban-management",
-            "title": "占道经营执法记录不全",
-            "level": "orange",
-            "due_date": (datetime.now(CST).date() + timedelta(days=15)).isoformat(),
-            "recorded_at": datetime.now(CST).isoformat(),
-        },
-    )
-    with client_for(SUPERVISION, keys["supervisor"]) as http:
-        response: httpx.Response = http.post("/v1/events", **structured(trigger))
-        assert response.status_code == 202
-
-    item_id = f"finding-{finding_id}"
+    item_id = _record_finding(keys["supervisor"], "占道经营执法记录不全", level="orange")
     await page.wait_for_selector(f"#live li[data-item-id='{item_id}']", timeout=15_000)
     # The server-rendered panel follows too: the newest items list the new one.
     await page.wait_for_selector(f"#newest li[data-item-id='{item_id}']", timeout=15_000)
@@ -74,23 +79,8 @@ async def test_the_live_list_and_the_newest_items_show_the_same_china_time(
         await page.fill("#key", keys["supervisor"])
         await page.click("button[type=submit]")
         await page.wait_for_selector("body[data-live='1']")
-        finding_id = f"F-{uuid.uuid4().hex[:8]}"
         now = datetime.now(CST)
-        trigger = event(
-            "supervision.finding.recorded",
-            "gov-office",
-            finding_id,
-            {
-                "finding_id": finding_id,
-                "target_unit": "urban-management",
-                "title": "执法公示不及时",
-                "due_date": (now.date() + timedelta(days=15)).isoformat(),
-                "recorded_at": now.isoformat(),
-            },
-        )
-        with client_for(SUPERVISION, keys["supervisor"]) as http:
-            assert http.post("/v1/events", **structured(trigger)).status_code == 202
-        item = f"li[data-item-id='finding-{finding_id}'] time"
+        item = f"li[data-item-id='{_record_finding(keys['supervisor'], '执法公示不及时')}'] time"
         live = await page.wait_for_selector(f"#live {item}", timeout=15_000)
         newest = await page.wait_for_selector(f"#newest {item}", timeout=15_000)
         assert await live.inner_text() == await newest.inner_text()
