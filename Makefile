@@ -7,10 +7,12 @@ UV := $(LOCAL)/uv/bin/uv
 PACKAGES := -e libs/fazhi -e services/supervision -e services/petition-mediation \
             -e services/emergency -e services/open-government
 
-.PHONY: help install deps stack run test lint unit stop status reset lock bench asyncapi deploy-files
+.PHONY: help install deps stack run demo screenshots test lint unit stop status reset lock bench asyncapi deploy-files
 
 help:
 	@echo "make run    start Kafka, PostgreSQL, FerretDB, the four apis and workers (Ctrl-C stops all)"
+	@echo "make demo   post a week of the district to the running platform (DEMO_FLAGS=--live: over 3 minutes)"
+	@echo "make screenshots  the portal, console and dashboard after make demo, into docs/screenshots"
 	@echo "make test   the same stack, then lint, type checks, unit, integration and e2e tests"
 	@echo "make stop   stop the Kafka broker, FerretDB and PostgreSQL started here"
 	@echo "make lock   recompile requirements.lock after a dependency change"
@@ -38,6 +40,13 @@ stack: install
 
 run: install
 	scripts/run.sh
+
+demo: deps
+	$(PY) scripts/demo.py $(DEMO_FLAGS)
+
+screenshots: deps
+	scripts/stack.sh font
+	$(PY) scripts/screenshots.py
 
 test: install
 	scripts/test.sh

@@ -7,9 +7,11 @@
 # directory.
 #
 # Usage: scripts/stack.sh <command>
+#   font         only the CJK font for headless Chromium (see install)
 #   install      fetch the Kafka jars (Maven), build FerretDB (Go) and apt-install Debian's
-#                postgresql-15, chromium and prometheus (promtool) if missing. Idempotent; fast
-#                when already done.
+#                postgresql-15, chromium and prometheus (promtool) if missing, and unpack a CJK
+#                font under .local/fonts where the machine has none. Idempotent; fast when
+#                already done.
 #   start        start PostgreSQL, Kafka and FerretDB if not running, wait until they answer,
 #                create topics. PostgreSQL: initdb on the first start; the `ferretdb` database and
 #                the GIN twin triggers (deploy/local/postgres/gin-twins.sql) are set up before
@@ -364,12 +366,56 @@ install_debs() {
 	[[ -x $PG_BIN/postgres ]] || warn "apt: $PG_BIN/postgres still missing"
 }
 
+# ---------------------------------------------------------------- CJK font
+
+# Headless Chromium (the page tests, `make screenshots`) draws Chinese with whatever fontconfig
+# knows: with no CJK font installed every character is an empty box. $LOCAL/fonts/fonts.conf is
+# the machine's configuration plus, where it knows no CJK font, Debian's $CJK_FONT_PKG unpacked
+# under $LOCAL/fonts (apt-get download + dpkg -x: no root, nothing installed system-wide). The
+# browsers are started with FONTCONFIG_FILE pointing at it (tests/support/browser.py).
+CJK_FONT_PKG=${CJK_FONT_PKG:-fonts-wqy-zenhei}
+install_cjk_font() {
+	local dir=$LOCAL/fonts
+	local conf=$dir/fonts.conf extra=""
+	mkdir -p "$dir"
+	if compgen -G "$dir/root/usr/share/fonts/truetype/*/*" >/dev/null; then
+		extra="$dir/root/usr/share/fonts"
+	elif command -v fc-list >/dev/null 2>&1 && [[ -n $(fc-list :lang=zh family 2>/dev/null) ]]; then
+		log "font: the machine has a CJK font ($(fc-list :lang=zh family | head -n 1))"
+	elif [[ ${FAZHI_SKIP_APT:-0} == 1 ]]; then
+		warn "font: no CJK font, and apt is skipped (FAZHI_SKIP_APT=1): Chinese shows as boxes in headless Chromium"
+	else
+		need apt-get "to fetch $CJK_FONT_PKG"
+		need dpkg "to unpack $CJK_FONT_PKG"
+		log "font: unpacking Debian's $CJK_FONT_PKG into $dir"
+		local debs=$dir/debs
+		mkdir -p "$debs"
+		(cd "$debs" && apt-get download -qq "$CJK_FONT_PKG" >>"$LOGS/apt.log" 2>&1) ||
+			die "font: apt-get download $CJK_FONT_PKG failed (see $LOGS/apt.log)"
+		rm -rf "$dir/root"
+		dpkg -x "$debs/${CJK_FONT_PKG}"_*.deb "$dir/root"
+		rm -rf "$debs"
+		extra="$dir/root/usr/share/fonts"
+	fi
+	{
+		printf '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n<fontconfig>\n'
+		printf '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+		[[ -z $extra ]] || printf '  <dir>%s</dir>\n' "$extra"
+		printf '  <cachedir>%s/cache</cachedir>\n</fontconfig>\n' "$dir"
+	} >"$conf.tmp"
+	mv -f "$conf.tmp" "$conf"
+	if [[ -n $extra ]]; then
+		log "font: $(FONTCONFIG_FILE=$conf fc-list :lang=zh family 2>/dev/null | head -n 1) for Chinese (FONTCONFIG_FILE=$conf)"
+	fi
+}
+
 cmd_install() {
 	local t0=$SECONDS
 	mkdir -p "$BIN" "$RUN" "$LOGS" "$KAFKA_DIR"
 	install_kafka
 	install_ferretdb
 	install_debs
+	install_cjk_font
 	log "install done in $((SECONDS - t0)) s"
 }
 
@@ -841,6 +887,7 @@ main() {
 	esac
 	case ${1:-} in
 	install) cmd_install ;;
+	font) mkdir -p "$LOGS"; install_cjk_font ;;
 	start) cmd_start ;;
 	stop) cmd_stop ;;
 	status) cmd_status ;;

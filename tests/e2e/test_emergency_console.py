@@ -70,3 +70,11 @@ async def test_the_console_works_on_a_phone_and_asks_again_for_a_bad_key(
     assert width <= 390  # no sideways scrolling on a phone
     button = phone_page.locator("#levels .level").first
     await expect(button).to_be_visible()
+    # The key form is gone once the key is accepted; 更换密钥 brings it back, the key forgotten.
+    await expect(phone_page.locator("#login")).to_be_hidden()
+    await phone_page.click("#change-key")
+    await expect(phone_page.locator("#key")).to_be_visible()
+    await expect(phone_page.locator("#levels")).to_be_hidden()
+    assert await phone_page.evaluate("sessionStorage.getItem('fazhi.console.key')") is None
+    await _open_console(phone_page, keys["staff"], "staff-1")
+    await expect(phone_page.locator("#login")).to_be_hidden()

@@ -22,6 +22,7 @@ from tests.support.processes import (
     SERVICES,
     ServiceProcesses,
     event,
+    log_tail,
     progress,
     sample_value,
     structured,
@@ -362,3 +363,16 @@ def test_every_worker_is_alive_ready_and_one_replica_leads(services_up: ServiceP
         assert httpx.get(f"{service.url}/readyz/read", timeout=10).json()["checks"] == {
             "mongodb": "ok"
         }
+
+
+def test_the_workers_write_no_terminal_escape_codes_into_a_log(
+    services_up: ServiceProcesses,
+) -> None:
+    """A worker's stdout here is a log file, as under `make run` and in a container: faust's
+    start-up spinner (cursor escape codes and backspaces) stays off, the log is plain text."""
+    for service in SERVICES.values():
+        assert httpx.get(f"{service.worker_url}/readyz", timeout=10).status_code == 200
+        started = log_tail(f"{service.name}-worker", lines=100_000)
+        assert started != "(no log)"
+        assert "\x1b" not in started, f"{service.name}-worker: {started[-500:]!r}"
+        assert "\b" not in started, f"{service.name}-worker: {started[-500:]!r}"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page
 
 from tests.conftest import client_for
 from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured
@@ -16,6 +16,29 @@ from tests.support.processes import CST, SERVICES, ServiceProcesses, event, stru
 pytestmark = pytest.mark.e2e
 
 SUPERVISION = SERVICES["supervision"]
+
+
+def _record_finding(key: str, title: str, **data: str) -> str:
+    """A supervisor records an inspection finding (due in 15 days); the id of its item."""
+    finding_id = f"F-{uuid.uuid4().hex[:8]}"
+    now = datetime.now(CST)
+    trigger = event(
+        "supervision.finding.recorded",
+        "gov-office",
+        finding_id,
+        {
+            "finding_id": finding_id,
+            "target_unit": "urban-management",
+            "title": title,
+            "due_date": (now.date() + timedelta(days=15)).isoformat(),
+            "recorded_at": now.isoformat(),
+            **data,
+        },
+    )
+    with client_for(SUPERVISION, key) as http:
+        response: httpx.Response = http.post("/v1/events", **structured(trigger))
+        assert response.status_code == 202, response.text
+    return f"finding-{finding_id}"
 
 
 async def test_a_new_item_appears_on_the_dashboard_without_reloading(
@@ -35,27 +58,34 @@ async def test_a_new_item_appears_on_the_dashboard_without_reloading(
     )
     await page.evaluate("window.sameDocument = true")
 
-    finding_id = f"F-{uuid.uuid4().hex[:8]}"
-    trigger = event(
-        "supervision.finding.recorded",
-        "gov-office",
-        finding_id,
-        {
-            "finding_id": finding_id,
-            "target_unit": "urban-management",
-            "title": "占道经营执法记录不全",
-            "level": "orange",
-            "due_date": (datetime.now(CST).date() + timedelta(days=15)).isoformat(),
-            "recorded_at": datetime.now(CST).isoformat(),
-        },
-    )
-    with client_for(SUPERVISION, keys["supervisor"]) as http:
-        response: httpx.Response = http.post("/v1/events", **structured(trigger))
-        assert response.status_code == 202
-
-    item_id = f"finding-{finding_id}"
+    item_id = _record_finding(keys["supervisor"], "占道经营执法记录不全", level="orange")
     await page.wait_for_selector(f"#live li[data-item-id='{item_id}']", timeout=15_000)
     # The server-rendered panel follows too: the newest items list the new one.
     await page.wait_for_selector(f"#newest li[data-item-id='{item_id}']", timeout=15_000)
     assert "占道经营执法记录不全" in await page.inner_text(f"#newest li[data-item-id='{item_id}']")
     assert await page.evaluate("window.sameDocument") is True  # no reload happened
+
+
+async def test_the_live_list_and_the_newest_items_show_the_same_china_time(
+    services_up: ServiceProcesses, keys: dict[str, str], browser: Browser
+) -> None:
+    """A supervisor abroad (the browser in New York's zone) reads the same time for an item in
+    the live list as in the panel's newest items: China time, in both."""
+    context = await browser.new_context(locale="zh-CN", timezone_id="America/New_York")
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(10_000)
+        await page.goto(f"{SUPERVISION.url}/dashboard")
+        await page.fill("#key", keys["supervisor"])
+        await page.click("button[type=submit]")
+        await page.wait_for_selector("body[data-live='1']")
+        now = datetime.now(CST)
+        item = f"li[data-item-id='{_record_finding(keys['supervisor'], '执法公示不及时')}'] time"
+        live = await page.wait_for_selector(f"#live {item}", timeout=15_000)
+        newest = await page.wait_for_selector(f"#newest {item}", timeout=15_000)
+        assert await live.inner_text() == await newest.inner_text()
+        # Both read China time: within a minute or two of now in Beijing, not New York.
+        shown = datetime.strptime(await live.inner_text(), "%Y-%m-%d %H:%M").replace(tzinfo=CST)
+        assert abs((shown - now).total_seconds()) < 180
+    finally:
+        await context.close()

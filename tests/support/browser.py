@@ -2,7 +2,9 @@
 
 Playwright is pointed at the machine's `chromium` (`executable_path`); `playwright install`
 is never run (it downloads its own build). Without chromium the tests that use these fixtures
-fail, saying how to install it; they never skip.
+fail, saying how to install it; they never skip. Chromium draws text with the fonts of
+`.local/fonts/fonts.conf` (`FONTCONFIG_FILE`), which `make install` writes with a CJK font, so
+Chinese is readable in screenshots (`scripts/screenshots.py` launches it the same way).
 """
 
 from __future__ import annotations
@@ -10,15 +12,39 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 
 CHROMIUM = os.environ.get("FAZHI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
 
+ROOT = Path(__file__).resolve().parents[2]
+FONTS_CONF = next(
+    (
+        conf
+        for local in (os.environ.get("FAZHI_LOCAL"), ROOT / ".local")
+        if local and (conf := Path(local) / "fonts" / "fonts.conf").exists()
+    ),
+    None,
+)
+"""The fontconfig file `scripts/stack.sh install` writes (the machine's fonts and a CJK font)."""
+
 PHONE = {"width": 390, "height": 844}
 """A phone-sized viewport, for pages that must work on one."""
+
+
+async def launch(playwright: Playwright) -> Browser:
+    """Debian's chromium, headless, with the CJK font of `.local/fonts` where there is one."""
+    env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)} if FONTS_CONF else None
+    return await playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        # --no-sandbox: the tests may run as root, where chromium's sandbox refuses to start.
+        args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        env=env,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +55,7 @@ async def browser() -> AsyncIterator[Browser]:
             "(or set FAZHI_CHROMIUM to its path)"
         )
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            # --no-sandbox: the tests may run as root, where chromium's sandbox refuses to start.
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
+        launched = await launch(playwright)
         try:
             yield launched
         finally:

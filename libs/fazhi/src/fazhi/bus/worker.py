@@ -36,6 +36,22 @@ from fazhi.store.sealing import Keyring
 log = logging.getLogger(__name__)
 
 
+class Worker(faust.Worker):
+    """faust's worker, without its start-up spinner when stdout is not a terminal: the spinner
+    hides and shows the cursor with escape codes and backspaces over itself, which a log file
+    (`make run`'s, a container's) would keep as garbage. On a terminal it spins as usual."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not _is_tty(self.stdout):
+            self.spinner = None
+
+
+def _is_tty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 """What a day scan derives from a document: one event, several, or none."""
 
 
@@ -74,6 +90,7 @@ def create_worker_app(
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=max(settings.session_timeout_s / 10, 1.0),
         logging_config=_logging_config(catalog.service, settings.log_level),
+        Worker=Worker,
     )
     setup_prometheus_sensors(app, name_prefix=f"{catalog.service}_worker")
     catalogs = subscription.catalogs

@@ -8,6 +8,9 @@ const TYPES = JSON.parse($("feed").dataset.types);
 const STEPS = JSON.parse($("feed").dataset.steps);
 let lastId = null, refreshTimer = null, reading = false;
 function key() { return sessionStorage.getItem(KEY); }
+// China time (UTC+8, no daylight saving) as the server renders the panel's, whatever the
+// browser's zone: 2026-12-07 09:30.
+function chinaTime(iso) { return new Date(Date.parse(iso) + 8 * 3600e3).toISOString().slice(0, 16).replace("T", " "); }
 function askKey(message) {
   sessionStorage.removeItem(KEY);
   $("keyform").hidden = false;
@@ -29,11 +32,13 @@ function show(event) {
   const li = document.createElement("li");
   if (d.item_id) { li.dataset.itemId = d.item_id; li.className = "level-" + (d.level || "blue"); }
   if (d.task_id) { li.dataset.taskId = d.task_id; }
-  const when = new Date(event.time).toLocaleString("zh-CN", {hour12: false});
-  let text = when + " " + (TYPES[event.type] || event.type) + " ";
+  const time = document.createElement("time");
+  time.dateTime = event.time;
+  time.textContent = chinaTime(event.time);
+  let text = " " + (TYPES[event.type] || event.type) + " ";
   if (d.item_id) { text += d.item_id + (d.escalation ? "（" + (STEPS[d.escalation] || d.escalation) + "）" : ""); }
   if (d.task_id) { text += d.task_id + " 逾期" + d.days_overdue + "天"; }
-  li.textContent = text;
+  li.append(time, text);
   $("live").prepend(li);
   while ($("live").children.length > 50) { $("live").lastChild.remove(); }
 }

@@ -14,7 +14,8 @@ let me = null, lastId = null, stopped = false;
 const $ = (id) => document.getElementById(id);
 const headers = () => ({ Authorization: "Bearer " + sessionStorage.getItem(KEY) });
 function text(tag, content, cls) { const el = document.createElement(tag); el.textContent = content; if (cls) el.className = cls; return el; }
-function when(iso) { return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : ""; }
+// Times in China time (UTC+8, no daylight saving), whatever the browser's zone: 2026-12-07 09:30.
+function when(iso) { return iso ? new Date(Date.parse(iso) + 8 * 3600e3).toISOString().slice(0, 16).replace("T", " ") : ""; }
 
 async function api(path, init = {}) {
   const response = await fetch(path, { ...init, headers: { ...headers(), ...(init.headers || {}) } });
@@ -171,7 +172,7 @@ async function start() {
   if (!me.roles.some((r) => ["staff", "supervisor", "operator"].includes(r))) {
     logout("该密钥不是值班人员密钥（需要 staff 角色）。"); return;
   }
-  $("login").hidden = true; $("console").hidden = false;
+  $("login").hidden = true; $("console").hidden = false; $("change-key").hidden = false;
   $("who").textContent = `${me.unit_name} · 工号 ${sessionStorage.getItem(STAFF)}`;
   stopped = false;
   follow();
@@ -183,7 +184,7 @@ async function start() {
 function logout(message) {
   stopped = true;
   sessionStorage.removeItem(KEY);
-  $("console").hidden = true; $("login").hidden = false;
+  $("console").hidden = true; $("login").hidden = false; $("change-key").hidden = true;
   $("login-error").textContent = message || "";
   live("off", "未连接");
 }
@@ -196,4 +197,5 @@ $("login").addEventListener("submit", (e) => {
   start();
 });
 $("logout").addEventListener("click", () => logout());
+$("change-key").addEventListener("click", () => logout());
 if (sessionStorage.getItem(KEY)) start(); else $("login").hidden = false;
