@@ -318,7 +318,7 @@ def week(now: datetime, number: Numbers) -> list[Step]:
         ),
         red_at + timedelta(minutes=25),
     )
-    for n, (level, hours, scope, measures) in enumerate(
+    for n, (response, hours, scope, measures) in enumerate(
         [
             (
                 em.ResponseLevel.IV,
@@ -340,7 +340,7 @@ def week(now: datetime, number: Numbers) -> list[Step]:
             "emergency-management",
             em.ResponseLevelChanged(
                 incident_id=flood,
-                level=level,
+                level=response,
                 changed_at=changed,
                 scope=scope,
                 expected_hours=24,

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, ViewportSize, async_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,7 +31,7 @@ from tests.support.browser import CHROMIUM, FONTS_CONF, HAVE_CHROMIUM, launch  #
 from fazhi import topology  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-VIEWPORT = {"width": 1280, "height": 860}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 860}
 
 
 def _ports(target: str) -> dict[str, int]:

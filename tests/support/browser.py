@@ -15,7 +15,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    async_playwright,
+)
 
 CHROMIUM = os.environ.get("FAZHI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
@@ -31,13 +38,15 @@ FONTS_CONF = next(
 )
 """The fontconfig file `scripts/stack.sh install` writes (the machine's fonts and a CJK font)."""
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 """A phone-sized viewport, for pages that must work on one."""
 
 
 async def launch(playwright: Playwright) -> Browser:
     """Debian's chromium, headless, with the CJK font of `.local/fonts` where there is one."""
-    env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)} if FONTS_CONF else None
+    env: dict[str, str | float | bool] | None = (
+        {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)} if FONTS_CONF else None
+    )
     return await playwright.chromium.launch(
         executable_path=CHROMIUM,
         headless=True,
