@@ -137,7 +137,12 @@ def _check_event(
         )
         errors.append({"field": prefix + "source", "message": message})
     try:
-        version = version_of(event.type, event.dataschema)
+        # Posted without a `dataschema`: the version documented now (in the log, none is 1).
+        version = (
+            event_type.version
+            if event.dataschema is None
+            else version_of(event.type, event.dataschema)
+        )
         posted = upcast(event.type, version, event_type.version, event.data)
     except VersionError as exc:
         errors.append({"field": prefix + "dataschema", "message": str(exc)})
