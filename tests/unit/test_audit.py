@@ -50,13 +50,15 @@ async def test_each_record_about_an_aggregate_is_chained_in_log_order() -> None:
         (2, "e2", "dead_lettered"),
         (3, "e1", "duplicate"),
     ]
-    assert entries[0]["key_id"] == "k-7" and entries[0]["source"] == "/units/justice"
+    assert entries[0]["key_id"] == "k-7"
+    assert entries[0]["source"] == "/units/justice"
     assert (entries[0]["topic"], entries[0]["partition"], entries[0]["offset"]) == (
         "supervision.events",
         0,
         0,
     )
-    assert entries[0]["prev"] == "" and entries[1]["prev"] == entries[0]["hash"]
+    assert entries[0]["prev"] == ""
+    assert entries[1]["prev"] == entries[0]["hash"]
     head = h.doc(audit.AUDIT_HEADS, "TR-1")
     assert audit.verify("TR-1", entries, head) == []
     assert [e["seq"] for e in trail(h, "TR-2")] == [1]
@@ -75,12 +77,14 @@ async def test_an_altered_removed_or_added_entry_is_found() -> None:
     await h.run(*(event("supervision.training.recorded", "TR-1", f"e{i}") for i in range(3)))
     entries = trail(h, "TR-1")
     head = h.doc(audit.AUDIT_HEADS, "TR-1")
-    assert len(entries) == 3 and audit.verify("TR-1", entries, head) == []
+    assert len(entries) == 3
+    assert audit.verify("TR-1", entries, head) == []
 
     altered = [dict(e) for e in entries]
     altered[1]["outcome"] = "applied" if altered[1]["outcome"] != "applied" else "ignored"
     (found,) = audit.verify("TR-1", altered, head)
-    assert "entry 2" in found.problem and "altered" in found.problem
+    assert "entry 2" in found.problem
+    assert "altered" in found.problem
 
     middle_gone = [entries[0], entries[2]]
     problems = [b.problem for b in audit.verify("TR-1", middle_gone, head)]

@@ -113,7 +113,7 @@ class EventProcessor:
     """The data keys of the service's aggregates (None: sealed fields read as erased)."""
     own_topic: str = ""
     """The service's own topic: its events' personal fields are the service's to unseal."""
-    audit: bool = True
+    write_audit: bool = True
     """Whether it writes the audit trail of the own topic's records (`fazhi.bus.audit`)."""
     max_attempts: int = 3
     backoff_s: float = 0.2
@@ -191,7 +191,7 @@ class EventProcessor:
             await self._handle(batch, item, keys)
         await self._publish(batch.emitted)
         await batch.commit()
-        if self.audit:
+        if self.write_audit:
             await audit.record(
                 self.store, [self._audited(item) for item in items if self._own(item.event)]
             )

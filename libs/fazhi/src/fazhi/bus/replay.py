@@ -36,7 +36,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from fazhi.bus import audit
 from fazhi.bus.batch import AggregateCache
 from fazhi.bus.consumer import EventProcessor
-from fazhi.bus.ledger import LEDGER
 from fazhi.bus.publisher import Placement
 from fazhi.bus.reactions import Reactions, subscribe
 from fazhi.bus.records import DeadLetter, Record
@@ -48,7 +47,7 @@ from fazhi.settings import ServiceSettings
 from fazhi.store import retention
 from fazhi.store.catalog import EventCatalog
 from fazhi.store.connect import IndexSetup
-from fazhi.store.projection import VERSION, Document, MongoStore
+from fazhi.store.projection import LEDGER, VERSION, Document, MongoStore
 from fazhi.store.sealing import DATA_KEYS, Keyring, MongoDataKeys
 
 Db = AsyncDatabase[dict[str, Any]]

@@ -1,0 +1,375 @@
+"""The log is the record: after a short scripted day in all four services, `fazhi replay
+<service> --into <fresh> --verify` rebuilds each service's projections from its topics and finds
+them equal to the live ones; a changed handler shows exactly the difference it makes; a
+training recorded in version 1 of its contract is replayed as version 2; and the audit trail
+lists, chains and catches tampering.
+
+The shared test workers' databases hold what every earlier test did to them (some edit them
+directly), so this module runs a second worker per service on fresh databases of its own, from
+the end of the topics on (the "live" side here), and replays `--since` that moment."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient, MongoClient
+
+from fazhi import topology
+from fazhi.bus import audit
+from fazhi.bus.batch import HandlerContext
+from fazhi.cli import replay_service
+from fazhi.contracts.supervision import TrainingRecorded
+from fazhi.web.auth import KeyStore
+from supervision.worker import WORKER as SUPERVISION_WORKER
+from tests.conftest import client_for
+from tests.support.kafka import produce_raw, skip_to_end
+from tests.support.processes import (
+    AUTH_DB,
+    CST,
+    DB_PREFIX,
+    LOGS,
+    MONGO,
+    ROOT,
+    SERVICES,
+    Service,
+    ServiceProcesses,
+    _environment,
+    event,
+    structured,
+    wait_until,
+)
+from tests.support.samples import sample
+
+pytestmark = pytest.mark.e2e
+
+PORTS = {name: 18031 + i for i, name in enumerate(SERVICES)}
+"""The /metrics ports of this module's own workers."""
+RUN = uuid.uuid4().hex[:6]
+
+
+def live_db(service: Service) -> str:
+    return f"{DB_PREFIX}rl_{service.db.removeprefix(DB_PREFIX)}"
+
+
+def rebuilt_db(service: Service) -> str:
+    return f"{DB_PREFIX}rb_{service.db.removeprefix(DB_PREFIX)}"
+
+
+def group(service: Service) -> str:
+    return f"{service.package}-worker-replaytest"
+
+
+def environment(service: Service | None = None) -> dict[str, str]:
+    """The test services' settings, this module's workers' databases and groups in place."""
+    env = _environment()
+    for s in SERVICES.values():
+        env[f"{s.prefix}_MONGO_DB"] = live_db(s)
+        env[f"{s.prefix}_WORKER_GROUP"] = group(s)
+        env[f"{s.prefix}_WORKER_WEB_PORT"] = str(PORTS[s.name])
+    return env
+
+
+@pytest.fixture(scope="module")
+def since(services_up: ServiceProcesses, mongo: MongoClient[dict[str, Any]]) -> Iterator[datetime]:
+    """This module's workers, on fresh databases from the topics' end; yields that moment."""
+    for service in SERVICES.values():
+        mongo.drop_database(live_db(service))
+        mongo.drop_database(rebuilt_db(service))
+        consumed = topology.service(service.name).consumed_topics
+        asyncio.run(skip_to_end(group(service), consumed))
+    started = datetime.now(CST)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for service in SERVICES.values():
+            with (LOGS / f"{service.name}-replay-live.log").open("ab") as log:
+                procs[service.name] = subprocess.Popen(
+                    [sys.executable, "-m", f"{service.package}.worker"],
+                    cwd=ROOT,
+                    env=environment(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        for service in SERVICES.values():
+            url = f"http://127.0.0.1:{PORTS[service.name]}/readyz"
+            wait_until(lambda u=url: _ok(u), timeout=120, what=f"{service.name} replay-live worker")
+        yield started
+    finally:
+        for proc in procs.values():
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        for service in SERVICES.values():
+            mongo.drop_database(live_db(service))
+            mongo.drop_database(rebuilt_db(service))
+
+
+def _ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+IDS = {
+    "training": f"TR-{RUN}",
+    "training_v1": f"TR-{RUN}-v1",
+    "missing_task": f"T-missing-{RUN}",
+    "case": f"C-{RUN}",
+    "incident": f"I-{RUN}",
+    "request": f"R-{RUN}",
+}
+
+
+def _post(service: Service, key: str, posted: dict[str, Any]) -> None:
+    with client_for(service, key) as http:
+        answer = http.post("/v1/events", **structured(posted))
+        assert answer.status_code == 202, answer.text
+
+
+@pytest.fixture(scope="module")
+def day(since: datetime, keys: dict[str, str], mongo: MongoClient[dict[str, Any]]) -> datetime:
+    """The scripted day: an event or two in every service, one refused, one in version 1 of
+    its contract; waits until this module's workers have taken all and derived nothing more."""
+    justice, emergency = keys["justice"], keys["emergency"]
+    sup, med, emer, gov = (
+        SERVICES[name]
+        for name in ("supervision", "petition-mediation", "emergency", "open-government")
+    )
+    training = IDS["training"]
+    _post(
+        sup,
+        justice,
+        event(
+            "supervision.training.recorded",
+            "justice",
+            training,
+            sample("supervision.training.recorded", training),
+        ),
+    )
+    old = IDS["training_v1"]
+    v1 = event(
+        "supervision.training.recorded",
+        "justice",
+        old,
+        {**sample("supervision.training.recorded", old), "hours": 7},
+    )
+    del v1["data"]["study_hours"]  # version 1, as the log holds it from before version 2
+    asyncio.run(produce_raw(sup.topic, [(old.encode(), json.dumps(v1).encode())]))
+    missing = IDS["missing_task"]
+    _post(
+        sup,
+        justice,
+        event(
+            "supervision.task.completed",
+            "justice",
+            missing,
+            sample("supervision.task.completed", missing),
+        ),
+    )
+    case = IDS["case"]
+    _post(
+        med,
+        justice,
+        event("mediation.case.filed", "justice", case, sample("mediation.case.filed", case)),
+    )
+    incident = IDS["incident"]
+    _post(
+        emer,
+        emergency,
+        event(
+            "emergency.incident.reported",
+            "emergency-management",
+            incident,
+            sample("emergency.incident.reported", incident, "emergency-management"),
+        ),
+    )
+    request = IDS["request"]
+    _post(
+        gov,
+        justice,
+        event(
+            "opengov.request.received",
+            "justice",
+            request,
+            sample("opengov.request.received", request),
+        ),
+    )
+    expected = {
+        sup: ("trainings", training),
+        med: ("cases", case),
+        emer: ("incidents", incident),
+        gov: ("requests", request),
+    }
+    for service, (collection, doc_id) in expected.items():
+        wait_until(
+            lambda s=service, c=collection, d=doc_id: mongo[live_db(s)][c].find_one({"_id": d}),
+            timeout=60,
+            what=f"{doc_id} projected by this module's {service.name} worker",
+        )
+    wait_until(
+        lambda: mongo[live_db(sup)]["trainings"].find_one({"_id": old}),
+        timeout=30,
+        what="the version 1 training projected",
+    )
+    _settled(mongo)
+    return since
+
+
+def _settled(mongo: MongoClient[dict[str, Any]]) -> None:
+    """Until the ledgers of this module's databases stop growing for three seconds."""
+    counts: list[tuple[int, ...]] = []
+
+    def still() -> bool:
+        counts.append(
+            tuple(
+                mongo[live_db(s)]["processed_events"].count_documents({}) for s in SERVICES.values()
+            )
+        )
+        return len(counts) >= 7 and len(set(counts[-7:])) == 1
+
+    wait_until(still, timeout=60, what="this module's workers settled", interval=0.5)
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fazhi.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_every_service_replays_into_a_fresh_database_without_a_difference(
+    day: datetime, mongo: MongoClient[dict[str, Any]]
+) -> None:
+    for service in SERVICES.values():
+        done = _cli(
+            "replay",
+            service.name,
+            "--into",
+            rebuilt_db(service),
+            "--since",
+            day.isoformat(),
+            "--verify",
+            env=environment(),
+        )
+        assert done.returncode == 0, f"{service.name}:\n{done.stdout}\n{done.stderr}"
+        assert "\n0 differences from " in done.stdout, done.stdout
+        assert "replayed " in done.stdout, done.stdout
+        assert " 0 missing" in done.stdout, done.stdout
+    rebuilt = mongo[rebuilt_db(SERVICES["supervision"])]
+    assert rebuilt["trainings"].find_one({"_id": IDS["training_v1"]})["hours"] == 7
+    assert rebuilt["trainings"].find_one({"_id": IDS["training"]})["hours"] == 12
+    assert mongo[rebuilt_db(SERVICES["petition-mediation"])]["cases"].find_one({"_id": IDS["case"]})
+
+    again = _cli(
+        "replay", "supervision", "--into", rebuilt_db(SERVICES["supervision"]), env=environment()
+    )
+    assert again.returncode == 2
+    assert "is not empty" in again.stderr
+
+
+def test_a_changed_handler_shows_exactly_the_difference_it_makes(
+    day: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in environment().items():
+        if name.startswith("SUPERVISION_"):
+            monkeypatch.setenv(name, value)
+    (original,) = SUPERVISION_WORKER.reactions[TrainingRecorded]
+
+    async def doubled(ctx: HandlerContext, data: TrainingRecorded) -> None:
+        await original(ctx, data.model_copy(update={"study_hours": data.study_hours * 2}))
+
+    reactions = {**SUPERVISION_WORKER.reactions, TrainingRecorded: [doubled]}
+    out = io.StringIO()
+    found = asyncio.run(
+        replay_service(
+            "supervision",
+            rebuilt_db(SERVICES["supervision"]),
+            verify=True,
+            force=True,
+            since=day,
+            reactions=reactions,
+            out=out,
+            progress=None,
+        )
+    )
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("trainings/")]
+    assert sorted(lines) == sorted(
+        [
+            f"trainings/{IDS['training']}: hours: live 12.0, rebuilt 24.0",
+            f"trainings/{IDS['training_v1']}: hours: live 7.0, rebuilt 14.0",
+        ]
+    ), out.getvalue()
+    assert found == 2, out.getvalue()
+
+
+async def _key_id(key: str) -> str:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO)
+    try:
+        principal = await KeyStore(client[AUTH_DB]).lookup(key)
+    finally:
+        await client.close()
+    assert principal is not None
+    return principal.key_id
+
+
+def test_the_audit_trail_lists_chains_and_catches_tampering(
+    day: datetime, keys: dict[str, str], mongo: MongoClient[dict[str, Any]]
+) -> None:
+    sup = SERVICES["supervision"]
+    training, missing = IDS["training"], IDS["missing_task"]
+    with client_for(sup, keys["supervisor"]) as http:
+        trail = wait_until(
+            lambda: (r := http.get(f"/v1/audit/{training}")).status_code == 200 and r.json(),
+            timeout=30,
+            what="the training's trail",
+        )
+        refused = http.get(f"/v1/audit/{missing}").json()["entries"]
+    (entry,) = trail["entries"]
+    assert entry["type"] == "supervision.training.recorded"
+    assert entry["outcome"] == "applied"
+    assert entry["unit"] == "justice"
+    assert entry["seq"] == 1
+    assert entry["prev"] == ""
+    assert entry["key_id"] == asyncio.run(_key_id(keys["justice"]))
+    assert entry["position"]["topic"] == "supervision.events"
+    assert [e["outcome"] for e in refused] == ["dead_lettered"]
+    with client_for(sup, keys["justice"]) as http:
+        assert http.get(f"/v1/audit/{training}").status_code == 200  # its owner
+    with client_for(sup, keys["emergency"]) as http:
+        assert http.get(f"/v1/audit/{training}").status_code == 404  # not its unit
+
+    env = environment()
+    checked = _cli("audit", "verify", "supervision", env=env)
+    assert checked.returncode == 0, checked.stdout
+    assert " 0 problems" in checked.stdout, checked.stdout
+
+    trail_db = mongo[live_db(sup)][audit.AUDIT]
+    trail_db.update_one({"aggregate": training}, {"$set": {"outcome": "ignored"}})
+    altered = _cli("audit", "verify", "supervision", training, env=env)
+    assert altered.returncode == 1, altered.stdout
+    assert "altered" in altered.stdout, altered.stdout
+    trail_db.delete_one({"aggregate": training})
+    removed = _cli("audit", "verify", "supervision", training, env=env)
+    assert removed.returncode == 1, removed.stdout
+    assert "removed" in removed.stdout, removed.stdout
