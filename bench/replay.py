@@ -132,9 +132,7 @@ async def raw(since_ms: int, batch: int) -> tuple[int, float]:
         db = mongo[RAW]
         while any([await consumer.position(tp) < ends[tp] for tp in partitions]):
             fetched = await consumer.getmany(timeout_ms=1000, max_records=batch)
-            records = [
-                r for tp, rs in fetched.items() for r in rs if r.offset < ends[tp]
-            ]
+            records = [r for tp, rs in fetched.items() for r in rs if r.offset < ends[tp]]
             if records:
                 await project(db, records)
                 count += len(records)
