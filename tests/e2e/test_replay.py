@@ -6,7 +6,7 @@ lists, chains and catches tampering.
 
 The shared test workers' databases hold what every earlier test did to them (some edit them
 directly), so this module runs a second worker per service on fresh databases of its own, from
-the end of the topics on (the "live" side here), and replays `--since` that moment."""
+the moment it began on (the "live" side here), and replays `--since` that moment."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
 from pymongo import AsyncMongoClient, MongoClient
 
 from fazhi import topology
@@ -34,11 +36,12 @@ from fazhi.contracts.supervision import TrainingRecorded
 from fazhi.web.auth import KeyStore
 from supervision.worker import WORKER as SUPERVISION_WORKER
 from tests.conftest import client_for
-from tests.support.kafka import produce_raw, skip_to_end
+from tests.support.kafka import partitions, produce_raw, skip_to_end
 from tests.support.processes import (
     AUTH_DB,
     CST,
     DB_PREFIX,
+    KAFKA,
     LOGS,
     MONGO,
     ROOT,
@@ -84,12 +87,12 @@ def environment(service: Service | None = None) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def since(services_up: ServiceProcesses, mongo: MongoClient[dict[str, Any]]) -> Iterator[datetime]:
     """This module's workers, on fresh databases from the topics' end; yields that moment."""
+    started = datetime.now(CST)
     for service in SERVICES.values():
         mongo.drop_database(live_db(service))
         mongo.drop_database(rebuilt_db(service))
         consumed = topology.service(service.name).consumed_topics
-        asyncio.run(skip_to_end(group(service), consumed))
-    started = datetime.now(CST)
+        asyncio.run(start_at(group(service), consumed, started))
     LOGS.mkdir(parents=True, exist_ok=True)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
@@ -118,6 +121,35 @@ def since(services_up: ServiceProcesses, mongo: MongoClient[dict[str, Any]]) -> 
         for service in SERVICES.values():
             mongo.drop_database(live_db(service))
             mongo.drop_database(rebuilt_db(service))
+
+
+async def start_at(group_id: str, topics: Sequence[str], at: datetime) -> None:
+    """Commit for `group_id` the first offsets stamped at `at` or later (the end where none is
+    yet), exactly where `fazhi replay --since` starts: the two read the same records."""
+    await skip_to_end(group_id, topics)  # waits out a member of an earlier session
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=KAFKA, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        assigned = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in consumer.partitions_for_topic(topic) or await partitions(topic)
+        ]
+        consumer.assign(assigned)
+        ends = await consumer.end_offsets(assigned)
+        found = await consumer.offsets_for_times(
+            {tp: int(at.timestamp() * 1000) for tp in assigned}
+        )
+        await consumer.commit(
+            {
+                tp: OffsetAndMetadata(stamped.offset if stamped else ends[tp], "")
+                for tp, stamped in ((tp, found.get(tp)) for tp in assigned)
+            }
+        )
+    finally:
+        await consumer.stop()
 
 
 def _ok(url: str) -> bool:
