@@ -8,8 +8,9 @@ worker keeps them) to the benchmarks' Kafka, then
 
 - replays them (`fazhi.bus.replay.replay`, from the moment they began) into a fresh database:
   the worker's processor, handlers, ledger, audit trail and unsealing, nothing published;
-- reads the same records with a plain consumer and writes them as `raw_consumer.project` does
-  (the best case: no validation, no unsealing, no guards, no ledger checks) into another one.
+- reads the same records the same way (aiokafka, merged by timestamp) and writes them as
+  `raw_consumer.project` does (the best case: no validation, no unsealing, no guards, no ledger
+  checks, no audit trail) into another one.
 
     .local/venv/bin/python bench/replay.py [--events 100000] [--batch 500]
 """
@@ -106,38 +107,32 @@ async def replayed(since_ms: int, batch: int) -> tuple[int, float]:
     finally:
         await mongo.close()
     say(done.summary())
-    return done.total, done.seconds
+    return done.total, done.seconds - done.setup_seconds
 
 
 async def raw(since_ms: int, batch: int) -> tuple[int, float]:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    """The same records (read as the replay reads them), written as `raw_consumer.project`."""
     from pymongo import AsyncMongoClient
     from raw_consumer import project
 
+    from fazhi.bus.replay import log_records
+
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(BENCH_MONGO, tz_aware=True)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=BENCH_KAFKA, group_id=None, enable_auto_commit=False
-    )
-    await consumer.start()
     started = time.perf_counter()
     count = 0
     try:
-        partitions = [TopicPartition(TOPIC, p) for p in consumer.partitions_for_topic(TOPIC) or []]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        found = await consumer.offsets_for_times({tp: since_ms for tp in partitions})
-        for tp in partitions:
-            stamped = found.get(tp)
-            consumer.seek(tp, stamped.offset if stamped is not None else ends[tp])
         db = mongo[RAW]
-        while any([await consumer.position(tp) < ends[tp] for tp in partitions]):
-            fetched = await consumer.getmany(timeout_ms=1000, max_records=batch)
-            records = [r for tp, rs in fetched.items() for r in rs if r.offset < ends[tp]]
-            if records:
-                await project(db, records)
-                count += len(records)
+        pending: list[Any] = []
+        async for record in log_records(BENCH_KAFKA, [TOPIC], since_ms=since_ms):
+            pending.append(record)
+            if len(pending) >= batch:
+                await project(db, pending)
+                count += len(pending)
+                pending = []
+        if pending:
+            await project(db, pending)
+            count += len(pending)
     finally:
-        await consumer.stop()
         await mongo.close()
     return count, time.perf_counter() - started
 
