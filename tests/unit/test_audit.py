@@ -100,3 +100,21 @@ async def test_an_altered_removed_or_added_entry_is_found() -> None:
     rehashed[2]["hash"] = audit.entry_hash(rehashed[2])
     (found,) = audit.verify("TR-1", rehashed, head)
     assert "head says" in found.problem  # the head keeps the chain's end
+
+
+async def test_an_event_twice_in_one_batch_is_settled_as_in_two_batches() -> None:
+    """A derived event published by two workers (the same id) may reach a batch twice: its
+    ledger entry and trail are what two batches would have made of it (here: ignored, as a
+    type without a reaction is, then a duplicate)."""
+    sent = event("supervision.training.recorded", "TR-1", "e1")
+    one = Harness(WORKER, handlers={})
+    assert await one.run(sent, sent) == [Outcome.IGNORED, Outcome.DUPLICATE]
+    two = Harness(WORKER, handlers={})
+    await two.run(sent)
+    await two.run(sent)
+    for h in (one, two):
+        entry = h.ledger(sent)
+        assert entry["outcome"] == "ignored"
+        assert entry["duplicate"]["offset"] == 1
+    assert [e["outcome"] for e in trail(one, "TR-1")] == ["ignored", "duplicate"]
+    assert [e["outcome"] for e in trail(two, "TR-1")] == ["ignored", "duplicate"]

@@ -201,9 +201,12 @@ class EventProcessor:
                 await self.dead_letter(
                     DeadLetter(item.record, item.error, item.attempts, self.group, refusal)
                 )
-        corrections = {
-            item.event.key: _correction(item, now) for item in items if _ledger_changes(item)
-        }
+        # One entry per event: the same event twice in one batch (a copy posted again, a derived
+        # event published by two workers) corrects it once with both, as two batches would.
+        corrections: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if _ledger_changes(item):
+                corrections.setdefault(item.event.key, {}).update(_correction(item, now))
         if corrections:
             await self.store.settle(corrections)
         for item in items:
