@@ -260,6 +260,7 @@ async def replay_service(
     verify: bool = False,
     force: bool = False,
     since: datetime | None = None,
+    window: replay.Window | None = None,
     batch: int = replay.BATCH,
     reactions: Reactions | None = None,
     out: TextIO = sys.stdout,
@@ -287,6 +288,7 @@ async def replay_service(
             carried=replay.carried_collections(entry.timers, entry.carried),
             batch=batch,
             since_ms=int(since.timestamp() * 1000) if since is not None else None,
+            window=window,
             progress=progress,
         )
         print(done.summary(), file=out)
@@ -313,6 +315,9 @@ async def _replay(args: argparse.Namespace) -> int:
         verify=args.verify,
         force=args.force,
         since=datetime.fromisoformat(args.since) if args.since else None,
+        window=replay.Window.of(json.loads(Path(args.offsets).read_text()))
+        if args.offsets
+        else None,
         batch=args.batch,
     )
     return 1 if found else 0
@@ -447,6 +452,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     rebuild.add_argument("--force", action="store_true", help="empty the target database first")
     rebuild.add_argument(
         "--since", help="only the records stamped at this time or later (ISO 8601 with zone)"
+    )
+    rebuild.add_argument(
+        "--offsets",
+        help='a JSON file {"from": {topic: {partition: offset}}, "to": {...}}: where to start and '
+        "stop on each partition (e.g. a consumer group's committed offsets), either optional",
     )
     rebuild.add_argument("--batch", type=int, default=replay.BATCH, help="records per batch")
     rebuild.set_defaults(run=_replay)

@@ -193,11 +193,13 @@ async def log_records(
     *,
     on_ends: Callable[[Mapping[str, int]], None] | None = None,
     since_ms: int | None = None,
+    window: Window | None = None,
     fetch: int = 2000,
 ) -> AsyncIterator[Record]:
-    """Every record of `topics` from offset 0 (or the first stamped at `since_ms` or later) to
-    where each partition ends now, merged across partitions by the broker's timestamp (ties:
-    the topics' order, then the partition)."""
+    """Every record of `topics` from offset 0 (or the first stamped at `since_ms` or later, or
+    the window's `from` offsets) to where each partition ends now (or the window's `to`
+    offsets, if sooner), merged across partitions by the broker's timestamp (ties: the topics'
+    order, then the partition)."""
     consumer = AIOKafkaConsumer(
         **kafka_options(kafka),
         group_id=None,
@@ -221,6 +223,15 @@ async def log_records(
                 stamped = found.get(tp)
                 starts[tp] = stamped.offset if stamped is not None else ends[tp]
                 consumer.seek(tp, starts[tp])
+        if window is not None:
+            for tp in assigned:
+                begin = window.start(tp.topic, tp.partition)
+                if begin is not None:
+                    starts[tp] = max(starts[tp], begin)
+                    consumer.seek(tp, starts[tp])
+                stop = window.end(tp.topic, tp.partition)
+                if stop is not None:
+                    ends[tp] = max(min(ends[tp], stop), starts[tp])
         if on_ends is not None:
             totals: Counter[str] = Counter()
             for tp in assigned:
@@ -282,6 +293,31 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[int]:
     raise ValueError(f"Kafka has no topic {topic!r}")
 
 
+@dataclass(frozen=True)
+class Window:
+    """Where a replay starts and stops on each partition (`{topic: {partition: offset}}`, the
+    end exclusive, as a consumer group commits it); a partition not named: from offset 0, to
+    its end."""
+
+    starts: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
+    ends: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> Window:
+        """From `{"from": {topic: {partition: offset}}, "to": {...}}` (JSON keys are strings)."""
+
+        def offsets(part: Any) -> dict[str, dict[int, int]]:
+            return {t: {int(p): int(o) for p, o in ps.items()} for t, ps in (part or {}).items()}
+
+        return cls(offsets(obj.get("from")), offsets(obj.get("to")))
+
+    def start(self, topic: str, partition: int) -> int | None:
+        return self.starts.get(topic, {}).get(partition)
+
+    def end(self, topic: str, partition: int) -> int | None:
+        return self.ends.get(topic, {}).get(partition)
+
+
 def _key(value: bytes | None) -> str:
     """The event key (`source` + `id`) of a record, or "" (the processor says what is wrong)."""
     try:
@@ -315,6 +351,7 @@ async def replay(
     carried: Sequence[str] = (),
     batch: int = BATCH,
     since_ms: int | None = None,
+    window: Window | None = None,
     progress: TextIO | None = None,
 ) -> Replayed:
     """Rebuild the projections of `catalog`'s service into `target` (see the module)."""
@@ -372,7 +409,7 @@ async def replay(
                 bar.add(record.topic)
 
     async for record in log_records(
-        settings.kafka(), subscription.topics, on_ends=totals, since_ms=since_ms
+        settings.kafka(), subscription.topics, on_ends=totals, since_ms=since_ms, window=window
     ):
         seen.add(_key(record.value))
         pending.append(record)
