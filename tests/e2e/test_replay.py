@@ -385,10 +385,13 @@ def test_the_audit_trail_lists_chains_and_catches_tampering(
     assert entry["position"]["topic"] == "supervision.events"
     assert [e["outcome"] for e in received] == ["applied", "dead_lettered"]
     assert received[1]["prev"] == received[0]["hash"]
+    with client_for(gov, keys["justice"]) as http:
+        assert http.get(f"/v1/audit/{request}").status_code == 200  # the request's unit
+    with client_for(gov, keys["emergency"]) as http:
+        assert http.get(f"/v1/audit/{request}").status_code == 404  # not its unit
     with client_for(sup, keys["justice"]) as http:
-        assert http.get(f"/v1/audit/{training}").status_code == 200  # its owner
-    with client_for(sup, keys["emergency"]) as http:
-        assert http.get(f"/v1/audit/{training}").status_code == 404  # not its unit
+        # Trainings have no read endpoint, so no unit scope: supervisors and operators only.
+        assert http.get(f"/v1/audit/{training}").status_code == 404
 
     env = environment()
     checked = _cli("audit", "verify", "supervision", env=env)
