@@ -19,14 +19,12 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic_settings import SettingsConfigDict
 from pymongo import AsyncMongoClient
 
-from fazhi.bus import audit, dlq, replay
-from fazhi.bus.reactions import Reactions
-from fazhi.bus.worker import WorkerEntry
+from fazhi.bus import dlq
 from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.roles import Role
 from fazhi.rules.units import all_units
@@ -37,6 +35,11 @@ from fazhi.store.connect import mongo_client
 from fazhi.store.sealing import MongoDataKeys
 from fazhi.topology import AUTH_DATABASE, SERVICES, service
 from fazhi.web.auth import KeyStore
+
+if TYPE_CHECKING:  # replay and audit import the workers' machinery: only when used
+    from fazhi.bus.reactions import Reactions
+    from fazhi.bus.replay import Window
+    from fazhi.bus.worker import WorkerEntry
 
 OPERATOR_UNIT = "rule-of-law-office"
 ROLE_KEYS = {
@@ -245,6 +248,8 @@ async def _dlq_replay(args: argparse.Namespace) -> int:
 
 
 def _worker(name: str) -> tuple[ServiceSettings, WorkerEntry[Any]]:
+    from fazhi.bus.worker import WorkerEntry
+
     package = service(name).package
     entry = importlib.import_module(f"{package}.worker").WORKER
     assert isinstance(entry, WorkerEntry)
@@ -260,8 +265,8 @@ async def replay_service(
     verify: bool = False,
     force: bool = False,
     since: datetime | None = None,
-    window: replay.Window | None = None,
-    batch: int = replay.BATCH,
+    window: Window | None = None,
+    batch: int | None = None,
     reactions: Reactions | None = None,
     out: TextIO = sys.stdout,
     progress: TextIO | None = sys.stderr,
@@ -270,6 +275,8 @@ async def replay_service(
     when it holds anything, unless `force`: then it is emptied first); with `verify`, print the
     differences from the live database. Returns how many differences were found (0 without
     `verify`). `reactions` replaces the worker's (a changed handler, tried on the log)."""
+    from fazhi.bus import replay
+
     settings, entry = _worker(name)
     client = mongo_client(settings)  # as the worker reads and writes
     try:
@@ -286,7 +293,7 @@ async def replay_service(
             target=target,
             ensure_indexes=entry.ensure_indexes,
             carried=replay.carried_collections(entry.timers, entry.carried),
-            batch=batch,
+            batch=batch or replay.BATCH,
             since_ms=int(since.timestamp() * 1000) if since is not None else None,
             window=window,
             progress=progress,
@@ -309,15 +316,15 @@ async def replay_service(
 
 
 async def _replay(args: argparse.Namespace) -> int:
+    from fazhi.bus.replay import Window
+
     found = await replay_service(
         args.service,
         args.into,
         verify=args.verify,
         force=args.force,
         since=datetime.fromisoformat(args.since) if args.since else None,
-        window=replay.Window.of(json.loads(Path(args.offsets).read_text()))
-        if args.offsets
-        else None,
+        window=Window.of(json.loads(Path(args.offsets).read_text())) if args.offsets else None,
         batch=args.batch,
     )
     return 1 if found else 0
@@ -327,6 +334,8 @@ async def audit_verify(
     names: Sequence[str], aggregate: str | None = None, *, out: TextIO = sys.stdout
 ) -> int:
     """`fazhi audit verify`: the broken chains found (each printed)."""
+    from fazhi.bus import audit
+
     broken = 0
     for name in names:
         settings, _ = _service(name)
@@ -458,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='a JSON file {"from": {topic: {partition: offset}}, "to": {...}}: where to start and '
         "stop on each partition (e.g. a consumer group's committed offsets), either optional",
     )
-    rebuild.add_argument("--batch", type=int, default=replay.BATCH, help="records per batch")
+    rebuild.add_argument("--batch", type=int, help="records per batch (default 500)")
     rebuild.set_defaults(run=_replay)
     trail = commands.add_parser("audit", help="the audit trail").add_subparsers(
         dest="command", required=True
