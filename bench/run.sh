@@ -12,7 +12,7 @@
 #   INGEST_ARGS="--seconds 10" PROJECTION_ARGS="--sizes 1000,10000" STORE_ARGS="--samples 100" \
 #   TRIGGERS_ARGS="--triggers 30 --milestones 5000 --due 100" SEARCH_ARGS="--documents 20000" \
 #   ALERT_PUSH_ARGS="--alerts 50 --background 20" \
-#   DELIVERIES_ARGS="--events 50 --burst 40 --subscribers 50" bench/run.sh
+#   DELIVERIES_ARGS="--events 50 --burst 40 --subscribers 50" REPLAY_ARGS="--events 20000" bench/run.sh
 set -Eeuo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -78,12 +78,15 @@ DIRTY=$([[ -n $(git status --porcelain -- . ':!bench/results' ':!bench/README.md
 "$PY" bench/deliveries.py ${DELIVERIES_ARGS:-} >"$TMP/deliveries.json"
 # shellcheck disable=SC2086
 "$PY" bench/log_size.py ${LOG_SIZE_ARGS:-} >"$TMP/log_size.json"
+# shellcheck disable=SC2086
+"$PY" bench/replay.py ${REPLAY_ARGS:-} >"$TMP/replay.json"
 
 mkdir -p "$RESULTS"
 DAY=$(date -u +%Y-%m-%d)
 "$PY" bench/report.py combine --commit "$COMMIT" --dirty "$DIRTY" \
 	"$TMP/ingest.json" "$TMP/projection.json" "$TMP/store.json" "$TMP/triggers.json" \
 	"$TMP/search.json" "$TMP/alert_push.json" "$TMP/deliveries.json" "$TMP/log_size.json" \
+	"$TMP/replay.json" \
 	>"$TMP/all.json"
 cp "$TMP/all.json" "$RESULTS/$DAY.json"
 "$PY" bench/report.py readme "$RESULTS/$DAY.json" >&2

@@ -822,7 +822,7 @@ def test_training_counts_against_the_duties_of_measure_30(
                         "unit": "justice",
                         "kind": "学法培训",
                         "title": "行政复议法专题培训",
-                        "hours": hours,
+                        "study_hours": hours,
                         "held_on": NOW.date().isoformat(),
                     },
                 ),

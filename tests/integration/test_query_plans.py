@@ -21,6 +21,7 @@ import open_government.store
 import petition_mediation.store
 import supervision.deliveries.store
 import supervision.store
+from fazhi.bus import audit
 from fazhi.bus.ledger import LEDGER_QUERIES
 from fazhi.receipts.writer import RECEIPT_QUERIES
 from fazhi.store import retention
@@ -58,6 +59,7 @@ STORES: dict[str, tuple[Setup, tuple[HotQuery, ...]]] = {
     ),
     "ledger": (_ledger_indexes, (*LEDGER_QUERIES, *RECEIPT_QUERIES)),
     "auth": (_auth_indexes, KEY_QUERIES),
+    "audit": (audit.ensure_indexes, audit.AUDIT_QUERIES),
     "retention": (_retention_indexes, retention.hot_queries(["cases"])),
 }
 

@@ -61,7 +61,7 @@ SAMPLES: dict[str, Sample] = {
         "unit": unit,
         "kind": "study",
         "title": "行政复议法专题培训",
-        "hours": 12,
+        "study_hours": 12,
         "held_on": "2026-11-20",
     },
     "mediation.case.filed": lambda agg, unit: {

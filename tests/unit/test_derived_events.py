@@ -64,7 +64,9 @@ def test_a_derived_event_takes_type_subject_and_the_id_the_hand_built_one_had() 
         time=NOW,
         data=opened().model_dump(mode="json"),
     )
-    assert event == by_hand
+    assert event == by_hand.model_copy(
+        update={"dataschema": "urn:fazhi:schema:supervision.item.opened:v1"}
+    )
 
 
 def test_without_a_rule_the_id_is_derived_from_the_type_alone() -> None:

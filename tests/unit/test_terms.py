@@ -341,8 +341,8 @@ def test_the_event_is_published_with_the_code_and_only_what_was_posted() -> None
     from emergency.events import CATALOG
 
     posted = _incident("一般")
-    _, data = _check_event(posted, None, CATALOG, EMERGENCY_STAFF)
-    published = as_published(posted, data)
+    event_type, data = _check_event(posted, None, CATALOG, EMERGENCY_STAFF)
+    published = as_published(posted, data, event_type, EMERGENCY_STAFF)
     assert published.data == {**posted.data, "grade": "general", "category": "natural_disaster"}
     assert (published.id, published.subject, published.time) == (
         posted.id,
@@ -355,10 +355,15 @@ def test_the_event_is_published_with_the_code_and_only_what_was_posted() -> None
         subject="C-1",
         data={"case_id": "C-1", "accepted_at": "2026-03-02T09:00:00+08:00"},
     )
-    assert as_published(accepted, CaseAccepted.model_validate(accepted.data)).data == {
-        "case_id": "C-1",
-        "accepted_at": "2026-03-02T09:00:00+08:00",
-    }
+    from petition_mediation.events import CATALOG as MEDIATION
+
+    case_accepted = MEDIATION.types["mediation.case.accepted"]
+    republished = as_published(
+        accepted, CaseAccepted.model_validate(accepted.data), case_accepted, EMERGENCY_STAFF
+    )
+    assert republished.data == {"case_id": "C-1", "accepted_at": "2026-03-02T09:00:00+08:00"}
+    assert republished.dataschema == "urn:fazhi:schema:mediation.case.accepted:v1"
+    assert (republished.model_extra or {})["keyid"] == EMERGENCY_STAFF.key_id
 
 
 def test_the_openapi_document_lists_each_posted_type_with_codes_and_terms() -> None:

@@ -2,7 +2,11 @@
 `fazhi personal-data ...`: purge what is past its retention period, or erase chosen aggregates
 (`fazhi.store.retention`), with the service's own settings (its env prefix).
 `fazhi dlq ...`: list, show and replay dead letters (`fazhi.bus.dlq`), with the operators' Kafka
-login (`FAZHI_KAFKA_BOOTSTRAP`, `FAZHI_KAFKA_SECURITY_PROTOCOL`, `FAZHI_KAFKA_SASL_*`, …)."""
+login (`FAZHI_KAFKA_BOOTSTRAP`, `FAZHI_KAFKA_SECURITY_PROTOCOL`, `FAZHI_KAFKA_SASL_*`, …).
+`fazhi replay <service> --into <database>`: rebuild a service's projections from its log
+(`fazhi.bus.replay`); `--verify` compares them with the live database.
+`fazhi audit verify [service] [aggregate]`: recompute the audit trail's hash chains
+(`fazhi.bus.audit`). Both with the service's own settings (its env prefix)."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic_settings import SettingsConfigDict
 from pymongo import AsyncMongoClient
@@ -27,9 +31,15 @@ from fazhi.rules.units import all_units
 from fazhi.settings import ServiceSettings
 from fazhi.store import retention
 from fazhi.store.catalog import EventCatalog
+from fazhi.store.connect import mongo_client
 from fazhi.store.sealing import MongoDataKeys
 from fazhi.topology import AUTH_DATABASE, SERVICES, service
 from fazhi.web.auth import KeyStore
+
+if TYPE_CHECKING:  # replay and audit import the workers' machinery: only when used
+    from fazhi.bus.reactions import Reactions
+    from fazhi.bus.replay import Window
+    from fazhi.bus.worker import WorkerEntry
 
 OPERATOR_UNIT = "rule-of-law-office"
 ROLE_KEYS = {
@@ -237,6 +247,137 @@ async def _dlq_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(name: str) -> tuple[ServiceSettings, WorkerEntry[Any]]:
+    from fazhi.bus.worker import WorkerEntry
+
+    package = service(name).package
+    entry = importlib.import_module(f"{package}.worker").WORKER
+    assert isinstance(entry, WorkerEntry)
+    settings = entry.settings()
+    assert isinstance(settings, ServiceSettings)
+    return settings, entry
+
+
+async def replay_service(
+    name: str,
+    into: str,
+    *,
+    verify: bool = False,
+    force: bool = False,
+    since: datetime | None = None,
+    window: Window | None = None,
+    batch: int | None = None,
+    reactions: Reactions | None = None,
+    out: TextIO = sys.stdout,
+    progress: TextIO | None = sys.stderr,
+) -> int:
+    """`fazhi replay`: rebuild the service's projections into the database `into` (refused
+    when it holds anything, unless `force`: then it is emptied first); with `verify`, print the
+    differences from the live database. Returns how many differences were found (0 without
+    `verify`). `reactions` replaces the worker's (a changed handler, tried on the log)."""
+    from fazhi.bus import replay
+
+    settings, entry = _worker(name)
+    client = mongo_client(settings)  # as the worker reads and writes
+    try:
+        live, target = client[settings.mongo_db], client[into]
+        if not await replay.is_empty(target):
+            if not force:
+                raise ValueError(f"database {into!r} is not empty: name a new one, or pass --force")
+            await client.drop_database(into)
+        done = await replay.replay(
+            catalog=entry.catalog,
+            reactions=entry.reactions if reactions is None else reactions,
+            settings=settings,
+            live=live,
+            target=target,
+            ensure_indexes=entry.ensure_indexes,
+            carried=replay.carried_collections(entry.timers, entry.carried),
+            batch=batch or replay.BATCH,
+            since_ms=int(since.timestamp() * 1000) if since is not None else None,
+            window=window,
+            progress=progress,
+        )
+        print(done.summary(), file=out)
+        if not verify:
+            return 0
+        differences, counts = await replay.compare(live, target, skip=done.carried)
+        for difference in differences:
+            print(difference, file=out)
+        compared = ", ".join(f"{c} {n}" for c, n in counts.items())
+        print(
+            f"{len(differences)} differences from {settings.mongo_db} "
+            f"({sum(counts.values())} documents compared: {compared})",
+            file=out,
+        )
+        return len(differences)
+    finally:
+        await client.close()
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    from fazhi.bus.replay import Window
+
+    found = await replay_service(
+        args.service,
+        args.into,
+        verify=args.verify,
+        force=args.force,
+        since=datetime.fromisoformat(args.since) if args.since else None,
+        window=Window.of(json.loads(Path(args.offsets).read_text())) if args.offsets else None,
+        batch=args.batch,
+    )
+    return 1 if found else 0
+
+
+async def audit_verify(
+    names: Sequence[str], aggregate: str | None = None, *, out: TextIO = sys.stdout
+) -> int:
+    """`fazhi audit verify`: the broken chains found (each printed)."""
+    from fazhi.bus import audit
+
+    broken = 0
+    for name in names:
+        settings, _ = _service(name)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.mongo_url, serverSelectionTimeoutMS=5000
+        )
+        try:
+            db = client[settings.mongo_db]
+            if aggregate is not None:
+                entries = {
+                    aggregate: await db[audit.AUDIT].find({"aggregate": aggregate}).to_list(None)
+                }
+                head = await db[audit.AUDIT_HEADS].find_one({"_id": aggregate})
+                heads = {aggregate: head} if head is not None else {}
+            else:
+                entries = {}
+                for entry in await db[audit.AUDIT].find({}).to_list(None):
+                    entries.setdefault(str(entry.get("aggregate")), []).append(entry)
+                heads = {h["_id"]: h for h in await db[audit.AUDIT_HEADS].find({}).to_list(None)}
+            problems = [
+                problem
+                for agg in sorted({*entries, *heads})
+                for problem in audit.verify(agg, entries.get(agg, []), heads.get(agg))
+            ]
+        finally:
+            await client.close()
+        for problem in problems:
+            print(f"{name} {problem.aggregate}: {problem.problem}", file=out)
+        count = sum(len(e) for e in entries.values())
+        print(
+            f"{name}: {len({*entries, *heads})} chains, {count} entries, {len(problems)} problems",
+            file=out,
+        )
+        broken += len(problems)
+    return broken
+
+
+async def _audit_verify(args: argparse.Namespace) -> int:
+    names = [args.service] if args.service else [s.name for s in SERVICES]
+    return 1 if await audit_verify(names, args.aggregate) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fazhi", description="Fazhi administration")
     parser.add_argument(
@@ -306,6 +447,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     again.add_argument("--all", action="store_true", help="every dead letter the topic holds")
     again.add_argument("--dry-run", action="store_true", help="only say what would be replayed")
     again.set_defaults(run=_dlq_replay)
+    rebuild = commands.add_parser(
+        "replay",
+        help="rebuild a service's projections from its log into a fresh database",
+    )
+    rebuild.add_argument("service", choices=names)
+    rebuild.add_argument("--into", required=True, help="the database to rebuild into (empty)")
+    rebuild.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare it with the live database, document by document (exit 1 on a difference)",
+    )
+    rebuild.add_argument("--force", action="store_true", help="empty the target database first")
+    rebuild.add_argument(
+        "--since", help="only the records stamped at this time or later (ISO 8601 with zone)"
+    )
+    rebuild.add_argument(
+        "--offsets",
+        help='a JSON file {"from": {topic: {partition: offset}}, "to": {...}}: where to start and '
+        "stop on each partition (e.g. a consumer group's committed offsets), either optional",
+    )
+    rebuild.add_argument("--batch", type=int, help="records per batch (default 500)")
+    rebuild.set_defaults(run=_replay)
+    trail = commands.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="command", required=True
+    )
+    check = trail.add_parser(
+        "verify", help="recompute the hash chains: an entry removed, added or altered is found"
+    )
+    check.add_argument("service", nargs="?", choices=names, help="default: every service")
+    check.add_argument("aggregate", nargs="?", help="one aggregate's chain (default: all)")
+    check.set_defaults(run=_audit_verify)
     args = parser.parse_args(argv)
     try:
         return int(asyncio.run(args.run(args)))

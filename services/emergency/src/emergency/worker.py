@@ -10,7 +10,7 @@ from __future__ import annotations
 from emergency import alerts, incidents, notices, registries
 from emergency.config import Settings
 from emergency.events import CATALOG
-from emergency.store import ensure_indexes
+from emergency.store import TIMERS, ensure_indexes
 from fazhi.bus import Reactions, WorkerEntry, merge_reactions
 
 REACTIONS: Reactions = merge_reactions(
@@ -30,6 +30,7 @@ WORKER = WorkerEntry(
         incidents.timers.PURGE,
         registries.timers.REVISIONS,
     ),
+    carried=(TIMERS,),
 )
 create_worker = WORKER.create
 __getattr__ = WORKER.module_getattr  # `faust -A emergency.worker` builds `app` on first use

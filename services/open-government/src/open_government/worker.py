@@ -11,7 +11,7 @@ from open_government import decisions, documents, requests
 from open_government.config import Settings
 from open_government.events import CATALOG
 from open_government.requests.timer import DUE_SOON, OVERDUE
-from open_government.store import ensure_indexes
+from open_government.store import NUMBER_CLAIMS, NUMBERS, SEQUENCES, TIMERS, ensure_indexes
 
 REACTIONS: Reactions = merge_reactions(
     requests.flows.REACTIONS,
@@ -21,7 +21,15 @@ REACTIONS: Reactions = merge_reactions(
 )
 
 
-WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, ensure_indexes, timers=[OVERDUE, DUE_SOON])
+WORKER = WorkerEntry(
+    CATALOG,
+    Settings,
+    REACTIONS,
+    ensure_indexes,
+    timers=[OVERDUE, DUE_SOON],
+    # The timers' watermarks, and the registry's numbers the api issues (handlers read them).
+    carried=(TIMERS, NUMBERS, NUMBER_CLAIMS, SEQUENCES),
+)
 create_worker = WORKER.create
 __getattr__ = WORKER.module_getattr  # `faust -A open_government.worker` builds `app` on first use
 main = WORKER.main

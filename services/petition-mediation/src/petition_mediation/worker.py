@@ -16,7 +16,7 @@ from fazhi.bus import Reactions, WorkerEntry, merge_reactions
 from petition_mediation import cases, matters
 from petition_mediation.config import Settings
 from petition_mediation.events import CATALOG
-from petition_mediation.store import ensure_indexes
+from petition_mediation.store import MARKS, ensure_indexes
 
 
 async def prepare(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -27,7 +27,9 @@ async def prepare(db: AsyncDatabase[dict[str, Any]]) -> None:
 
 REACTIONS: Reactions = merge_reactions(cases.flows.REACTIONS, matters.flows.REACTIONS)
 
-WORKER = WorkerEntry(CATALOG, Settings, REACTIONS, prepare, timers=cases.timers.TIMERS)
+WORKER = WorkerEntry(
+    CATALOG, Settings, REACTIONS, prepare, timers=cases.timers.TIMERS, carried=(MARKS,)
+)
 create_worker = WORKER.create
 __getattr__ = (
     WORKER.module_getattr

@@ -4,10 +4,13 @@ aggregates loaded once per batch, bounded retries, then the DLQ.
 A batch is applied in a fixed order: load the aggregates it touches, claim its ledger entries
 (one insert; each entry is the event's receipt, `fazhi.receipts`), run each event's handler in
 record order against the batch's copy of them, publish the events the handlers derived, write
-the changed aggregates (one bulk write per collection) and the timeline rows, then settle the
-ledger (one update). Only then are the offsets committed. A crash anywhere replays the batch: the ledger tells a re-posted event (another
+the changed aggregates (one bulk write per collection) and the timeline rows, append the own
+topic's records to the audit trail (`fazhi.bus.audit`), then settle the ledger (one update). Only then are the offsets committed. A crash anywhere replays the batch: the ledger tells a re-posted event (another
 record) from a replayed one (the same record), and each aggregate's partition offset tells
 whether a replayed record was applied to it already.
+
+An event of an older version of its contract is upcast to the current one
+(`fazhi.contracts.versions`) once its personal fields are unsealed, before it is validated.
 
 Personal fields of the service's own events are unsealed (`fazhi.store.sealing`) before their data is
 validated, with the data keys of the batch's aggregates (one lookup each, or the keyring's
@@ -36,12 +39,14 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
+from fazhi.bus import audit
 from fazhi.bus.batch import AggregateCache, DocKey, Handler, HandlerContext, _Batch
 from fazhi.bus.ledger import (
     _correction,
     _Item,
     _ledger_changes,
     _ledger_fields,
+    _ledger_outcome,
     _same_record,
 )
 from fazhi.bus.publisher import Publisher
@@ -54,6 +59,7 @@ from fazhi.contracts.envelope import (
     from_kafka,
 )
 from fazhi.contracts.models import personal_fields
+from fazhi.contracts.versions import VersionError, upcast, version_of
 from fazhi.metrics import Metrics
 from fazhi.receipts.refusals import refusal_of
 from fazhi.rules.redaction import mask_for_log
@@ -107,6 +113,8 @@ class EventProcessor:
     """The data keys of the service's aggregates (None: sealed fields read as erased)."""
     own_topic: str = ""
     """The service's own topic: its events' personal fields are the service's to unseal."""
+    write_audit: bool = True
+    """Whether it writes the audit trail of the own topic's records (`fazhi.bus.audit`)."""
     max_attempts: int = 3
     backoff_s: float = 0.2
     infra_backoff_max_s: float = 5.0
@@ -183,20 +191,39 @@ class EventProcessor:
             await self._handle(batch, item, keys)
         await self._publish(batch.emitted)
         await batch.commit()
+        if self.write_audit:
+            await audit.record(
+                self.store, [self._audited(item) for item in items if self._own(item.event)]
+            )
         for item in items:
             if item.outcome is Outcome.DEAD_LETTERED:
                 refusal = item.refusal if self._own(item.event) else None
                 await self.dead_letter(
                     DeadLetter(item.record, item.error, item.attempts, self.group, refusal)
                 )
-        corrections = {
-            item.event.key: _correction(item, now) for item in items if _ledger_changes(item)
-        }
+        # One entry per event: the same event twice in one batch (a copy posted again, a derived
+        # event published by two workers) corrects it once with both, as two batches would.
+        corrections: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if _ledger_changes(item):
+                corrections.setdefault(item.event.key, {}).update(_correction(item, now))
         if corrections:
             await self.store.settle(corrections)
         for item in items:
             self._count(item)
         return [item.outcome or Outcome.DUPLICATE for item in items]
+
+    def _audited(self, item: _Item) -> audit.Audited:
+        event_type = self._event_type(item.event)
+        record = item.record
+        return audit.Audited(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            event=item.event,
+            collection=event_type.collection if event_type is not None else "",
+            outcome=str(Outcome.DUPLICATE) if item.reposted else _ledger_outcome(item.outcome),
+        )
 
     def _receipt(self, event: CloudEvent, batch: _Batch) -> dict[str, Any]:
         """The aggregate an own event applies to and the version it will have after the batch
@@ -373,6 +400,12 @@ class EventProcessor:
             except SealError as exc:
                 raise PoisonError(str(exc)) from exc
             data, item.erased = unsealed.data, unsealed.erased if own else ()
+        try:
+            data = upcast(
+                event.type, version_of(event.type, event.dataschema), event_type.version, data
+            )
+        except VersionError as exc:
+            raise PoisonError(str(exc)) from exc
         try:
             return event_type.model.model_validate(data)
         except ValidationError as exc:

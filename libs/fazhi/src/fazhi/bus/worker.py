@@ -17,7 +17,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from fazhi.bus import workerwatch
+from fazhi.bus import audit, workerwatch
 from fazhi.bus.batch import AggregateCache
 from fazhi.bus.consumer import EventProcessor
 from fazhi.bus.publisher import KafkaPublisher, PublishError
@@ -113,6 +113,7 @@ def create_worker_app(
         await publisher.start()
         await _ensure(db, ensure_indexes)
         await _ensure(db, lambda db: retention.ensure_indexes(db, personal))
+        await _ensure(db, audit.ensure_indexes)
         keys = held.setdefault("keys", keyring(settings, db))
         watch.started()
         if keys.master.development:
@@ -272,6 +273,10 @@ class WorkerEntry(Generic[S]):
     reactions: Reactions
     ensure_indexes: IndexSetup | None = None
     timers: Sequence[Timer[S] | DayScan[S]] = field(default=())
+    carried: Sequence[str] = field(default=())
+    """Collections of the service's database that are not projections of the log (the
+    timers' watermarks beside the day scans' own, registries the api keeps that handlers
+    read): a replay copies them from the live database (`fazhi.bus.replay`)."""
 
     def subscription(self) -> Subscription:
         return subscribe(self.catalog, self.reactions)

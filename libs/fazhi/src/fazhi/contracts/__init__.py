@@ -17,6 +17,7 @@ from functools import cache
 from fazhi.contracts.envelope import CloudEvent, derived_id, new_event
 from fazhi.contracts.models import Payload
 from fazhi.contracts.terms import Term
+from fazhi.contracts.versions import schema_uri
 from fazhi.roles import Role
 from fazhi.topology import SERVICES, ServiceTopology
 
@@ -52,6 +53,14 @@ class EventContract:
     """Derived types are produced by the platform itself and refused over HTTP."""
     posters: frozenset[Role] = POSTERS
     """The roles that may post it (operators may post every type that is not derived)."""
+    version: int = 1
+    """The version of its payload (`fazhi.contracts.versions`): raised by a change of the
+    payload, with an upcaster registered from the previous one."""
+
+    @property
+    def dataschema(self) -> str:
+        """The CloudEvents `dataschema` of its events: the type and the payload's version."""
+        return schema_uri(self.name, self.version)
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,7 @@ def derived_event(
     type and the rule (`derived_id(cause, "<type>/<rule>")`, or the type alone), so the same
     derivation, replayed or looked at again, gives the same id. `time` defaults to now."""
     contract = contract_of(type(data))
-    return new_event(
+    event = new_event(
         type=contract.name,
         source=source,
         subject=str(getattr(data, contract.aggregate)),
@@ -164,3 +173,4 @@ def derived_event(
         time=time,
         data=data.model_dump(mode="json"),
     )
+    return event.model_copy(update={"dataschema": contract.dataschema})

@@ -76,6 +76,9 @@ ATTRIBUTES = frozenset(
     ("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema")
 )
 """The context attributes Fazhi reads; any other name is an extension attribute."""
+KEY_ID = "keyid"
+"""The extension attribute naming the API key that posted an event (its id, never the key): set
+by the api on every event it publishes, whatever the poster sent in it; none on derived events."""
 
 
 class EnvelopeFieldsError(ValueError):

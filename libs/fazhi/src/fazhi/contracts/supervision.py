@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field
 
 from fazhi.contracts import EventContract, Term, TopicContract
 from fazhi.contracts.models import PERSONAL, Id, LongText, Payload, ShortText, UnitCode
+from fazhi.contracts.versions import upcaster
 from fazhi.roles import Role
 from fazhi.topology import SUPERVISION
 
@@ -175,14 +176,28 @@ class FindingRecorded(Payload):
 
 class TrainingRecorded(Payload):
     """A unit records study hours (per person, measure 三十: at least 60 a year) or a legal
-    lecture (the district government: at least two a year)."""
+    lecture (the district government: at least two a year).
+
+    Version 2 names the hours `study_hours` (学时, the unit measure 三十 counts in); version 1
+    called them `hours` and is upcast (`training_v1_to_v2`)."""
 
     training_id: Id
     unit: UnitCode
     kind: TrainingKind
     title: ShortText
-    hours: float = Field(ge=0, le=1000)
+    study_hours: float = Field(ge=0, le=1000)
     held_on: date
+
+
+TRAINING_RECORDED = "supervision.training.recorded"
+
+
+@upcaster(TRAINING_RECORDED, 1)
+def training_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 of a training record called its study hours `hours`."""
+    if "hours" in data:
+        data["study_hours"] = data.pop("hours")
+    return data
 
 
 CONTRACT = TopicContract.of(
@@ -265,10 +280,11 @@ CONTRACT = TopicContract.of(
             posters=SUPERVISORS,
         ),
         EventContract(
-            "supervision.training.recorded",
+            TRAINING_RECORDED,
             TrainingRecorded,
             "training_id",
             "A unit records study hours or a legal lecture (measure 三十).",
+            version=2,
         ),
     ],
 )

@@ -42,6 +42,8 @@ class EventType:
     derived: bool = False
     """Derived types are produced by the platform itself and refused over HTTP."""
     posters: frozenset[Role] = POSTERS
+    version: int = 1
+    """The current version of its payload (`fazhi.contracts.versions`)."""
 
     @classmethod
     def bind(cls, contract: EventContract, binding: Binding) -> EventType:
@@ -54,6 +56,7 @@ class EventType:
             any_unit=binding.any_unit,
             derived=contract.derived,
             posters=contract.posters,
+            version=contract.version,
         )
 
     def aggregate_id(self, data: BaseModel) -> str | None:

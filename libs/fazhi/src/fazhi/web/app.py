@@ -16,6 +16,7 @@ from pydantic.json_schema import models_json_schema
 from pymongo.errors import PyMongoError
 
 from fazhi import topology
+from fazhi.bus.audit import AUDIT, public_entry
 from fazhi.bus.publisher import KafkaPublisher, Publisher
 from fazhi.bus.tail import LiveTail, tail_metrics
 from fazhi.contracts.envelope import ID_PATTERN
@@ -251,6 +252,7 @@ def create_service_app(
     app.include_router(receipts_router(catalog))
     for router in routers:
         app.include_router(router)
+    app.include_router(audit_router(read_scopes(app)))
     app.openapi = _with_event_types(app, catalog)  # type: ignore[method-assign]
     return app
 
@@ -418,5 +420,81 @@ def document_router(
                 for row in rows
             ]
         return doc
+
+    READ_SCOPES[get_document] = (collection, scope)
+    return router
+
+
+READ_SCOPES: dict[Callable[..., Any], tuple[str, Scope]] = {}
+"""The collection and read scope of each `document_router` endpoint: the audit trail of an
+aggregate is read by whoever may read the aggregate (`audit_router`)."""
+
+
+def read_scopes(app: FastAPI) -> dict[str, Scope]:
+    """The read scope of each collection the app has a document endpoint of."""
+    found: dict[str, Scope] = {}
+
+    def walk(routes: Sequence[Any]) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)  # an included router
+            if inner is not None:
+                walk(inner.routes)
+                continue
+            known = READ_SCOPES.get(getattr(route, "endpoint", None))  # type: ignore[arg-type]
+            if known is not None:
+                found.setdefault(*known)
+
+    walk(app.routes)
+    return found
+
+
+def audit_router(scopes: Mapping[str, Scope]) -> APIRouter:
+    """`GET /v1/audit/{aggregate_id}`: the aggregate's audit trail (`fazhi.bus.audit`), for
+    supervisor and operator keys, and the department keys of the units that may read the
+    aggregate by its read endpoint's scope (a public document's trail: its owners and parties);
+    any other key, or an aggregate of no collection with a read endpoint, gets the 404 of an
+    unknown id."""
+    router = APIRouter(tags=["audit"])
+
+    def may_read(who: Principal, scope: Scope, doc: Mapping[str, Any]) -> bool:
+        if who.has(Role.SUPERVISOR, Role.OPERATOR, *scope.roles):
+            return True
+        return who.has(Role.DEPARTMENT) and who.unit in scope.units(doc)
+
+    @router.get(
+        "/v1/audit/{aggregate_id}",
+        summary="The audit trail of an aggregate: every event about it, in log order, hash-chained",
+        description="Each entry: its sequence number, type, id, time, the unit and key id that "
+        "posted it (none for a derived event), the receipt's outcome, its log position, and its "
+        "hash, chained to the entry before it (`fazhi audit verify` recomputes the chain). Who "
+        "reads it: supervisor and operator keys, and the keys that may read the aggregate.",
+        responses={
+            401: {"description": "Missing or unknown API key"},
+            404: {"description": "No trail, or not readable with this key (the same answer)"},
+            422: {"description": "Not an id"},
+        },
+    )
+    async def get_trail(
+        who: Caller,
+        aggregate_id: Annotated[str, Path(pattern=ID_PATTERN, description="An aggregate id")],
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+    ) -> dict[str, Any]:
+        entries = await rt.db[AUDIT].find({"aggregate": aggregate_id}).to_list(None)
+        allowed = who.has(Role.SUPERVISOR, Role.OPERATOR)
+        if entries and not allowed:
+            for collection in sorted({str(e.get("collection") or "") for e in entries}):
+                scope = scopes.get(collection)
+                if scope is None:
+                    continue
+                doc = await rt.db[collection].find_one(
+                    {"_id": aggregate_id}, {name: 1 for name in scope.fields}
+                )
+                if doc is not None and may_read(who, scope, doc):
+                    allowed = True
+                    break
+        if not entries or not allowed:
+            raise Problem(404, f"No audit trail of {aggregate_id!r} is known.", kind="not-found")
+        entries.sort(key=lambda e: int(e.get("seq", 0)))
+        return {"aggregate": aggregate_id, "entries": [public_entry(e) for e in entries]}
 
     return router

@@ -13,7 +13,16 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from fazhi.bus.publisher import PublishError
-from fazhi.contracts.envelope import BATCH, ID_PATTERN, STRUCTURED, CloudEvent, EnvelopeError
+from fazhi.contracts.envelope import (
+    BATCH,
+    ID_PATTERN,
+    KEY_ID,
+    MAX_EXTENSIONS,
+    STRUCTURED,
+    CloudEvent,
+    EnvelopeError,
+)
+from fazhi.contracts.versions import VersionError, schema_uri, upcast, version_of
 from fazhi.metrics import service_metrics
 from fazhi.receipts.rules import AcceptedReceipt, accepted_receipts
 from fazhi.roles import Role
@@ -114,13 +123,32 @@ def _check_event(
             403, f"Posting {event.type} needs one of the roles: {allowed}.", kind="forbidden-role"
         )
     errors: list[dict[str, str]] = []
+    if len(set(event.model_extra or {}) - {KEY_ID}) >= MAX_EXTENSIONS:
+        errors.append(
+            {
+                "field": prefix + "(event)",
+                "message": f"at most {MAX_EXTENSIONS - 1} extension attributes: "
+                f"the platform adds `{KEY_ID}` (the posting key's id)",
+            }
+        )
     if unit is None or not is_unit_code(unit):
         message = (
             f"unknown unit {unit!r}; see GET /v1/units" if unit else "must be '/units/<unit code>'"
         )
         errors.append({"field": prefix + "source", "message": message})
     try:
-        data = event_type.model.model_validate(event.data)
+        # Posted without a `dataschema`: the version documented now (in the log, none is 1).
+        version = (
+            event_type.version
+            if event.dataschema is None
+            else version_of(event.type, event.dataschema)
+        )
+        posted = upcast(event.type, version, event_type.version, event.data)
+    except VersionError as exc:
+        errors.append({"field": prefix + "dataschema", "message": str(exc)})
+        raise invalid_fields(errors, what="event") from exc
+    try:
+        data = event_type.model.model_validate(posted)
     except ValidationError as exc:
         errors += field_errors(exc.errors(), prefix=(f"{prefix}data",))
         raise invalid_fields(errors, what="event") from exc
@@ -149,10 +177,19 @@ def _check_event(
     return event_type, data
 
 
-def as_published(event: CloudEvent, data: BaseModel) -> CloudEvent:
-    """The event as its topic carries it: `data` as validated, so a statutory term posted in
-    Chinese (一般) travels, and is stored, as its code (`general`)."""
-    return event.model_copy(update={"data": data.model_dump(mode="json", exclude_unset=True)})
+def as_published(
+    event: CloudEvent, data: BaseModel, event_type: EventType, who: Principal
+) -> CloudEvent:
+    """The event as its topic carries it: `data` as validated (upcast to the current version
+    of its contract, named in `dataschema`), so a statutory term posted in Chinese (一般)
+    travels, and is stored, as its code (`general`); and the id of the key that posted it."""
+    return event.model_copy(
+        update={
+            "data": data.model_dump(mode="json", exclude_unset=True),
+            "dataschema": schema_uri(event_type.name, event_type.version),
+            KEY_ID: who.key_id,
+        }
+    )
 
 
 # Which refusal a request gets when its events are refused for different reasons: the key's
@@ -236,7 +273,7 @@ def check_events(
         index = i if parsed.batch else None
         try:
             event_type, data = _check_event(event, index, catalog, who)
-            published = as_published(event, data)
+            published = as_published(event, data, event_type, who)
             _check_size(published)
         except Problem as problem:
             refused.append((index, problem))

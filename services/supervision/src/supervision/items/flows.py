@@ -351,7 +351,7 @@ async def on_training(ctx: HandlerContext, data: TrainingRecorded) -> None:
             "unit": data.unit,
             "kind": str(data.kind),
             "title": data.title,
-            "hours": data.hours,
+            "hours": data.study_hours,
             "held_on": data.held_on.isoformat(),
             "year": data.held_on.year,
         },
