@@ -18,8 +18,8 @@ a reaction with every personal field erased.
 Failures caused by the record (not a CloudEvent, invalid data, a sealed field altered, a
 transition the domain refuses, a handler that keeps raising) send it to `<topic>.dlq` so the
 partition keeps flowing; the rest of its batch is applied. Failures of the infrastructure
-(MongoDB unreachable) are retried without limit instead: the records are fine and must not be
-lost."""
+(MongoDB unreachable, Kafka not taking a derived event) are retried without limit instead: the
+records are fine and must not be lost."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from fazhi.bus.ledger import (
     _ledger_fields,
     _same_record,
 )
-from fazhi.bus.publisher import Publisher
+from fazhi.bus.publisher import Publisher, PublishError
 from fazhi.bus.records import DeadLetter, Outcome, PoisonError, Record
 from fazhi.contracts.envelope import (
     CHINA_TZ,
@@ -84,8 +84,10 @@ from fazhi.store.sealing import (
 
 log = logging.getLogger(__name__)
 
-# The server, not the record, is at fault: retry without limit rather than dead-letter.
-INFRASTRUCTURE_ERRORS = (ConnectionFailure, ExecutionTimeout)
+# The server, not the record, is at fault: retry without limit rather than dead-letter. A
+# derived event the broker did not take (it restarts) is such a failure too: the batch is
+# applied again, as a replay, once it is back, and the worker's consumer keeps its partitions.
+INFRASTRUCTURE_ERRORS = (ConnectionFailure, ExecutionTimeout, PublishError)
 CONFLICT_RETRIES = 5
 T = TypeVar("T")
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
@@ -443,7 +445,8 @@ class EventProcessor:
                 return await action()
             except INFRASTRUCTURE_ERRORS as exc:
                 log.warning(
-                    "mongodb unavailable, retrying", extra={"error": repr(exc), "delay_s": delay}
+                    "mongodb or kafka unavailable, retrying",
+                    extra={"error": repr(exc), "delay_s": delay},
                 )
                 await self._sleep(delay)
                 delay = min(delay * 2, self.infra_backoff_max_s)
