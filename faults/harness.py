@@ -492,8 +492,8 @@ async def _post(
             answers.note("hang", at)
             answers.bad.append(f"{job.kind} {job.event['id']}: no answer in {answers.timeout_s} s")
             job.answers.append(-1)
-        except httpx.TransportError:
-            answers.note("connection error", at)
+        except httpx.TransportError as exc:
+            answers.note(f"connection error ({type(exc).__name__})", at)
             job.answers.append(0)
             await asyncio.sleep(0.5)
         else:
@@ -540,7 +540,9 @@ async def burst(
 
     async def client() -> None:
         nonlocal taken
-        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+        # an idle connection is closed by the client before uvicorn's keep-alive timeout (5 s)
+        # closes it, so a request never races the server's close of the connection it reuses
+        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8, keepalive_expiry=2.0)
         async with httpx.AsyncClient(timeout=timeout_s, limits=limits) as http:
             while True:
                 try:
