@@ -34,7 +34,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from fazhi.bus.batch import AggregateCache, DocKey, Handler, HandlerContext, _Batch
 from fazhi.bus.ledger import (
@@ -59,6 +58,7 @@ from fazhi.receipts.refusals import refusal_of
 from fazhi.rules.redaction import mask_for_log
 from fazhi.rules.statemachine import IllegalTransition
 from fazhi.store.catalog import EventCatalog, EventType
+from fazhi.store.connect import store_unavailable
 from fazhi.store.projection import (
     ERASED,
     OWNERS,
@@ -84,10 +84,15 @@ from fazhi.store.sealing import (
 
 log = logging.getLogger(__name__)
 
-# The server, not the record, is at fault: retry without limit rather than dead-letter. A
-# derived event the broker did not take (it restarts) is such a failure too: the batch is
-# applied again, as a replay, once it is back, and the worker's consumer keeps its partitions.
-INFRASTRUCTURE_ERRORS = (ConnectionFailure, ExecutionTimeout, PublishError)
+
+def infrastructure(exc: BaseException) -> bool:
+    """The server, not the record, is at fault: retry without limit rather than dead-letter.
+    The store away (`store_unavailable`: MongoDB unreachable, FerretDB's PostgreSQL restarting)
+    or a derived event the broker did not take (it restarts): the batch is applied again, as a
+    replay, once it is back, and the worker's consumer keeps its partitions."""
+    return isinstance(exc, PublishError) or store_unavailable(exc)
+
+
 CONFLICT_RETRIES = 5
 T = TypeVar("T")
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
@@ -282,12 +287,12 @@ class EventProcessor:
             started = time.perf_counter()
             try:
                 await handler(ctx, data)
-            except INFRASTRUCTURE_ERRORS:
-                raise
             except (PoisonError, IllegalTransition) as exc:
                 self._refuse(item, str(exc), item.attempts, refusal_of(exc))
                 return
             except Exception as exc:  # a handler bug must not stop the partition
+                if infrastructure(exc):
+                    raise
                 log.warning(
                     "handler failed",
                     extra={"event_type": event.type, "attempt": item.attempts, "error": repr(exc)},
@@ -443,7 +448,9 @@ class EventProcessor:
         while True:
             try:
                 return await action()
-            except INFRASTRUCTURE_ERRORS as exc:
+            except Exception as exc:
+                if not infrastructure(exc):
+                    raise
                 log.warning(
                     "mongodb or kafka unavailable, retrying",
                     extra={"error": repr(exc), "delay_s": delay},
