@@ -262,8 +262,13 @@ class Services:
                 raise RuntimeError(f"not ready after {timeout:.0f} s: {names}")
             time.sleep(0.25)
 
-    def all_ready(self) -> bool:
-        return all(p.alive() and _status(p.ready_url) == 200 for p in self.procs.values())
+    def all_ready(self, suffix: str = "") -> bool:
+        """Whether every process (whose name ends with `suffix`) runs and answers `/readyz`."""
+        return all(
+            p.alive() and _status(p.ready_url) == 200
+            for p in self.procs.values()
+            if p.name.endswith(suffix)
+        )
 
     def restart(self, name: str) -> Proc:
         """Start the process `name` again (after it was killed), as it was started."""
@@ -893,7 +898,10 @@ class Result:
     reposts_dropped: int
     lag: int
     burst_s: float
+    apis_ready_s: float | None
+    """From the fault's end until every api's `/readyz` says 200 (takes writes again)."""
     recovery_s: float | None
+    """From the fault's end until every api and worker answers `/readyz` with 200."""
     catch_up_s: float | None
     answers: dict[str, int]
     answers_during_fault: dict[str, int]
@@ -953,8 +961,11 @@ async def run_scenario(
     burst_end = time.monotonic()
     restored = ctx.marks["restored"]
     recovery_s: float | None = None
+    apis_ready_s: float | None = None
     deadline = restored + catch_up_timeout_s
     while time.monotonic() < deadline:
+        if apis_ready_s is None and await asyncio.to_thread(services.all_ready, "-api"):
+            apis_ready_s = round(time.monotonic() - restored, 1)
         if await asyncio.to_thread(services.all_ready):
             recovery_s = round(time.monotonic() - restored, 1)
             break
@@ -1013,6 +1024,7 @@ async def run_scenario(
         reposts_dropped=counted.reposts_dropped,
         lag=sum(counted.lag.values()),
         burst_s=round(burst_s, 1),
+        apis_ready_s=apis_ready_s,
         recovery_s=recovery_s,
         catch_up_s=catch_up_s,
         answers=dict(answers.statuses),

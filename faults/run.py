@@ -4,7 +4,8 @@ Starts Kafka (one broker, or three with `--cluster 3`), PostgreSQL and FerretDB 
 `.local/faults-stack` on ports of their own, the four apis and workers on 28001-28004 and
 28011-28014, then per scenario posts a burst of events from several clients and injects one
 fault half-way (see `faults/README.md`). Prints a table on stderr and the results as JSON on
-stdout, saved as `faults/results/<UTC date>[-cluster3].json`. Exit status 1 when a scenario lost,
+stdout, saved as `faults/results/<UTC date>[-cluster3].json` (a scenario run again that day replaces its
+earlier result). Exit status 1 when a scenario lost,
 doubled or misplaced anything, or an api answered what its contract forbids.
 
     python -m faults.run --events 10000
@@ -60,15 +61,18 @@ def scenarios(names: str, cluster: int) -> list[Scenario]:
 
 
 def table(results: list[Result]) -> str:
-    head = "| scenario | events 202 | effects | lost | duplicated | recovery s | catch-up s | non-202 answers |"
-    rows = [head, "|---|---|---|---|---|---|---|---|"]
+    head = (
+        "| scenario | events 202 | effects | lost | duplicated | apis ready s | recovery s "
+        "| catch-up s | non-202 answers |"
+    )
+    rows = [head, "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         others = (
             ", ".join(f"{n} × {k}" for k, n in sorted(r.answers.items()) if k != "202") or "none"
         )
         rows.append(
             f"| {r.scenario} | {r.answered_202:,} of {r.events:,} | {r.effects:,} | {r.lost} | "
-            f"{r.duplicated} | {r.recovery_s} | {r.catch_up_s} | {others} |"
+            f"{r.duplicated} | {r.apis_ready_s} | {r.recovery_s} | {r.catch_up_s} | {others} |"
         )
     return "\n".join(rows)
 
@@ -130,6 +134,20 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     started = datetime.now(UTC)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", ".", ":!faults/results"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     try:
         say(f"fresh stack in {stack.local} ({args.cluster} broker(s) at {stack.bootstrap})")
         stack.reset()
@@ -141,32 +159,40 @@ def main() -> int:
         services.stop_all()
         stack.stop()
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    report = {
+    run = {
         "date": started.isoformat(timespec="seconds"),
         "commit": commit,
-        "brokers": args.cluster,
+        "dirty": bool(dirty),
         "events_per_scenario": args.events,
         "clients": args.clients,
         "nproc": len(os.sched_getaffinity(0)),
-        "results": [dataclasses.asdict(r) for r in results],
-        "ok": all(r.ok for r in results),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
     }
+    report = {
+        "brokers": args.cluster,
+        "results": [{**dataclasses.asdict(r), "run": run} for r in results],
+    }
+    report["ok"] = all(r.ok for r in results)
     print(table(results), file=sys.stderr)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     if not args.no_save:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        suffix = f"-cluster{args.cluster}" if args.cluster > 1 else ""
-        out = RESULTS / f"{started.date().isoformat()}{suffix}.json"
-        out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        say(f"saved {out.relative_to(ROOT)}")
+        save(report, started.date().isoformat(), args.cluster)
     return 0 if report["ok"] else 1
+
+
+def save(report: dict[str, Any], day: str, cluster: int) -> None:
+    """Into the day's file: a scenario run again replaces its earlier result of that day."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{day}{f'-cluster{cluster}' if cluster > 1 else ''}.json"
+    kept: list[dict[str, Any]] = []
+    if out.exists():
+        names = {r["scenario"] for r in report["results"]}
+        earlier = json.loads(out.read_text(encoding="utf-8")).get("results", [])
+        kept = [r for r in earlier if r["scenario"] not in names]
+    results = kept + report["results"]
+    merged = {"brokers": cluster, "results": results, "ok": all(not r["failures"] for r in results)}
+    out.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    say(f"saved {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
