@@ -10,7 +10,8 @@ doubled or misplaced anything, or an api answered what its contract forbids.
 
     python -m faults.run --events 10000
     python -m faults.run --events 600 --scenarios worker-kill,kafka-kill
-    python -m faults.run --cluster 3 --scenarios broker-kill
+    python -m faults.run --cluster 3               # broker-kill, broker-term
+    python -m faults.run --table faults/results/*.json
 """
 
 from __future__ import annotations
@@ -47,12 +48,18 @@ BROKER_KILL = Scenario(
     _kafka("kafka-kill", node=2),
     "one of three brokers kill -9, 10 s down, started again",
 )
+BROKER_TERM = Scenario(
+    "broker-term",
+    _kafka("kafka-stop", node=2),
+    "one of three brokers TERM, 10 s down, started again",
+)
+CLUSTER_SCENARIOS = (BROKER_KILL, BROKER_TERM)
 
 
 def scenarios(names: str, cluster: int) -> list[Scenario]:
-    known = [*SCENARIOS, BROKER_KILL] if cluster >= 3 else list(SCENARIOS)
+    known = [*SCENARIOS, *CLUSTER_SCENARIOS] if cluster >= 3 else list(SCENARIOS)
     if not names:
-        return [BROKER_KILL] if cluster >= 3 else list(SCENARIOS)
+        return list(CLUSTER_SCENARIOS) if cluster >= 3 else list(SCENARIOS)
     by_name = {s.name: s for s in known}
     unknown = [n for n in names.split(",") if n not in by_name]
     if unknown:
@@ -60,19 +67,20 @@ def scenarios(names: str, cluster: int) -> list[Scenario]:
     return [by_name[n] for n in names.split(",")]
 
 
-def table(results: list[Result]) -> str:
+def table(results: list[dict[str, Any]], *, cluster: int = 1) -> str:
+    """The results as a markdown table (README's `## Faults`)."""
     head = (
         "| scenario | events 202 | effects | lost | duplicated | apis ready s | recovery s "
-        "| catch-up s | non-202 answers |"
+        "| catch-up s | other answers |"
     )
     rows = [head, "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        others = (
-            ", ".join(f"{n} × {k}" for k, n in sorted(r.answers.items()) if k != "202") or "none"
-        )
+        others = ", ".join(f"{n:,} × {k}" for k, n in sorted(r["answers"].items()) if k != "202")
+        name = r["scenario"] + (f" ({cluster} brokers)" if cluster > 1 else "")
         rows.append(
-            f"| {r.scenario} | {r.answered_202:,} of {r.events:,} | {r.effects:,} | {r.lost} | "
-            f"{r.duplicated} | {r.apis_ready_s} | {r.recovery_s} | {r.catch_up_s} | {others} |"
+            f"| {name} | {r['answered_202']:,} of {r['events']:,} | {r['effects']:,} | "
+            f"{r['lost']} | {r['duplicated']} | {r['apis_ready_s'] or '–'} | {r['recovery_s']} | "
+            f"{r['catch_up_s']} | {others or 'none'} |"
         )
     return "\n".join(rows)
 
@@ -110,7 +118,7 @@ def main() -> int:
         type=int,
         default=int(os.environ.get("CLUSTER") or 1),
         choices=(1, 3),
-        help="brokers (default $CLUSTER or 1); 3 runs the broker-kill scenario",
+        help="brokers (default $CLUSTER or 1); 3 runs the broker-kill and broker-term scenarios",
     )
     parser.add_argument(
         "--binaries",
@@ -119,7 +127,15 @@ def main() -> int:
         help="a .local holding kafka/libs and bin/ferretdb (default $FAZHI_STACK_BINARIES, else .local)",
     )
     parser.add_argument("--no-save", action="store_true", help="do not write faults/results/")
+    parser.add_argument(
+        "--table", type=Path, nargs="+", help="only print saved results as a markdown table"
+    )
     args = parser.parse_args()
+    if args.table:
+        for path in args.table:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            print(table(saved["results"], cluster=saved["brokers"]))
+        return 0
 
     stack = Stack(
         ROOT / ".local" / f"faults-stack{'-cluster' if args.cluster > 1 else ''}",
@@ -173,7 +189,7 @@ def main() -> int:
         "results": [{**dataclasses.asdict(r), "run": run} for r in results],
     }
     report["ok"] = all(r.ok for r in results)
-    print(table(results), file=sys.stderr)
+    print(table(report["results"], cluster=args.cluster), file=sys.stderr)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     if not args.no_save:
         save(report, started.date().isoformat(), args.cluster)
