@@ -889,14 +889,15 @@ lock() {
 	fi
 }
 
-# kafka_nodes [N]: every node's name, or node N's.
+# kafka_nodes [N]: sets SELECTED to every node's name, or to node N's.
+SELECTED=()
 kafka_nodes() {
 	if [[ -z $1 ]]; then
-		printf '%s\n' "${KAFKA_NAMES[@]}"
+		SELECTED=("${KAFKA_NAMES[@]}")
 	elif ((NODES == 1)) || [[ ! $1 =~ ^[0-9]+$ ]] || (($1 < 1 || $1 > NODES)); then
 		die "no Kafka node $1 (FAZHI_KAFKA_NODES=$NODES)"
 	else
-		printf 'kafka-%s\n' "$1"
+		SELECTED=("kafka-$1")
 	fi
 }
 
@@ -911,8 +912,8 @@ main() {
 	stop) cmd_stop ;;
 	status) cmd_status ;;
 	kafka-start) cmd_kafka_start ;;
-	kafka-stop) stop_procs $(kafka_nodes "${2:-}") ;;
-	kafka-kill) kill_procs $(kafka_nodes "${2:-}") ;;
+	kafka-stop) kafka_nodes "${2:-}" && stop_procs "${SELECTED[@]}" ;;
+	kafka-kill) kafka_nodes "${2:-}" && kill_procs "${SELECTED[@]}" ;;
 	ferretdb-stop) stop_procs ferretdb ;;
 	postgres-stop) stop_postgres ;;
 	analyze) cmd_analyze ;;
