@@ -146,6 +146,9 @@ class Proc:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def ready(self) -> bool:
+        return self.alive() and _status(self.ready_url) == 200
+
     def signal(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signum)
@@ -261,14 +264,6 @@ class Services:
                 names = ", ".join(p.name for p in waiting)
                 raise RuntimeError(f"not ready after {timeout:.0f} s: {names}")
             time.sleep(0.25)
-
-    def all_ready(self, suffix: str = "") -> bool:
-        """Whether every process (whose name ends with `suffix`) runs and answers `/readyz`."""
-        return all(
-            p.alive() and _status(p.ready_url) == 200
-            for p in self.procs.values()
-            if p.name.endswith(suffix)
-        )
 
     def restart(self, name: str) -> Proc:
         """Start the process `name` again (after it was killed), as it was started."""
@@ -902,6 +897,8 @@ class Result:
     """From the fault's end until every api's `/readyz` says 200 (takes writes again)."""
     recovery_s: float | None
     """From the fault's end until every api and worker answers `/readyz` with 200."""
+    ready_s: dict[str, float]
+    """From the fault's end until each process answered `/readyz` with 200."""
     catch_up_s: float | None
     answers: dict[str, int]
     answers_during_fault: dict[str, int]
@@ -940,11 +937,27 @@ async def run_scenario(
         if taken >= len(todo) // 2:
             half.set()
 
+    ready_s: dict[str, float] = {}
+    recovered: dict[str, float] = {}
+
     async def inject() -> None:
         await half.wait()
         answers.fault_window = (time.monotonic(), float("inf"))
         await scenario.fault(ctx)
-        answers.fault_window = (answers.fault_window[0], ctx.marks["restored"])
+        restored = ctx.marks["restored"]
+        answers.fault_window = (answers.fault_window[0], restored)
+        # while the burst goes on: when each process answers `/readyz` again
+        while time.monotonic() < restored + catch_up_timeout_s:
+            for name, proc in list(services.procs.items()):
+                if name not in ready_s and await asyncio.to_thread(proc.ready):
+                    ready_s[name] = round(time.monotonic() - restored, 1)
+            apis = [n for n in services.procs if n.endswith("-api")]
+            if "apis" not in recovered and all(n in ready_s for n in apis):
+                recovered["apis"] = max(ready_s[n] for n in apis)
+            if all(n in ready_s for n in services.procs):
+                recovered["all"] = max(ready_s.values())
+                return
+            await asyncio.sleep(0.25)
 
     fault_task = asyncio.create_task(inject())
     burst_s = await burst(
@@ -957,19 +970,10 @@ async def run_scenario(
         answers=answers,
         progress=progress,
     )
-    await fault_task
     burst_end = time.monotonic()
-    restored = ctx.marks["restored"]
-    recovery_s: float | None = None
-    apis_ready_s: float | None = None
-    deadline = restored + catch_up_timeout_s
-    while time.monotonic() < deadline:
-        if apis_ready_s is None and await asyncio.to_thread(services.all_ready, "-api"):
-            apis_ready_s = round(time.monotonic() - restored, 1)
-        if await asyncio.to_thread(services.all_ready):
-            recovery_s = round(time.monotonic() - restored, 1)
-            break
-        await asyncio.sleep(0.5)
+    await fault_task
+    recovery_s, apis_ready_s = recovered.get("all"), recovered.get("apis")
+    deadline = ctx.marks["restored"] + catch_up_timeout_s
     catch_up_s: float | None = None
     counted = Count()
     while time.monotonic() < deadline:
@@ -1026,6 +1030,7 @@ async def run_scenario(
         burst_s=round(burst_s, 1),
         apis_ready_s=apis_ready_s,
         recovery_s=recovery_s,
+        ready_s=ready_s,
         catch_up_s=catch_up_s,
         answers=dict(answers.statuses),
         answers_during_fault=dict(answers.during_fault),
