@@ -7,7 +7,11 @@ UV := $(LOCAL)/uv/bin/uv
 PACKAGES := -e libs/fazhi -e services/supervision -e services/petition-mediation \
             -e services/emergency -e services/open-government
 
-.PHONY: help install deps stack run demo screenshots test lint unit stop status reset lock bench asyncapi deploy-files
+# CLUSTER=3: three Kafka brokers (replication 3, min.insync.replicas 2) for run, stack, stop, faults
+CLUSTER ?= 1
+export FAZHI_KAFKA_NODES := $(CLUSTER)
+
+.PHONY: help install deps stack run demo screenshots test lint unit stop status reset lock bench faults asyncapi deploy-files
 
 help:
 	@echo "make run    start Kafka, PostgreSQL, FerretDB, the four apis and workers (Ctrl-C stops all)"
@@ -19,6 +23,8 @@ help:
 	@echo "make asyncapi  regenerate docs/asyncapi.json from the event contracts"
 	@echo "make deploy-files  regenerate the Kubernetes files made from the topology, rules and dashboards"
 	@echo "make bench  benchmarks as ratios on their own Kafka/FerretDB/PostgreSQL; bench/results/<date>.json"
+	@echo "make faults the fault suite on its own stack (FAULTS_ARGS=\"--events 2000\"); faults/results/<date>.json"
+	@echo "CLUSTER=3   (run, stack, stop, faults) three Kafka brokers, replication 3, min.insync.replicas 2"
 
 $(UV):
 	python3 -m venv $(LOCAL)/uv
@@ -69,6 +75,9 @@ deploy-files: deps
 
 bench: install
 	bench/run.sh
+
+faults: install
+	$(PY) -m faults.run --cluster $(CLUSTER) $(FAULTS_ARGS)
 
 stop:
 	scripts/stack.sh stop

@@ -8,6 +8,16 @@ export PATH="$PWD/.local/venv/bin:$PATH"
 # The local stack seals personal data with the published development key (no MASTER_KEY here).
 export FAZHI_DEV=1
 
+# `make run CLUSTER=3` (FAZHI_KAFKA_NODES=3): three brokers; every service is given all three,
+# and its worker's own topics replication 3, as in production.
+if [[ ${FAZHI_KAFKA_NODES:-1} != 1 ]]; then
+  brokers=127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096
+  export FAZHI_KAFKA_BOOTSTRAP=$brokers
+  for prefix in $(python -c 'from fazhi import topology; print(*(s.env_prefix for s in topology.SERVICES))'); do
+    export "${prefix}KAFKA_BOOTSTRAP=$brokers" "${prefix}KAFKA_TOPIC_REPLICATION=3"
+  done
+fi
+
 # shellcheck source=scripts/lib-stack.sh
 . scripts/lib-stack.sh
 stack_start_owned

@@ -729,6 +729,8 @@ def test_k8s_base_lists_every_service_and_existing_files() -> None:
     for service in SERVICES:
         prefix = service.env_prefix
         assert settings[f"{prefix}KAFKA_BOOTSTRAP"]
+        # the worker's own topics (faust's leader topic) as replicated as the event topics
+        assert int(settings[f"{prefix}KAFKA_TOPIC_REPLICATION"]) == 3
         assert settings[f"{prefix}MONGO_DB"] == service.database
         assert settings[f"{prefix}WORKER_WEB_BIND"] == "0.0.0.0"
         assert int(settings[f"{prefix}WORKER_WEB_PORT"]) == web_port

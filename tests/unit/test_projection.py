@@ -9,11 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, OperationFailure
 
 from fazhi.bus.batch import Handler
+from fazhi.bus.publisher import PublishError
 from fazhi.bus.records import Outcome, Record
 from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.store.connect import store_unavailable
 from fazhi.store.projection import LEDGER, ConflictError, MemoryStore, Save
 from supervision.events import CATALOG
 from supervision.store import TASK_HISTORY, TASKS
@@ -117,6 +119,39 @@ async def test_a_crash_before_the_write_replays_the_batch_without_loss_or_double
     assert h.history("T1") == [events[0].id, events[2].id]
     assert h.history("T2") == [events[1].id]
     assert h.task("T1")["progress_pct"] == 30
+
+
+@pytest.mark.parametrize(
+    "away",
+    [
+        # FerretDB whose PostgreSQL is restarting (an InternalError, not a network error)
+        OperationFailure(
+            "[msg_insert.go:168 handler.(*Handler).MsgInsert] FATAL: terminating connection due "
+            "to administrator command (SQLSTATE 57P01)",
+            code=1,
+        ),
+        OperationFailure(
+            "failed to connect to `user=postgres database=ferretdb`: connection refused", code=1
+        ),
+        OperationFailure("interrupted at shutdown", code=11600),
+        PublishError("Kafka did not acknowledge supervision.events: TimeoutError()"),
+    ],
+)
+async def test_a_store_or_broker_away_is_waited_for_never_blamed_on_the_record(
+    away: Exception,
+) -> None:
+    h = Harness()
+    h.store.fail_next_commit = away
+    events = [report("T1", 10), report("T2", 20)]
+    assert await h.replay(h.records(*events)) == [Outcome.APPLIED] * 2
+    assert h.letters == []
+    assert h.history("T1") == [events[0].id]
+
+
+def test_a_failure_of_the_request_itself_is_not_the_store_away() -> None:
+    assert not store_unavailable(OperationFailure("E11000 duplicate key error", code=11000))
+    assert not store_unavailable(OperationFailure("some internal error", code=1))
+    assert not store_unavailable(ValueError("bad data"))
 
 
 async def test_a_record_replayed_after_its_aggregate_took_it_is_a_no_op() -> None:

@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fazhi.kafkaclient import KafkaClient, SaslMechanism, SecurityProtocol
-from fazhi.topology import AUTH_DATABASE
+from fazhi.topology import AUTH_DATABASE, REPLICATION
 
 if TYPE_CHECKING:
     from fazhi.store.sealing import MasterKey
@@ -27,6 +27,10 @@ class ServiceSettings(BaseSettings):
     """`FAZHI_DEV=1` (no prefix: `make run` and the tests set it): without a master key, seal
     with the published development key. Anywhere else a service refuses to start without one."""
     kafka_bootstrap: str = "127.0.0.1:9092"
+    """One broker or several, comma-separated (`127.0.0.1:9092,127.0.0.1:9094,...`)."""
+    kafka_topic_replication: int = Field(default=REPLICATION, ge=1, le=5)
+    """Replication of the topics the worker creates for itself (faust's leader topic): 1 on
+    the local single broker, 3 on a cluster of three (`make run CLUSTER=3`, production)."""
     kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
     """`SASL_SSL` in production (TLS and a SCRAM login), `PLAINTEXT` on the local stack."""
     kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"

@@ -21,8 +21,8 @@ a reaction with every personal field erased.
 Failures caused by the record (not a CloudEvent, invalid data, a sealed field altered, a
 transition the domain refuses, a handler that keeps raising) send it to `<topic>.dlq` so the
 partition keeps flowing; the rest of its batch is applied. Failures of the infrastructure
-(MongoDB unreachable) are retried without limit instead: the records are fine and must not be
-lost."""
+(MongoDB unreachable, Kafka not taking a derived event) are retried without limit instead: the
+records are fine and must not be lost."""
 
 from __future__ import annotations
 
@@ -37,7 +37,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from fazhi.bus import audit
 from fazhi.bus.batch import AggregateCache, DocKey, Handler, HandlerContext, _Batch
@@ -49,7 +48,7 @@ from fazhi.bus.ledger import (
     _ledger_outcome,
     _same_record,
 )
-from fazhi.bus.publisher import Publisher
+from fazhi.bus.publisher import Publisher, PublishError
 from fazhi.bus.records import DeadLetter, Outcome, PoisonError, Record
 from fazhi.contracts.envelope import (
     CHINA_TZ,
@@ -65,6 +64,7 @@ from fazhi.receipts.refusals import refusal_of
 from fazhi.rules.redaction import mask_for_log
 from fazhi.rules.statemachine import IllegalTransition
 from fazhi.store.catalog import EventCatalog, EventType
+from fazhi.store.connect import store_unavailable
 from fazhi.store.projection import (
     ERASED,
     OWNERS,
@@ -90,8 +90,15 @@ from fazhi.store.sealing import (
 
 log = logging.getLogger(__name__)
 
-# The server, not the record, is at fault: retry without limit rather than dead-letter.
-INFRASTRUCTURE_ERRORS = (ConnectionFailure, ExecutionTimeout)
+
+def infrastructure(exc: BaseException) -> bool:
+    """The server, not the record, is at fault: retry without limit rather than dead-letter.
+    The store away (`store_unavailable`: MongoDB unreachable, FerretDB's PostgreSQL restarting)
+    or a derived event the broker did not take (it restarts): the batch is applied again, as a
+    replay, once it is back, and the worker's consumer keeps its partitions."""
+    return isinstance(exc, PublishError) or store_unavailable(exc)
+
+
 CONFLICT_RETRIES = 5
 T = TypeVar("T")
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
@@ -307,12 +314,12 @@ class EventProcessor:
             started = time.perf_counter()
             try:
                 await handler(ctx, data)
-            except INFRASTRUCTURE_ERRORS:
-                raise
             except (PoisonError, IllegalTransition) as exc:
                 self._refuse(item, str(exc), item.attempts, refusal_of(exc))
                 return
             except Exception as exc:  # a handler bug must not stop the partition
+                if infrastructure(exc):
+                    raise
                 log.warning(
                     "handler failed",
                     extra={"event_type": event.type, "attempt": item.attempts, "error": repr(exc)},
@@ -474,9 +481,12 @@ class EventProcessor:
         while True:
             try:
                 return await action()
-            except INFRASTRUCTURE_ERRORS as exc:
+            except Exception as exc:
+                if not infrastructure(exc):
+                    raise
                 log.warning(
-                    "mongodb unavailable, retrying", extra={"error": repr(exc), "delay_s": delay}
+                    "mongodb or kafka unavailable, retrying",
+                    extra={"error": repr(exc), "delay_s": delay},
                 )
                 await self._sleep(delay)
                 delay = min(delay * 2, self.infra_backoff_max_s)

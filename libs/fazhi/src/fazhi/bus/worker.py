@@ -83,7 +83,9 @@ def create_worker_app(
         web_bind=settings.worker_web_bind,
         web_port=settings.worker_web_port or 6066,
         topic_partitions=6,
-        topic_replication_factor=1,
+        # faust's own topics (the leader topic that elects the timers' replica): as replicated
+        # as the event topics, so the loss of one broker does not take the timers' leader away
+        topic_replication_factor=settings.kafka_topic_replication,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         broker_commit_every=1,

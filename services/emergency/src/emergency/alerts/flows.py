@@ -29,6 +29,7 @@ from fazhi.contracts.emergency import (
     MsgType,
     NoticeSourceKind,
 )
+from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.store import Document, decode, encode
 
 
@@ -85,9 +86,13 @@ async def on_alert_issued(ctx: HandlerContext, data: AlertIssued) -> None:
         level_rank=data.level.rank,
     )
     if not cancel:
-        doc[EXPIRES_BUCKET] = minute_bucket(data.expires)
+        # The timers look through each minute once. A message projected after its minute was
+        # looked through (its worker was down or behind) goes in the minute it is projected in,
+        # which they have yet to look through: it is still escalated and expired, late.
+        projected = datetime.now(CHINA_TZ)
+        doc[EXPIRES_BUCKET] = minute_bucket(max(data.expires, projected))
         if needs_acknowledgement(chain):
-            doc[ACK_BUCKET] = minute_bucket(ctx.event.time)
+            doc[ACK_BUCKET] = minute_bucket(max(ctx.event.time, projected))
     doc.setdefault("owner_units", [ctx.event.unit])
     ctx.save(ALERTS, doc)
 
