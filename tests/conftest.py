@@ -33,12 +33,22 @@ os.environ.setdefault("FAZHI_DEV", "1")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The broker-outage tests stop Kafka: run them after everything else.
-    items.sort(key=lambda item: item.get_closest_marker("outage") is not None)
+    # The tests that change the shared test data others read (the demo's week completes plan
+    # milestones, files cases, issues alerts) run after the others; the broker-outage tests stop
+    # Kafka: they run last of all.
+    def order(item: pytest.Item) -> int:
+        if item.get_closest_marker("outage") is not None:
+            return 2
+        return 1 if item.get_closest_marker("late") is not None else 0
+
+    items.sort(key=order)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "outage: stops a server of the stack; runs last")
+    config.addinivalue_line(
+        "markers", "late: changes the shared test data other tests read; runs after them"
+    )
 
 
 @pytest.fixture(scope="session")
