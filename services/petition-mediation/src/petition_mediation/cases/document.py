@@ -126,10 +126,16 @@ def overdue_reports(doc: Document, clocks: Iterable[TrackedClock], now: date) ->
                 due_date=tracked.clock.due_on,
                 days_overdue=tracked.days_overdue(now),
             ),
-            f"{doc['_id']}/{tracked.slot}/{tracked.clock.due_on.isoformat()}",
+            clock_cause(doc, tracked),
         )
         for tracked in clocks
     ]
+
+
+def clock_cause(doc: Document, tracked: TrackedClock) -> str:
+    """What a clock's derived events (reminder, overdue report) derive from: the case, the
+    clock's slot and its due date, so each goes out once per due date."""
+    return f"{doc['_id']}/{tracked.slot}/{tracked.clock.due_on.isoformat()}"
 
 
 def reminders(doc: Document, clocks: Iterable[TrackedClock], now: date) -> list[Derivation]:
@@ -146,7 +152,7 @@ def reminders(doc: Document, clocks: Iterable[TrackedClock], now: date) -> list[
                 due_date=tracked.clock.due_on,
                 days_left=left,
             ),
-            f"{doc['_id']}/{tracked.slot}/{tracked.clock.due_on.isoformat()}",
+            clock_cause(doc, tracked),
         )
         for tracked in clocks
         if tracked.running and (left := tracked.clock.days_left(now)) is not None
