@@ -49,10 +49,15 @@ from common import (
 from triggers import kafka_tools_classpath
 from websockets.asyncio.client import connect
 
+from fazhi.contracts import emergency as em
+from fazhi.contracts import type_of
+
 API_PORT = 19003
 DB = "bench_emergency"
 AUTH_DB = "bench_auth_emergency"
 UNIT = "emergency-management"
+ALERT_ISSUED = type_of(em.AlertIssued)
+INCIDENT_REPORTED = type_of(em.IncidentReported)
 
 
 def env() -> dict[str, str]:
@@ -98,7 +103,7 @@ def event(kind: str, subject: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def alert(alert_id: str) -> dict[str, Any]:
     return event(
-        "emergency.alert.issued",
+        ALERT_ISSUED,
         alert_id,
         {
             "alert_id": alert_id,
@@ -118,7 +123,7 @@ def alert(alert_id: str) -> dict[str, Any]:
 
 def incident(incident_id: str) -> dict[str, Any]:
     return event(
-        "emergency.incident.reported",
+        INCIDENT_REPORTED,
         incident_id,
         {
             "incident_id": incident_id,
@@ -152,7 +157,7 @@ async def ws_client(url: str, key: str, arrivals: Arrivals, ready: asyncio.Event
         async for raw in ws:
             frame = json.loads(raw)
             ev = frame.get("event")
-            if ev and ev["type"] == "emergency.alert.issued":
+            if ev and ev["type"] == ALERT_ISSUED:
                 arrivals.record("websocket", ev["data"]["alert_id"])
 
 
@@ -165,7 +170,7 @@ async def sse_client(base: str, key: str, arrivals: Arrivals, ready: asyncio.Eve
         async for line in stream.aiter_lines():
             if line.startswith("id: "):
                 ready.set()
-            elif line.startswith("data: ") and '"emergency.alert.issued"' in line:
+            elif line.startswith("data: ") and f'"{ALERT_ISSUED}"' in line:
                 arrivals.record("sse", json.loads(line[6:])["data"]["alert_id"])
 
 

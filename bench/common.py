@@ -21,6 +21,9 @@ from typing import Any
 
 import httpx
 
+from fazhi.contracts import supervision as su
+from fazhi.contracts import type_of
+
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / ".local" / "logs" / "bench"
 # The benchmarks' own stack: the same Kafka jars and FerretDB binary as the local stack, its own
@@ -39,7 +42,7 @@ DB = "bench_supervision"
 AUTH_DB = "bench_auth"
 UNIT = "justice"
 SOURCE = f"/units/{UNIT}"
-TYPE = "supervision.task.progress_reported"
+TYPE = type_of(su.TaskProgressReported)
 TOPIC = "supervision.events"
 LEDGER = "processed_events"
 NOTE = "基准测试：进展顺利，按计划推进"

@@ -57,6 +57,8 @@ from common import (
 )
 from triggers import kafka_tools_classpath
 
+from fazhi.contracts import supervision as su
+from fazhi.contracts import type_of
 from fazhi.contracts.envelope import CHINA_TZ, kafka_headers, new_event
 from supervision.deliveries import signing
 
@@ -103,7 +105,7 @@ def notice(n: int) -> Any:
     now = datetime.now(CHINA_TZ)
     item_id = f"bench-{uuid.uuid4().hex[:12]}"
     return new_event(
-        type="supervision.item.opened",
+        type=type_of(su.ItemOpened),
         source=f"/units/{UNIT}",
         subject=item_id,
         data={
@@ -114,7 +116,7 @@ def notice(n: int) -> Any:
             "escalation": "supervise",
             "title": f"基准测试督办事项{n}",
             "source_event_id": f"bench-{n}",
-            "source_type": "supervision.finding.recorded",
+            "source_type": type_of(su.FindingRecorded),
             "triggered_at": now.isoformat(),
         },
         time=now,

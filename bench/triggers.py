@@ -60,6 +60,8 @@ from pymongo import AsyncMongoClient, MongoClient
 
 from fazhi.bus.publisher import KafkaPublisher
 from fazhi.bus.timers import TimerContext
+from fazhi.contracts import supervision as su
+from fazhi.contracts import type_of
 from fazhi.contracts.envelope import CHINA_TZ
 from supervision.config import Settings
 from supervision.store import TASKS, ensure_indexes
@@ -189,7 +191,7 @@ class Stream(threading.Thread):
                     self.ready.set()
                 elif line.startswith("data:"):
                     event = json.loads(line[5:])
-                    if event["type"] == "supervision.item.opened":
+                    if event["type"] == type_of(su.ItemOpened):
                         self.arrived.setdefault(event["data"]["source_event_id"], time.monotonic())
 
 
@@ -219,7 +221,7 @@ def finding(finding_id: str) -> dict[str, Any]:
         "specversion": "1.0",
         "id": f"bench-{finding_id}",
         "source": "/units/gov-office",
-        "type": "supervision.finding.recorded",
+        "type": type_of(su.FindingRecorded),
         "subject": finding_id,
         "time": now.isoformat(),
         "data": {

@@ -28,6 +28,11 @@ from typing import Any
 import httpx
 
 from fazhi import topology
+from fazhi.contracts import emergency as em
+from fazhi.contracts import mediation as me
+from fazhi.contracts import opengov as og
+from fazhi.contracts import supervision as su
+from fazhi.contracts import type_of
 from fazhi.contracts.envelope import CHINA_TZ
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -392,7 +397,7 @@ def jobs(total: int, tasks: Sequence[str], *, run: str, poison: int = 3) -> list
                     "note": "故障演练：进展顺利",
                     "reported_at": now,
                 }
-                ev = _event("supervision.task.progress_reported", UNIT, task, data)
+                ev = _event(type_of(su.TaskProgressReported), UNIT, task, data)
                 out.append(Job(sup, "justice", ev, "progress"))
             case 1:
                 case_id = f"FC-{tag}"
@@ -405,7 +410,7 @@ def jobs(total: int, tasks: Sequence[str], *, run: str, poison: int = 3) -> list
                     "summary": "申请人不服行政处罚决定",
                     "filed_at": now,
                 }
-                ev = _event("mediation.case.filed", UNIT, case_id, data)
+                ev = _event(type_of(me.CaseFiled), UNIT, case_id, data)
                 out.append(Job(med, "justice", ev, "case"))
             case 2:
                 incident = f"FI-{tag}"
@@ -418,7 +423,7 @@ def jobs(total: int, tasks: Sequence[str], *, run: str, poison: int = 3) -> list
                     "location": "碑林区长安路",
                     "occurred_at": now,
                 }
-                ev = _event("emergency.incident.reported", EMERGENCY_UNIT, incident, data)
+                ev = _event(type_of(em.IncidentReported), EMERGENCY_UNIT, incident, data)
                 notice = f"notice-incident-{incident}"
                 derived = ((emg, "notices", notice), (gov, "documents", f"EN-{notice}"))
                 out.append(Job(emg, "emergency", ev, "incident", derived if graded else ()))
@@ -431,7 +436,7 @@ def jobs(total: int, tasks: Sequence[str], *, run: str, poison: int = 3) -> list
                     "unit": UNIT,
                     "adopted_at": now,
                 }
-                ev = _event("opengov.decision.adopted", UNIT, decision, data)
+                ev = _event(type_of(og.DecisionAdopted), UNIT, decision, data)
                 derived = ((sup, "items", f"major-decision-{decision}"),)
                 out.append(Job(gov, "justice", ev, "decision", derived))
     for n in range(alerts):
@@ -447,13 +452,13 @@ def jobs(total: int, tasks: Sequence[str], *, run: str, poison: int = 3) -> list
             "effective": now,
             "expires": later,
         }
-        ev = _event("emergency.alert.issued", EMERGENCY_UNIT, alert, data)
+        ev = _event(type_of(em.AlertIssued), EMERGENCY_UNIT, alert, data)
         derived = ((sup, "items", f"unack-{alert}"),)
         out.append(Job(emg, "emergency", ev, "alert", derived))
     for n in range(poison):
         incident = f"FX-{run}-{n:04d}"
         data = {"incident_id": incident, "ended_at": now, "note": "不存在的事件"}
-        ev = _event("emergency.response.ended", EMERGENCY_UNIT, incident, data)
+        ev = _event(type_of(em.ResponseEnded), EMERGENCY_UNIT, incident, data)
         out.append(Job(emg, "emergency", ev, "poison", poison=True))
     random.Random(run).shuffle(out)
     return out
