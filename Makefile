@@ -62,7 +62,7 @@ lint: deps
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy libs/fazhi/src services/supervision/src services/petition-mediation/src \
-	    services/emergency/src services/open-government/src bench scripts
+	    services/emergency/src services/open-government/src bench scripts faults
 
 unit: deps
 	$(PY) -m pytest tests/unit -q

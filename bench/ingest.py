@@ -3,6 +3,9 @@ measured in the same run.
 
 - `single` (one structured event per request) against a bare FastAPI echo app (`bench/echo.py`)
   under the same uvicorn flags: what the api does per event beyond HTTP and the framework.
+  A second reference: a raw aiokafka producer configured as the api's publisher, awaiting each
+  send's acknowledgement from as many concurrent senders as wrk has connections (aiokafka
+  batches what is in flight): what the broker's round trip alone allows one event at a time.
 - `batch` (`--batch-size` events per `application/cloudevents-batch+json` request) against a
   raw aiokafka producer configured as the api's publisher (idempotent, `acks=all`) sending the
   same records (values, keys, headers, topic) as fast as it can: what the api adds to the broker.
@@ -50,6 +53,7 @@ from common import (
     load_plan,
     machine,
     peak_rss_mb,
+    percentile_ms,
     plan_tasks,
     procfile_uvicorn,
     producer,
@@ -156,6 +160,49 @@ async def raw_produce(count: int, seconds: float, subjects: list[str]) -> dict[s
         await client.stop()
 
 
+async def raw_senders(
+    count: int, seconds: float, subjects: list[str], senders: int
+) -> dict[str, Any]:
+    """The single reference: `senders` concurrent senders, each awaiting its send's
+    acknowledgement before the next, with the same records."""
+    run = uuid.uuid4().hex[:8]
+    records = [
+        kafka_record(progress_event(f"bench-{run}-s{n:07d}", subjects[n % len(subjects)], n))
+        for n in range(count)
+    ]
+    client = producer(BENCH_KAFKA)
+    await client.start()
+    latencies: list[float] = []
+    try:
+        cpu = CpuWatch({**stack_pids(), "producer": os.getpid()})
+        began = time.perf_counter()
+        feed = iter(records)
+
+        async def sender() -> None:
+            for value, key, headers in feed:
+                if time.perf_counter() - began > seconds:
+                    return
+                sent = time.perf_counter()
+                await client.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+                latencies.append(time.perf_counter() - sent)
+
+        await asyncio.gather(*(sender() for _ in range(senders)))
+        elapsed = time.perf_counter() - began
+        return {
+            "senders": senders,
+            "events_acknowledged": len(latencies),
+            "wall_s": round(elapsed, 4),
+            "events_per_s": rate(len(latencies), elapsed),
+            "send_ms": {
+                "p50": percentile_ms(latencies, 50),
+                "p99": percentile_ms(latencies, 99),
+            },
+            "cpu": cpu.result(),
+        }
+    finally:
+        await client.stop()
+
+
 def run(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
     app, flags = procfile_uvicorn()
     drop_databases(DB, AUTH_DB)
@@ -206,6 +253,13 @@ def run(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
 
     raw = asyncio.run(raw_produce(args.batch_events, args.seconds, subjects))
     say(f"raw producer: {raw['events_per_s']} events/s")
+    senders = asyncio.run(
+        raw_senders(args.requests, args.seconds, subjects, senders=args.connections)
+    )
+    say(
+        f"raw producer, {args.connections} senders awaiting each send: "
+        f"{senders['events_per_s']} events/s (p50 {senders['send_ms']['p50']} ms)"
+    )
     drop_databases(DB, AUTH_DB)
     return {
         "uvicorn": {"app": app, "flags": flags},
@@ -214,6 +268,7 @@ def run(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
         "echo_single": echo_single,
         "batch": batch,
         "raw_producer": raw,
+        "raw_senders": senders,
         "api_rss_mb": api_rss,
         "echo_rss_mb": echo_rss,
     }
@@ -234,6 +289,7 @@ def figures(report: dict[str, Any]) -> list[dict[str, Any]]:
             target=">= 0.5x and >= 1000 events/s",
             met=both(at_least(single, 0.5 * echo if echo else 0), at_least(single, 1000)),
         ),
+        *_against_senders(report),
         figure(
             f"ingest batch ({size}/request): events/s accepted (202)",
             batch,
@@ -253,6 +309,24 @@ def figures(report: dict[str, Any]) -> list[dict[str, Any]]:
             met=at_most(api_rss, 150),
             lower_is_better=True,
         ),
+    ]
+
+
+def _against_senders(report: dict[str, Any]) -> list[dict[str, Any]]:
+    senders = report.get("raw_senders")
+    if not senders:  # a result saved before this reference existed
+        return []
+    return [
+        figure(
+            "ingest single: events/s accepted (202), beside the broker alone",
+            report["single"]["events_per_s"],
+            "events/s",
+            reference=(
+                f"raw aiokafka producer (idempotent, acks=all), {senders['senders']} concurrent "
+                "senders awaiting each send: events/s"
+            ),
+            reference_value=senders["events_per_s"],
+        )
     ]
 
 

@@ -425,7 +425,10 @@ def jobs(total: int, tasks: Sequence[str], *, run: str, poison: int = 3) -> list
                 }
                 ev = _event(type_of(em.IncidentReported), EMERGENCY_UNIT, incident, data)
                 notice = f"notice-incident-{incident}"
-                derived = ((emg, "notices", notice), (gov, "documents", f"EN-{notice}"))
+                derived: tuple[tuple[topology.ServiceTopology, str, str], ...] = (
+                    (emg, "notices", notice),
+                    (gov, "documents", f"EN-{notice}"),
+                )
                 out.append(Job(emg, "emergency", ev, "incident", derived if graded else ()))
             case _:
                 decision = f"FD-{tag}"
@@ -616,8 +619,8 @@ async def count(
             ids = [job.ledger_id for job in group]
             found: dict[str, dict[str, Any]] = {}
             for chunk in _chunks(ids, 200):
-                async for row in db[LEDGER].find({"_id": {"$in": chunk}}):
-                    found[row["_id"]] = row
+                async for entry in db[LEDGER].find({"_id": {"$in": chunk}}):
+                    found[entry["_id"]] = entry
             for job in group:
                 row = found.get(job.ledger_id)
                 if job.accepted:

@@ -10,7 +10,7 @@ export FAZHI_DEV=1
 ruff check .
 ruff format --check .
 mypy libs/fazhi/src services/supervision/src services/petition-mediation/src \
-  services/emergency/src services/open-government/src bench scripts
+  services/emergency/src services/open-government/src bench scripts faults
 
 # shellcheck source=scripts/lib-stack.sh
 . scripts/lib-stack.sh
