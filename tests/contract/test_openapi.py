@@ -104,14 +104,14 @@ def _bearer(key: str) -> dict[str, str]:
 @pytest.fixture(scope="module", params=sorted(SERVICES))
 def operator_schema(request: pytest.FixtureRequest, services_up: ServiceProcesses) -> OpenApiSchema:
     # Examples per operation, sized so the suite keeps its time budget as operations are added.
-    return _load(request.param, max_examples=12)
+    return _load(request.param, max_examples=6)
 
 
 @pytest.fixture(scope="module", params=sorted(SERVICES))
 def anonymous_schema(
     request: pytest.FixtureRequest, services_up: ServiceProcesses
 ) -> OpenApiSchema:
-    return _load(request.param, max_examples=6)
+    return _load(request.param, max_examples=3)
 
 
 @pytest.fixture(autouse=True)
