@@ -129,13 +129,18 @@ def wrk(
     return out
 
 
-async def raw_produce(count: int, seconds: float, subjects: list[str]) -> dict[str, Any]:
-    """The batch reference: the same records, sent by one producer as fast as it takes them."""
+def progress_records(count: int, subjects: list[str]) -> list[Any]:
+    """`count` progress reports as Kafka records, new ids, about `subjects` in turn."""
     run = uuid.uuid4().hex[:8]
-    records = [
+    return [
         kafka_record(progress_event(f"bench-{run}-{n:07d}", subjects[n % len(subjects)], n))
         for n in range(count)
     ]
+
+
+async def raw_produce(count: int, seconds: float, subjects: list[str]) -> dict[str, Any]:
+    """The batch reference: the same records, sent by one producer as fast as it takes them."""
+    records = progress_records(count, subjects)
     client = producer(BENCH_KAFKA)
     await client.start()
     try:
@@ -165,11 +170,7 @@ async def raw_senders(
 ) -> dict[str, Any]:
     """The single reference: `senders` concurrent senders, each awaiting its send's
     acknowledgement before the next, with the same records."""
-    run = uuid.uuid4().hex[:8]
-    records = [
-        kafka_record(progress_event(f"bench-{run}-s{n:07d}", subjects[n % len(subjects)], n))
-        for n in range(count)
-    ]
+    records = progress_records(count, subjects)
     client = producer(BENCH_KAFKA)
     await client.start()
     latencies: list[float] = []
