@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "contains_personal_data",
     "mask_for_log",
     "numbers_in",
+    "phone_or_id_possible",
     "pseudonym",
     "redact",
 ]
@@ -372,10 +374,15 @@ def _id18_kind(written: str) -> ReplacementKind | None:
     return "id_number"
 
 
+@cache
+def _overlapping(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(f"(?=({pattern.pattern}))", pattern.flags)
+
+
 def _candidates(pattern: re.Pattern[str], folded: str) -> Iterator[tuple[int, int, str]]:
     """Every match of ``pattern``, overlapping ones too: one that a filter refuses must not
     hide another that starts inside it."""
-    for m in re.finditer(f"(?=({pattern.pattern}))", folded, pattern.flags):
+    for m in _overlapping(pattern).finditer(folded):
         yield m.start(1), m.end(1), m.group(1)
 
 
@@ -647,6 +654,17 @@ def numbers_in(text: str) -> set[ReplacementKind]:
     """The kinds of personal number in ``text`` (ID numbers, phones, bank cards, e-mail
     addresses), found as :func:`redact` finds them, names and parties aside."""
     return {hit.kind for hit in _number_hits(_fold(text))}
+
+
+FEWEST_DIGITS = 10
+"""No phone or ID number has fewer digits: a landline is written with its 0, an area code of at
+least two digits and a local number of at least seven; a mobile has 11, an ID number 15 or 18."""
+
+
+def phone_or_id_possible(text: str) -> bool:
+    """False when ``text`` cannot hold a phone or an ID number: it has fewer than
+    `FEWEST_DIGITS` decimal digits (of any script: folding maps each to one ASCII digit)."""
+    return sum(c.isdecimal() for c in text) >= FEWEST_DIGITS
 
 
 def contains_personal_data(text: str, parties: Sequence[Party] = ()) -> bool:

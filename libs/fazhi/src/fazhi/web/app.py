@@ -34,7 +34,7 @@ from fazhi.store.projection import INTERNAL_FIELDS, OWNERS, PRIVATE
 from fazhi.web.auth import KeyStore, Principal
 from fazhi.web.calendar import calendar_router
 from fazhi.web.headers import SecurityHeaders
-from fazhi.web.ingest import events_router
+from fazhi.web.ingest import EventsIngest, IngestDoor, events_router
 from fazhi.web.owners import OwnerCache
 from fazhi.web.problems import Problem, install_problem_handlers
 from fazhi.web.service import Caller, ServiceRuntime, runtime
@@ -243,12 +243,14 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    ingest = EventsIngest(catalog)
+    app.add_middleware(IngestDoor, ingest=ingest)
     docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, docs_paths=[path for path in docs if path])
     app.include_router(health_router(components))
     app.include_router(units_router())
     app.include_router(calendar_router())
-    app.include_router(events_router(catalog))
+    app.include_router(events_router(ingest))
     app.include_router(receipts_router(catalog))
     for router in routers:
         app.include_router(router)

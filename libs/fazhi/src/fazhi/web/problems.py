@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -214,6 +214,24 @@ def install_server_problems() -> None:
 
         send_400_h11._fazhi = True  # type: ignore[attr-defined]
         h11_impl.H11Protocol.send_400_response = send_400_h11  # type: ignore[method-assign]
+
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def handler_for(app: Any, exc: Exception) -> Handler | None:
+    """The handler `install_problem_handlers` put on `app` for `exc`, looked up as the router's
+    exception middleware looks it up (the nearest class of the exception's); None where only
+    the catch-all `Exception` handler would take it, which the server-error middleware outside
+    every route and door applies itself (and logs the traceback)."""
+    handlers = app.exception_handlers
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            return None
+        if cls in handlers:
+            handler: Handler = handlers[cls]
+            return handler
+    return None
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -1,0 +1,133 @@
+"""`POST /v1/events` has two doors (`fazhi.web.ingest`): `IngestDoor`, the middleware every
+service app puts in front of its router, and the documented route behind it. A department
+system must not be able to tell them apart: the same request gets the same status, headers and
+body from either, refusals and the 503 of an unreachable broker included."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from fazhi.bus.publisher import FakePublisher
+from fazhi.contracts.envelope import BATCH, CHINA_TZ, STRUCTURED
+from fazhi.web.ingest import IngestDoor
+from supervision.api import create_app
+from tests.support.fakestore import FakeDatabase, fake_runtime
+
+NOW = datetime(2026, 12, 7, 10, 0, tzinfo=CHINA_TZ).isoformat()
+
+
+def progress(event_id: str, **changes: Any) -> dict[str, Any]:
+    event = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "/units/justice",
+        "type": "supervision.task.progress_reported",
+        "subject": "T-1",
+        "time": NOW,
+        "data": {
+            "task_id": "T-1",
+            "unit": "justice",
+            "progress_pct": 40,
+            "note": "按计划推进",
+            "reported_at": NOW,
+        },
+    }
+    event.update(changes)
+    return event
+
+
+STRUCTURED_HEADERS = {"content-type": STRUCTURED, "authorization": "Bearer justice"}
+
+REQUESTS: dict[str, tuple[dict[str, str], bytes]] = {
+    "accepted": (STRUCTURED_HEADERS, json.dumps(progress("E-1")).encode()),
+    "accepted batch": (
+        {**STRUCTURED_HEADERS, "content-type": BATCH},
+        json.dumps([progress("E-2"), progress("E-3")]).encode(),
+    ),
+    "no key": ({"content-type": STRUCTURED}, json.dumps(progress("E-4")).encode()),
+    "unknown key": (
+        {**STRUCTURED_HEADERS, "authorization": "Bearer nobody"},
+        json.dumps(progress("E-5")).encode(),
+    ),
+    "not a cloudevents type": (
+        {**STRUCTURED_HEADERS, "content-type": "text/plain"},
+        b"hello",
+    ),
+    "not json": (STRUCTURED_HEADERS, b"{not json"),
+    "invalid fields": (
+        STRUCTURED_HEADERS,
+        json.dumps(progress("E-6", data={"task_id": "T-1", "progress_pct": 400})).encode(),
+    ),
+    "another unit's source": (
+        STRUCTURED_HEADERS,
+        json.dumps(progress("E-7", source="/units/court")).encode(),
+    ),
+    "a phone in the id": (STRUCTURED_HEADERS, json.dumps(progress("13800138000")).encode()),
+    "a mixed batch": (
+        {**STRUCTURED_HEADERS, "content-type": BATCH},
+        json.dumps([progress("E-8"), progress("E-9", type="no.such.type")]).encode(),
+    ),
+}
+
+
+def app(*, door: bool, broker_down: bool = False) -> FastAPI:
+    built = create_app(publisher=FakePublisher(fail=broker_down))
+    runtime = fake_runtime(FakeDatabase())
+    runtime.publisher = FakePublisher(fail=broker_down)
+    built.state.runtime = runtime
+    if not door:
+        built.user_middleware = [m for m in built.user_middleware if m.cls is not IngestDoor]
+    return built
+
+
+async def answer(
+    built: FastAPI, headers: dict[str, str], body: bytes
+) -> tuple[int, dict[str, str], Any]:
+    transport = httpx.ASGITransport(app=built)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.post("/v1/events", content=body, headers=headers)
+    kept = ("content-type", "www-authenticate", "retry-after", "x-content-type-options")
+    return (
+        response.status_code,
+        {name: response.headers[name] for name in kept if name in response.headers},
+        response.json(),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(REQUESTS))
+async def test_both_doors_answer_a_request_alike(name: str) -> None:
+    headers, body = REQUESTS[name]
+    through_door = await answer(app(door=True), headers, body)
+    through_route = await answer(app(door=False), headers, body)
+    assert through_door == through_route
+    status = through_door[0]
+    assert status in (202, 400, 401, 403, 415, 422), through_door
+
+
+async def test_both_doors_refuse_alike_while_the_broker_is_away() -> None:
+    headers, body = REQUESTS["accepted"]
+    through_door = await answer(app(door=True, broker_down=True), headers, body)
+    through_route = await answer(app(door=False, broker_down=True), headers, body)
+    assert through_door == through_route
+    assert through_door[0] == 503
+    assert through_door[1]["retry-after"]
+    assert through_door[1]["content-type"] == "application/problem+json"
+
+
+async def test_the_door_takes_only_posts_to_the_events_path() -> None:
+    built = app(door=True)
+    transport = httpx.ASGITransport(app=built)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        wrong_method = await http.get("/v1/events", headers={"authorization": "Bearer justice"})
+        other_path = await http.post("/v1/events/x", headers={"authorization": "Bearer justice"})
+    # The router's answers: 405 naming what the path allows, 404 or 405 for another path.
+    assert wrong_method.status_code == 405
+    assert "POST" in wrong_method.headers["allow"]
+    assert other_path.status_code in (404, 405)
+    assert other_path.headers["content-type"] == "application/problem+json"
