@@ -52,7 +52,9 @@ class ServiceSettings(BaseSettings):
     batch_max_events: int = Field(default=500, ge=1, le=1000)
     """The most records the worker applies in one batch."""
     batch_max_s: float = Field(default=0.02, gt=0, le=5)
-    """How long the worker waits for a batch to fill before applying what it has."""
+    """The longest a batch stays open for more records after its first (`fazhi.bus.batching`)."""
+    batch_gap_s: float = Field(default=0.001, gt=0, le=1)
+    """A batch is applied once no record came for this long (or it is full, or `batch_max_s`)."""
     aggregate_cache_size: int = Field(default=20_000, ge=0)
     """How many aggregates the worker keeps between batches (0: load them for every batch)."""
     worker_web_port: int = 0

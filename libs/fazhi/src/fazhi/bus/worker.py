@@ -19,6 +19,7 @@ from pymongo.errors import PyMongoError
 
 from fazhi.bus import audit, workerwatch
 from fazhi.bus.batch import AggregateCache
+from fazhi.bus.batching import LingeringStream, batches
 from fazhi.bus.consumer import EventProcessor
 from fazhi.bus.publisher import KafkaPublisher, PublishError
 from fazhi.bus.reactions import Reactions, Subscription, subscribe
@@ -93,6 +94,7 @@ def create_worker_app(
         broker_heartbeat_interval=max(settings.session_timeout_s / 10, 1.0),
         logging_config=_logging_config(catalog.service, settings.log_level),
         Worker=Worker,
+        Stream=LingeringStream,
     )
     setup_prometheus_sensors(app, name_prefix=f"{catalog.service}_worker")
     catalogs = subscription.catalogs
@@ -152,8 +154,7 @@ def create_worker_app(
             backoff_s=settings.consumer_retry_backoff_s,
         )
         try:
-            batches = stream.take_events(settings.batch_max_events, within=settings.batch_max_s)
-            async for events in batches:
+            async for events in batches(stream, settings):
                 # `take_events` acks a batch when the next one is asked for, even when this
                 # one was interrupted (a shutdown mid-batch). One more reference per message,
                 # dropped only once the batch is applied, keeps an unapplied offset uncommitted.

@@ -20,6 +20,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from pymongo.errors import PyMongoError
 
 from fazhi.bus import KafkaPublisher, PublishError
+from fazhi.bus.batching import LingeringStream, batches
 from fazhi.bus.workerwatch import install as install_watch
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=max(settings.session_timeout_s / 10, 1.0),
         logging_config=_logging_config(settings.log_level),
+        Stream=LingeringStream,
     )
     setup_prometheus_sensors(app, name_prefix="supervision_deliveries")
     watch = install_watch(
@@ -106,8 +108,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
     async def deliver(stream: Any) -> None:
         work = await dispatcher()
         watch.started()
-        batches = stream.take_events(settings.batch_max_events, within=settings.batch_max_s)
-        async for events in batches:
+        async for events in batches(stream, settings):
             watch.begin()
             for event in events:  # acked only once its deliveries are stored
                 event.message.incref()
