@@ -108,14 +108,25 @@ def _taken(head: Mapping[str, Any] | None, item: Audited) -> bool:
     return int(head.get("offset", -1)) >= item.offset
 
 
-async def record(store: Store, items: Sequence[Audited]) -> int:
+async def load_heads(store: Store, aggregates: Iterable[str]) -> dict[str, Document]:
+    """The chains' heads of `aggregates`, for `record` (a worker loads them beside the batch's
+    aggregates, in the same round trip's time)."""
+    wanted = sorted(set(aggregates))
+    return await store.load(AUDIT_HEADS, wanted) if wanted else {}
+
+
+async def record(
+    store: Store, items: Sequence[Audited], loaded: Mapping[str, Document] | None = None
+) -> int:
     """Append the entries of `items` (in record order) to their aggregates' chains: the rows
     first, then the heads, each guarded by its version (a concurrent writer is a ConflictError
     and the batch is tried again; the entries it wrote are the same, being keyed by position and
-    made from the same chain). Returns how many entries were appended."""
+    made from the same chain). `loaded`: the heads as `load_heads` read them for these items'
+    aggregates (read here when not given). Returns how many entries were appended."""
     if not items:
         return 0
-    loaded = await store.load(AUDIT_HEADS, sorted({i.event.subject for i in items}))
+    if loaded is None:
+        loaded = await load_heads(store, (i.event.subject for i in items))
     heads: dict[str, Document] = {k: dict(v) for k, v in loaded.items()}
     rows: list[tuple[str, Document]] = []
     changed: set[str] = set()

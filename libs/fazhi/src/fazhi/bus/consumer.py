@@ -1,7 +1,8 @@
 """Idempotent, batched event consumption: a ledger of processed events, handlers applied to
 aggregates loaded once per batch, bounded retries, then the DLQ.
 
-A batch is applied in a fixed order: load the aggregates it touches, claim its ledger entries
+A batch is applied in a fixed order: load the aggregates it touches (and, at the same time,
+the heads of their audit chains), claim its ledger entries
 (one insert; each entry is the event's receipt, `fazhi.receipts`), run each event's handler in
 record order against the batch's copy of them, publish the events the handlers derived, write
 the changed aggregates (one bulk write per collection) and the timeline rows, append the own
@@ -180,7 +181,11 @@ class EventProcessor:
         now = datetime.now(UTC)
         claimed = {"outcome": str(Outcome.APPLIED), "processed_at": now}
         batch = _Batch(self.store, self.cache)
-        await batch.preload([k for _, e in pairs if (k := self._primary(e))])
+        audited = [e.subject for _, e in pairs if self._own(e)] if self.write_audit else []
+        _, heads = await asyncio.gather(
+            batch.preload([k for _, e in pairs if (k := self._primary(e))]),
+            audit.load_heads(self.store, audited),
+        )
         receipts = [self._receipt(e, batch) for _, e in pairs]
         existing = await self.store.claim(
             [
@@ -200,7 +205,7 @@ class EventProcessor:
         await batch.commit()
         if self.write_audit:
             await audit.record(
-                self.store, [self._audited(item) for item in items if self._own(item.event)]
+                self.store, [self._audited(item) for item in items if self._own(item.event)], heads
             )
         for item in items:
             if item.outcome is Outcome.DEAD_LETTERED:
