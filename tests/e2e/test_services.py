@@ -369,10 +369,16 @@ def test_the_workers_write_no_terminal_escape_codes_into_a_log(
     services_up: ServiceProcesses,
 ) -> None:
     """A worker's stdout here is a log file, as under `make run` and in a container: faust's
-    start-up spinner (cursor escape codes and backspaces) stays off, the log is plain text."""
+    start-up spinner (cursor escape codes and backspaces) stays off, the log is plain text;
+    for the side workers (supervision's deliveries) as for each service's worker."""
     for service in SERVICES.values():
         assert httpx.get(f"{service.worker_url}/readyz", timeout=10).status_code == 200
-        started = log_tail(f"{service.name}-worker", lines=100_000)
-        assert started != "(no log)"
-        assert "\x1b" not in started, f"{service.name}-worker: {started[-500:]!r}"
-        assert "\b" not in started, f"{service.name}-worker: {started[-500:]!r}"
+        logs = [f"{service.name}-worker"]
+        for side in service.side_workers:
+            assert httpx.get(f"{service.side_url(side)}/metrics", timeout=10).status_code == 200
+            logs.append(f"{service.name}-{side.name}")
+        for name in logs:
+            started = log_tail(name, lines=100_000)
+            assert started != "(no log)", name
+            assert "\x1b" not in started, f"{name}: {started[-500:]!r}"
+            assert "\b" not in started, f"{name}: {started[-500:]!r}"

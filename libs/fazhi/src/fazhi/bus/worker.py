@@ -28,11 +28,13 @@ from fazhi.bus.timers import DayScan, S, Timer, TimerContext
 from fazhi.contracts.envelope import CHINA_TZ
 from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
+from fazhi.settings import ServiceSettings
 from fazhi.store import retention
 from fazhi.store.catalog import EventCatalog
 from fazhi.store.connect import IndexSetup, keyring, mongo_client
 from fazhi.store.projection import MongoStore
 from fazhi.store.sealing import Keyring
+from fazhi.topology import PARTITIONS
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,39 @@ def _is_tty(stream: Any) -> bool:
 """What a day scan derives from a document: one event, several, or none."""
 
 
+def faust_app(
+    app_id: str, settings: ServiceSettings, *, log_name: str, web_port: int, offset_reset: str
+) -> faust.App:
+    """A faust app as every Fazhi worker runs one: its consumer group `app_id`; JSON logs named
+    `log_name` and no start-up spinner outside a terminal (`Worker`); batches taken as
+    `fazhi.bus.batching` takes them; offsets committed after every batch; faust's own topics
+    (the leader topic that elects the replica running the timers) as replicated as the event
+    topics, so the loss of one broker does not take the timers' leader away; no tables, so its
+    data directory holds nothing worth keeping."""
+    datadir = Path(tempfile.gettempdir()) / "fazhi-faust" / app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        app_id,
+        datadir=str(datadir),
+        **settings.kafka().faust(),
+        autodiscover=False,
+        store="memory://",
+        web_enabled=True,
+        web_bind=settings.worker_web_bind,
+        web_port=web_port,
+        topic_partitions=PARTITIONS,
+        topic_replication_factor=settings.kafka_topic_replication,
+        consumer_auto_offset_reset=offset_reset,
+        producer_acks=-1,
+        broker_commit_every=1,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=max(settings.session_timeout_s / 10, 1.0),
+        logging_config=_logging_config(log_name, settings.log_level),
+        Worker=Worker,
+        Stream=LingeringStream,
+    )
+
+
 def create_worker_app(
     *,
     catalog: EventCatalog,
@@ -71,30 +106,12 @@ def create_worker_app(
     settings.master()  # no master key: refuse to start (see ServiceSettings.master)
     subscription = subscribe(catalog, reactions)
     app_id = settings.consumer_group(catalog.service)
-    datadir = Path(tempfile.gettempdir()) / "fazhi-faust" / app_id
-    datadir.parent.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = faust_app(
         app_id,
-        # Agents keep no tables here, so faust's data directory holds nothing worth keeping.
-        datadir=str(datadir),
-        **settings.kafka().faust(),
-        autodiscover=False,
-        store="memory://",
-        web_enabled=True,
-        web_bind=settings.worker_web_bind,
+        settings,
+        log_name=f"{catalog.service}-worker",
         web_port=settings.worker_web_port or 6066,
-        topic_partitions=6,
-        # faust's own topics (the leader topic that elects the timers' replica): as replicated
-        # as the event topics, so the loss of one broker does not take the timers' leader away
-        topic_replication_factor=settings.kafka_topic_replication,
-        consumer_auto_offset_reset="earliest",
-        producer_acks=-1,
-        broker_commit_every=1,
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=max(settings.session_timeout_s / 10, 1.0),
-        logging_config=_logging_config(catalog.service, settings.log_level),
-        Worker=Worker,
-        Stream=LingeringStream,
+        offset_reset="earliest",
     )
     setup_prometheus_sensors(app, name_prefix=f"{catalog.service}_worker")
     catalogs = subscription.catalogs
@@ -115,9 +132,9 @@ def create_worker_app(
         db = mongo[settings.mongo_db]
         publisher = KafkaPublisher(settings.kafka(), client_id=f"{catalog.service}-worker")
         await publisher.start()
-        await _ensure(db, ensure_indexes)
-        await _ensure(db, lambda db: retention.ensure_indexes(db, personal))
-        await _ensure(db, audit.ensure_indexes)
+        await ensure_indexes_retrying(db, ensure_indexes)
+        await ensure_indexes_retrying(db, lambda db: retention.ensure_indexes(db, personal))
+        await ensure_indexes_retrying(db, audit.ensure_indexes)
         keys = held.setdefault("keys", keyring(settings, db))
         watch.started()
         if keys.master.development:
@@ -227,7 +244,10 @@ def _add_timer(
     app.timer(timer.interval_s(settings), on_leader=True, name=timer.name)(tick)
 
 
-async def _ensure(db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup | None) -> None:
+async def ensure_indexes_retrying(
+    db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup | None
+) -> None:
+    """Create a worker's indexes, waiting out a database that does not answer yet."""
     delay = 0.5
     while True:
         try:
@@ -240,11 +260,11 @@ async def _ensure(db: AsyncDatabase[dict[str, Any]], ensure_indexes: IndexSetup 
             delay = min(delay * 2, 5.0)
 
 
-def _logging_config(service: str, level: str) -> dict[str, Any]:
+def _logging_config(name: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter, "service": f"{service}-worker"}},
+        "formatters": {"json": {"()": JsonFormatter, "service": name}},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",

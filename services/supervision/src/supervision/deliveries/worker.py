@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import faust
@@ -20,9 +17,9 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from pymongo.errors import PyMongoError
 
 from fazhi.bus import KafkaPublisher, PublishError
-from fazhi.bus.batching import LingeringStream, batches
+from fazhi.bus.batching import batches
+from fazhi.bus.worker import ensure_indexes_retrying, faust_app, run_worker
 from fazhi.bus.workerwatch import install as install_watch
-from fazhi.logs import JsonFormatter
 from fazhi.metrics import service_metrics
 from fazhi.store import mongo_client
 from supervision.config import Settings
@@ -53,25 +50,12 @@ def _when(message: Any) -> datetime:
 
 def create_app(settings: Settings | None = None) -> faust.App:
     settings = settings or Settings()
-    datadir = Path(tempfile.gettempdir()) / "fazhi-faust" / settings.deliveries_group
-    datadir.parent.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = faust_app(
         settings.deliveries_group,
-        datadir=str(datadir),
-        **settings.kafka().faust(),
-        autodiscover=False,
-        store="memory://",
-        web_enabled=True,
-        web_bind=settings.worker_web_bind,
+        settings,
+        log_name="supervision-deliveries",
         web_port=settings.deliveries_web_port,
-        topic_partitions=6,
-        topic_replication_factor=1,
-        consumer_auto_offset_reset="latest",
-        broker_commit_every=1,
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=max(settings.session_timeout_s / 10, 1.0),
-        logging_config=_logging_config(settings.log_level),
-        Stream=LingeringStream,
+        offset_reset="latest",
     )
     setup_prometheus_sensors(app, name_prefix="supervision_deliveries")
     watch = install_watch(
@@ -86,7 +70,7 @@ def create_app(settings: Settings | None = None) -> faust.App:
         if "d" not in held:
             mongo = mongo_client(settings)
             db = mongo[settings.mongo_db]
-            await _ensure(db)
+            await ensure_indexes_retrying(db, store.ensure_indexes)
             publisher = KafkaPublisher(settings.kafka(), client_id="supervision-deliveries")
             await publisher.start()
             held["d"] = Dispatcher(
@@ -139,40 +123,8 @@ def create_app(settings: Settings | None = None) -> faust.App:
     return app
 
 
-async def _ensure(db: Any) -> None:
-    delay = 0.5
-    while True:
-        try:
-            await store.ensure_indexes(db)
-            return
-        except PyMongoError as exc:
-            log.warning("mongodb not ready for indexes, retrying", extra={"error": repr(exc)})
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-
-def _logging_config(level: str) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter, "service": "supervision-deliveries"}},
-        "handlers": {
-            "stdout": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "stream": "ext://sys.stdout",
-            }
-        },
-        "root": {"handlers": ["stdout"], "level": level.upper()},
-        "loggers": {
-            name: {"level": "WARNING"} for name in ("aiokafka", "faust", "mode", "pymongo")
-        },
-    }
-
-
 def main(argv: Sequence[str] = ()) -> None:
-    sys.argv = [sys.argv[0], *(argv or sys.argv[1:] or ["worker", "--loglevel", "warn"])]
-    create_app().main()
+    run_worker(create_app(), argv)
 
 
 def __getattr__(name: str) -> faust.App:
