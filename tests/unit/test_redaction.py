@@ -15,6 +15,8 @@ from fazhi.rules.redaction import (
     Redacted,
     contains_personal_data,
     mask_for_log,
+    numbers_in,
+    phone_or_id_possible,
     pseudonym,
     redact,
 )
@@ -876,3 +878,38 @@ def test_several_numbers_however_written(values: list[str], sentences: list[str]
         assert plain_digits(value) not in plain_digits(out)
     for sentence in sentences:
         assert sentence in out
+
+
+@PROPERTY
+@given(
+    text=st.one_of(
+        NOISY,
+        st.builds(
+            lambda s, v, t: s + v + t,
+            NOISY,
+            st.one_of(resident_ids(), old_ids(), mobiles(), landlines()),
+            NOISY,
+        ),
+    )
+)
+def test_the_quick_look_never_misses_a_phone_or_id_number(text: str) -> None:
+    # `phone_or_id_possible` spares the full search (ids of every event are looked at): it may
+    # say yes to what holds none, never no to what holds one.
+    if numbers_in(text) & {"id_number", "phone"}:
+        assert phone_or_id_possible(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "possible"),
+    [
+        ("C-13991234567", True),
+        ("case-(029) 8812-3456", True),
+        ("+86 138 0013 8000", True),
+        ("６１０１０３１９８５０３０２１２３Ｘ", True),
+        ("bench-5f3a9c1d-0000123", False),  # 12 digits, but never 10 in one number's shape
+        ("2026-11-27-001", True),  # ten digits in a row of separators: searched in full
+        ("T-2026-001/M3", False),
+    ],
+)
+def test_the_quick_look_rules_out_what_no_number_is_written_as(text: str, possible: bool) -> None:
+    assert phone_or_id_possible(text) is possible

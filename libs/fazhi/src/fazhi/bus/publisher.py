@@ -192,7 +192,9 @@ class KafkaPublisher:
                 )
                 for event in events
             ]
-            sent = await asyncio.wait_for(asyncio.gather(*futures), self._timeout_s)
+            # `asyncio.timeout`, not `wait_for`: no task made per request for the wait.
+            async with asyncio.timeout(self._timeout_s):
+                sent = [await futures[0]] if len(futures) == 1 else await asyncio.gather(*futures)
         except (KafkaError, OSError, TimeoutError) as exc:
             self._discard(producer, exc)
             raise PublishError(f"Kafka did not acknowledge {topic}: {exc!r}") from exc

@@ -661,10 +661,20 @@ FEWEST_DIGITS = 10
 least two digits and a local number of at least seven; a mobile has 11, an ID number 15 or 18."""
 
 
+# After folding, a phone or ID number is written with digits, the separators between them, and
+# the brackets and plus of a dialling code: nothing else comes before its `FEWEST_DIGITS`th digit.
+_NUMBER_RUN = re.compile(r"[0-9 .\-()+]+")
+
+
 def phone_or_id_possible(text: str) -> bool:
-    """False when ``text`` cannot hold a phone or an ID number: it has fewer than
-    `FEWEST_DIGITS` decimal digits (of any script: folding maps each to one ASCII digit)."""
-    return sum(c.isdecimal() for c in text) >= FEWEST_DIGITS
+    """False when ``text`` cannot hold a phone or an ID number: no run of the characters one is
+    written with (after folding, which maps every decimal digit of any script to one ASCII digit)
+    holds `FEWEST_DIGITS` digits. `bench-5f3a-0000123` holds none; `C-13991234567` does."""
+    if sum(c.isdecimal() for c in text) < FEWEST_DIGITS:
+        return False
+    return any(
+        sum(c.isdigit() for c in run) >= FEWEST_DIGITS for run in _NUMBER_RUN.findall(_fold(text))
+    )
 
 
 def contains_personal_data(text: str, parties: Sequence[Party] = ()) -> bool:

@@ -60,9 +60,10 @@ def personal_id(value: str) -> str | None:
     """Why an id (a record key, a URL segment) cannot be taken: it reads as an ID number or a
     phone by the rules of `fazhi.rules.redaction`; None when it does not. UUIDs inside it are not
     read (hex groups are no phone). Remembered: the same subjects and ids come again and again."""
+    value = _UUID.sub("~", value)
     if not phone_or_id_possible(value):
         return None
-    found = numbers_in(_UUID.sub("~", value))
+    found = numbers_in(value)
     kinds = [name for kind, name in _NUMBER_NAMES.items() if kind in found]
     if not kinds:
         return None
