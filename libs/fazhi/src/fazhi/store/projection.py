@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -136,17 +136,24 @@ class MongoStore:
         return {doc["_id"]: doc for doc in found if doc is not None}
 
     async def commit(self, saves: Sequence[Save], rows: Sequence[tuple[str, Document]]) -> None:
-        # Timeline rows first: whoever reads an aggregate then finds its rows too.
-        for collection, docs in _group(rows).items():
-            await self._insert_new(collection, docs)
-        for collection, ops in _group((s.collection, _save_op(s)) for s in saves).items():
-            for chunk in _chunks(ops, UPDATE_BATCH):
-                try:
-                    result = await self.db[collection].bulk_write(chunk, ordered=False)
-                except BulkWriteError as exc:
-                    raise ConflictError(f"{collection}: {_write_errors(exc)}") from exc
-                if result.inserted_count + result.matched_count != len(chunk):
-                    raise ConflictError(f"{collection}: a document changed while the batch ran")
+        # Timeline rows first: whoever reads an aggregate then finds its rows too. Each step
+        # writes its collections concurrently (one round trip, not one per collection: a
+        # trigger's item waits for these), and ends only when every write has: a batch tried
+        # again after a conflict never races a write of its first try.
+        await _every(self._insert_new(c, docs) for c, docs in _group(rows).items())
+        grouped = _group((s.collection, _save_op(s)) for s in saves)
+        await _every(self._save(c, ops) for c, ops in grouped.items())
+
+    async def _save(
+        self, collection: str, ops: list[InsertOne[Document] | ReplaceOne[Document]]
+    ) -> None:
+        for chunk in _chunks(ops, UPDATE_BATCH):
+            try:
+                result = await self.db[collection].bulk_write(chunk, ordered=False)
+            except BulkWriteError as exc:
+                raise ConflictError(f"{collection}: {_write_errors(exc)}") from exc
+            if result.inserted_count + result.matched_count != len(chunk):
+                raise ConflictError(f"{collection}: a document changed while the batch ran")
 
     async def claim(self, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
         existing = await self._insert_new(LEDGER, [{"_id": e.key, **e.fields} for e in entries])
@@ -190,6 +197,17 @@ def _write_errors(exc: BulkWriteError) -> str:
 
 def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+async def _every(writes: Iterable[Coroutine[Any, Any, Any]]) -> None:
+    """Run `writes` concurrently to their end; then raise the first error, if any."""
+    jobs = list(writes)
+    if len(jobs) == 1:
+        await jobs[0]
+        return
+    for outcome in await asyncio.gather(*jobs, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def _group(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
