@@ -43,6 +43,7 @@ from common import (
     machine,
     percentile_ms,
     procfile_uvicorn,
+    random_letters,
     say,
     wait_http_ok,
 )
@@ -184,7 +185,7 @@ async def background(base: str, key: str, per_s: float, stop: asyncio.Event) -> 
         while not stop.is_set():
             due = began + posted / per_s
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            body = incident(f"bench-i-{uuid.uuid4().hex[:12]}")
+            body = incident(f"bench-i-{random_letters(12)}")
             response = await http.post("/v1/events", content=json.dumps(body).encode())
             posted += response.status_code == 202
     return posted
@@ -209,7 +210,7 @@ async def measure(args: argparse.Namespace, staff: str, department: str) -> dict
     headers = {"authorization": f"Bearer {department}", **STRUCTURED}
     async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as http:
         for n in range(args.alerts):
-            alert_id = f"bench-a-{uuid.uuid4().hex[:12]}"
+            alert_id = f"bench-a-{random_letters(12)}"
             body = json.dumps(alert(alert_id)).encode()
             began = time.perf_counter()
             response = await http.post("/v1/events", content=body)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shlex
 import signal
 import statistics
@@ -96,6 +97,13 @@ def at_most(value: float | None, maximum: float) -> bool | None:
 
 def both(*checks: bool | None) -> bool | None:
     return None if None in checks else all(checks)
+
+
+def random_letters(n: int) -> str:
+    """A random part of the ids a benchmark posts, letters only: a random hex part is now and
+    then all digits, and an id that reads as a phone or ID number is refused (422), as it must
+    be, or searched in full (`fazhi.web.ingest.personal_id`), so the figure would be a lottery."""
+    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n))
 
 
 def rate(count: float, seconds: float | None) -> float | None:

@@ -49,6 +49,7 @@ from common import (
     percentile_ms,
     procfile_uvicorn,
     producer,
+    random_letters,
     rate,
     say,
     service_env,
@@ -103,7 +104,7 @@ def create_key(role: str) -> str:
 
 def notice(n: int) -> Any:
     now = datetime.now(CHINA_TZ)
-    item_id = f"bench-{uuid.uuid4().hex[:12]}"
+    item_id = f"bench-{random_letters(12)}"
     return new_event(
         type=type_of(su.ItemOpened),
         source=f"/units/{UNIT}",

@@ -29,7 +29,6 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from typing import Any
 
 from common import (
@@ -58,6 +57,7 @@ from common import (
     procfile_uvicorn,
     producer,
     progress_event,
+    random_letters,
     rate,
     rss_mb,
     say,
@@ -103,7 +103,7 @@ def wrk(
     """One wrk load; events/s counts events answered 202 over the first request to last answer."""
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
     argv += ["-s", str(ROOT / "bench" / "load.lua"), url, "--"]
-    argv += [str(per_request), str(budget), uuid.uuid4().hex[:8], key, ",".join(subjects)]
+    argv += [str(per_request), str(budget), random_letters(8), key, ",".join(subjects)]
     cpu = CpuWatch(watch)
     children_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=seconds + 60)
@@ -131,7 +131,7 @@ def wrk(
 
 def progress_records(count: int, subjects: list[str]) -> list[Any]:
     """`count` progress reports as Kafka records, new ids, about `subjects` in turn."""
-    run = uuid.uuid4().hex[:8]
+    run = random_letters(8)
     return [
         kafka_record(progress_event(f"bench-{run}-{n:07d}", subjects[n % len(subjects)], n))
         for n in range(count)

@@ -51,6 +51,7 @@ from common import (
     procfile_uvicorn,
     producer,
     progress_event,
+    random_letters,
     say,
     service_env,
     wait_http_ok,
@@ -243,7 +244,7 @@ async def triggers(key: str, count: int, stream: Stream) -> dict[str, Any]:
         base_url=f"http://127.0.0.1:{API_PORT}", headers=headers, timeout=30
     ) as http:
         for n in range(count + 10):  # the first 10 warm up
-            body = finding(f"L{uuid.uuid4().hex[:10]}")
+            body = finding(f"L{random_letters(10)}")
             started = time.monotonic()
             answer = await http.post(
                 "/v1/events",
