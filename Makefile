@@ -18,7 +18,7 @@ help:
 	@echo "make demo   post a week of the district to the running platform (DEMO_FLAGS=--live: over 3 minutes)"
 	@echo "make screenshots  the portal, console and dashboard after make demo, into docs/screenshots"
 	@echo "make test   the same stack, then lint, type checks, unit, integration and e2e tests"
-	@echo "make stop   stop the Kafka broker, FerretDB and PostgreSQL started here"
+	@echo "make stop   stop what started here: make run's apis and workers, Kafka, FerretDB, PostgreSQL"
 	@echo "make lock   recompile requirements.lock after a dependency change"
 	@echo "make asyncapi  regenerate docs/asyncapi.json from the event contracts"
 	@echo "make deploy-files  regenerate the Kubernetes files made from the topology, rules and dashboards"

@@ -16,8 +16,10 @@
 #                create topics. PostgreSQL: initdb on the first start; the `ferretdb` database and
 #                the GIN twin triggers (deploy/local/postgres/gin-twins.sql) are set up before
 #                FerretDB starts.
-#   stop         stop FerretDB and Kafka (exactly the processes recorded in our pid files: TERM,
-#                20 s, then KILL), then the PostgreSQL server of our cluster
+#   stop         stop `make run`'s apis and workers if they run, then FerretDB and Kafka (exactly
+#                the processes recorded in our pid files: TERM, 20 s, then KILL), then the
+#                PostgreSQL server of our cluster
+#   services-stop  stop just `make run`'s apis and workers (its supervisor, scripts/supervise.py)
 #   status       print what is running
 #   kafka-start  start just the broker(s) not running (and make sure the topics exist)
 #   kafka-stop [N]  stop just the broker (tests use this to simulate the broker going away);
@@ -899,7 +901,31 @@ cmd_status() {
 	return "$rc"
 }
 
+# `make run`'s supervisor (scripts/supervise.py) of this checkout, if one runs (its pid is in
+# $RUN/supervise.json): stopped with everything it started (TERM; it gives them 15 s, then KILL),
+# so that nothing is started again against a stack that is going away.
+stop_services() {
+	local state=$RUN/supervise.json pid cmd deadline
+	[[ -f $state ]] || return 0
+	pid=$(sed -n 's/.*"supervisor": *\([0-9][0-9]*\).*/\1/p' "$state" | head -n 1)
+	if [[ -n $pid ]] && alive "$pid" &&
+		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) &&
+		[[ $cmd == *scripts/supervise.py* && $(readlink "/proc/$pid/cwd") == "$ROOT" ]]; then
+		log "services: stopping make run's apis and workers (supervisor pid $pid)"
+		kill -TERM "$pid" 2>/dev/null || true
+		deadline=$((SECONDS + 30))
+		while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+		if alive "$pid"; then
+			warn "services: supervisor pid $pid still running after 30 s; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		log "services: stopped"
+	fi
+	rm -f "$state"
+}
+
 cmd_stop() {
+	stop_services
 	stop_procs "${KAFKA_NAMES[@]}" ferretdb
 	stop_postgres
 }
@@ -913,6 +939,7 @@ cmd_analyze() {
 }
 
 cmd_reset() {
+	stop_services
 	stop_procs "${KAFKA_NAMES[@]}" ferretdb
 	stop_postgres
 	log "reset: deleting $KAFKA_DATA, $KAFKA_CLUSTER_ID, $KAFKA_CLUSTER_DIR, $FERRET_DIR and the PostgreSQL cluster $PG_DATA"
@@ -957,6 +984,7 @@ main() {
 	font) mkdir -p "$LOGS"; install_cjk_font ;;
 	start) cmd_start ;;
 	stop) cmd_stop ;;
+	services-stop) stop_services ;;
 	status) cmd_status ;;
 	kafka-start) cmd_kafka_start ;;
 	kafka-stop) kafka_nodes "${2:-}" && stop_procs "${SELECTED[@]}" ;;

@@ -4,6 +4,7 @@ and live feeds over Kafka that a viewer resumes without missing or repeating an 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -128,23 +129,31 @@ def key() -> str:
 
 
 def relay_app(topic: str) -> FastAPI:
-    app = FastAPI()
+    # The key store lives as long as the app, as in a service: a relay that closes a socket
+    # returns at once (a database client closed per socket made the test client's exit race
+    # the endpoint's own end on a busy machine).
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO)
+        app.state.keys = KeyStore(mongo[AUTH_DB])
+        try:
+            yield
+        finally:
+            await mongo.close()
+
+    app = FastAPI(lifespan=lifespan)
     install_problem_handlers(app)
     feed = KafkaFeed(KAFKA, [topic], {SHOWN}, poll_ms=100)
 
     @app.websocket("/live")
     async def live(websocket: WebSocket) -> None:
-        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO)
-        try:
-            await websocket_relay(
-                websocket,
-                feed,
-                keys=KeyStore(mongo[AUTH_DB]),
-                allowed=lambda who: who.has(Role.STAFF),
-                heartbeat_s=0.5,
-            )
-        finally:
-            await mongo.close()
+        await websocket_relay(
+            websocket,
+            feed,
+            keys=websocket.app.state.keys,
+            allowed=lambda who: who.has(Role.STAFF),
+            heartbeat_s=0.5,
+        )
 
     @app.get("/stream")
     async def stream(last_event_id: str | None = Header(None)) -> Any:
