@@ -5,7 +5,6 @@ and the form's rate limit."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from open_government.portal.search import Filters, search
 from open_government.search.index import SearchIndex
 from open_government.search.projection import SearchProjection
 from open_government.store import DOCUMENTS, REQUESTS, ensure_indexes
-from tests.support.processes import KAFKA, MONGO
+from tests.support.processes import KAFKA, MONGO, scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -33,14 +32,9 @@ AT = datetime(2026, 11, 30, 10, 0, tzinfo=CHINA_TZ)
 
 @pytest.fixture
 async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO, tz_aware=True)
-    name = f"test_opengov_store_{uuid.uuid4().hex[:8]}"
-    try:
-        await ensure_indexes(client[name])
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    async with scratch_database("test_opengov_store") as fresh:
+        await ensure_indexes(fresh)
+        yield fresh
 
 
 async def test_fifty_concurrent_requests_get_fifty_distinct_consecutive_numbers(

@@ -9,13 +9,11 @@ import base64
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.store import retention
@@ -28,7 +26,7 @@ from fazhi.store.sealing import (
     MasterKey,
     MongoDataKeys,
 )
-from tests.support.processes import MONGO, ROOT
+from tests.support.processes import MONGO, ROOT, scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +36,8 @@ DAYS = 30
 
 @pytest.fixture
 async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO, tz_aware=True)
-    name = f"test_retention_{uuid.uuid4().hex[:6]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    async with scratch_database("test_retention") as fresh:
+        yield fresh
 
 
 def keyring(db: AsyncDatabase[dict[str, Any]]) -> Keyring:

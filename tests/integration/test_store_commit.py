@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.store.projection import VERSION, ConflictError, MongoStore, Save
-from tests.support.processes import MONGO
+from tests.support.processes import scratch_database
 
 
 @pytest.fixture
 async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO, tz_aware=True)
-    name = f"test_store_commit_{uuid.uuid4().hex[:6]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    async with scratch_database("test_store_commit") as fresh:
+        yield fresh
 
 
 def new(collection: str, doc_id: str, **fields: Any) -> Save:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +19,8 @@ from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi import topology
 from fazhi.contracts.envelope import CHINA_TZ
@@ -31,6 +35,18 @@ AUTH_DB = f"{DB_PREFIX}{topology.AUTH_DATABASE}"
 CST = CHINA_TZ
 # How every api server runs, as in the Procfile and the image's launcher.
 UVICORN_FLAGS = ("--no-access-log", "--loop", "uvloop", "--http", "httptools")
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(prefix: str) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A database of the test stack's store of its own (`<prefix>_<random>`), dropped after."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO, tz_aware=True)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
 
 
 @dataclass(frozen=True)

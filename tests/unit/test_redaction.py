@@ -640,17 +640,15 @@ NOISY = st.lists(
 ).map("".join)
 
 
+def with_a_number(before: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """`before`, then a personal number of any kind, then noise."""
+    numbers = st.one_of(resident_ids(), old_ids(), mobiles(), landlines())
+    return st.builds(lambda s, v, t: s + v + t, before, numbers, NOISY)
+
+
 @PROPERTY
 @given(
-    text=st.one_of(
-        NOISY,
-        st.builds(
-            lambda s, v, t: s + v + t,
-            st.sampled_from(SENTENCES),
-            st.one_of(resident_ids(), old_ids(), mobiles(), landlines()),
-            NOISY,
-        ),
-    ),
+    text=st.one_of(NOISY, with_a_number(st.sampled_from(SENTENCES))),
     with_parties=st.booleans(),
 )
 def test_redact_is_idempotent(text: str, with_parties: bool) -> None:
@@ -881,17 +879,7 @@ def test_several_numbers_however_written(values: list[str], sentences: list[str]
 
 
 @PROPERTY
-@given(
-    text=st.one_of(
-        NOISY,
-        st.builds(
-            lambda s, v, t: s + v + t,
-            NOISY,
-            st.one_of(resident_ids(), old_ids(), mobiles(), landlines()),
-            NOISY,
-        ),
-    )
-)
+@given(text=st.one_of(NOISY, with_a_number(NOISY)))
 def test_the_quick_look_never_misses_a_phone_or_id_number(text: str) -> None:
     # `phone_or_id_possible` spares the full search (ids of every event are looked at): it may
     # say yes to what holds none, never no to what holds one.
