@@ -720,8 +720,12 @@ def test_plans_supplies_and_forces_are_registered(
         ):
             key = {"plan": "plan_id", "supp": "supply_id", "forc": "force_id"}[kind[10:14]]
             _post(http, event(kind, unit, subject, {key: subject, **data}))
-        drilled = _read(http, f"/v1/plans/{plan}", lambda d: bool(d.get("drills")))
+        # A document's fields are written after its timeline rows (docs/architecture.md).
+        drilled = _read(http, f"/v1/plans/{plan}", lambda d: bool(d.get("last_drill_on")))
         assert drilled["last_drill_on"] == "2026-06-15"
+        assert [(d["drilled_on"], d["note"]) for d in drilled["drills"]] == [
+            ("2026-06-15", "桌面推演")
+        ]
         low = _read(http, f"/v1/supplies/{supply}", lambda d: bool(d.get("low_since")))
         assert low["status"] == "low"
         paid = _read(http, f"/v1/forces/{force}", lambda d: d.get("compensated_yuan") == 12000)
