@@ -6,6 +6,7 @@ body from either, refusals and the 503 of an unreachable broker included."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +14,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from fazhi.bus.publisher import FakePublisher
-from fazhi.contracts.envelope import BATCH, CHINA_TZ, STRUCTURED
-from fazhi.web.ingest import IngestDoor
+from fazhi.bus.publisher import FakePublisher, Placement
+from fazhi.contracts.envelope import BATCH, CHINA_TZ, STRUCTURED, CloudEvent
+from fazhi.web.app import ServiceApp
 from supervision.api import create_app
 from tests.support.fakestore import FakeDatabase, fake_runtime
 
@@ -76,20 +77,29 @@ REQUESTS: dict[str, tuple[dict[str, str], bytes]] = {
 }
 
 
-def app(*, door: bool, broker_down: bool = False) -> FastAPI:
+class BrokenPublisher(FakePublisher):
+    """A publisher with a bug: what no exception handler names."""
+
+    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> list[Placement]:
+        raise RuntimeError("a bug in the publisher")
+
+
+def app(*, door: bool, broker_down: bool = False, broken: bool = False) -> ServiceApp:
     built = create_app(publisher=FakePublisher(fail=broker_down))
+    assert isinstance(built, ServiceApp)
     runtime = fake_runtime(FakeDatabase())
-    runtime.publisher = FakePublisher(fail=broker_down)
+    runtime.publisher = BrokenPublisher() if broken else FakePublisher(fail=broker_down)
     built.state.runtime = runtime
-    if not door:
-        built.user_middleware = [m for m in built.user_middleware if m.cls is not IngestDoor]
+    built.ingest_door = door
     return built
 
 
 async def answer(
     built: FastAPI, headers: dict[str, str], body: bytes
 ) -> tuple[int, dict[str, str], Any]:
-    transport = httpx.ASGITransport(app=built)
+    # An unexpected error is answered with a problem and raised on to the server, whose log
+    # then has it: here the answer is compared, the raise is checked apart.
+    transport = httpx.ASGITransport(app=built, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         response = await http.post("/v1/events", content=body, headers=headers)
     kept = ("content-type", "www-authenticate", "retry-after", "x-content-type-options")
@@ -118,6 +128,21 @@ async def test_both_doors_refuse_alike_while_the_broker_is_away() -> None:
     assert through_door[0] == 503
     assert through_door[1]["retry-after"]
     assert through_door[1]["content-type"] == "application/problem+json"
+
+
+async def test_both_doors_answer_an_unexpected_error_alike_and_raise_it_to_the_server() -> None:
+    headers, body = REQUESTS["accepted"]
+    through_door = await answer(app(door=True, broken=True), headers, body)
+    through_route = await answer(app(door=False, broken=True), headers, body)
+    assert through_door == through_route
+    assert through_door[0] == 500
+    assert through_door[1]["content-type"] == "application/problem+json"
+    assert through_door[1]["x-content-type-options"] == "nosniff"
+    for door in (True, False):
+        transport = httpx.ASGITransport(app=app(door=door, broken=True))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            with pytest.raises(RuntimeError, match="a bug in the publisher"):
+                await http.post("/v1/events", content=body, headers=headers)
 
 
 async def test_the_door_takes_only_posts_to_the_events_path() -> None:

@@ -36,7 +36,13 @@ from fazhi.web.auth import Principal
 from fazhi.web.body import read_body
 from fazhi.web.cloudevents import HttpEvents, http_mode, read_http
 from fazhi.web.eventschema import event_schema
-from fazhi.web.problems import Problem, field_errors, handler_for, invalid_fields
+from fazhi.web.problems import (
+    Problem,
+    field_errors,
+    handler_for,
+    invalid_fields,
+    server_error,
+)
 from fazhi.web.service import Caller, ServiceRuntime, runtime
 
 log = logging.getLogger(__name__)
@@ -411,12 +417,17 @@ class EventsIngest:
 
 
 class IngestDoor:
-    """ASGI middleware: `POST <path>` goes straight to `EventsIngest.accept`, past the router.
+    """ASGI middleware in front of a service app's whole middleware stack (`ServiceApp`):
+    `POST <path>` goes straight to `EventsIngest.accept`, past the app's middlewares and router;
+    every other request passes through untouched.
 
-    It authenticates as every route does (`KeyStore.authenticate`), and an error becomes the
-    answer the app's own exception handlers give it (`fazhi.web.problems`), so a client cannot
-    tell which door it came through; an exception no handler names goes on to the app's error
-    middleware, as from a route. Every other request passes through untouched."""
+    It does what those layers would do for this one request, with their own rules: it
+    authenticates as every route does (`KeyStore.authenticate`); the body limit is
+    `read_body`'s, as on the route; an error becomes the answer the app's own exception handlers
+    give it (`fazhi.web.problems`), an unexpected one the server-error answer (then raised on to
+    the server, which logs it, as the app's error middleware does). The security headers are
+    set outside both doors (`fazhi.web.headers.SecurityHeaders`). So a client cannot tell which
+    door it came through (tests/unit/test_ingest_door.py)."""
 
     def __init__(self, app: ASGIApp, *, ingest: EventsIngest, path: str = "/v1/events") -> None:
         self.app = app
@@ -435,6 +446,7 @@ class IngestDoor:
         except Exception as exc:
             handler = handler_for(request.app, exc)
             if handler is None:
+                await (await server_error(request, exc))(scope, receive, send)
                 raise
             response = await handler(request, exc)
         await response(scope, receive, send)

@@ -234,6 +234,13 @@ def handler_for(app: Any, exc: Exception) -> Handler | None:
     return None
 
 
+async def server_error(request: Request, exc: Exception) -> Response:
+    """The answer the app's server-error middleware gives an exception no handler names (the
+    catch-all `Exception` handler's), for an ASGI layer outside it to send before raising."""
+    handler: Handler = request.app.exception_handlers.get(Exception, _unhandled_handler)
+    return await handler(request, exc)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     install_server_problems()
     app.add_exception_handler(Problem, _problem_handler)
