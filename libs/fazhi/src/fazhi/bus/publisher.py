@@ -73,6 +73,8 @@ class KafkaPublisher:
         self._topics = tuple(topics)
         self._producer: AIOKafkaProducer | None = None
         self._retired: set[asyncio.Task[None]] = set()
+        self._leaders: dict[str, tuple[object, frozenset[int | None]]] = {}
+        """Per topic, the leaders of its partitions and the metadata they were read from."""
         self._lock = asyncio.Lock()
         self._connecting: asyncio.Task[None] | None = None
         self._failed_at = -1e9
@@ -156,16 +158,13 @@ class KafkaPublisher:
 
     async def _cached_leaders_reachable(self, producer: AIOKafkaProducer, topic: str) -> bool:
         client = producer.client
-        partitions = client.cluster.partitions_for_topic(topic)
-        if not partitions:
+        leaders = self._leaders_of(client.cluster, topic)
+        if not leaders:
             try:
                 await asyncio.wait_for(client._wait_on_metadata(topic), self._timeout_s)
             except (KafkaError, TimeoutError):
                 return False
-            partitions = client.cluster.partitions_for_topic(topic) or set()
-        leaders = {
-            client.cluster.leader_for_partition(TopicPartition(topic, p)) for p in partitions
-        }
+            leaders = self._leaders_of(client.cluster, topic)
         if not leaders or None in leaders or -1 in leaders:
             return False
         if all(_connected(client, node) for node in leaders):
@@ -177,6 +176,21 @@ class KafkaPublisher:
             except (KafkaError, OSError, TimeoutError):
                 return False
         return True
+
+    def _leaders_of(self, cluster: Any, topic: str) -> frozenset[int | None]:
+        """The leaders of the topic's partitions (none while its partitions are unknown).
+        Read once per metadata update, not per request: every update replaces the cluster's
+        partition table, so the table they were read from says whether they are current."""
+        table = cluster._partitions
+        cached = self._leaders.get(topic)
+        if cached is not None and cached[0] is table:
+            return cached[1]
+        partitions = cluster.partitions_for_topic(topic) or set()
+        leaders = frozenset(
+            cluster.leader_for_partition(TopicPartition(topic, p)) for p in partitions
+        )
+        self._leaders[topic] = (table, leaders)
+        return leaders
 
     async def publish(self, topic: str, events: Sequence[CloudEvent]) -> list[Placement]:
         producer = await self._ensure_started()
