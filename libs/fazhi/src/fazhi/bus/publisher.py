@@ -73,7 +73,7 @@ class KafkaPublisher:
         self._topics = tuple(topics)
         self._producer: AIOKafkaProducer | None = None
         self._retired: set[asyncio.Task[None]] = set()
-        self._leaders: dict[str, tuple[object, frozenset[int | None]]] = {}
+        self._leaders: dict[str, tuple[object, frozenset[int] | None]] = {}
         """Per topic, the leaders of its partitions and the metadata they were read from."""
         self._lock = asyncio.Lock()
         self._connecting: asyncio.Task[None] | None = None
@@ -159,13 +159,13 @@ class KafkaPublisher:
     async def _cached_leaders_reachable(self, producer: AIOKafkaProducer, topic: str) -> bool:
         client = producer.client
         leaders = self._leaders_of(client.cluster, topic)
-        if not leaders:
+        if leaders is not None and not leaders:
             try:
                 await asyncio.wait_for(client._wait_on_metadata(topic), self._timeout_s)
             except (KafkaError, TimeoutError):
                 return False
             leaders = self._leaders_of(client.cluster, topic)
-        if not leaders or None in leaders or -1 in leaders:
+        if not leaders:
             return False
         if all(_connected(client, node) for node in leaders):
             return True  # what `client.ready` answers first, without two awaits per leader
@@ -177,18 +177,18 @@ class KafkaPublisher:
                 return False
         return True
 
-    def _leaders_of(self, cluster: Any, topic: str) -> frozenset[int | None]:
-        """The leaders of the topic's partitions (none while its partitions are unknown).
-        Read once per metadata update, not per request: every update replaces the cluster's
-        partition table, so the table they were read from says whether they are current."""
+    def _leaders_of(self, cluster: Any, topic: str) -> frozenset[int] | None:
+        """The leaders of the topic's partitions: none while its partitions are unknown, None
+        while one of them has no leader. Read once per metadata update, not per request: every
+        update replaces the cluster's partition table, so the table they were read from says
+        whether they are current."""
         table = cluster._partitions
         cached = self._leaders.get(topic)
         if cached is not None and cached[0] is table:
             return cached[1]
         partitions = cluster.partitions_for_topic(topic) or set()
-        leaders = frozenset(
-            cluster.leader_for_partition(TopicPartition(topic, p)) for p in partitions
-        )
+        found = {cluster.leader_for_partition(TopicPartition(topic, p)) for p in partitions}
+        leaders = None if None in found or -1 in found else frozenset(found)
         self._leaders[topic] = (table, leaders)
         return leaders
 
