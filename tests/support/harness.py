@@ -4,6 +4,7 @@ and derived events out. Pure: no broker, no database."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fazhi.bus.batch import Handler
@@ -23,6 +24,9 @@ from fazhi.store.sealing import (
     personal_present,
     seal,
 )
+
+RECORDS_FROM = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+"""The time of the harness's first record; each next one a second later."""
 
 
 class Harness:
@@ -69,7 +73,8 @@ class Harness:
         for event in events:
             value = event if isinstance(event, bytes) else event.to_bytes()
             topic = self.catalog.topic if isinstance(event, bytes) else self.topic_of(event)
-            out.append(Record(topic, partition, self.offset, b"k", value))
+            time = RECORDS_FROM + timedelta(seconds=self.offset)
+            out.append(Record(topic, partition, self.offset, b"k", value, time))
             self.offset += 1
         return out
 

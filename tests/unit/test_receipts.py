@@ -48,6 +48,21 @@ async def test_an_applied_event_s_receipt_names_its_aggregate_and_the_version_af
     assert got["accepted"]["topic"] == TOPIC
 
 
+async def test_the_ledger_entry_alone_answers_as_it_does_beside_the_api_s_note(h: Harness) -> None:
+    """The api writes no note of a record the worker has answered for (`ReceiptWriter`): the
+    receipt is the same without it, its subject and time included."""
+    event = filed("R1", "reconsideration")
+    (record,) = h.records(event)
+    assert await h.replay([record]) == [Outcome.APPLIED]
+    note = accepted_doc(
+        event, Placement(record.topic, record.partition, record.offset, record.time or AT)
+    )
+    alone = receipt_of(h, event)
+    assert alone == receipt_of(h, event, note)
+    assert alone["subject"] == "R1"
+    assert alone["accepted"]["at"] == record.time
+
+
 async def test_events_of_one_aggregate_in_one_batch_share_the_version_that_first_holds_them(
     h: Harness,
 ) -> None:

@@ -69,6 +69,9 @@ class ServiceSettings(BaseSettings):
     """How long the api trusts the owners it read of an aggregate (0: read them every time)."""
     owner_cache_size: int = Field(default=20_000, ge=0)
     """How many aggregates' owners the api keeps (least recently used ones go first)."""
+    receipt_hold_s: float = Field(default=2.0, ge=0, le=60)
+    """How long the api holds its note of an accepted event before writing it, unless the
+    worker has answered for the event by then (`fazhi.receipts.writer`)."""
 
     master_key: SecretStr = SecretStr("")
     """The key that wraps the service's data keys: 32 random bytes in base64, from a secret

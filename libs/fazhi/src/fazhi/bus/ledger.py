@@ -40,14 +40,20 @@ class _Item:
 
 
 def _ledger_fields(record: Record, event: CloudEvent) -> dict[str, Any]:
-    return {
+    """What an entry keeps of the record: with its subject and time, the receipt it is needs
+    no note of the api's (`fazhi.receipts`)."""
+    fields: dict[str, Any] = {
         "source": event.source,
         "id": event.id,
         "type": event.type,
+        "subject": event.subject,
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
     }
+    if record.time is not None:
+        fields["time"] = record.time
+    return fields
 
 
 def _ledger_changes(item: _Item) -> bool:

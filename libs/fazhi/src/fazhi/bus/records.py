@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +27,8 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
+    time: datetime | None = None
+    """The record's timestamp (when the broker's producer made it), if known."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -271,6 +272,11 @@ async def log_records(
                 offset=record.offset,
                 key=record.key,
                 value=record.value,
+                time=(
+                    datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                    if record.timestamp and record.timestamp > 0
+                    else None
+                ),
             )
             if not buffers[tp] and tp in open_:
                 await refill([tp])

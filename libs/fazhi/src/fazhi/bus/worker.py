@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic
 
@@ -186,6 +186,7 @@ def create_worker_app(
                             offset=e.message.offset,
                             key=e.message.key,
                             value=e.message.value,
+                            time=_record_time(e.message.timestamp),
                         )
                         for e in events
                     ]
@@ -320,3 +321,8 @@ class WorkerEntry(Generic[S]):
 
     def main(self) -> None:
         run_worker(self.create())
+
+
+def _record_time(timestamp: float | None) -> datetime | None:
+    """A record's timestamp (faust gives seconds; none is 0 or less) as a UTC time."""
+    return datetime.fromtimestamp(timestamp, UTC) if timestamp and timestamp > 0 else None

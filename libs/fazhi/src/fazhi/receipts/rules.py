@@ -103,8 +103,9 @@ def receipt(
         "source": head.get("source"),
         "type": head.get("type"),
     }
-    if posted is not None and posted.get("subject"):
-        found["subject"] = posted["subject"]
+    subject = (posted or {}).get("subject") or head.get("subject")
+    if subject:
+        found["subject"] = subject
     instance = f"/v1/events/{head.get('id')}"
     duplicate = entry.get("duplicate") if entry is not None else None
     pending = posted is not None and (

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from fazhi import topology
 from fazhi.bus.audit import AUDIT, public_entry
+from fazhi.bus.progress import WorkerProgress
 from fazhi.bus.publisher import KafkaPublisher, Publisher
 from fazhi.bus.tail import LiveTail, tail_metrics
 from fazhi.contracts.envelope import ID_PATTERN
@@ -191,6 +192,11 @@ def create_service_app(
             timeout_s=settings.publish_timeout_s,
             topics=[catalog.topic],
         )
+        progress = (
+            WorkerProgress(settings.kafka(), settings.consumer_group(catalog.service))
+            if publisher is None
+            else None
+        )
         tail = (
             LiveTail(
                 settings.kafka(),
@@ -214,7 +220,14 @@ def create_service_app(
                 max_entries=settings.owner_cache_size, ttl_s=settings.owner_cache_ttl_s
             ),
             prepare=prepare,
-            receipts=(receipts := ReceiptWriter(mongo[settings.mongo_db])),
+            receipts=(
+                receipts := ReceiptWriter(
+                    mongo[settings.mongo_db],
+                    # With a publisher of its own (tests), no worker to ask: every note is kept.
+                    progress=progress,
+                    hold_s=settings.receipt_hold_s,
+                )
+            ),
         )
         app.state.runtime = rt
         start = getattr(kafka, "start", None)
@@ -235,6 +248,8 @@ def create_service_app(
             for component in reversed(components):
                 await component.stop()
             await receipts.stop()
+            if progress is not None:
+                await progress.close()
             if tail is not None:
                 await tail.stop()
             stop = getattr(kafka, "stop", None)
