@@ -80,7 +80,9 @@ REQUESTS: dict[str, tuple[dict[str, str], bytes]] = {
 class BrokenPublisher(FakePublisher):
     """A publisher with a bug: what no exception handler names."""
 
-    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> list[Placement]:
+    async def publish(
+        self, topic: str, events: Sequence[CloudEvent], *, encoded: Sequence[bytes] | None = None
+    ) -> list[Placement]:
         raise RuntimeError("a bug in the publisher")
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from fazhi.contracts.envelope import CloudEvent, new_event
 from fazhi.store.catalog import EventType
-from fazhi.web.ingest import _check_owners
+from fazhi.web.ingest import Checked, _check_owners
 from fazhi.web.owners import OwnerCache
 from fazhi.web.problems import Problem
 from supervision.config import Settings as SupervisionSettings
@@ -197,7 +197,7 @@ def about(subject: str, unit: str) -> CloudEvent:
 
 async def check(rt: Any, *checked: tuple[CloudEvent, EventType]) -> int:
     try:
-        await _check_owners(rt, list(checked))
+        await _check_owners(rt, [Checked(event, kind, b"") for event, kind in checked])
     except Problem as problem:
         return problem.status
     return 202

@@ -36,8 +36,11 @@ class Placement:
 
 
 class Publisher(Protocol):
-    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> Sequence[Placement]:
-        """Publish in order; returns where each event landed (the broker acknowledged all)."""
+    async def publish(
+        self, topic: str, events: Sequence[CloudEvent], *, encoded: Sequence[bytes] | None = None
+    ) -> Sequence[Placement]:
+        """Publish in order; returns where each event landed (the broker acknowledged all).
+        `encoded`: each event's `to_bytes()`, where the caller has them already."""
         ...
 
     async def ready(self) -> bool: ...
@@ -192,19 +195,22 @@ class KafkaPublisher:
         self._leaders[topic] = (table, leaders)
         return leaders
 
-    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> list[Placement]:
+    async def publish(
+        self, topic: str, events: Sequence[CloudEvent], *, encoded: Sequence[bytes] | None = None
+    ) -> list[Placement]:
         producer = await self._ensure_started()
         if not await self._leaders_reachable(producer, topic):
             raise PublishError(f"the Kafka leaders of {topic} are not reachable")
         try:
+            values = encoded if encoded is not None else [event.to_bytes() for event in events]
             futures = [
                 await producer.send(
                     topic,
-                    value=event.to_bytes(),
+                    value=value,
                     key=event.subject.encode(),
                     headers=kafka_headers(event),
                 )
-                for event in events
+                for event, value in zip(events, values, strict=True)
             ]
             # `asyncio.timeout`, not `wait_for`: no task made per request for the wait.
             async with asyncio.timeout(self._timeout_s):
@@ -286,7 +292,9 @@ class FakePublisher:
     published: list[tuple[str, CloudEvent]] = field(default_factory=list)
     fail: bool = False
 
-    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> list[Placement]:
+    async def publish(
+        self, topic: str, events: Sequence[CloudEvent], *, encoded: Sequence[bytes] | None = None
+    ) -> list[Placement]:
         if self.fail:
             raise PublishError("the fake broker is down")
         first = len(self.published)

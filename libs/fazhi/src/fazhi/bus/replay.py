@@ -91,7 +91,9 @@ class CollectingPublisher:
 
     derived: list[tuple[str, CloudEvent]] = field(default_factory=list)
 
-    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> list[Placement]:
+    async def publish(
+        self, topic: str, events: Sequence[CloudEvent], *, encoded: Sequence[bytes] | None = None
+    ) -> list[Placement]:
         self.derived.extend((topic, event) for event in events)
         return [Placement(topic, -1, -1, event.time) for event in events]
 

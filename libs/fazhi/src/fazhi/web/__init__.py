@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "BOM": "csvfile",
     "csv_response": "csvfile",
     "csv_row": "csvfile",
+    "checked_as_is": "ingest",
     "seal_personal": "ingest",
     "Listing": "lists",
     "KafkaFeed": "live",
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from fazhi.web.csvfile import BOM as BOM
     from fazhi.web.csvfile import csv_response as csv_response
     from fazhi.web.csvfile import csv_row as csv_row
+    from fazhi.web.ingest import checked_as_is as checked_as_is
     from fazhi.web.ingest import seal_personal as seal_personal
     from fazhi.web.lists import Listing as Listing
     from fazhi.web.live import MAX_TOKEN_LENGTH as MAX_TOKEN_LENGTH

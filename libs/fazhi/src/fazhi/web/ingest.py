@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ValidationError
@@ -262,21 +262,30 @@ def _refusal(
     )
 
 
-def _check_size(event: CloudEvent) -> None:
-    if len(event.to_bytes()) > MAX_RECORD_BYTES:
+class Checked(NamedTuple):
+    """An event as its topic carries it, its type, and its record's bytes (serialised once:
+    the size is checked on them, and they are what the publisher sends)."""
+
+    event: CloudEvent
+    event_type: EventType
+    encoded: bytes
+
+
+def _encoded(event: CloudEvent) -> bytes:
+    encoded = event.to_bytes()
+    if len(encoded) > MAX_RECORD_BYTES:
         raise Problem(
             413,
             f"Event {event.id!r} is larger than {MAX_RECORD_BYTES} bytes, the most one record of the event log holds.",
             kind="payload-too-large",
         )
+    return encoded
 
 
-def check_events(
-    parsed: HttpEvents, catalog: EventCatalog, who: Principal
-) -> list[tuple[CloudEvent, EventType]]:
+def check_events(parsed: HttpEvents, catalog: EventCatalog, who: Principal) -> list[Checked]:
     """Every event of a request as its topic carries it (see `as_published`) with its type, or
     one Problem naming every refused entry."""
-    checked: list[tuple[CloudEvent, EventType]] = []
+    checked: list[Checked] = []
     refused: list[tuple[int | None, Problem]] = []
     for i, event in enumerate(parsed.entries):
         if event is None:
@@ -285,17 +294,17 @@ def check_events(
         try:
             event_type, data = _check_event(event, index, catalog, who)
             published = as_published(event, data, event_type, who)
-            _check_size(published)
+            encoded = _encoded(published)
         except Problem as problem:
             refused.append((index, problem))
             continue
-        checked.append((published, event_type))
+        checked.append(Checked(published, event_type, encoded))
     if refused or parsed.errors:
         raise _refusal(refused, parsed.errors, len(parsed.entries))
     return checked
 
 
-async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, EventType]]) -> None:
+async def _check_owners(rt: ServiceRuntime, checked: Sequence[Checked]) -> None:
     """Refuse at once events about aggregates another unit owns (the worker checks again).
 
     Owners come from the runtime's cache (`fazhi.web.owners`); the aggregates it does not hold
@@ -303,7 +312,7 @@ async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, Even
     collection on FerretDB).
     """
     # Types any unit may post (an acknowledgement by staff of another unit) are not checked.
-    owned = [(event, t) for event, t in checked if t.collection and not t.any_unit]
+    owned = [(c.event, t) for c in checked if (t := c.event_type).collection and not t.any_unit]
 
     async def fetch(collection: str, doc_id: str) -> list[str] | None:
         doc = await rt.db[collection].find_one({"_id": doc_id}, {OWNERS: 1})
@@ -321,26 +330,31 @@ async def _check_owners(rt: ServiceRuntime, checked: list[tuple[CloudEvent, Even
 
 
 async def seal_personal(
-    rt: ServiceRuntime, catalog: EventCatalog, checked: list[tuple[CloudEvent, EventType]]
-) -> list[CloudEvent]:
+    rt: ServiceRuntime, catalog: EventCatalog, checked: Sequence[Checked]
+) -> list[Checked]:
     """The events as their topic carries them: each personal field sealed under its aggregate's
     data key (made on first use), one key lookup per aggregate not in the keyring's cache.
-    Sealing makes a text longer by a third: the size is checked again."""
+    Sealing makes a text longer by a third: the size of a sealed event is checked again."""
 
     def where(event: CloudEvent, event_type: EventType) -> str:
         return key_id(event_type.collection or catalog.topic, event.subject)
 
-    personal = [(e, t) for e, t in checked if personal_present(e, t.model)]
+    personal = [c for c in checked if personal_present(c.event, c.event_type.model)]
     if not personal:
-        return [event for event, _ in checked]
-    keys = await rt.data_keys.get((where(e, t) for e, t in personal), create=True)
-    sealed = [
-        seal(e, t.model, keys[where(e, t)]) if personal_present(e, t.model) else e
-        for e, t in checked
-    ]
-    for event in sealed:
-        _check_size(event)
+        return list(checked)
+    keys = await rt.data_keys.get((where(c.event, c.event_type) for c in personal), create=True)
+    sealed = []
+    for c in checked:
+        if personal_present(c.event, c.event_type.model):
+            event = seal(c.event, c.event_type.model, keys[where(c.event, c.event_type)])
+            c = Checked(event, c.event_type, _encoded(event))
+        sealed.append(c)
     return sealed
+
+
+def checked_as_is(event: CloudEvent, event_type: EventType) -> Checked:
+    """An event the service made itself, for `seal_personal` (its size checked)."""
+    return Checked(event, event_type, _encoded(event))
 
 
 class EventsIngest:
@@ -390,12 +404,15 @@ class EventsIngest:
         try:
             checked = check_events(parsed, catalog, who)
             await _check_owners(rt, checked)
-            published = await seal_personal(rt, catalog, checked)
+            ready = await seal_personal(rt, catalog, checked)
         except Problem:
             self._count(events, "rejected")
             raise
+        published = [c.event for c in ready]
         try:
-            placed = await rt.publisher.publish(catalog.topic, published)
+            placed = await rt.publisher.publish(
+                catalog.topic, published, encoded=[c.encoded for c in ready]
+            )
         except PublishError as exc:
             self._count(events, "unavailable")
             log.warning("publish failed: %s", exc)

@@ -18,7 +18,15 @@ from fazhi.contracts import type_of
 from fazhi.contracts.envelope import CHINA_TZ, ID_PATTERN, new_event
 from fazhi.contracts.opengov import Channel, DocKind, RequestReceived, Validity
 from fazhi.rules import all_units, get_unit, is_unit_code
-from fazhi.web import Pages, Problem, ServiceRuntime, runtime, seal_personal, static_router
+from fazhi.web import (
+    Pages,
+    Problem,
+    ServiceRuntime,
+    checked_as_is,
+    runtime,
+    seal_personal,
+    static_router,
+)
 from open_government.domain.requests import receive_request
 from open_government.events import CATALOG
 from open_government.portal import search as finder
@@ -308,8 +316,10 @@ def router() -> APIRouter:
         )
         try:
             # Sealed as `POST /v1/events` seals it: the applicant travels encrypted.
-            sealed = await seal_personal(rt, CATALOG, [(event, CATALOG.types[received])])
-            await rt.publisher.publish(CATALOG.topic, sealed)
+            (sealed,) = await seal_personal(
+                rt, CATALOG, [checked_as_is(event, CATALOG.types[received])]
+            )
+            await rt.publisher.publish(CATALOG.topic, [sealed.event], encoded=[sealed.encoded])
         except PublishError:
             response = page(
                 "message.html",
