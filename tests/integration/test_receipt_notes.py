@@ -14,7 +14,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import OffsetAndMetadata
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from fazhi.bus.progress import WorkerProgress
 from fazhi.bus.publisher import Placement
@@ -135,3 +137,24 @@ async def test_the_progress_is_the_group_s_committed_offsets() -> None:
         assert await progress() == {(topic, 0): 2}
     finally:
         await progress.close()
+
+
+async def test_a_note_whose_write_failed_is_still_held_and_written_at_the_next_try(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    away: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        "mongodb://127.0.0.1:1", serverSelectionTimeoutMS=300
+    )
+    try:
+        writer = ReceiptWriter(away["nowhere"], progress=taken({}), hold_s=0)
+        event, placed = posted(9)
+        writer.note([event], [placed])
+        with pytest.raises(PyMongoError):
+            await writer.flush()
+        assert writer.pending(event.key) is not None  # this api still answers `accepted`
+    finally:
+        await away.close()
+    writer._collection = db[ACCEPTED]  # the store is back
+    await writer.flush()
+    assert await written(db) == [9]
+    assert writer.pending(event.key) is None

@@ -113,27 +113,23 @@ class ReceiptWriter:
         for."""
         due = time.monotonic() - self._hold_s
         docs = []
-        while self._pending:
-            key, (noted, doc) = next(iter(self._pending.items()))
+        for noted, doc in self._pending.values():  # oldest first
             if noted > due and not everything:
                 break
-            del self._pending[key]
             docs.append(doc)
         if not docs:
             return
+        # A note stays held (and answers `pending`) until it is written or found answered for;
+        # after a failed write it is tried again at the next tick.
         unanswered = await self._unanswered(docs)
-        self.answered += len(docs) - len(unanswered)
-        if not unanswered:
-            return
-        try:
+        if unanswered:
             await self._write(unanswered)
-        except PyMongoError:
-            for doc in reversed(unanswered):  # back in front of anything noted meanwhile
-                if doc["_id"] not in self._pending:
-                    self._pending[doc["_id"]] = (0.0, doc)
-                    self._pending.move_to_end(doc["_id"], last=False)
-            raise
+        self.answered += len(docs) - len(unanswered)
         self.written += len(unanswered)
+        for doc in docs:
+            held = self._pending.get(doc["_id"])
+            if held is not None and held[1] is doc:  # not posted again meanwhile
+                del self._pending[doc["_id"]]
 
     async def _unanswered(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self._progress is None:
