@@ -112,34 +112,35 @@ async def answer(
     )
 
 
+async def alike(name: str, **runtime: bool) -> tuple[int, dict[str, str], Any]:
+    """The answer to request `name` through the door, once it is the route's answer too."""
+    headers, body = REQUESTS[name]
+    through_door = await answer(app(door=True, **runtime), headers, body)
+    through_route = await answer(app(door=False, **runtime), headers, body)
+    assert through_door == through_route
+    return through_door
+
+
 @pytest.mark.parametrize("name", sorted(REQUESTS))
 async def test_both_doors_answer_a_request_alike(name: str) -> None:
-    headers, body = REQUESTS[name]
-    through_door = await answer(app(door=True), headers, body)
-    through_route = await answer(app(door=False), headers, body)
-    assert through_door == through_route
+    through_door = await alike(name)
     status = through_door[0]
     assert status in (202, 400, 401, 403, 415, 422), through_door
 
 
 async def test_both_doors_refuse_alike_while_the_broker_is_away() -> None:
-    headers, body = REQUESTS["accepted"]
-    through_door = await answer(app(door=True, broker_down=True), headers, body)
-    through_route = await answer(app(door=False, broker_down=True), headers, body)
-    assert through_door == through_route
+    through_door = await alike("accepted", broker_down=True)
     assert through_door[0] == 503
     assert through_door[1]["retry-after"]
     assert through_door[1]["content-type"] == "application/problem+json"
 
 
 async def test_both_doors_answer_an_unexpected_error_alike_and_raise_it_to_the_server() -> None:
-    headers, body = REQUESTS["accepted"]
-    through_door = await answer(app(door=True, broken=True), headers, body)
-    through_route = await answer(app(door=False, broken=True), headers, body)
-    assert through_door == through_route
+    through_door = await alike("accepted", broken=True)
     assert through_door[0] == 500
     assert through_door[1]["content-type"] == "application/problem+json"
     assert through_door[1]["x-content-type-options"] == "nosniff"
+    headers, body = REQUESTS["accepted"]
     for door in (True, False):
         transport = httpx.ASGITransport(app=app(door=door, broken=True))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

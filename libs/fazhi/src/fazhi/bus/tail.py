@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
+from fazhi.bus.progress import WorkerProgress
 from fazhi.contracts.envelope import CloudEvent, EnvelopeFieldsError, from_kafka
 from fazhi.contracts.strictjson import EnvelopeError
 from fazhi.kafkaclient import KafkaClient, kafka_options
@@ -60,6 +61,9 @@ class LiveTail:
     lag_topics: Sequence[str] = ()
     """Every topic the worker group consumes, whose lag is measured (default: `topics`)."""
     lag_every_s: float = 15.0
+    progress: WorkerProgress | None = None
+    """Where the worker group's committed offsets are read (shared with the api's receipt
+    notes); None: a reader of its own for each measurement."""
     _subscribers: set[asyncio.Queue[CloudEvent]] = field(default_factory=set)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -140,6 +144,7 @@ class LiveTail:
             await asyncio.sleep(self.lag_every_s)
 
     async def _measure_lag(self) -> None:
+        progress = self.progress or WorkerProgress(self.bootstrap, self.worker_group, timeout_s=5)
         admin = AIOKafkaAdminClient(**kafka_options(self.bootstrap), request_timeout_ms=5000)
         consumer = AIOKafkaConsumer(
             **kafka_options(self.bootstrap), group_id=None, request_timeout_ms=5000
@@ -147,21 +152,20 @@ class LiveTail:
         try:
             await admin.start()
             await consumer.start()
-            committed = await admin.list_consumer_group_offsets(self.worker_group)
+            committed = await progress()
             for topic in self.lag_topics or self.topics:
                 described = await admin.describe_topics([topic])
                 partitions = [
                     TopicPartition(topic, p["partition"]) for p in described[0]["partitions"]
                 ]
                 ends = await consumer.end_offsets(partitions)
-                lag = 0
-                for tp in partitions:
-                    done = committed.get(tp)
-                    lag += ends[tp] - (done.offset if done is not None and done.offset >= 0 else 0)
+                lag = sum(ends[tp] - committed.get((topic, tp.partition), 0) for tp in partitions)
                 self.metrics.lag.labels(group=self.worker_group, topic=topic).set(max(lag, 0))
         finally:
             await consumer.stop()
             await admin.close()
+            if progress is not self.progress:
+                await progress.close()
 
 
 def _header(headers: Sequence[tuple[str, bytes]] | None, name: str) -> str:

@@ -205,6 +205,7 @@ def create_service_app(
                 worker_group=settings.consumer_group(catalog.service),
                 known_types=frozenset(catalog.types),
                 lag_topics=topology.consumed_topics(catalog.service, catalog.topic),
+                progress=progress,
             )
             if settings.live_tail
             else None
@@ -248,10 +249,10 @@ def create_service_app(
             for component in reversed(components):
                 await component.stop()
             await receipts.stop()
-            if progress is not None:
-                await progress.close()
             if tail is not None:
                 await tail.stop()
+            if progress is not None:  # after both that read it
+                await progress.close()
             stop = getattr(kafka, "stop", None)
             if stop is not None:
                 await stop()
