@@ -4,11 +4,15 @@ removed, added or altered. (The in-memory store; the real one in tests/e2e/test_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from fazhi.bus import audit
 from fazhi.bus.records import Outcome
 from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
+from fazhi.store.projection import OWNERS, MemoryStore, Save
+from supervision.store import TRAININGS
 from supervision.worker import WORKER
 from tests.support.harness import Harness
 from tests.support.samples import sample
@@ -118,3 +122,31 @@ async def test_an_event_twice_in_one_batch_is_settled_as_in_two_batches() -> Non
         assert entry["duplicate"]["offset"] == 1
     assert [e["outcome"] for e in trail(one, "TR-1")] == ["ignored", "duplicate"]
     assert [e["outcome"] for e in trail(two, "TR-1")] == ["ignored", "duplicate"]
+
+
+class CourtTakesTheTraining(MemoryStore):
+    """Between the batch's load and its write, once, another writer records TR-1 for court."""
+
+    raced = False
+
+    async def commit(
+        self, saves: Sequence[Save], rows: Sequence[tuple[str, Any]], **more: Any
+    ) -> None:
+        if not self.raced and any(s.collection == TRAININGS for s in saves):
+            self.raced = True
+            self.table(TRAININGS)["TR-1"] = {"_id": "TR-1", "_v": 1, OWNERS: ["court"]}
+        await super().commit(saves, rows, **more)
+
+
+async def test_an_entry_says_the_outcome_that_landed_when_its_first_try_did_not() -> None:
+    store = CourtTakesTheTraining()
+    h = Harness(WORKER, store=store)
+    # The first try writes its entry (applied) and then finds the training taken; tried again,
+    # justice's record is refused, and its entry says so.
+    assert await h.run(event("supervision.training.recorded", "TR-1", "e1")) == [
+        Outcome.DEAD_LETTERED
+    ]
+    entries = trail(h, "TR-1")
+    assert [(e["seq"], e["id"], e["outcome"]) for e in entries] == [(1, "e1", "dead_lettered")]
+    head = store.table(audit.AUDIT_HEADS)["TR-1"]
+    assert audit.verify("TR-1", entries, head) == []

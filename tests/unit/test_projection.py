@@ -250,13 +250,15 @@ class RacingStore(MemoryStore):
 
     raced = False
 
-    async def commit(self, saves: Sequence[Save], rows: Sequence[tuple[str, Any]]) -> None:
+    async def commit(
+        self, saves: Sequence[Save], rows: Sequence[tuple[str, Any]], **more: Any
+    ) -> None:
         if not self.raced and saves:
             self.raced = True
             doc = self.table(TASKS).setdefault("T1", {"_id": "T1", "_v": 0})
             doc["_v"] = doc.get("_v", 0) + 1
             doc["title"] = "set by the plan loader"
-        await super().commit(saves, rows)
+        await super().commit(saves, rows, **more)
 
 
 async def test_a_conflicting_writer_makes_the_batch_apply_again_on_fresh_documents() -> None:

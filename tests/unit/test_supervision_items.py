@@ -4,6 +4,7 @@ reopen, and the deadline watcher's looks (pure) climb the ladder."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -79,6 +80,33 @@ async def test_a_red_alert_opens_an_item_through_a_derived_event(h: Harness) -> 
     assert (item["kind"], item["status"], item["owner_units"]) == ("alert", "open", [UNIT])
     assert item["source_event_ids"] == [trigger.id]
     assert item["escalate_day"] == (event.time.date() + timedelta(days=30)).isoformat()
+
+
+async def test_a_new_item_shows_with_its_trigger_and_its_own_record_changes_nothing(
+    h: Harness,
+) -> None:
+    trigger = alert("A1", "red")
+    # The trigger's offset is in another topic's partition, far past the item's records.
+    (record,) = h.records(trigger)
+    assert await h.replay([dataclasses.replace(record, offset=10_000)]) == [Outcome.APPLIED]
+    item = dict(h.doc(ITEMS, "alert-A1"))  # before its item.opened is consumed
+    assert (item["status"], item["level"]) == ("open", "red")
+    assert item["source_event_ids"] == [trigger.id]
+    (opened,) = derived(h, "supervision.item.opened")
+    assert opened.time == trigger.time  # the same event whenever the trigger is replayed
+    assert item["opened_at"] == opened.time
+    assert await h.run(opened) == [Outcome.APPLIED]
+    after = h.doc(ITEMS, "alert-A1")
+    assert {k: v for k, v in after.items() if not k.startswith("_")} == {
+        k: v for k, v in item.items() if not k.startswith("_")
+    }
+    history = h.rows(ITEM_HISTORY, item_id="alert-A1")
+    assert [(row["change"], row["event_id"]) for row in history] == [("opened", opened.id)]
+    # The item's later changes come after its opening in its history.
+    await h.run(alert("A3", "red", msg_type="cancel", references=["A1"]))
+    await h.run(derived(h, "supervision.item.closed")[0])
+    changes = [row["change"] for row in h.rows(ITEM_HISTORY, item_id="alert-A1")]
+    assert changes == ["opened", "closed"]
 
 
 async def test_a_replayed_alert_derives_the_same_event_id(h: Harness) -> None:

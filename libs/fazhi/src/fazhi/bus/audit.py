@@ -1,11 +1,11 @@
 """The audit trail: every record of a service's own topic about an aggregate (its `subject`), in
 log order, with what became of it, each entry chained by hash to the one before it.
 
-The worker writes it with each batch (`AuditTrail.record`, after the aggregates): one entry per
-record, keyed by its log position (`<topic>~<partition>~<offset>`, so a replayed batch writes
-nothing twice), in the service's `audit` collection (found by `aggregate`, an indexed equality),
+The worker writes it with each batch (`append`): one entry per record, keyed by its log position
+(`<topic>~<partition>~<offset>`, so a replayed batch writes nothing twice), in the service's
+`audit` collection (found by `aggregate`, an indexed equality), beside the batch's timeline rows,
 and the head of each aggregate's chain in `audit_heads` (`_id`: the aggregate; its last sequence
-number, hash and position). An entry says who posted the event (the source's unit and the id of
+number, hash and position) after the batch's aggregates. An entry says who posted the event (the source's unit and the id of
 the API key, the `keyid` extension the api sets; none for a derived event), when it happened
 (the event's `time`), its type and id, the receipt's outcome and the log position. Its hash
 covers all of that and the previous entry's hash, so an entry removed, added or altered is
@@ -22,7 +22,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fazhi.contracts.envelope import KEY_ID, CloudEvent
-from fazhi.store.projection import VERSION, Document, HotQuery, Save, Store
+from fazhi.store.projection import VERSION, Document, HotQuery, Save
 
 AUDIT = "audit"
 AUDIT_HEADS = "audit_heads"
@@ -108,27 +108,26 @@ def _taken(head: Mapping[str, Any] | None, item: Audited) -> bool:
     return int(head.get("offset", -1)) >= item.offset
 
 
-async def load_heads(store: Store, aggregates: Iterable[str]) -> dict[str, Document]:
-    """The chains' heads of `aggregates`, for `record` (a worker loads them beside the batch's
-    aggregates, in the same round trip's time)."""
-    wanted = sorted(set(aggregates))
-    return await store.load(AUDIT_HEADS, wanted) if wanted else {}
+@dataclass(frozen=True)
+class Trail:
+    """What a batch appends to the trail: its entries, then its chains' heads."""
+
+    entries: list[tuple[str, Document]]
+    heads: list[Save]
 
 
-async def record(
-    store: Store, items: Sequence[Audited], loaded: Mapping[str, Document] | None = None
-) -> int:
-    """Append the entries of `items` (in record order) to their aggregates' chains: the rows
-    first, then the heads, each guarded by its version (a concurrent writer is a ConflictError
-    and the batch is tried again; the entries it wrote are the same, being keyed by position and
-    made from the same chain). `loaded`: the heads as `load_heads` read them for these items'
-    aggregates (read here when not given). Returns how many entries were appended."""
-    if not items:
-        return 0
-    if loaded is None:
-        loaded = await load_heads(store, (i.event.subject for i in items))
+def append(items: Sequence[Audited], loaded: Mapping[str, Document]) -> Trail:
+    """The entries of `items` (in record order) on their aggregates' chains, whose heads are
+    `loaded` (`_id`: the aggregate; the worker loads them beside the batch's aggregates, and
+    keeps them in its cache), and the heads after them, each guarded by its version.
+
+    A worker writes the entries with its batch's timeline rows, replacing what has their `_id`
+    (a position past its chain's head is a try that did not land: a batch tried again writes
+    what it found then), and the heads after the batch's aggregates: an entry is on the trail
+    once its head covers it, so a record's entry says what became of it. A record the head
+    covers already (a batch replayed after a crash) gets no entry again."""
     heads: dict[str, Document] = {k: dict(v) for k, v in loaded.items()}
-    rows: list[tuple[str, Document]] = []
+    entries: list[tuple[str, Document]] = []
     changed: set[str] = set()
     for item in items:
         aggregate = item.event.subject
@@ -136,7 +135,7 @@ async def record(
         if _taken(head, item):
             continue
         entry = _entry(item, head or {})
-        rows.append((AUDIT, entry))
+        entries.append((AUDIT, entry))
         heads[aggregate] = {
             **(head or {}),
             "_id": aggregate,
@@ -152,9 +151,7 @@ async def record(
         before = loaded.get(aggregate)
         version = int(before.get(VERSION, 0)) if before is not None else None
         saves.append(Save(AUDIT_HEADS, {**heads[aggregate], VERSION: (version or 0) + 1}, version))
-    if rows or saves:
-        await store.commit(saves, rows)
-    return len(rows)
+    return Trail(entries, saves)
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,13 @@ class _Batch:
             self.rows.setdefault((collection, row["_id"]), row)
         self.emitted.extend(ctx.emitted)
 
-    async def commit(self) -> None:
+    async def commit(
+        self,
+        *,
+        drafts: Sequence[tuple[str, Document]] = (),
+        alongside: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Write what the batch changed (`Store.commit`, with `drafts` and `alongside`)."""
         saves = []
         for key in sorted(self.dirty):
             doc = self.docs[key]
@@ -122,7 +128,7 @@ class _Batch:
             version = self.loaded_versions.get(key)
             saves.append(Save(key[0], {**doc, VERSION: (version or 0) + 1}, version))
         rows = [(collection, row) for (collection, _), row in self.rows.items()]
-        await self.store.commit(saves, rows)
+        await self.store.commit(saves, rows, drafts=drafts, alongside=alongside)
         for key, doc in self.docs.items():
             if doc is not None and key not in self.dirty:
                 self.cache.put(key, doc)
@@ -183,6 +189,23 @@ class HandlerContext:
         )
         self.emitted.append((topic_of(type(data)), derived))
         return derived
+
+    async def apply_derived(self, event: CloudEvent, handler: Handler, data: Any) -> None:
+        """Apply `event`, one this handler emitted, in this batch as well, as `handler` (its
+        type's handler, given `data`, its payload) will when its own record comes: the change
+        shows one trip through Kafka sooner. What it saves and appends is staged with this
+        event's changes (so a document it saves takes this record's position; its rows keep
+        the ids its own record would give them), and it emits with this event.
+
+        Only for a derivation that is the same every time (its payload and `time` follow from
+        this event, so a replay applies the same change), and for a handler that finds its
+        change made when the event's own record comes, and whose change cannot depend on the
+        events of its aggregate ahead of that record (a document it creates, for one)."""
+        derived = HandlerContext(event=event, record=self.record, _batch=self._batch)
+        derived.saved = self.saved
+        await handler(derived, data)
+        self.rows.extend(derived.rows)
+        self.emitted.extend(derived.emitted)
 
 
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]

@@ -4,9 +4,10 @@ aggregates loaded once per batch, bounded retries, then the DLQ.
 A batch is applied in a fixed order: load the aggregates it touches (and, at the same time,
 the heads of their audit chains), claim its ledger entries
 (one insert; each entry is the event's receipt, `fazhi.receipts`), run each event's handler in
-record order against the batch's copy of them, publish the events the handlers derived, write
-the changed aggregates (one bulk write per collection) and the timeline rows, append the own
-topic's records to the audit trail (`fazhi.bus.audit`), then settle the ledger (one update). Only then are the offsets committed. A crash anywhere replays the batch: the ledger tells a re-posted event (another
+record order against the batch's copy of them, write the timeline rows and the own topic's
+records' audit entries (`fazhi.bus.audit`) while publishing the events the handlers derived,
+then the changed aggregates (one bulk write per collection), then the heads of the audit
+chains, then settle the ledger (one update). Only then are the offsets committed. A crash anywhere replays the batch: the ledger tells a re-posted event (another
 record) from a replayed one (the same record), and each aggregate's partition offset tells
 whether a replayed record was applied to it already.
 
@@ -181,11 +182,15 @@ class EventProcessor:
         now = datetime.now(UTC)
         claimed = {"outcome": str(Outcome.APPLIED), "processed_at": now}
         batch = _Batch(self.store, self.cache)
-        audited = [e.subject for _, e in pairs if self._own(e)] if self.write_audit else []
-        _, heads = await asyncio.gather(
-            batch.preload([k for _, e in pairs if (k := self._primary(e))]),
-            audit.load_heads(self.store, audited),
+        audited = sorted({e.subject for _, e in pairs if self._own(e) and e.subject is not None})
+        # The heads of their audit chains are loaded (and kept in the cache) as they are.
+        await batch.preload(
+            [
+                *(k for _, e in pairs if (k := self._primary(e))),
+                *((audit.AUDIT_HEADS, s) for s in (audited if self.write_audit else [])),
+            ]
         )
+        heads = {s: h for s in audited if (h := batch.peek((audit.AUDIT_HEADS, s))) is not None}
         receipts = [self._receipt(e, batch) for _, e in pairs]
         existing = await self.store.claim(
             [
@@ -201,12 +206,20 @@ class EventProcessor:
         keys = await self._keys(item.event for item in todo)
         for item in todo:
             await self._handle(batch, item, keys)
-        await self._publish(batch.emitted)
-        await batch.commit()
-        if self.write_audit:
-            await audit.record(
-                self.store, [self._audited(item) for item in items if self._own(item.event)], heads
-            )
+        # The derived events are published while the timeline rows and the trail's entries
+        # are written, and acknowledged before the aggregates are: a batch that saved its
+        # aggregates has published what it derived (a replay of it derives nothing again).
+        trail = audit.append(
+            [self._audited(item) for item in items if self._own(item.event)]
+            if self.write_audit
+            else [],
+            heads,
+        )
+        await batch.commit(drafts=trail.entries, alongside=partial(self._publish, batch.emitted))
+        if trail.heads:
+            await self.store.commit(trail.heads, [])
+            for head in trail.heads:
+                self.cache.put((head.collection, head.doc["_id"]), head.doc)
         for item in items:
             if item.outcome is Outcome.DEAD_LETTERED:
                 refusal = item.refusal if self._own(item.event) else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -102,9 +102,18 @@ class Store(Protocol):
 
     async def load(self, collection: str, ids: Sequence[str]) -> dict[str, Document]: ...
 
-    async def commit(self, saves: Sequence[Save], rows: Sequence[tuple[str, Document]]) -> None:
-        """Write the saves (each guarded by its expected version; ConflictError if one is not
-        met) and insert the rows (a row whose `_id` exists is already there: skipped)."""
+    async def commit(
+        self,
+        saves: Sequence[Save],
+        rows: Sequence[tuple[str, Document]],
+        *,
+        drafts: Sequence[tuple[str, Document]] = (),
+        alongside: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Insert the rows (a row whose `_id` exists is already there: skipped) and write the
+        drafts (replacing what has their `_id`) while `alongside` runs; then, only once all of
+        that succeeded, write the saves (each guarded by its expected version; ConflictError if
+        one is not met)."""
         ...
 
     async def claim(self, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
@@ -135,12 +144,25 @@ class MongoStore:
             )
         return {doc["_id"]: doc for doc in found if doc is not None}
 
-    async def commit(self, saves: Sequence[Save], rows: Sequence[tuple[str, Document]]) -> None:
+    async def commit(
+        self,
+        saves: Sequence[Save],
+        rows: Sequence[tuple[str, Document]],
+        *,
+        drafts: Sequence[tuple[str, Document]] = (),
+        alongside: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         # Timeline rows first: whoever reads an aggregate then finds its rows too. Each step
         # writes its collections concurrently (one round trip, not one per collection: a
         # trigger's item waits for these), and ends only when every write has: a batch tried
         # again after a conflict never races a write of its first try.
-        await _every(self._insert_new(c, docs) for c, docs in _group(rows).items())
+        await _every(
+            [
+                *(self._insert_new(c, docs) for c, docs in _group(rows).items()),
+                *(self._replace(c, docs) for c, docs in _group(drafts).items()),
+                *([alongside()] if alongside is not None else []),
+            ]
+        )
         grouped = _group((s.collection, _save_op(s)) for s in saves)
         await _every(self._save(c, ops) for c, ops in grouped.items())
 
@@ -154,6 +176,13 @@ class MongoStore:
                 raise ConflictError(f"{collection}: {_write_errors(exc)}") from exc
             if result.inserted_count + result.matched_count != len(chunk):
                 raise ConflictError(f"{collection}: a document changed while the batch ran")
+
+    async def _replace(self, collection: str, docs: list[Document]) -> None:
+        # Inserted as rows are (one write); what was there already (rare) is then replaced.
+        there = await self._insert_new(collection, docs)
+        ops = [ReplaceOne({"_id": doc["_id"]}, doc) for doc in docs if doc["_id"] in there]
+        for chunk in _chunks(ops, UPDATE_BATCH):
+            await self.db[collection].bulk_write(chunk, ordered=False)
 
     async def claim(self, entries: Sequence[LedgerEntry]) -> dict[str, Document]:
         existing = await self._insert_new(LEDGER, [{"_id": e.key, **e.fields} for e in entries])
@@ -199,7 +228,7 @@ def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-async def _every(writes: Iterable[Coroutine[Any, Any, Any]]) -> None:
+async def _every(writes: Iterable[Awaitable[Any]]) -> None:
     """Run `writes` concurrently to their end; then raise the first error, if any."""
     jobs = list(writes)
     if len(jobs) == 1:
@@ -232,10 +261,21 @@ class MemoryStore:
         table = self.table(collection)
         return {i: copy.deepcopy(table[i]) for i in ids if i in table}
 
-    async def commit(self, saves: Sequence[Save], rows: Sequence[tuple[str, Document]]) -> None:
+    async def commit(
+        self,
+        saves: Sequence[Save],
+        rows: Sequence[tuple[str, Document]],
+        *,
+        drafts: Sequence[tuple[str, Document]] = (),
+        alongside: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         if self.fail_next_commit is not None:
             exc, self.fail_next_commit = self.fail_next_commit, None
             raise exc
+        if alongside is not None:
+            await alongside()
+        for collection, draft in drafts:
+            self.table(collection)[draft["_id"]] = copy.deepcopy(draft)
         for save in saves:
             current = self.table(save.collection).get(save.doc["_id"])
             version = None if current is None else current.get(VERSION, 0)

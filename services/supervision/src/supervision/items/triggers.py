@@ -74,7 +74,7 @@ def _first_day_late(due: date) -> date:
 
 
 async def open_for_unacknowledged_alert(ctx: HandlerContext, data: AlertEscalated) -> None:
-    emit_opened(
+    await emit_opened(
         ctx,
         item_id=unacknowledged_item_id(data.chain_id),
         kind=ItemKind.ALERT_UNACKNOWLEDGED,
@@ -86,7 +86,7 @@ async def open_for_unacknowledged_alert(ctx: HandlerContext, data: AlertEscalate
 
 async def open_for_overdue_case(ctx: HandlerContext, data: CaseOverdue) -> None:
     execution = data.clock is ClockName.EXECUTION
-    emit_opened(
+    await emit_opened(
         ctx,
         item_id=case_item_id(data.case_id, data.clock),
         kind=ItemKind.DECISION_EXECUTION if execution else ItemKind.CASE_OVERDUE,
@@ -111,7 +111,7 @@ async def open_for_decision_to_execute(ctx: HandlerContext, data: DecisionPublis
     respondent reports it carried out."""
     if data.outcome not in BINDING_OUTCOMES:
         return
-    emit_opened(
+    await emit_opened(
         ctx,
         item_id=execution_item_id(data.case_id),
         kind=ItemKind.DECISION_EXECUTION,
@@ -125,7 +125,7 @@ async def close_for_executed_decision(ctx: HandlerContext, data: DecisionExecute
 
 
 async def open_for_overdue_request(ctx: HandlerContext, data: RequestOverdue) -> None:
-    emit_opened(
+    await emit_opened(
         ctx,
         item_id=request_item_id(data.request_id),
         kind=ItemKind.REQUEST_OVERDUE,
@@ -143,7 +143,7 @@ async def close_for_answered_request(ctx: HandlerContext, data: RequestAnswered)
 async def open_for_major_decision(ctx: HandlerContext, data: DecisionAdopted) -> None:
     """Measure (七): a catalogued major decision is supervised through its execution until its
     post-evaluation (决策后评估) is done."""
-    emit_opened(
+    await emit_opened(
         ctx,
         item_id=major_decision_item_id(data.decision_id),
         kind=ItemKind.DECISION_EXECUTION,
