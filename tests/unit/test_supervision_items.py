@@ -93,7 +93,8 @@ async def test_a_new_item_shows_with_its_trigger_and_its_own_record_changes_noth
     assert (item["status"], item["level"]) == ("open", "red")
     assert item["source_event_ids"] == [trigger.id]
     (opened,) = derived(h, "supervision.item.opened")
-    assert opened.time == trigger.time  # the same event whenever the trigger is replayed
+    # Opened when Kafka took the trigger: the same event whenever the trigger is replayed.
+    assert opened.time == record.time
     assert item["opened_at"] == opened.time
     assert await h.run(opened) == [Outcome.APPLIED]
     after = h.doc(ITEMS, "alert-A1")
@@ -245,14 +246,16 @@ async def test_an_overdue_milestone_marks_its_measure_and_opens_an_item_that_cli
     now = datetime(2026, 11, 30, 9, 0, tzinfo=CHINA_TZ)
     (overdue,) = task_events(h.doc(TASKS, "M18-D2"), today, now)
     assert (overdue.type, overdue.data["days_overdue"]) == ("supervision.task.overdue", 334)
-    assert await h.run(overdue) == [Outcome.APPLIED]
+    (record,) = h.records(overdue)  # Kafka took it at `now`, when the watch published it
+    assert await h.replay([dataclasses.replace(record, time=now)]) == [Outcome.APPLIED]
     milestone, measure = h.doc(TASKS, "M18-D2"), h.doc(TASKS, "M18")
     assert (milestone["overdue"], milestone["watch_day"]) == (True, "2026-12-01")
     assert (measure["overdue"], measure["days_overdue"]) == (True, 334)
     assert [r["task_id"] for r in h.rows(TASK_HISTORY)] == ["M18-D2", "M18"]
     (opened,) = derived(h, "supervision.item.opened")
     assert opened.data["ladder_from"] == "2026-01-01"
-    await h.run(opened.model_copy(update={"time": now}))
+    assert opened.time == now
+    await h.run(opened)
     item = h.doc(ITEMS, "task-M18-D2")
     assert (item["kind"], item["escalate_day"]) == ("task_overdue", "2026-11-30")
     steps = item_events(item, today, now, DEFAULT_LADDER)

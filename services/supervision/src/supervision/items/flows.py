@@ -225,7 +225,8 @@ async def emit_opened(
     due_at: datetime | None = None,
 ) -> None:
     """Open (or link the trigger to) an item; the event's id is derived from its cause, its
-    time is the trigger's. An item that does not exist yet is opened in the trigger's batch too
+    time is when Kafka took the trigger's record (the trigger's own time when the record has
+    none), the same on every replay. An item that does not exist yet is opened in the trigger's batch too
     (`HandlerContext.apply_derived`): the same event, so the same document and history as its
     record gives, which then finds the item open with this trigger and changes nothing. A
     trigger of an item that exists is linked when its record comes, in the item's order."""
@@ -241,7 +242,8 @@ async def emit_opened(
         ladder_from=ladder_from,
         due_at=due_at,
     )
-    event = ctx.emit(opened, rule=item_id, source=f"/units/{unit}", time=ctx.event.time)
+    taken = ctx.record.time.astimezone(CHINA_TZ) if ctx.record.time else ctx.event.time
+    event = ctx.emit(opened, rule=item_id, source=f"/units/{unit}", time=taken)
     if await ctx.get(ITEMS, item_id) is None:
         await ctx.apply_derived(event, on_opened, opened)
 
