@@ -6,7 +6,7 @@ const $ = (id) => document.getElementById(id);
 // The event types shown and their names, and the escalation steps, as the server names them.
 const TYPES = JSON.parse($("feed").dataset.types);
 const STEPS = JSON.parse($("feed").dataset.steps);
-let lastId = null, refreshTimer = null, reading = false;
+let lastId = null, refreshTimers = [], reading = false;
 function key() { return sessionStorage.getItem(KEY); }
 // China time (UTC+8, no daylight saving) as the server renders the panel's, whatever the
 // browser's zone: 2026-12-07 09:30.
@@ -23,9 +23,12 @@ async function loadPanel() {
   if (r.ok) { $("panel").innerHTML = await r.text(); }
   return r.ok;
 }
+// The panel is read again 0.3 s after the last push, and once more 3 s after it: a push can
+// come before the store holds what it announces (a busy worker writes its batch after
+// publishing), and the panel has no other reason to be read again.
 function scheduleRefresh() {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(loadPanel, 300);
+  refreshTimers.forEach(clearTimeout);
+  refreshTimers = [setTimeout(loadPanel, 300), setTimeout(loadPanel, 3000)];
 }
 function show(event) {
   const d = event.data || {};
