@@ -86,9 +86,18 @@ def read(http: httpx.Client, alert_id: str, ready: Any) -> dict[str, Any]:
 
 
 def active_ids(http: httpx.Client) -> list[str]:
-    response = http.get("/v1/alerts", params={"active": "true", "limit": 500})
-    assert response.status_code == 200, response.text
-    return [item["alert_id"] for item in response.json()["items"]]
+    """Every active alert, page after page: a stack that has run the suite before holds more
+    than one page of them."""
+    found: list[str] = []
+    params: dict[str, Any] = {"active": "true", "limit": 500}
+    while True:
+        response = http.get("/v1/alerts", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found += [item["alert_id"] for item in body["items"]]
+        if body["next"] is None:
+            return found
+        params["cursor"] = body["next"]
 
 
 @pytest.fixture(scope="module")
