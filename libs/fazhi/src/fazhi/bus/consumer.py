@@ -182,12 +182,16 @@ class EventProcessor:
         now = datetime.now(UTC)
         claimed = {"outcome": str(Outcome.APPLIED), "processed_at": now}
         batch = _Batch(self.store, self.cache)
-        audited = sorted({e.subject for _, e in pairs if self._own(e) and e.subject is not None})
+        audited = (
+            sorted({e.subject for _, e in pairs if self._own(e) and e.subject is not None})
+            if self.write_audit
+            else []
+        )
         # The heads of their audit chains are loaded (and kept in the cache) as they are.
         await batch.preload(
             [
                 *(k for _, e in pairs if (k := self._primary(e))),
-                *((audit.AUDIT_HEADS, s) for s in (audited if self.write_audit else [])),
+                *((audit.AUDIT_HEADS, s) for s in audited),
             ]
         )
         heads = {s: h for s in audited if (h := batch.peek((audit.AUDIT_HEADS, s))) is not None}

@@ -226,7 +226,9 @@ async def emit_opened(
 ) -> None:
     """Open (or link the trigger to) an item; the event's id is derived from its cause, its
     time is when Kafka took the trigger's record (the trigger's own time when the record has
-    none), the same on every replay. An item that does not exist yet is opened in the trigger's batch too
+    none), the same on every replay.
+
+    An item that does not exist yet is opened in the trigger's batch too
     (`HandlerContext.apply_derived`): the same event, so the same document and history as its
     record gives, which then finds the item open with this trigger and changes nothing. A
     trigger of an item that exists is linked when its record comes, in the item's order."""
