@@ -6,6 +6,11 @@ measured in the same run.
   A second reference: a raw aiokafka producer configured as the api's publisher, awaiting each
   send's acknowledgement from as many concurrent senders as wrk has connections (aiokafka
   batches what is in flight): what the broker's round trip alone allows one event at a time.
+  A third: the echo app that also publishes (`echo:create_publishing_app`: reads the JSON, sends
+  it as the api's publisher would, awaiting the acknowledgement, and follows the topic as the
+  api's live tail does): the least an api that answers 202 only after Kafka acknowledged can do,
+  in one process of this uvicorn, so what is left is what the api adds (validation, sealing,
+  the key, owners and receipts).
 - `batch` (`--batch-size` events per `application/cloudevents-batch+json` request) against a
   raw aiokafka producer configured as the api's publisher (idempotent, `acks=all`) sending the
   same records (values, keys, headers, topic) as fast as it can: what the api adds to the broker.
@@ -236,6 +241,23 @@ def run(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
     echo_rss = {"after": rss_mb(echo.pid), "peak": peak_rss_mb(echo.pid)}
     echo.stop()
 
+    say(f"publishing echo app: uvicorn echo:create_publishing_app on :{ECHO_PORT}")
+    floor = uvicorn(
+        "ingest-echo-kafka",
+        "echo:create_publishing_app",
+        [*flags, "--app-dir", "bench"],
+        ECHO_PORT,
+        {"BENCH_ECHO_KAFKA": BENCH_KAFKA, "BENCH_ECHO_TOPIC": TOPIC},
+    )
+    started.append(floor)
+    wait_http_ok(floor, f"{echo_url}/healthz")
+    load(f"{echo_url}/v1/events", {}, 1, args.warmup)
+    echo_kafka = load(
+        f"{echo_url}/v1/events", {"echo": floor.pid, **stack_pids()}, 1, args.requests
+    )
+    say(f"publishing echo: {echo_kafka['events_per_s']} requests/s")
+    floor.stop()
+
     say(f"supervision api: uvicorn {app} {' '.join(flags)} on :{API_PORT}")
     api = uvicorn("ingest-api", app, flags, API_PORT, service_env(live_tail="true"))
     started.append(api)
@@ -267,6 +289,7 @@ def run(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
         "subjects": len(subjects),
         "single": single,
         "echo_single": echo_single,
+        "echo_kafka_single": echo_kafka,
         "batch": batch,
         "raw_producer": raw,
         "raw_senders": senders,
@@ -291,6 +314,7 @@ def figures(report: dict[str, Any]) -> list[dict[str, Any]]:
             met=both(at_least(single, 0.5 * echo if echo else 0), at_least(single, 1000)),
         ),
         *_against_senders(report),
+        *_against_publishing_echo(report),
         figure(
             f"ingest batch ({size}/request): events/s accepted (202)",
             batch,
@@ -327,6 +351,25 @@ def _against_senders(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "senders awaiting each send: events/s"
             ),
             reference_value=senders["events_per_s"],
+        )
+    ]
+
+
+def _against_publishing_echo(report: dict[str, Any]) -> list[dict[str, Any]]:
+    floor = report.get("echo_kafka_single")
+    if not floor:  # a result saved before this reference existed
+        return []
+    return [
+        figure(
+            "ingest single: events/s accepted (202), beside an echo app that publishes",
+            report["single"]["events_per_s"],
+            "events/s",
+            reference=(
+                "FastAPI echo app that reads the JSON, sends it with the api's producer settings "
+                "awaiting the acknowledgement and follows the topic as the live tail does, same "
+                "uvicorn flags: requests/s"
+            ),
+            reference_value=floor["events_per_s"],
         )
     ]
 
