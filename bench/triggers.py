@@ -5,7 +5,10 @@ while a steady background of progress reports flows through the same topic; per 
 time from sending it to its item being readable at `GET /v1/items?source_event_id=` (polled
 every 5 ms) and to its `supervision.item.opened` arriving on an SSE client of `/v1/stream`.
 Reference: Kafka's own `org.apache.kafka.tools.EndToEndLatency` (produce with acks=all, consume)
-on the same broker, same run.
+on the same broker, same run. A second reference for the item: the same triggers, background,
+api and query once more with the worker stopped and `bench/raw_items.py` in its place (a bare
+aiokafka consumer inserting a copy of an item the worker opened, one insert per finding): the
+least any consumer turning a trigger into a readable item takes here.
 
 `watch`: `size` open milestones under the deadline watch, `due` of them falling due today; one
 look of the watch (`supervision.watch.TASK_WATCH.run`, as the worker's timer runs it)
@@ -30,15 +33,18 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from bson import json_util
 from common import (
     BENCH_KAFKA,
     BENCH_MONGO,
+    LOGS,
     ROOT,
     Child,
     at_most,
@@ -236,7 +242,9 @@ def finding(finding_id: str) -> dict[str, Any]:
     }
 
 
-async def triggers(key: str, count: int, stream: Stream) -> dict[str, Any]:
+async def triggers(key: str, count: int, stream: Stream | None) -> dict[str, Any]:
+    """Post `count` findings one at a time; each timed to its item (and, with `stream`, to its
+    push)."""
     headers = {"authorization": f"Bearer {key}"}
     to_item: list[float] = []
     sent_at: dict[str, float] = {}
@@ -264,6 +272,8 @@ async def triggers(key: str, count: int, stream: Stream) -> dict[str, Any]:
                 to_item.append(time.monotonic() - started)
                 sent_at[body["id"]] = started
             await asyncio.sleep(0.02)
+    if stream is None:
+        return {"triggers": count, "to_item_ms": {p: percentile_ms(to_item, q) for p, q in PCTS}}
     with contextlib.suppress(TimeoutError):  # what never came is counted as missed
         await asyncio.to_thread(
             lambda: wait_until(
@@ -308,7 +318,7 @@ def latency(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
     stream.start()
     wait_until(stream.ready.is_set, timeout=30, what="the stream's first message")
 
-    async def measure() -> tuple[dict[str, Any], int]:
+    async def measure(stream: Stream | None) -> tuple[dict[str, Any], int]:
         stop = asyncio.Event()
         load = asyncio.create_task(background(args.background_rate, stop))
         await asyncio.sleep(2)
@@ -319,8 +329,9 @@ def latency(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
         return result, await load
 
     say(f"latency: {args.triggers} triggers at {args.background_rate}/s background")
-    result, background_sent = asyncio.run(measure())
+    result, background_sent = asyncio.run(measure(stream))
     stream.stop.set()
+    raw = bare_consumer(args, started, worker, measure)
     say(f"latency: Kafka EndToEndLatency, {args.kafka_records} records")
     floor = kafka_end_to_end(args.kafka_records)
     return {
@@ -328,7 +339,45 @@ def latency(args: argparse.Namespace, started: list[Child]) -> dict[str, Any]:
         "background_rate": args.background_rate,
         "background_sent": background_sent,
         "kafka_end_to_end": floor,
+        "bare_consumer": raw,
     }
+
+
+def bare_consumer(
+    args: argparse.Namespace,
+    started: list[Child],
+    worker: Child,
+    measure: Callable[[Stream | None], Coroutine[Any, Any, tuple[dict[str, Any], int]]],
+) -> dict[str, Any]:
+    """The same triggers with the worker stopped and `bench/raw_items.py` opening their items
+    (copies of one the worker opened), timed the same way: the floor of trigger → item."""
+    with MongoClient[dict[str, Any]](BENCH_MONGO) as mongo:
+        template = mongo[DB]["items"].find_one({"kind": "inspection_finding"})
+    if template is None:
+        raise SystemExit("the worker opened no finding item to copy")
+    worker.stop()
+    path = LOGS / "raw-items-template.json"
+    path.write_text(json_util.dumps(template))
+    consumer = Child(
+        "raw-items",
+        [
+            *(sys.executable, "bench/raw_items.py", "--kafka", BENCH_KAFKA),
+            *("--mongo", BENCH_MONGO, "--db", DB, "--template", str(path)),
+        ],
+        {},
+    )
+    started.append(consumer)
+    wait_until(
+        lambda: "ready" in consumer.log_path.read_text() or not consumer.alive(),
+        timeout=60,
+        what="the bare consumer's partitions",
+    )
+    if not consumer.alive():
+        raise SystemExit(f"bench/raw_items.py stopped; see {consumer.log_path}")
+    say(f"latency: {args.triggers} triggers to the bare consumer")
+    result, background_sent = asyncio.run(measure(None))
+    consumer.stop()
+    return {**result, "background_sent": background_sent}
 
 
 # ---------------------------------------------------------------- the overdue watch
@@ -437,6 +486,21 @@ def main(argv: list[str] | None = None) -> int:
                         lower_is_better=True,
                     )
                 )
+        raw = out["latency"].get("bare_consumer")
+        if raw is not None:
+            figures.append(
+                figure(
+                    "supervision trigger → item p50, beside a bare consumer",
+                    lat["to_item_ms"]["p50"],
+                    "ms",
+                    reference=(
+                        "the same triggers, api and query with bench/raw_items.py (aiokafka, one "
+                        "insert per finding) in the worker's place: p50"
+                    ),
+                    reference_value=raw["to_item_ms"]["p50"],
+                    lower_is_better=True,
+                )
+            )
     w = out["watch"]
     figures.append(
         figure(
