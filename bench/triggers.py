@@ -358,6 +358,8 @@ def bare_consumer(
     worker.stop()
     path = LOGS / "raw-items-template.json"
     path.write_text(json_util.dumps(template))
+    logged = LOGS / "raw-items.log"
+    seen = logged.stat().st_size if logged.exists() else 0  # the log is appended to
     consumer = Child(
         "raw-items",
         [
@@ -368,7 +370,7 @@ def bare_consumer(
     )
     started.append(consumer)
     wait_until(
-        lambda: "ready" in consumer.log_path.read_text() or not consumer.alive(),
+        lambda: b"ready" in consumer.log_path.read_bytes()[seen:] or not consumer.alive(),
         timeout=60,
         what="the bare consumer's partitions",
     )
