@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from pymongo.errors import AutoReconnect, OperationFailure
 
 from fazhi.bus.batch import Handler
+from fazhi.bus.consumer import until_applied
 from fazhi.bus.publisher import PublishError
 from fazhi.bus.records import Outcome, Record
 from fazhi.contracts.envelope import CHINA_TZ, CloudEvent, new_event
@@ -133,6 +135,12 @@ async def test_a_crash_before_the_write_replays_the_batch_without_loss_or_double
         OperationFailure(
             "failed to connect to `user=postgres database=ferretdb`: connection refused", code=1
         ),
+        # FerretDB itself stopping (it cancels the queries in flight)
+        OperationFailure(
+            "[msg_find.go:344 handler.handleMaxTimeMSError] [collection.go:109 "
+            "postgresql.(*collection).Query] context canceled",
+            code=1,
+        ),
         OperationFailure("interrupted at shutdown", code=11600),
         PublishError("Kafka did not acknowledge supervision.events: TimeoutError()"),
     ],
@@ -146,6 +154,31 @@ async def test_a_store_or_broker_away_is_waited_for_never_blamed_on_the_record(
     assert await h.replay(h.records(*events)) == [Outcome.APPLIED] * 2
     assert h.letters == []
     assert h.history("T1") == [events[0].id]
+
+
+async def test_a_batch_that_raises_what_is_not_known_is_applied_again_never_skipped() -> None:
+    """What escapes the processor (here a server error not known as the store away) must not
+    let the worker go on past the batch: it is logged and applied again until it applies."""
+    h = Harness()
+    h.store.fail_next_commit = OperationFailure("context deadline exceeded", code=1)
+    events = [report("T1", 10), report("T2", 20)]
+    records = h.records(*events)
+    with pytest.raises(OperationFailure):
+        await h.replay(records)
+    waits: list[float] = []
+
+    async def sleep(delay: float) -> None:
+        waits.append(delay)
+
+    h.store.fail_next_commit = OperationFailure("context deadline exceeded", code=1)
+    outcomes = await until_applied(
+        partial(h.processor.process_batch, records), what="test", backoff_s=0.2, sleep=sleep
+    )
+    assert outcomes == [Outcome.APPLIED] * 2
+    assert waits == [0.2], "tried again once, after a pause"
+    assert h.letters == []
+    assert h.history("T1") == [events[0].id]
+    assert h.history("T2") == [events[1].id]
 
 
 def test_a_failure_of_the_request_itself_is_not_the_store_away() -> None:

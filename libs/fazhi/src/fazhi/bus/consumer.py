@@ -106,6 +106,36 @@ T = TypeVar("T")
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
 
 
+async def until_applied(
+    apply: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    backoff_s: float = 0.2,
+    backoff_max_s: float = 5.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """Apply a batch, again and again until it is applied, whatever it raises.
+
+    A worker never goes past a batch it did not apply: faust commits the offsets of the
+    records acknowledged after it (a run of them, not counted from the last commit), so a
+    batch given up (its agent crashed and restarted) is skipped for good. What the records
+    cause is dead-lettered by `EventProcessor`; what escapes it (a server error not known as
+    the store away, an aggregate that kept changing) is logged as an error and tried again.
+    A batch that never applies holds its worker, and the worker's liveness says so (a batch
+    in hand too long: `fazhi.bus.workerwatch`), so it is restarted and reads the batch again."""
+    delay = backoff_s
+    while True:
+        try:
+            return await apply()
+        except Exception as exc:
+            log.error(
+                "batch not applied, trying again",
+                extra={"batch": what, "error": repr(exc), "delay_s": delay},
+            )
+            await sleep(delay)
+            delay = min(delay * 2, backoff_max_s)
+
+
 @dataclass
 class EventProcessor:
     """Applies batches of records exactly once (see the module docstring)."""

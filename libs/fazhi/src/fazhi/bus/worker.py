@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic
 
@@ -20,7 +21,7 @@ from pymongo.errors import PyMongoError
 from fazhi.bus import audit, workerwatch
 from fazhi.bus.batch import AggregateCache
 from fazhi.bus.batching import LingeringStream, batches
-from fazhi.bus.consumer import EventProcessor
+from fazhi.bus.consumer import EventProcessor, until_applied
 from fazhi.bus.publisher import KafkaPublisher, PublishError
 from fazhi.bus.reactions import Reactions, Subscription, subscribe
 from fazhi.bus.records import DeadLetter, Record
@@ -178,18 +179,19 @@ def create_worker_app(
                 for event in events:
                     event.message.incref()
                 watch.begin()
-                await processor.process_batch(
-                    [
-                        Record(
-                            topic=e.message.topic,
-                            partition=e.message.partition,
-                            offset=e.message.offset,
-                            key=e.message.key,
-                            value=e.message.value,
-                            time=_record_time(e.message.timestamp),
-                        )
-                        for e in events
-                    ]
+                records = [
+                    Record(
+                        topic=e.message.topic,
+                        partition=e.message.partition,
+                        offset=e.message.offset,
+                        key=e.message.key,
+                        value=e.message.value,
+                        time=_record_time(e.message.timestamp),
+                    )
+                    for e in events
+                ]
+                await until_applied(
+                    partial(processor.process_batch, records), what=_describe(records)
                 )
                 watch.done(events)
                 for event in events:
@@ -321,6 +323,15 @@ class WorkerEntry(Generic[S]):
 
     def main(self) -> None:
         run_worker(self.create())
+
+
+def _describe(records: Sequence[Record]) -> str:
+    """Where a batch's records are: each partition's first and last offset."""
+    spans: dict[tuple[str, int], tuple[int, int]] = {}
+    for r in records:
+        first, _ = spans.get((r.topic, r.partition), (r.offset, r.offset))
+        spans[(r.topic, r.partition)] = (first, r.offset)
+    return ", ".join(f"{t}/{p}@{a}-{b}" for (t, p), (a, b) in spans.items())
 
 
 def _record_time(timestamp: float | None) -> datetime | None:

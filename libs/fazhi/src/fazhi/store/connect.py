@@ -30,8 +30,10 @@ BACKEND_AWAY = (
     "SQLSTATE 08",  # PostgreSQL connection exceptions
     "conn closed",
     "unexpected EOF",
+    "context canceled",  # FerretDB itself stopping: it cancels the queries in flight
 )
-"""What FerretDB says (an InternalError, code 1) when its PostgreSQL is away."""
+"""What FerretDB says (an InternalError, code 1) when its PostgreSQL is away, or when FerretDB
+itself is shutting down."""
 
 
 def store_unavailable(exc: BaseException) -> bool:
