@@ -116,9 +116,10 @@ async def until_applied(
 ) -> T:
     """Apply a batch, again and again until it is applied, whatever it raises.
 
-    A worker never goes past a batch it did not apply: faust commits the offsets of the
-    records acknowledged after it (a run of them, not counted from the last commit), so a
-    batch given up (its agent crashed and restarted) is skipped for good. What the records
+    A worker never goes past a batch it did not apply: faust restarts a crashed agent on the
+    records after the batch, and its commits of what is acknowledged after a gap are not
+    guarded against one in every case (the fault suite lost a crashed batch's records that
+    way), so a batch given up would be skipped for good. What the records
     cause is dead-lettered by `EventProcessor`; what escapes it (a server error not known as
     the store away, an aggregate that kept changing) is logged as an error and tried again.
     A batch that never applies holds its worker, and the worker's liveness says so (a batch
