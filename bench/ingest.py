@@ -337,41 +337,43 @@ def figures(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _against_senders(report: dict[str, Any]) -> list[dict[str, Any]]:
-    senders = report.get("raw_senders")
-    if not senders:  # a result saved before this reference existed
+def _beside(report: dict[str, Any], part: str, beside: str, reference: str) -> list[dict[str, Any]]:
+    """Single ingest beside the reference `part` of the report (none in a result saved before
+    that reference existed)."""
+    measured = report.get(part)
+    if not measured:
         return []
     return [
         figure(
-            "ingest single: events/s accepted (202), beside the broker alone",
+            f"ingest single: events/s accepted (202), beside {beside}",
             report["single"]["events_per_s"],
             "events/s",
-            reference=(
-                f"raw aiokafka producer (idempotent, acks=all), {senders['senders']} concurrent "
-                "senders awaiting each send: events/s"
-            ),
-            reference_value=senders["events_per_s"],
+            reference=reference,
+            reference_value=measured["events_per_s"],
         )
     ]
+
+
+def _against_senders(report: dict[str, Any]) -> list[dict[str, Any]]:
+    senders = report.get("raw_senders") or {}
+    return _beside(
+        report,
+        "raw_senders",
+        "the broker alone",
+        f"raw aiokafka producer (idempotent, acks=all), {senders.get('senders')} concurrent "
+        "senders awaiting each send: events/s",
+    )
 
 
 def _against_publishing_echo(report: dict[str, Any]) -> list[dict[str, Any]]:
-    floor = report.get("echo_kafka_single")
-    if not floor:  # a result saved before this reference existed
-        return []
-    return [
-        figure(
-            "ingest single: events/s accepted (202), beside an echo app that publishes",
-            report["single"]["events_per_s"],
-            "events/s",
-            reference=(
-                "FastAPI echo app that reads the JSON, sends it with the api's producer settings "
-                "awaiting the acknowledgement and follows the topic as the live tail does, same "
-                "uvicorn flags: requests/s"
-            ),
-            reference_value=floor["events_per_s"],
-        )
-    ]
+    return _beside(
+        report,
+        "echo_kafka_single",
+        "an echo app that publishes",
+        "FastAPI echo app that reads the JSON, sends it with the api's producer settings "
+        "awaiting the acknowledgement and follows the topic as the live tail does, same "
+        "uvicorn flags: requests/s",
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
