@@ -21,12 +21,13 @@ from supervision.worker import WORKER as SUPERVISION
 
 
 def test_the_processing_fields_are_named_in_one_place_and_left_out() -> None:
-    assert ignored("tasks") == ("_v",)
-    assert set(ignored(LEDGER)) == {"_v", "processed_at", "duplicate.at", "version"}
+    assert ignored("tasks") == ("_v", "_pos")
+    assert set(ignored(LEDGER)) == {"_v", "_pos", "processed_at", "duplicate.at", "version"}
     assert set(PROCESSING_FIELDS) == {"*", LEDGER}
     entry = {
         "_id": "k",
         "_v": 3,
+        "_pos": {"t~0": 4},
         "outcome": "applied",
         "processed_at": 1,
         "version": 2,

@@ -48,18 +48,21 @@ from fazhi.settings import ServiceSettings
 from fazhi.store import retention
 from fazhi.store.catalog import EventCatalog
 from fazhi.store.connect import IndexSetup
-from fazhi.store.projection import LEDGER, VERSION, Document, MongoStore
+from fazhi.store.projection import LEDGER, POSITIONS, VERSION, Document, MongoStore
 from fazhi.store.sealing import DATA_KEYS, Keyring, MongoDataKeys
 
 Db = AsyncDatabase[dict[str, Any]]
 
 PROCESSING_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "*": (VERSION,),
+    "*": (VERSION, POSITIONS),
     LEDGER: ("processed_at", "duplicate.at", "version"),
 }
 """Fields that record processing, not the log, left out by `compare`: by collection ("*": all).
-`_v` counts the saves of a document (one per batch that changed it, and batches differ); a
-ledger entry's `processed_at` and a re-post's `duplicate.at` are the clock of the worker that
+`_v` counts the saves of a document (one per batch that changed it, and batches differ); `_pos`
+holds, per partition, the last record that changed it, which follows the order the worker met
+records of different partitions in (an item opened by its trigger's batch, or by its own
+`item.opened` record read first, takes one position or the other; a replay merges partitions
+by broker time); a ledger entry's `processed_at` and a re-post's `duplicate.at` are the clock of the worker that
 took it; its `version` is the aggregate's `_v` after that batch."""
 NOT_REBUILT = (DATA_KEYS, "accepted_events")
 """Never written by a replay: the data keys stay in the live database only (a copy would outlive
