@@ -46,6 +46,8 @@ async def test_a_new_item_appears_on_the_dashboard_without_reloading(
 ) -> None:
     await page.goto(f"{SUPERVISION.url}/dashboard")
     assert await page.locator("html").get_attribute("lang") == "zh-CN"
+    hint = "getComputedStyle(document.getElementById('live'), '::before').content"
+    assert "尚无新动态" in await page.evaluate(hint)  # an empty live list says what will come
     await page.fill("#key", keys["justice"])  # a department key may not follow the dashboard
     await page.click("button[type=submit]")
     await page.wait_for_selector("#keyerror:has-text('无督查权限')")
@@ -60,6 +62,7 @@ async def test_a_new_item_appears_on_the_dashboard_without_reloading(
 
     item_id = _record_finding(keys["supervisor"], "占道经营执法记录不全", level="orange")
     await page.wait_for_selector(f"#live li[data-item-id='{item_id}']", timeout=15_000)
+    assert await page.evaluate(hint) == "none"
     # The server-rendered panel follows too: the newest items list the new one.
     await page.wait_for_selector(f"#newest li[data-item-id='{item_id}']", timeout=15_000)
     assert "占道经营执法记录不全" in await page.inner_text(f"#newest li[data-item-id='{item_id}']")
