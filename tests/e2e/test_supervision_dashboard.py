@@ -10,6 +10,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
+from fazhi.contracts.supervision import Escalation, ItemStatus
+from fazhi.rules.units import find_unit
 from tests.conftest import client_for
 from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured
 
@@ -92,3 +94,38 @@ async def test_the_live_list_and_the_newest_items_show_the_same_china_time(
         assert abs((shown - now).total_seconds()) < 180
     finally:
         await context.close()
+
+
+async def test_an_item_opens_with_its_facts_and_history(
+    services_up: ServiceProcesses, keys: dict[str, str], page: Page
+) -> None:
+    """A supervisor clicks an item of the panel's newest items and reads, in a dialog, what it
+    is about, which unit answers for it, where it stands on the ladder and what happened to it;
+    the dialog closes and the page stays as it was."""
+    await page.goto(f"{SUPERVISION.url}/dashboard")
+    await page.fill("#key", keys["supervisor"])
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("body[data-live='1']")
+    item_id = _record_finding(keys["supervisor"], "行政执法案卷归档不规范", level="yellow")
+    entry = await page.wait_for_selector(f"#newest li[data-item-id='{item_id}']", timeout=15_000)
+    await entry.click()
+    dialog = page.locator("dialog#item[open]")
+    await dialog.locator(f"article[data-item-id='{item_id}']").wait_for()
+    assert "行政执法案卷归档不规范" in await dialog.locator("h2").inner_text()
+    assert "黄色" in await dialog.locator("h2").inner_text()
+    unit = find_unit("urban-management")
+    assert unit is not None
+    assert await dialog.locator("dd.unit").inner_text() == unit.name
+    assert await dialog.locator("dd.status").inner_text() == ItemStatus.OPEN.label_zh
+    assert await dialog.locator("dd.escalation").inner_text() == Escalation.SUPERVISE.label_zh
+    opened = dialog.locator("ol.history li[data-change=opened]")
+    assert "立项督办" in await opened.inner_text()
+    await page.click("#itemclose")
+    await page.wait_for_selector("dialog#item:not([open])", state="attached")
+
+    # The fragment is a supervisor's read, like the panel: a department key is refused, and an
+    # id no item has answers 404.
+    with client_for(SUPERVISION, keys["justice"]) as http:
+        assert http.get(f"/dashboard/items/{item_id}").status_code == 403
+    with client_for(SUPERVISION, keys["supervisor"]) as http:
+        assert http.get("/dashboard/items/finding-F-none").status_code == 404

@@ -135,11 +135,60 @@ async def test_the_panel_lists_levels_overdue_units_and_the_newest_items_escaped
         ("blue", "蓝色", "0"),
     ]
     assert '<tr data-unit="justice"><td>区司法局</td><td>1</td></tr>' in html
-    newest = re.findall(r'<li data-item-id="([^"]+)" class="level-(\w+)">', html)
+    newest = re.findall(r'<li data-item-id="([^"]+)" class="level-(\w+)" tabindex="0"', html)
     assert newest == [("finding-F2", "orange"), ("finding-F1", "red")]
     assert "<time>2026-07-02 09:00</time>" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert inline_parts(html) == []
+
+
+async def test_an_item_is_rendered_with_its_facts_and_history_in_order_and_escaped(
+    supervision: httpx.AsyncClient, supervision_db: FakeDatabase
+) -> None:
+    (item,) = (d for d in supervision_db["items"].docs if d["_id"] == "finding-F1")
+    item.update(escalation="interview", due_at=datetime(2026, 7, 16, 23, 59, tzinfo=CHINA_TZ))
+    at = datetime(2026, 7, 1, 9, tzinfo=CHINA_TZ)
+    supervision_db["item_history"] = FakeCollection(
+        [
+            {
+                "_id": "h2",
+                "item_id": "finding-F1",
+                "seq": 7,
+                "change": "escalated",
+                "escalation": "interview",
+                "reason": "逾期<b>未整改</b>",
+                "time": at.replace(day=20),
+            },
+            {"_id": "h1", "item_id": "finding-F1", "seq": 0, "change": "opened", "time": at},
+            {"_id": "h3", "item_id": "finding-F2", "seq": 0, "change": "opened", "time": at},
+        ]
+    )
+    path = "/dashboard/items/finding-F1"
+    assert (await supervision.get(path)).status_code == 401
+    denied = await supervision.get(path, headers={"authorization": "Bearer justice"})
+    assert denied.status_code == 403
+    response = await supervision.get(path, headers={"authorization": "Bearer supervisor"})
+    assert response.status_code == 200
+    html = response.text
+    assert inline_parts(html) == []
+    assert "执法记录&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '<dd class="unit">区司法局</dd>' in html
+    assert '<dd class="status">待整改</dd>' in html
+    assert '<dd class="escalation">约谈</dd>' in html
+    assert "<dd>2026-07-16 23:59</dd>" in html
+    rows = re.findall(
+        r'<li data-change="(\w+)"><time>([^<]+)</time> <strong>([^<]+)</strong>', html
+    )
+    assert rows == [
+        ("opened", "2026-07-01 09:00", "立项督办"),
+        ("escalated", "2026-07-20 09:00", "升级"),
+    ]
+    assert "至约谈：逾期&lt;b&gt;未整改&lt;/b&gt;" in html
+    unknown = await supervision.get(
+        "/dashboard/items/finding-none", headers={"authorization": "Bearer supervisor"}
+    )
+    assert unknown.status_code == 404
+    assert "尚未入库" in unknown.text
 
 
 async def test_the_annual_report_page_is_a_template(supervision: httpx.AsyncClient) -> None:

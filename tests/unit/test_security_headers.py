@@ -38,6 +38,7 @@ SAMPLES = {
     "unit": "justice",
     "decision_id": "MD1",
     "number": "YSQ20260701-ABCDEFGH",
+    "item_id": "finding-F1",
 }
 SUPERVISOR = {"authorization": "Bearer supervisor"}
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from fazhi.contracts.envelope import CHINA_TZ
+from fazhi.contracts.envelope import CHINA_TZ, ID_PATTERN
 from fazhi.contracts.supervision import (
     CONTRACT,
     Escalation,
@@ -28,6 +28,7 @@ from fazhi.contracts.supervision import (
     ItemOpened,
     ItemRectified,
     ItemReopened,
+    ItemStatus,
     TaskOverdue,
 )
 from fazhi.roles import Role
@@ -47,7 +48,7 @@ from supervision.overview import overview
 from supervision.pages import PAGES
 from supervision.reports import KIND_ZH, unit_name
 from supervision.responses import documented, strict_query
-from supervision.store import ITEMS
+from supervision.store import ITEM_HISTORY, ITEMS
 
 SHOWN = {
     ItemOpened: "立项督办",
@@ -62,6 +63,16 @@ SHOWN = {
 TYPE_NAMES = {t.name: SHOWN[t.model] for t in CONTRACT.types.values() if t.model in SHOWN}
 STREAM_TYPES = frozenset(TYPE_NAMES)
 NEWEST = 20
+CHANGES = {
+    "opened": "立项督办",
+    "linked": "关联新线索",
+    "escalated": "升级",
+    "rectified": "报送整改",
+    str(ItemStatus.CLOSED): "办结",
+    str(ItemStatus.OPEN): "重新督办",
+}
+"""An item's history rows by their `change` (`supervision.items.flows`), as the page names them:
+a closing and an acceptance both close (`closed`), a reopening opens again (`open`)."""
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -125,6 +136,31 @@ def router() -> APIRouter:
     ) -> HTMLResponse:
         return HTMLResponse(await render_panel(rt), headers=NO_STORE)
 
+    @api.get(
+        "/dashboard/items/{item_id}",
+        response_class=HTMLResponse,
+        summary="One item as the dashboard shows it: its facts and its history (supervisor or "
+        "operator key)",
+        responses={
+            **documented(supervisor=True, media=("text/html",)),
+            404: {"description": "Not known (yet): events are projected asynchronously"},
+        },
+        dependencies=[Depends(strict_query())],
+    )
+    async def item_detail(
+        who: Supervisor,
+        item_id: Annotated[str, Path(pattern=ID_PATTERN, max_length=128)],
+        rt: Annotated[ServiceRuntime, Depends(runtime)],
+    ) -> HTMLResponse:
+        doc = await rt.db[ITEMS].find_one({"_id": item_id})
+        if doc is None:  # a fragment too: the dialog shows it (a pushed item may come first)
+            return HTMLResponse(
+                '<p class="missing">该事项尚未入库，请稍后再试。</p>', 404, headers=NO_STORE
+            )
+        rows = await rt.db[ITEM_HISTORY].find({"item_id": item_id}).to_list(None)
+        rows.sort(key=lambda row: row.get("seq", 0))
+        return HTMLResponse(render_item(doc, rows), headers=NO_STORE)
+
     return api
 
 
@@ -132,6 +168,52 @@ def _time(value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
     return ""
+
+
+def _term(term: type[Any], code: Any) -> str:
+    try:
+        return str(term(code).label_zh)
+    except ValueError:
+        return str(code or "")
+
+
+def render_item(doc: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    """An item's facts and history in Chinese (`templates/item.html`); what the projection keeps
+    of titles, reasons and notes is redacted already (`supervision.items.flows`)."""
+    rectification = doc.get("rectification") or {}
+    return PAGES.text(
+        "item.html",
+        item={
+            "id": doc["_id"],
+            "title": doc.get("title") or doc["_id"],
+            "level": doc.get("level", ""),
+            "level_zh": _term(ItemLevel, doc.get("level")),
+            "kind": KIND_ZH.get(doc.get("kind", ""), doc.get("kind", "")),
+            "unit": unit_name(doc.get("unit", "")),
+            "status": doc.get("status", ""),
+            "status_zh": _term(ItemStatus, doc.get("status")),
+            "escalation_zh": _term(Escalation, doc.get("escalation", Escalation.SUPERVISE)),
+            "opened_at": _time(doc.get("opened_at")),
+            "due_at": _time(doc.get("due_at")),
+            "escalate_day": doc.get("escalate_day") or "",
+            "closed_at": _time(doc.get("closed_at")),
+            "days_to_close": doc.get("days_to_close"),
+            "resolution": doc.get("resolution") or "",
+            "rectification": rectification.get("note") or "",
+        },
+        history=[
+            {
+                "change": row.get("change", ""),
+                "change_zh": CHANGES.get(row.get("change", ""), row.get("change", "")),
+                "time": _time(row.get("time")),
+                "escalation_zh": _term(Escalation, row.get("escalation"))
+                if row.get("change") == "escalated"
+                else "",
+                "detail": row.get("reason") or row.get("note") or row.get("resolution") or "",
+            }
+            for row in history
+        ],
+    )
 
 
 async def render_panel(rt: ServiceRuntime) -> str:

@@ -33,7 +33,12 @@ function scheduleRefresh() {
 function show(event) {
   const d = event.data || {};
   const li = document.createElement("li");
-  if (d.item_id) { li.dataset.itemId = d.item_id; li.className = "level-" + (d.level || "blue"); }
+  if (d.item_id) {
+    li.dataset.itemId = d.item_id;
+    li.className = "level-" + (d.level || "blue");
+    li.tabIndex = 0;
+    li.title = "查看办理过程";
+  }
   if (d.task_id) { li.dataset.taskId = d.task_id; }
   const time = document.createElement("time");
   time.dateTime = event.time;
@@ -87,6 +92,22 @@ async function follow() {
   }
   reading = false;
 }
+// An item of either list opens in a dialog: its facts and history, rendered by the server. A
+// pushed item can come before the store holds it (see scheduleRefresh): asked again once.
+async function openItem(id, again = true) {
+  const r = await fetch("/dashboard/items/" + encodeURIComponent(id), {headers: {"Authorization": "Bearer " + key()}});
+  if (r.status === 401 || r.status === 403) { askKey("密钥无效或无督查权限"); return; }
+  if (r.status === 404 && again) { setTimeout(() => openItem(id, false), 500); return; }
+  if (r.ok || r.status === 404) { $("itembody").innerHTML = await r.text(); }
+  else { $("itembody").textContent = "读取失败（" + r.status + "），请稍后再试。"; }
+  if (!$("item").open) { $("item").showModal(); }
+}
+function itemOf(event) { return event.target.closest && event.target.closest("li[data-item-id]"); }
+document.addEventListener("click", (e) => { const li = itemOf(e); if (li) openItem(li.dataset.itemId); });
+document.addEventListener("keydown", (e) => {
+  const li = itemOf(e);
+  if (li && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); openItem(li.dataset.itemId); }
+});
 async function start() {
   $("keyform").hidden = true;
   if (await loadPanel()) { follow(); }
