@@ -261,6 +261,19 @@ def week(now: datetime, number: Numbers) -> list[Step]:
         at(1.2),
         role="supervisor",
     )
+    # A rectification reported and left for the supervisor: the dashboard's 待验收 (the tour).
+    add(
+        "rectified/F-W49-02",
+        "housing-construction",
+        su.ItemRectified(
+            item_id="finding-F-W49-02",
+            unit="housing-construction",
+            rectified_at=at(0.6),
+            note="已补做招标文件合法性审核，修订招标公告资格条件，建立重大合同审核台账。",
+        ),
+        at(0.6),
+        after=f"/v1/items?source_event_id={event_id('finding/F-W49-02')}",
+    )
 
     # ---- emergency 突发事件应对: the rainstorm, an incident with its response, the alerts
     storm_effective = at(5, 4)

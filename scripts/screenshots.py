@@ -99,8 +99,8 @@ async def _dashboard(page: Page, url: str, key: str, shots: Shots) -> None:
     await page.wait_for_selector("#newest li")
     await page.wait_for_selector("body[data-live='1']")
     shots["dashboard.png"] = await page.screenshot()
-    await page.click("#newest li[data-item-id^='finding-']")  # an item opens with its history
-    await page.wait_for_selector("dialog#item[open] ol.history li")
+    await page.click("#rectifying li[data-item-id]")  # a rectification to accept, in its dialog
+    await page.wait_for_selector("dialog#item[open] form.act")
     shots["dashboard-item.png"] = await page.screenshot()
 
 

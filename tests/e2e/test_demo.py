@@ -164,3 +164,13 @@ async def test_the_dashboard_shows_the_items_the_week_opened(
     # The red alert opened an item of its own colour; the accepted rectification closed one.
     await expect(newest.locator("li.level-red").first).to_be_visible()
     await expect(newest.locator("li[data-item-id='finding-F-W49-03']")).to_have_count(0)
+    # The rectification left for the supervisor waits among the items to accept, with its
+    # report and the two ways to answer it.
+    awaiting = page.locator("#rectifying li[data-item-id='finding-F-W49-02']")
+    await expect(awaiting).to_contain_text("老旧小区改造项目招标文件未经合法性审核")
+    await awaiting.click()
+    dialog = page.locator("dialog#item[open]")
+    await expect(dialog.locator("ol.history li[data-change=rectified]")).to_contain_text(
+        "建立重大合同审核台账"
+    )
+    await expect(dialog.locator("form.act")).to_have_count(2)

@@ -13,14 +13,16 @@ from playwright.async_api import Browser, Page
 from fazhi.contracts.supervision import Escalation, ItemStatus
 from fazhi.rules.units import find_unit
 from tests.conftest import client_for
-from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured
+from tests.support.processes import CST, SERVICES, ServiceProcesses, event, structured, wait_until
 
 pytestmark = pytest.mark.e2e
 
 SUPERVISION = SERVICES["supervision"]
 
 
-def _record_finding(key: str, title: str, **data: str) -> str:
+def _record_finding(
+    key: str, title: str, target_unit: str = "urban-management", **data: str
+) -> str:
     """A supervisor records an inspection finding (due in 15 days); the id of its item."""
     finding_id = f"F-{uuid.uuid4().hex[:8]}"
     now = datetime.now(CST)
@@ -30,7 +32,7 @@ def _record_finding(key: str, title: str, **data: str) -> str:
         finding_id,
         {
             "finding_id": finding_id,
-            "target_unit": "urban-management",
+            "target_unit": target_unit,
             "title": title,
             "due_date": (now.date() + timedelta(days=15)).isoformat(),
             "recorded_at": now.isoformat(),
@@ -129,3 +131,118 @@ async def test_an_item_opens_with_its_facts_and_history(
         assert http.get(f"/dashboard/items/{item_id}").status_code == 403
     with client_for(SUPERVISION, keys["supervisor"]) as http:
         assert http.get("/dashboard/items/finding-F-none").status_code == 404
+
+
+async def test_a_supervisor_accepts_a_rectification_in_the_dialog(
+    services_up: ServiceProcesses, keys: dict[str, str], page: Page
+) -> None:
+    """A unit reports its rectification from its own system; the item waits on the dashboard
+    among those to accept; the supervisor opens it, reads the report, accepts it with a note,
+    and sees it closed, without a reload, its acceptance in the history."""
+    item_id = _record_finding(keys["supervisor"], "执法全过程记录未落实", target_unit="justice")
+    with client_for(SUPERVISION, keys["supervisor"]) as http:
+        wait_until(
+            lambda: http.get(f"/v1/items/{item_id}").status_code == 200,
+            timeout=30,
+            what="the finding's item",
+        )
+    rectified = event(
+        "supervision.item.rectified",
+        "justice",
+        item_id,
+        {
+            "item_id": item_id,
+            "unit": "justice",
+            "rectified_at": datetime.now(CST).isoformat(),
+            "note": "已配备执法记录仪并建立归档台账",
+        },
+    )
+    with client_for(SUPERVISION, keys["justice"]) as unit:
+        assert unit.post("/v1/events", **structured(rectified)).status_code == 202
+    with client_for(SUPERVISION, keys["supervisor"]) as http:
+        wait_until(
+            lambda: http.get(f"/v1/items/{item_id}").json()["status"] == "rectifying",
+            timeout=30,
+            what="rectifying",
+        )
+
+    await page.goto(f"{SUPERVISION.url}/dashboard")
+    await page.fill("#key", keys["supervisor"])
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("body[data-live='1']")
+    await page.click(f"#rectifying li[data-item-id='{item_id}']")
+    dialog = page.locator("dialog#item[open]")
+    await dialog.locator("article[data-status=rectifying]").wait_for()
+    assert "已配备执法记录仪并建立归档台账" in await dialog.inner_text()
+    assert "报送整改" in await dialog.locator("ol.history li[data-change=rectified]").inner_text()
+    assert await dialog.locator("form.act").count() == 2  # accept, or send it back
+
+    accept = dialog.locator("form.act").first
+    await accept.locator("textarea").fill("经核查整改到位，予以销号")
+    await accept.locator("button").click()
+    await dialog.locator("article[data-status=closed]").wait_for(timeout=15_000)
+    assert await dialog.locator("dd.status").inner_text() == ItemStatus.CLOSED.label_zh
+    row = await dialog.locator("ol.history li").last.inner_text()
+    assert "验收办结" in row
+    assert "经核查整改到位，予以销号" in row
+    assert await dialog.locator("form.act").count() == 1  # a closed item can only be reopened
+    await page.wait_for_selector(f"#rectifying li[data-item-id='{item_id}']", state="detached")
+    with client_for(SUPERVISION, keys["supervisor"]) as http:
+        item = http.get(f"/v1/items/{item_id}").json()
+    assert item["status"] == "closed"
+    assert item["resolution"] == "accepted"
+
+
+async def test_an_action_another_supervisor_took_first_is_refused_with_the_reason(
+    services_up: ServiceProcesses, keys: dict[str, str], page: Page
+) -> None:
+    """Two supervisors have the same rectification open; the other accepts it first. This one's
+    acceptance is accepted by the api (202) but refused by the domain: the dialog says so, from
+    the event's receipt, and the item stays as the other left it."""
+    item_id = _record_finding(keys["supervisor"], "罚没款收缴台账不全", target_unit="justice")
+    with client_for(SUPERVISION, keys["supervisor"]) as http:
+        wait_until(
+            lambda: http.get(f"/v1/items/{item_id}").status_code == 200,
+            timeout=30,
+            what="the finding's item",
+        )
+    now = datetime.now(CST).isoformat()
+    rectified = event(
+        "supervision.item.rectified",
+        "justice",
+        item_id,
+        {"item_id": item_id, "unit": "justice", "rectified_at": now, "note": "已补建台账"},
+    )
+    with client_for(SUPERVISION, keys["justice"]) as unit:
+        assert unit.post("/v1/events", **structured(rectified)).status_code == 202
+    with client_for(SUPERVISION, keys["supervisor"]) as http:
+        wait_until(
+            lambda: http.get(f"/v1/items/{item_id}").json()["status"] == "rectifying",
+            timeout=30,
+            what="rectifying",
+        )
+
+    await page.goto(f"{SUPERVISION.url}/dashboard")
+    await page.fill("#key", keys["supervisor"])
+    await page.click("button[type=submit]")
+    await page.click(f"#rectifying li[data-item-id='{item_id}']")
+    dialog = page.locator("dialog#item[open]")
+    await dialog.locator("article[data-status=rectifying]").wait_for()
+
+    first = event(
+        "supervision.item.accepted", "gov-office", item_id, {"item_id": item_id, "accepted_at": now}
+    )
+    with client_for(SUPERVISION, keys["supervisor"]) as http:
+        assert http.post("/v1/events", **structured(first)).status_code == 202
+        wait_until(
+            lambda: http.get(f"/v1/items/{item_id}").json()["status"] == "closed",
+            timeout=30,
+            what="closed by the other supervisor",
+        )
+    await dialog.locator("form.act").first.locator("button").click()
+    outcome = dialog.locator(".outcome")
+    await outcome.filter(has_text="未能办理").wait_for(timeout=15_000)
+    said = await outcome.inner_text()
+    assert f"该事项现为「{ItemStatus.CLOSED.label_zh}」" in said  # shown as it now stands
+    assert await dialog.locator("dd.status").inner_text() == ItemStatus.CLOSED.label_zh
+    assert await dialog.locator("form.act").count() == 1  # reopening is what is left

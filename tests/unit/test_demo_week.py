@@ -106,3 +106,8 @@ def test_the_week_tells_the_story_of_the_tour(demo: ModuleType) -> None:
         }
     assert of("supervision.task.completed")
     assert of("supervision.task.progress_reported")
+    # One rectification accepted, one left for the supervisor's dashboard (待验收).
+    rectified = {r["item_id"] for r in of("supervision.item.rectified")}
+    accepted = {a["item_id"] for a in of("supervision.item.accepted")}
+    assert accepted < rectified
+    assert len(rectified - accepted) == 1

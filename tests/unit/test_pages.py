@@ -138,6 +138,7 @@ async def test_the_panel_lists_levels_overdue_units_and_the_newest_items_escaped
     newest = re.findall(r'<li data-item-id="([^"]+)" class="level-(\w+)" tabindex="0"', html)
     assert newest == [("finding-F2", "orange"), ("finding-F1", "red")]
     assert "<time>2026-07-02 09:00</time>" in html
+    assert "暂无待验收事项" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert inline_parts(html) == []
 
@@ -155,11 +156,19 @@ async def test_an_item_is_rendered_with_its_facts_and_history_in_order_and_escap
                 "item_id": "finding-F1",
                 "seq": 7,
                 "change": "escalated",
+                "type": "supervision.item.escalated",
                 "escalation": "interview",
                 "reason": "逾期<b>未整改</b>",
                 "time": at.replace(day=20),
             },
-            {"_id": "h1", "item_id": "finding-F1", "seq": 0, "change": "opened", "time": at},
+            {
+                "_id": "h1",
+                "item_id": "finding-F1",
+                "seq": 0,
+                "change": "opened",
+                "type": "supervision.item.opened",
+                "time": at,
+            },
             {"_id": "h3", "item_id": "finding-F2", "seq": 0, "change": "opened", "time": at},
         ]
     )
@@ -189,6 +198,52 @@ async def test_an_item_is_rendered_with_its_facts_and_history_in_order_and_escap
     )
     assert unknown.status_code == 404
     assert "尚未入库" in unknown.text
+
+
+async def test_an_item_offers_the_actions_its_status_accepts_as_the_keys_unit(
+    supervision: httpx.AsyncClient, supervision_db: FakeDatabase
+) -> None:
+    """Rectifying: accept (a note may be left out) or reopen (a reason is required); closed:
+    reopen only; open: nothing to decide yet. The forms post as the key's unit."""
+    items = {d["_id"]: d for d in supervision_db["items"].docs}
+    items["finding-F1"]["status"] = "rectifying"
+    items["finding-F2"].update(status="closed", resolution="accepted")
+    supervision_db["items"].docs.append(
+        opened("finding-F3", "blue", "待整改", datetime(2026, 7, 3, 9, tzinfo=CHINA_TZ))
+    )
+
+    async def forms(item_id: str) -> list[tuple[str, str, str, str, bool]]:
+        html = (
+            await supervision.get(
+                f"/dashboard/items/{item_id}", headers={"authorization": "Bearer supervisor"}
+            )
+        ).text
+        found = re.findall(
+            r'<form class="act" data-type="([^"]+)" data-source="([^"]+)" data-item="([^"]+)" '
+            r'data-time-field="\w+" data-text-field="(\w+)">\s*<label>[^<]*<textarea[^>]*?'
+            r"( required)?>",
+            html,
+        )
+        return [(t, src, item, field, bool(req)) for t, src, item, field, req in found]
+
+    assert await forms("finding-F1") == [
+        ("supervision.item.accepted", "/units/gov-office", "finding-F1", "note", False),
+        ("supervision.item.reopened", "/units/gov-office", "finding-F1", "reason", True),
+    ]
+    assert await forms("finding-F2") == [
+        ("supervision.item.reopened", "/units/gov-office", "finding-F2", "reason", True),
+    ]
+    assert await forms("finding-F3") == []
+    closed = await supervision.get(
+        "/dashboard/items/finding-F2", headers={"authorization": "Bearer supervisor"}
+    )
+    assert "<dd>整改经验收通过</dd>" in closed.text
+
+    panel = (
+        await supervision.get("/dashboard/panel", headers={"authorization": "Bearer supervisor"})
+    ).text
+    awaiting = panel[panel.index('id="rectifying"') : panel.index('id="newest"')]
+    assert re.findall(r'data-item-id="([^"]+)"', awaiting) == ["finding-F1"]
 
 
 async def test_the_annual_report_page_is_a_template(supervision: httpx.AsyncClient) -> None:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from fazhi.contracts import type_of
 from fazhi.contracts.envelope import CHINA_TZ, ID_PATTERN
 from fazhi.contracts.supervision import (
     CONTRACT,
@@ -32,6 +33,7 @@ from fazhi.contracts.supervision import (
     TaskOverdue,
 )
 from fazhi.roles import Role
+from fazhi.rules.units import is_unit_code
 from fazhi.web import (
     Caller,
     KafkaFeed,
@@ -43,6 +45,7 @@ from fazhi.web import (
     static_router,
 )
 from supervision.config import Settings
+from supervision.domain import ITEM_LIFECYCLE, Accept, ReopenItem
 from supervision.events import CATALOG
 from supervision.overview import overview
 from supervision.pages import PAGES
@@ -63,16 +66,18 @@ SHOWN = {
 TYPE_NAMES = {t.name: SHOWN[t.model] for t in CONTRACT.types.values() if t.model in SHOWN}
 STREAM_TYPES = frozenset(TYPE_NAMES)
 NEWEST = 20
-CHANGES = {
-    "opened": "立项督办",
-    "linked": "关联新线索",
-    "escalated": "升级",
-    "rectified": "报送整改",
-    str(ItemStatus.CLOSED): "办结",
-    str(ItemStatus.OPEN): "重新督办",
-}
-"""An item's history rows by their `change` (`supervision.items.flows`), as the page names them:
-a closing and an acceptance both close (`closed`), a reopening opens again (`open`)."""
+RESOLUTIONS = {"accepted": "整改经验收通过"}
+"""An item's `resolution` where the domain gives a code (`supervision.domain.transition_item`);
+any other is the text its closing event gave."""
+LINKED = "关联新线索"
+"""A history row `linked`: another trigger of an open item (its type is `item.opened`)."""
+ACTIONS = (
+    (Accept, ItemAccepted, "accepted_at", "note", "验收办结", "验收意见（可不填）"),
+    (ReopenItem, ItemReopened, "reopened_at", "reason", "退回重新督办", "退回理由（必填）"),
+)
+"""What a supervisor may do to an item from the dashboard: the domain's action, the event that
+asks for it, its payload's time and text fields, the button and the text's label. Which of them
+an item offers is the domain's `ITEM_LIFECYCLE` for its status."""
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -159,7 +164,7 @@ def router() -> APIRouter:
             )
         rows = await rt.db[ITEM_HISTORY].find({"item_id": item_id}).to_list(None)
         rows.sort(key=lambda row: row.get("seq", 0))
-        return HTMLResponse(render_item(doc, rows), headers=NO_STORE)
+        return HTMLResponse(render_item(doc, rows, who), headers=NO_STORE)
 
     return api
 
@@ -177,10 +182,36 @@ def _term(term: type[Any], code: Any) -> str:
         return str(code or "")
 
 
-def render_item(doc: dict[str, Any], history: list[dict[str, Any]]) -> str:
-    """An item's facts and history in Chinese (`templates/item.html`); what the projection keeps
-    of titles, reasons and notes is redacted already (`supervision.items.flows`)."""
+def _actions(status: str, who: Principal) -> list[dict[str, Any]]:
+    """The forms of the actions the item's status accepts, posted as `who`'s unit (an operator
+    key, which belongs to no unit, gets none)."""
+    if not is_unit_code(who.unit):
+        return []
+    try:
+        accepted = ITEM_LIFECYCLE.accepts(ItemStatus(status))
+    except ValueError:
+        return []
+    return [
+        {
+            "type": type_of(model),
+            "source": f"/units/{who.unit}",
+            "time_field": time_field,
+            "text_field": text_field,
+            "required": model.model_fields[text_field].is_required(),
+            "button": button,
+            "label": label,
+        }
+        for action, model, time_field, text_field, button, label in ACTIONS
+        if action in accepted
+    ]
+
+
+def render_item(doc: dict[str, Any], history: list[dict[str, Any]], who: Principal) -> str:
+    """An item's facts, history and the actions `who` may take on it, in Chinese
+    (`templates/item.html`); what the projection keeps of titles, reasons and notes is redacted
+    already (`supervision.items.flows`)."""
     rectification = doc.get("rectification") or {}
+    resolution = doc.get("resolution") or ""
     return PAGES.text(
         "item.html",
         item={
@@ -198,13 +229,15 @@ def render_item(doc: dict[str, Any], history: list[dict[str, Any]]) -> str:
             "escalate_day": doc.get("escalate_day") or "",
             "closed_at": _time(doc.get("closed_at")),
             "days_to_close": doc.get("days_to_close"),
-            "resolution": doc.get("resolution") or "",
+            "resolution": RESOLUTIONS.get(resolution, resolution),
             "rectification": rectification.get("note") or "",
         },
         history=[
             {
                 "change": row.get("change", ""),
-                "change_zh": CHANGES.get(row.get("change", ""), row.get("change", "")),
+                "change_zh": LINKED
+                if row.get("change") == "linked"
+                else TYPE_NAMES.get(row.get("type", ""), row.get("change", "")),
                 "time": _time(row.get("time")),
                 "escalation_zh": _term(Escalation, row.get("escalation"))
                 if row.get("change") == "escalated"
@@ -213,19 +246,38 @@ def render_item(doc: dict[str, Any], history: list[dict[str, Any]]) -> str:
             }
             for row in history
         ],
+        actions=_actions(doc.get("status", ""), who),
     )
+
+
+def _listed(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": item["_id"],
+        "level": item.get("level", ""),
+        "opened_at": _time(item.get("opened_at")),
+        "kind": KIND_ZH.get(item["kind"], item["kind"]),
+        "unit": unit_name(item["unit"]),
+        "title": item.get("title") or item["_id"],
+        "rectified_at": _time((item.get("rectification") or {}).get("rectified_at")),
+    }
+
+
+async def _newest(rt: ServiceRuntime, status: ItemStatus) -> list[dict[str, Any]]:
+    found = (
+        await rt.db[ITEMS]
+        .find({"status": str(status)})
+        .sort("opened_at", -1)
+        .limit(NEWEST)
+        .to_list(None)
+    )
+    return [_listed(item) for item in found]
 
 
 async def render_panel(rt: ServiceRuntime) -> str:
     seen = await overview(rt.db)
     levels = seen.by_level()
-    newest = (
-        await rt.db[ITEMS]
-        .find({"status": "open"})
-        .sort("opened_at", -1)
-        .limit(NEWEST)
-        .to_list(None)
-    )
+    newest = await _newest(rt, ItemStatus.OPEN)
+    awaiting = await _newest(rt, ItemStatus.RECTIFYING)
     return PAGES.text(
         "panel.html",
         levels=[
@@ -237,15 +289,6 @@ async def render_panel(rt: ServiceRuntime) -> str:
             for unit, n in sorted(seen.overdue.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         overdue_measures=len(seen.overdue_measures),
-        newest=[
-            {
-                "id": item["_id"],
-                "level": item.get("level", ""),
-                "opened_at": _time(item.get("opened_at")),
-                "kind": KIND_ZH.get(item["kind"], item["kind"]),
-                "unit": unit_name(item["unit"]),
-                "title": item.get("title") or item["_id"],
-            }
-            for item in newest
-        ],
+        newest=newest,
+        awaiting=awaiting,
     )

@@ -102,6 +102,98 @@ async function openItem(id, again = true) {
   else { $("itembody").textContent = "读取失败（" + r.status + "），请稍后再试。"; }
   if (!$("item").open) { $("item").showModal(); }
 }
+// An action of the dialog (accept a rectification, reopen) is a CloudEvent the page posts with
+// the supervisor's key, as a department system would: its type, source and fields come from the
+// form the server rendered. Its id is kept until the api answers 202, so a retry after a failed
+// answer never posts it twice. Then its receipt (GET /v1/events/{id}) says what became of it: a
+// refusal is shown with the domain's reason; once applied, the dialog shows the item as it is
+// (the receipt can come a moment before the item's new state is stored: read until it shows).
+function newId() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+}
+function problemText(p) {
+  const fields = (p.errors || []).map((e) => e.field + "：" + e.message).join("；");
+  return (p.detail || p.title || "") + (fields ? "（" + fields + "）" : "");
+}
+const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
+function auth() { return {"Authorization": "Bearer " + key()}; }
+function buttons(enabled) {
+  $("itembody").querySelectorAll("form.act button").forEach((b) => { b.disabled = !enabled; });
+}
+async function receiptOf(id) {
+  for (let i = 0; i < 120; i++) {
+    await pause(250);
+    const r = await fetch("/v1/events/" + encodeURIComponent(id), {headers: auth()});
+    if (!r.ok) continue;
+    const receipt = await r.json();
+    if (receipt.state !== "accepted") return receipt;
+  }
+  return null;
+}
+async function showWhenChanged(id, before) {
+  for (let i = 0; i < 20; i++) {
+    const r = await fetch("/dashboard/items/" + encodeURIComponent(id), {headers: auth()});
+    if (r.ok) {
+      const html = await r.text();
+      const holder = document.createElement("div");
+      holder.innerHTML = html;
+      const fresh = holder.querySelector("article");
+      if ((fresh && fresh.dataset.status !== before) || i === 19) { $("itembody").innerHTML = html; return; }
+    }
+    await pause(250);
+  }
+}
+async function act(form) {
+  const d = form.dataset, outcome = $("itembody").querySelector(".outcome");
+  const article = $("itembody").querySelector("article");
+  const before = article ? article.dataset.status : "";
+  if (!d.eventId) d.eventId = newId();
+  const now = new Date().toISOString();
+  const data = {item_id: d.item, [d.timeField]: now};
+  const text = form.elements.text.value.trim();
+  if (text) data[d.textField] = text;
+  const event = {specversion: "1.0", id: d.eventId, source: d.source, type: d.type, subject: d.item,
+                 time: now, datacontenttype: "application/json", data};
+  buttons(false);
+  outcome.textContent = "正在提交…";
+  let r = null;
+  try {
+    r = await fetch("/v1/events", {method: "POST", body: JSON.stringify(event),
+      headers: {...auth(), "Content-Type": "application/cloudevents+json"}});
+  } catch (err) { /* no answer: the same id is posted again on the next try */ }
+  if (!r || r.status !== 202) {
+    let why = r ? "（" + r.status + "）" : "（网络错误）";
+    if (r) { try { why = "：" + problemText(await r.json()); } catch (err) { /* not a problem */ } }
+    outcome.textContent = "未提交" + why;
+    buttons(true);
+    return;
+  }
+  outcome.textContent = "已受理，正在办理…";
+  const receipt = await receiptOf(d.eventId);
+  delete d.eventId;  // taken: the next action is another event
+  if (receipt && receipt.state === "refused") {
+    // Most often the item moved on meanwhile (another supervisor answered first): show it as
+    // it stands (a refusal is settled once its batch is stored), with the domain's reason.
+    const problem = receipt.problem || {};
+    const r2 = await fetch("/dashboard/items/" + encodeURIComponent(d.item), {headers: auth()});
+    if (r2.ok) { $("itembody").innerHTML = await r2.text(); }
+    const status = $("itembody").querySelector("dd.status");
+    const shown = $("itembody").querySelector(".outcome") || outcome;
+    shown.textContent = "未能办理：" + (problem.state && status ? "该事项现为「" + status.textContent + "」，此操作已不适用。" : "") + problemText(problem);
+    buttons(true);
+    return;
+  }
+  if (!receipt) { outcome.textContent = "已受理；办理结果稍后可在此查看（关闭后再次打开）。"; return; }
+  await showWhenChanged(d.item, before);
+  loadPanel();
+}
+document.addEventListener("submit", (e) => {
+  const form = e.target.closest && e.target.closest("form.act");
+  if (form) { e.preventDefault(); act(form); }
+});
 function itemOf(event) { return event.target.closest && event.target.closest("li[data-item-id]"); }
 document.addEventListener("click", (e) => { const li = itemOf(e); if (li) openItem(li.dataset.itemId); });
 document.addEventListener("keydown", (e) => {
