@@ -903,15 +903,24 @@ cmd_status() {
 
 # `make run`'s supervisor (scripts/supervise.py) of this checkout, if one runs (its pid is in
 # $RUN/supervise.json): stopped with everything it started (TERM; it gives them 15 s, then KILL),
-# so that nothing is started again against a stack that is going away.
+# so that nothing is started again against a stack that is going away. Then `make run` itself
+# (scripts/run.sh, the supervisor's parent) is waited for, told by $RUN/make-stop to leave the
+# servers to this stop (scripts/lib-stack.sh): otherwise it would stop the servers it started
+# as it ends, after this stop, and a start that came in between would lose them to it.
 stop_services() {
-	local state=$RUN/supervise.json pid cmd deadline
+	local state=$RUN/supervise.json pid cmd deadline parent=""
 	[[ -f $state ]] || return 0
 	pid=$(sed -n 's/.*"supervisor": *\([0-9][0-9]*\).*/\1/p' "$state" | head -n 1)
 	if [[ -n $pid ]] && alive "$pid" &&
 		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) &&
 		[[ $cmd == *scripts/supervise.py* && $(readlink "/proc/$pid/cwd") == "$ROOT" ]]; then
+		parent=$(sed -E 's/^.*\) [A-Za-z] ([0-9]+) .*$/\1/' "/proc/$pid/stat" 2>/dev/null || true)
+		if ! { [[ -n $parent ]] && alive "$parent" &&
+			[[ $(tr '\0' ' ' <"/proc/$parent/cmdline" 2>/dev/null) == *scripts/run.sh* ]]; }; then
+			parent=""
+		fi
 		log "services: stopping make run's apis and workers (supervisor pid $pid)"
+		[[ -n $parent ]] && : >"$RUN/make-stop"
 		kill -TERM "$pid" 2>/dev/null || true
 		deadline=$((SECONDS + 30))
 		while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
@@ -920,8 +929,13 @@ stop_services() {
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 		log "services: stopped"
+		if [[ -n $parent ]]; then
+			deadline=$((SECONDS + 60))
+			while alive "$parent" && ((SECONDS < deadline)); do sleep 0.2; done
+			if alive "$parent"; then warn "make run (pid $parent) still ending after 60 s"; fi
+		fi
 	fi
-	rm -f "$state"
+	rm -f "$state" "$RUN/make-stop"
 }
 
 cmd_stop() {

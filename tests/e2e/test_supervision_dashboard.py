@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Locator, Page
 
 from fazhi.contracts.supervision import Escalation, ItemStatus
 from fazhi.rules.units import find_unit
@@ -43,6 +43,48 @@ def _record_finding(
         response: httpx.Response = http.post("/v1/events", **structured(trigger))
         assert response.status_code == 202, response.text
     return f"finding-{finding_id}"
+
+
+def _rectified_finding(keys: dict[str, str], title: str, note: str) -> str:
+    """A finding against `justice`, whose rectification `justice` then reports from its own
+    system; the id of its item, once it awaits acceptance."""
+    item_id = _record_finding(keys["supervisor"], title, target_unit="justice")
+    with client_for(SUPERVISION, keys["supervisor"]) as http:
+        wait_until(
+            lambda: http.get(f"/v1/items/{item_id}").status_code == 200,
+            timeout=30,
+            what="the finding's item",
+        )
+        rectified = event(
+            "supervision.item.rectified",
+            "justice",
+            item_id,
+            {
+                "item_id": item_id,
+                "unit": "justice",
+                "rectified_at": datetime.now(CST).isoformat(),
+                "note": note,
+            },
+        )
+        with client_for(SUPERVISION, keys["justice"]) as unit:
+            assert unit.post("/v1/events", **structured(rectified)).status_code == 202
+        wait_until(
+            lambda: http.get(f"/v1/items/{item_id}").json()["status"] == "rectifying",
+            timeout=30,
+            what="rectifying",
+        )
+    return item_id
+
+
+async def _open_awaiting(page: Page, key: str, item_id: str) -> Locator:
+    """The dashboard, entered with `key`, and the dialog of `item_id` from the 待验收 list."""
+    await page.goto(f"{SUPERVISION.url}/dashboard")
+    await page.fill("#key", key)
+    await page.click("button[type=submit]")
+    await page.click(f"#rectifying li[data-item-id='{item_id}']")
+    dialog = page.locator("dialog#item[open]")
+    await dialog.locator("article[data-status=rectifying]").wait_for()
+    return dialog
 
 
 async def test_a_new_item_appears_on_the_dashboard_without_reloading(
@@ -139,40 +181,8 @@ async def test_a_supervisor_accepts_a_rectification_in_the_dialog(
     """A unit reports its rectification from its own system; the item waits on the dashboard
     among those to accept; the supervisor opens it, reads the report, accepts it with a note,
     and sees it closed, without a reload, its acceptance in the history."""
-    item_id = _record_finding(keys["supervisor"], "执法全过程记录未落实", target_unit="justice")
-    with client_for(SUPERVISION, keys["supervisor"]) as http:
-        wait_until(
-            lambda: http.get(f"/v1/items/{item_id}").status_code == 200,
-            timeout=30,
-            what="the finding's item",
-        )
-    rectified = event(
-        "supervision.item.rectified",
-        "justice",
-        item_id,
-        {
-            "item_id": item_id,
-            "unit": "justice",
-            "rectified_at": datetime.now(CST).isoformat(),
-            "note": "已配备执法记录仪并建立归档台账",
-        },
-    )
-    with client_for(SUPERVISION, keys["justice"]) as unit:
-        assert unit.post("/v1/events", **structured(rectified)).status_code == 202
-    with client_for(SUPERVISION, keys["supervisor"]) as http:
-        wait_until(
-            lambda: http.get(f"/v1/items/{item_id}").json()["status"] == "rectifying",
-            timeout=30,
-            what="rectifying",
-        )
-
-    await page.goto(f"{SUPERVISION.url}/dashboard")
-    await page.fill("#key", keys["supervisor"])
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("body[data-live='1']")
-    await page.click(f"#rectifying li[data-item-id='{item_id}']")
-    dialog = page.locator("dialog#item[open]")
-    await dialog.locator("article[data-status=rectifying]").wait_for()
+    item_id = _rectified_finding(keys, "执法全过程记录未落实", "已配备执法记录仪并建立归档台账")
+    dialog = await _open_awaiting(page, keys["supervisor"], item_id)
     assert "已配备执法记录仪并建立归档台账" in await dialog.inner_text()
     assert "报送整改" in await dialog.locator("ol.history li[data-change=rectified]").inner_text()
     assert await dialog.locator("form.act").count() == 2  # accept, or send it back
@@ -199,36 +209,10 @@ async def test_an_action_another_supervisor_took_first_is_refused_with_the_reaso
     """Two supervisors have the same rectification open; the other accepts it first. This one's
     acceptance is accepted by the api (202) but refused by the domain: the dialog says so, from
     the event's receipt, and the item stays as the other left it."""
-    item_id = _record_finding(keys["supervisor"], "罚没款收缴台账不全", target_unit="justice")
-    with client_for(SUPERVISION, keys["supervisor"]) as http:
-        wait_until(
-            lambda: http.get(f"/v1/items/{item_id}").status_code == 200,
-            timeout=30,
-            what="the finding's item",
-        )
+    item_id = _rectified_finding(keys, "罚没款收缴台账不全", "已补建台账")
+    dialog = await _open_awaiting(page, keys["supervisor"], item_id)
+
     now = datetime.now(CST).isoformat()
-    rectified = event(
-        "supervision.item.rectified",
-        "justice",
-        item_id,
-        {"item_id": item_id, "unit": "justice", "rectified_at": now, "note": "已补建台账"},
-    )
-    with client_for(SUPERVISION, keys["justice"]) as unit:
-        assert unit.post("/v1/events", **structured(rectified)).status_code == 202
-    with client_for(SUPERVISION, keys["supervisor"]) as http:
-        wait_until(
-            lambda: http.get(f"/v1/items/{item_id}").json()["status"] == "rectifying",
-            timeout=30,
-            what="rectifying",
-        )
-
-    await page.goto(f"{SUPERVISION.url}/dashboard")
-    await page.fill("#key", keys["supervisor"])
-    await page.click("button[type=submit]")
-    await page.click(f"#rectifying li[data-item-id='{item_id}']")
-    dialog = page.locator("dialog#item[open]")
-    await dialog.locator("article[data-status=rectifying]").wait_for()
-
     first = event(
         "supervision.item.accepted", "gov-office", item_id, {"item_id": item_id, "accepted_at": now}
     )
