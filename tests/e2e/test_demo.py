@@ -162,7 +162,8 @@ async def test_the_dashboard_shows_the_items_the_week_opened(
         "占道经营执法案卷记录不全"
     )
     # The red alert opened an item of its own colour; the accepted rectification closed one.
-    await expect(newest.locator("li.level-red").first).to_be_visible()
+    red = page.locator("#levels li[data-level=red] strong")
+    await expect(red).not_to_have_text("0")
     await expect(newest.locator("li[data-item-id='finding-F-W49-03']")).to_have_count(0)
     # The rectification left for the supervisor waits among the items to accept, with its
     # report and the two ways to answer it.
