@@ -57,7 +57,13 @@ function handle(block) {
     else if (line.startsWith("event:")) type = line.slice(6).trim();
     else if (line.startsWith("data:")) data += line.slice(5).trim();
   }
-  if (id) lastId = id;
+  if (id) {
+    // The stream's first id is where the server started reading: from then on nothing is
+    // missed, so only then is the page live (the answer's headers come before it).
+    lastId = id;
+    $("status").textContent = "实时连接中";
+    document.body.dataset.live = "1";
+  }
   if (type && data) { show(JSON.parse(data)); scheduleRefresh(); }
 }
 async function follow() {
@@ -70,8 +76,6 @@ async function follow() {
       const r = await fetch("/v1/stream", {headers});
       if (r.status === 401 || r.status === 403) { askKey("密钥无效或无督查权限"); break; }
       if (!r.ok) throw new Error("stream " + r.status);
-      $("status").textContent = "实时连接中";
-      document.body.dataset.live = "1";
       const reader = r.body.getReader();
       const decoder = new TextDecoder();
       let buffer = "";
