@@ -2,13 +2,12 @@
 # Sourced by run.sh and test.sh: start the local stack, and on exit stop only the servers
 # that were not already running before (a stack someone else started is left alone).
 STACK_STOPPING=${FAZHI_LOCAL:-.local}/run/make-stop
-# Present while `make stop` (scripts/stack.sh stop) ends this script: it stops the whole stack
-# itself once this script has ended, so the servers are left to it (a stop of our own would
-# wait on its lock, and then could stop what a start after it brought up).
+# Holds this script's pid while `make stop` (scripts/stack.sh stop) ends it: that stop stops the
+# whole stack itself once this script has ended, so the servers are left to it (a stop of our
+# own would wait on its lock, and then could stop what a start after it brought up).
 
 stack_start_owned() {
   local status
-  rm -f "$STACK_STOPPING"  # a `make stop` that did not finish
   status=$(scripts/stack.sh status 2>&1 || true)
   STACK_OWNED=()
   grep -q "kafka .*running" <<<"$status" || STACK_OWNED+=(kafka)
@@ -21,7 +20,7 @@ stack_start_owned() {
 
 stack_stop_owned() {
   local server
-  [[ -e $STACK_STOPPING ]] && return 0
+  [[ $(cat "$STACK_STOPPING" 2>/dev/null) == "$$" ]] && return 0
   for server in "${STACK_OWNED[@]}"; do
     scripts/stack.sh "$server-stop"
   done

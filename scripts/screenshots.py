@@ -99,8 +99,9 @@ async def _dashboard(page: Page, url: str, key: str, shots: Shots) -> None:
     await page.wait_for_selector("#newest li")
     await page.wait_for_selector("body[data-live='1']")
     shots["dashboard.png"] = await page.screenshot()
-    await page.click("#rectifying li[data-item-id]")  # a rectification to accept, in its dialog
-    await page.wait_for_selector("dialog#item[open] form.act")
+    # A rectification to accept, in its dialog; once the tour's has been accepted, an open item.
+    await page.click("#rectifying li[data-item-id], #newest li[data-item-id]")
+    await page.wait_for_selector("dialog#item[open] article")
     shots["dashboard-item.png"] = await page.screenshot()
 
 

@@ -903,24 +903,25 @@ cmd_status() {
 
 # `make run`'s supervisor (scripts/supervise.py) of this checkout, if one runs (its pid is in
 # $RUN/supervise.json): stopped with everything it started (TERM; it gives them 15 s, then KILL),
-# so that nothing is started again against a stack that is going away. Then `make run` itself
-# (scripts/run.sh, the supervisor's parent) is waited for, told by $RUN/make-stop to leave the
-# servers to this stop (scripts/lib-stack.sh): otherwise it would stop the servers it started
-# as it ends, after this stop, and a start that came in between would lose them to it.
+# so that nothing is started again against a stack that is going away. With `servers` (stop,
+# reset, which stop the servers next), `make run` itself (scripts/run.sh, the supervisor's parent)
+# is waited for, told by $RUN/make-stop (its pid) to leave the servers to this stop
+# (scripts/lib-stack.sh): otherwise it would stop the servers it started as it ends, after this
+# stop, and a start that came in between would lose them to it.
 stop_services() {
-	local state=$RUN/supervise.json pid cmd deadline parent=""
+	local servers=${1:-} state=$RUN/supervise.json pid cmd deadline parent=""
 	[[ -f $state ]] || return 0
 	pid=$(sed -n 's/.*"supervisor": *\([0-9][0-9]*\).*/\1/p' "$state" | head -n 1)
 	if [[ -n $pid ]] && alive "$pid" &&
 		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) &&
 		[[ $cmd == *scripts/supervise.py* && $(readlink "/proc/$pid/cwd") == "$ROOT" ]]; then
 		parent=$(sed -E 's/^.*\) [A-Za-z] ([0-9]+) .*$/\1/' "/proc/$pid/stat" 2>/dev/null || true)
-		if ! { [[ -n $parent ]] && alive "$parent" &&
+		if ! { [[ $servers == servers && -n $parent ]] && alive "$parent" &&
 			[[ $(tr '\0' ' ' <"/proc/$parent/cmdline" 2>/dev/null) == *scripts/run.sh* ]]; }; then
-			parent=""
+			parent=""  # services-stop: make run ends and stops what it started, as ever
 		fi
 		log "services: stopping make run's apis and workers (supervisor pid $pid)"
-		[[ -n $parent ]] && : >"$RUN/make-stop"
+		if [[ -n $parent ]]; then printf '%s\n' "$parent" >"$RUN/make-stop"; fi
 		kill -TERM "$pid" 2>/dev/null || true
 		deadline=$((SECONDS + 30))
 		while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
@@ -939,7 +940,7 @@ stop_services() {
 }
 
 cmd_stop() {
-	stop_services
+	stop_services servers
 	stop_procs "${KAFKA_NAMES[@]}" ferretdb
 	stop_postgres
 }
@@ -953,7 +954,7 @@ cmd_analyze() {
 }
 
 cmd_reset() {
-	stop_services
+	stop_services servers
 	stop_procs "${KAFKA_NAMES[@]}" ferretdb
 	stop_postgres
 	log "reset: deleting $KAFKA_DATA, $KAFKA_CLUSTER_ID, $KAFKA_CLUSTER_DIR, $FERRET_DIR and the PostgreSQL cluster $PG_DATA"

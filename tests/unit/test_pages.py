@@ -208,9 +208,10 @@ async def test_an_item_offers_the_actions_its_status_accepts_as_the_keys_unit(
     items = {d["_id"]: d for d in supervision_db["items"].docs}
     items["finding-F1"]["status"] = "rectifying"
     items["finding-F2"].update(status="closed", resolution="accepted")
-    supervision_db["items"].docs.append(
-        opened("finding-F3", "blue", "待整改", datetime(2026, 7, 3, 9, tzinfo=CHINA_TZ))
-    )
+    reopened = opened("finding-F3", "blue", "待整改", datetime(2026, 7, 3, 9, tzinfo=CHINA_TZ))
+    # Reopened after an acceptance: the stored resolution and report are the closing's past.
+    reopened.update(resolution="accepted", rectification={"note": "旧整改报告"})
+    supervision_db["items"].docs.append(reopened)
 
     async def forms(item_id: str) -> list[tuple[str, str, str, str, bool]]:
         html = (
@@ -238,6 +239,11 @@ async def test_an_item_offers_the_actions_its_status_accepts_as_the_keys_unit(
         "/dashboard/items/finding-F2", headers={"authorization": "Bearer supervisor"}
     )
     assert "<dd>整改经验收通过</dd>" in closed.text
+    again = await supervision.get(
+        "/dashboard/items/finding-F3", headers={"authorization": "Bearer supervisor"}
+    )
+    assert "办结情况" not in again.text
+    assert "旧整改报告" not in again.text
 
     panel = (
         await supervision.get("/dashboard/panel", headers={"authorization": "Bearer supervisor"})

@@ -160,7 +160,9 @@ def router() -> APIRouter:
         doc = await rt.db[ITEMS].find_one({"_id": item_id})
         if doc is None:  # a fragment too: the dialog shows it (a pushed item may come first)
             return HTMLResponse(
-                '<p class="missing">该事项尚未入库，请稍后再试。</p>', 404, headers=NO_STORE
+                '<p class="missing" id="itemtitle">该事项尚未入库，请稍后再试。</p>',
+                404,
+                headers=NO_STORE,
             )
         rows = await rt.db[ITEM_HISTORY].find({"item_id": item_id}).to_list(None)
         rows.sort(key=lambda row: row.get("seq", 0))

@@ -20,7 +20,16 @@ function askKey(message) {
 async function loadPanel() {
   const r = await fetch("/dashboard/panel", {headers: {"Authorization": "Bearer " + key()}});
   if (r.status === 401 || r.status === 403) { askKey("密钥无效或无督查权限"); return false; }
-  if (r.ok) { $("panel").innerHTML = await r.text(); }
+  if (r.ok) {
+    // The panel is replaced whole: a keyboard user's item keeps its focus.
+    const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("#panel li[data-item-id]");
+    const where = focused ? [focused.closest("section").id, focused.dataset.itemId] : null;
+    $("panel").innerHTML = await r.text();
+    if (where) {
+      const again = document.querySelector("#" + where[0] + " li[data-item-id='" + CSS.escape(where[1]) + "']");
+      if (again) again.focus();
+    }
+  }
   return r.ok;
 }
 // The panel is read again 0.3 s after the last push, and once more 3 s after it: a push can
@@ -37,6 +46,7 @@ function show(event) {
     li.dataset.itemId = d.item_id;
     li.className = "level-" + (d.level || "blue");
     li.tabIndex = 0;
+    li.setAttribute("role", "button");
     li.title = "查看办理过程";
   }
   if (d.task_id) { li.dataset.taskId = d.task_id; }
@@ -137,10 +147,16 @@ async function receiptOf(id) {
   }
   return null;
 }
+// Whether the dialog still shows item `id` (another may have been opened meanwhile).
+function showing(id) {
+  const article = $("itembody").querySelector("article");
+  return $("item").open && article !== null && article.dataset.itemId === id;
+}
 async function showWhenChanged(id, before) {
   for (let i = 0; i < 20; i++) {
+    if (!showing(id)) return;
     const r = await fetch("/dashboard/items/" + encodeURIComponent(id), {headers: auth()});
-    if (r.ok) {
+    if (r.ok && showing(id)) {
       const html = await r.text();
       const holder = document.createElement("div");
       holder.innerHTML = html;
@@ -182,7 +198,9 @@ async function act(form) {
     // Most often the item moved on meanwhile (another supervisor answered first): show it as
     // it stands (a refusal is settled once its batch is stored), with the domain's reason.
     const problem = receipt.problem || {};
+    if (!showing(d.item)) return;
     const r2 = await fetch("/dashboard/items/" + encodeURIComponent(d.item), {headers: auth()});
+    if (!showing(d.item)) return;
     if (r2.ok) { $("itembody").innerHTML = await r2.text(); }
     const status = $("itembody").querySelector("dd.status");
     const shown = $("itembody").querySelector(".outcome") || outcome;
@@ -197,6 +215,12 @@ async function act(form) {
 document.addEventListener("submit", (e) => {
   const form = e.target.closest && e.target.closest("form.act");
   if (form) { e.preventDefault(); act(form); }
+});
+// Closed, the dialog gives the focus back to its item (the list it came from may be new).
+$("item").addEventListener("close", () => {
+  const article = $("itembody").querySelector("article");
+  const li = article && document.querySelector("li[data-item-id='" + CSS.escape(article.dataset.itemId) + "']");
+  if (li) li.focus();
 });
 function itemOf(event) { return event.target.closest && event.target.closest("li[data-item-id]"); }
 document.addEventListener("click", (e) => { const li = itemOf(e); if (li) openItem(li.dataset.itemId); });
