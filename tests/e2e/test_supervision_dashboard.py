@@ -76,11 +76,16 @@ def _rectified_finding(keys: dict[str, str], title: str, note: str) -> str:
     return item_id
 
 
-async def _open_awaiting(page: Page, key: str, item_id: str) -> Locator:
-    """The dashboard, entered with `key`, and the dialog of `item_id` from the 待验收 list."""
+async def _sign_in(page: Page, key: str) -> None:
+    """The dashboard, entered with `key`."""
     await page.goto(f"{SUPERVISION.url}/dashboard")
     await page.fill("#key", key)
     await page.click("button[type=submit]")
+
+
+async def _open_awaiting(page: Page, key: str, item_id: str) -> Locator:
+    """The dashboard, entered with `key`, and the dialog of `item_id` from the 待验收 list."""
+    await _sign_in(page, key)
     await page.click(f"#rectifying li[data-item-id='{item_id}']")
     dialog = page.locator("dialog#item[open]")
     await dialog.locator("article[data-status=rectifying]").wait_for()
@@ -124,9 +129,7 @@ async def test_the_live_list_and_the_newest_items_show_the_same_china_time(
     try:
         page = await context.new_page()
         page.set_default_timeout(10_000)
-        await page.goto(f"{SUPERVISION.url}/dashboard")
-        await page.fill("#key", keys["supervisor"])
-        await page.click("button[type=submit]")
+        await _sign_in(page, keys["supervisor"])
         await page.wait_for_selector("body[data-live='1']")
         now = datetime.now(CST)
         item = f"li[data-item-id='{_record_finding(keys['supervisor'], '执法公示不及时')}'] time"
@@ -146,9 +149,7 @@ async def test_an_item_opens_with_its_facts_and_history(
     """A supervisor clicks an item of the panel's newest items and reads, in a dialog, what it
     is about, which unit answers for it, where it stands on the ladder and what happened to it;
     the dialog closes and the page stays as it was."""
-    await page.goto(f"{SUPERVISION.url}/dashboard")
-    await page.fill("#key", keys["supervisor"])
-    await page.click("button[type=submit]")
+    await _sign_in(page, keys["supervisor"])
     await page.wait_for_selector("body[data-live='1']")
     item_id = _record_finding(keys["supervisor"], "行政执法案卷归档不规范", level="yellow")
     entry = await page.wait_for_selector(f"#newest li[data-item-id='{item_id}']", timeout=15_000)

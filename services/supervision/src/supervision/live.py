@@ -32,6 +32,7 @@ from fazhi.contracts.supervision import (
     ItemStatus,
     TaskOverdue,
 )
+from fazhi.contracts.terms import with_labels
 from fazhi.roles import Role
 from fazhi.rules.units import is_unit_code
 from fazhi.web import (
@@ -47,6 +48,7 @@ from fazhi.web import (
 from supervision.config import Settings
 from supervision.domain import ITEM_LIFECYCLE, Accept, ReopenItem
 from supervision.events import CATALOG
+from supervision.items.views import TERMS
 from supervision.overview import overview
 from supervision.pages import PAGES
 from supervision.reports import KIND_ZH, unit_name
@@ -177,13 +179,6 @@ def _time(value: Any) -> str:
     return ""
 
 
-def _term(term: type[Any], code: Any) -> str:
-    try:
-        return str(term(code).label_zh)
-    except ValueError:
-        return str(code or "")
-
-
 def _actions(status: str, who: Principal) -> list[dict[str, Any]]:
     """The forms of the actions the item's status accepts, posted as `who`'s unit (an operator
     key, which belongs to no unit, gets none)."""
@@ -214,18 +209,19 @@ def render_item(doc: dict[str, Any], history: list[dict[str, Any]], who: Princip
     already (`supervision.items.flows`)."""
     rectification = doc.get("rectification") or {}
     resolution = doc.get("resolution") or ""
+    labels = with_labels({"escalation": str(Escalation.SUPERVISE), **doc}, TERMS)
     return PAGES.text(
         "item.html",
         item={
             "id": doc["_id"],
             "title": doc.get("title") or doc["_id"],
             "level": doc.get("level", ""),
-            "level_zh": _term(ItemLevel, doc.get("level")),
+            "level_zh": labels.get("level_label_zh", ""),
             "kind": KIND_ZH.get(doc.get("kind", ""), doc.get("kind", "")),
             "unit": unit_name(doc.get("unit", "")),
             "status": doc.get("status", ""),
-            "status_zh": _term(ItemStatus, doc.get("status")),
-            "escalation_zh": _term(Escalation, doc.get("escalation", Escalation.SUPERVISE)),
+            "status_zh": labels.get("status_label_zh", ""),
+            "escalation_zh": labels.get("escalation_label_zh", ""),
             "opened_at": _time(doc.get("opened_at")),
             "due_at": _time(doc.get("due_at")),
             "escalate_day": doc.get("escalate_day") or "",
@@ -241,7 +237,7 @@ def render_item(doc: dict[str, Any], history: list[dict[str, Any]], who: Princip
                 if row.get("change") == "linked"
                 else TYPE_NAMES.get(row.get("type", ""), row.get("change", "")),
                 "time": _time(row.get("time")),
-                "escalation_zh": _term(Escalation, row.get("escalation"))
+                "escalation_zh": with_labels(dict(row), TERMS).get("escalation_label_zh", "")
                 if row.get("change") == "escalated"
                 else "",
                 "detail": row.get("reason") or row.get("note") or row.get("resolution") or "",
